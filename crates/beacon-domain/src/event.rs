@@ -1,0 +1,127 @@
+//! Events: every change to Beacon's data is one. The log is the audit trail
+//! and, for sync, the unit of exchange: an event is immutable, carries its
+//! origin (device and per-device sequence number) and a hybrid logical clock
+//! timestamp, and the case tables are projections of the log.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::case::CaseStatus;
+use crate::clock::Hlc;
+use crate::ids::{CaseId, DeviceId, EventId, HandoffId, NoteId, ResponderId};
+use crate::jurisdiction::JurisdictionAssignment;
+use crate::referral::Referral;
+use crate::responder::{Responder, Role};
+use crate::triage::{Priority, Reason, Triage};
+
+/// Who made a change: a person's user name, or a system component such as `import`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Actor(pub String);
+
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Event {
+    pub id: EventId,
+    pub device_id: DeviceId,
+    /// 1, 2, 3… per device, without gaps: sync asks a peer "everything after n".
+    pub seq: u64,
+    pub hlc: Hlc,
+    pub actor: Actor,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<CaseId>,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A referral arrived and became a case.
+    ReferralReceived { referral: Box<Referral>, triage: Triage, jurisdiction: JurisdictionAssignment },
+    /// A dispatcher set the priority by hand.
+    PriorityOverridden { from: Priority, to: Priority, reason: String },
+    NoteAdded { note_id: NoteId, text: String },
+    StatusChanged {
+        from: CaseStatus,
+        to: CaseStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        disposition: Option<String>,
+    },
+    HandedOff {
+        handoff_id: HandoffId,
+        responder_id: ResponderId,
+        responder_name: String,
+        role: Role,
+        /// Exactly which referral fields went to the responder.
+        shared_fields: Vec<String>,
+        /// Identifying fields held back for lack of consent.
+        withheld_fields: Vec<String>,
+    },
+    /// A responder took the case.
+    Acknowledged {
+        handoff_id: Option<HandoffId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        responder_id: Option<ResponderId>,
+    },
+    /// The jurisdiction changed: a layer was replaced and the case recomputed,
+    /// or a dispatcher confirmed a point near a border.
+    JurisdictionChanged { from: JurisdictionAssignment, to: JurisdictionAssignment, reason: String },
+    /// A responder record was created or replaced.
+    ResponderUpserted { responder: Responder },
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::ReferralReceived { .. } => "referral_received",
+            EventBody::PriorityOverridden { .. } => "priority_overridden",
+            EventBody::NoteAdded { .. } => "note_added",
+            EventBody::StatusChanged { .. } => "status_changed",
+            EventBody::HandedOff { .. } => "handed_off",
+            EventBody::Acknowledged { .. } => "acknowledged",
+            EventBody::JurisdictionChanged { .. } => "jurisdiction_changed",
+            EventBody::ResponderUpserted { .. } => "responder_upserted",
+        }
+    }
+
+    /// One line for an audit listing, without victim details.
+    pub fn summary(&self) -> String {
+        match self {
+            EventBody::ReferralReceived { triage, jurisdiction, .. } => {
+                format!("referral received; triaged {} ({})", triage.priority, join_reasons(&triage.reasons))
+                    + &format!("; jurisdiction {}", jurisdiction.label())
+            }
+            EventBody::PriorityOverridden { from, to, reason } => format!("priority {from} → {to}: {reason}"),
+            EventBody::NoteAdded { text, .. } => format!("note: {text}"),
+            EventBody::StatusChanged { from, to, disposition } => match disposition {
+                Some(d) => format!("status {from} → {to} ({d})"),
+                None => format!("status {from} → {to}"),
+            },
+            EventBody::HandedOff { responder_name, role, shared_fields, withheld_fields, .. } => {
+                let mut s = format!("handed off to {responder_name} ({role}); shared {} fields", shared_fields.len());
+                if !withheld_fields.is_empty() {
+                    s += &format!(", withheld {} without consent", withheld_fields.len());
+                }
+                s
+            }
+            EventBody::Acknowledged { responder_id, .. } => match responder_id {
+                Some(r) => format!("acknowledged by responder {r}"),
+                None => "acknowledged".to_string(),
+            },
+            EventBody::JurisdictionChanged { from, to, reason } => {
+                format!("jurisdiction {} → {}: {reason}", from.label(), to.label())
+            }
+            EventBody::ResponderUpserted { responder } => format!("responder {} saved", responder.id),
+        }
+    }
+}
+
+fn join_reasons(reasons: &[Reason]) -> String {
+    reasons.iter().map(|r| r.text.as_str()).collect::<Vec<_>>().join("; ")
+}

@@ -1,0 +1,30 @@
+//! Beacon's domain: what a referral is, what a case becomes, how it is triaged,
+//! who it is handed to and what is shared.
+//!
+//! Everything here is pure: no files, no database, no clock except the one you
+//! inject. The store, the command line and the desktop app all call into this
+//! crate so that a rule lives in exactly one place.
+#![forbid(unsafe_code)]
+
+pub mod case;
+pub mod clock;
+pub mod event;
+pub mod ids;
+pub mod intake;
+pub mod jurisdiction;
+pub mod links;
+pub mod referral;
+pub mod responder;
+pub mod sharing;
+pub mod triage;
+pub mod validate;
+
+pub use case::{CaseStatus, TransitionError};
+pub use clock::{Clock, Hlc, HlcClock, ManualClock, SystemClock};
+pub use event::{Actor, Event, EventBody};
+pub use ids::{CaseId, DeviceId, EventId, HandoffId, NoteId, ResponderId};
+pub use jurisdiction::{AssignMethod, JurisdictionAssignment};
+pub use referral::Referral;
+pub use responder::{Responder, Role};
+pub use triage::{Priority, Reason, Targets, Triage};
+pub use validate::{FieldError, RecordError};

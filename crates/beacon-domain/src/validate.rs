@@ -1,0 +1,199 @@
+//! Validation of a referral beyond its types. Every error names the field
+//! (a dotted path such as `location.lat`) and says what is wrong in plain
+//! words, without echoing the value: values may identify a victim.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::fmt;
+
+use crate::referral::{Referral, is_known_indicator};
+
+/// Longest narrative accepted, in characters (about thirty pages of notes).
+pub const MAX_NARRATIVE_CHARS: usize = 64 * 1024;
+/// Longest free-text description (victims, suspects, consent notes).
+pub const MAX_DESCRIPTION_CHARS: usize = 8 * 1024;
+/// Longest short field (names, addresses, phone numbers, ids).
+pub const MAX_SHORT_CHARS: usize = 512;
+/// Largest serialized record accepted by any parser.
+pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+/// Most potential victims one referral may report.
+pub const MAX_VICTIM_COUNT: u32 = 10_000;
+/// A referral may not claim to be received further in the future than this
+/// (clocks drift; a day is generous).
+pub const MAX_FUTURE_SKEW_HOURS: i64 = 24;
+
+/// One thing wrong with one field.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// Dotted path of the field, e.g. `suspects[0].vehicle.plate`; empty for the whole record.
+    pub field: String,
+    pub problem: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        FieldError { field: field.into(), problem: problem.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}", self.problem)
+        } else {
+            write!(f, "field `{}`: {}", self.field, self.problem)
+        }
+    }
+}
+
+/// A rejected record: where it was in its file and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[error("{position}: {error}")]
+pub struct RecordError {
+    /// "line 12", "record 3", "row 7" — whatever locates it in the input.
+    pub position: String,
+    /// The referral's external id, when it could be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    pub error: FieldError,
+}
+
+/// Check a parsed referral. Returns every problem found, not only the first.
+pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let mut text = |field: &str, value: &str, max: usize, required: bool| {
+        check_text(&mut errs, field, value, max, required);
+    };
+
+    text("external_id", &r.external_id, 128, true);
+    text("narrative", &r.narrative, MAX_NARRATIVE_CHARS, true);
+
+    if let Some(loc) = &r.location {
+        for (field, value) in [
+            ("location.address", &loc.address),
+            ("location.city", &loc.city),
+            ("location.county", &loc.county),
+        ] {
+            if let Some(v) = value {
+                text(field, v, MAX_SHORT_CHARS, false);
+            }
+        }
+        if let Some(state) = &loc.state {
+            if !(state.len() == 2 && state.chars().all(|c| c.is_ascii_alphabetic())) {
+                errs.push(FieldError::new("location.state", "must be a two-letter postal code such as MO"));
+            }
+        }
+        if let Some(zip) = &loc.zip {
+            if !is_zip(zip) {
+                errs.push(FieldError::new("location.zip", "must be a 5-digit ZIP code or ZIP+4 (12345-6789)"));
+            }
+        }
+        match (loc.lat, loc.lon) {
+            (Some(_), None) => errs.push(FieldError::new("location.lon", "is missing while `location.lat` is given; give both or neither")),
+            (None, Some(_)) => errs.push(FieldError::new("location.lat", "is missing while `location.lon` is given; give both or neither")),
+            (Some(lat), Some(lon)) => {
+                if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+                    errs.push(FieldError::new("location.lat", "must be a latitude between -90 and 90"));
+                }
+                if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
+                    errs.push(FieldError::new("location.lon", "must be a longitude between -180 and 180"));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    if let Some(v) = &r.potential_victims {
+        if v.count.is_some_and(|c| c > MAX_VICTIM_COUNT) {
+            errs.push(FieldError::new("potential_victims.count", format!("must be at most {MAX_VICTIM_COUNT}")));
+        }
+        for (i, l) in v.languages.iter().enumerate() {
+            check_text(&mut errs, &format!("potential_victims.languages[{i}]"), l, 64, true);
+        }
+        if let Some(d) = &v.description {
+            check_text(&mut errs, "potential_victims.description", d, MAX_DESCRIPTION_CHARS, false);
+        }
+    }
+
+    if r.suspects.len() > 100 {
+        errs.push(FieldError::new("suspects", "lists more than 100 suspects"));
+    }
+    for (i, s) in r.suspects.iter().enumerate().take(100) {
+        if let Some(d) = &s.description {
+            check_text(&mut errs, &format!("suspects[{i}].description"), d, MAX_DESCRIPTION_CHARS, false);
+        }
+        for (j, p) in s.phones.iter().enumerate() {
+            let field = format!("suspects[{i}].phones[{j}]");
+            check_text(&mut errs, &field, p, 40, true);
+            if !p.chars().any(|c| c.is_ascii_digit()) {
+                errs.push(FieldError::new(field, "must contain digits"));
+            }
+        }
+        if let Some(v) = &s.vehicle {
+            for (name, value) in [("plate", &v.plate), ("state", &v.state), ("make", &v.make), ("model", &v.model), ("color", &v.color)] {
+                if let Some(value) = value {
+                    check_text(&mut errs, &format!("suspects[{i}].vehicle.{name}"), value, 64, false);
+                }
+            }
+        }
+    }
+
+    if let Some(rep) = &r.reporter {
+        for (name, value) in [("name", &rep.name), ("phone", &rep.phone), ("email", &rep.email)] {
+            if let Some(value) = value {
+                check_text(&mut errs, &format!("reporter.{name}"), value, MAX_SHORT_CHARS, false);
+            }
+        }
+        if let Some(email) = &rep.email {
+            if !email.trim().is_empty() && !email.contains('@') {
+                errs.push(FieldError::new("reporter.email", "must be an email address"));
+            }
+        }
+    }
+
+    if let Some(c) = &r.consent {
+        if let Some(n) = &c.notes {
+            check_text(&mut errs, "consent.notes", n, MAX_DESCRIPTION_CHARS, false);
+        }
+    }
+
+    for (i, ind) in r.indicators.iter().enumerate() {
+        if !is_known_indicator(ind) {
+            errs.push(FieldError::new(
+                format!("indicators[{i}]"),
+                "is not a documented indicator (see docs/referral-format.md)",
+            ));
+        }
+    }
+
+    let earliest = Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0).single().expect("valid constant date");
+    if r.received_at < earliest {
+        errs.push(FieldError::new("received_at", "is before 1990; check the date"));
+    }
+    if r.received_at > now + Duration::hours(MAX_FUTURE_SKEW_HOURS) {
+        errs.push(FieldError::new("received_at", "is more than a day in the future; check the date and time zone"));
+    }
+    errs
+}
+
+fn check_text(errs: &mut Vec<FieldError>, field: &str, value: &str, max: usize, required: bool) {
+    if required && value.trim().is_empty() {
+        errs.push(FieldError::new(field, "is required and must not be empty"));
+        return;
+    }
+    let chars = value.chars().count();
+    if chars > max {
+        errs.push(FieldError::new(field, format!("is {chars} characters long; the limit is {max}")));
+    }
+    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        errs.push(FieldError::new(field, "contains control characters"));
+    }
+}
+
+fn is_zip(zip: &str) -> bool {
+    let b = zip.as_bytes();
+    match b.len() {
+        5 => b.iter().all(u8::is_ascii_digit),
+        10 => b[..5].iter().all(u8::is_ascii_digit) && b[5] == b'-' && b[6..].iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
