@@ -1,0 +1,420 @@
+//! A generated data set that looks like a state's referral traffic: tips
+//! spread over recent months (more of them recently), across the state's
+//! towns, with the mix of urgency, trafficking type and place a hotline sees;
+//! a roster of troopers and advocates for every troop; and, for older cases,
+//! what happened next (handoff, acknowledgement, arrival, closure).
+//!
+//! Deterministic for a given seed and `now`, so tests and benchmarks can rely
+//! on it. Every name, phone number and plate is invented.
+#![forbid(unsafe_code)]
+
+use beacon_domain::ResponderId;
+use beacon_domain::referral::*;
+use beacon_domain::responder::{Responder, Role};
+use chrono::{DateTime, Duration, Utc};
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// A town the generator may place a tip in (from the jurisdiction layer's ZIP table).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub zip: String,
+    pub city: String,
+    pub county: String,
+    pub state: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// Something that happened to a case after it arrived.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    HandOff { responder: ResponderId },
+    Acknowledge,
+    OnScene,
+    Note { text: String },
+    Close { disposition: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub at: DateTime<Utc>,
+    /// Index into [`DemoData::referrals`].
+    pub referral: usize,
+    pub action: Action,
+}
+
+#[derive(Clone, Debug)]
+pub struct DemoData {
+    pub responders: Vec<Responder>,
+    pub referrals: Vec<Referral>,
+    /// In time order.
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub referrals: usize,
+    pub seed: u64,
+    pub now: DateTime<Utc>,
+    /// Troop (or agency) names to staff, e.g. `["A", "B", …]`.
+    pub troops: Vec<String>,
+    /// Whether to generate what happened to older cases.
+    pub history: bool,
+}
+
+/// How many days of traffic `n` referrals represent: a few months for a demo,
+/// longer for large sets so the daily rate stays believable (~1,400 a day at most).
+pub fn span_days(n: usize) -> i64 {
+    (n as i64 / 1_400).max(120)
+}
+
+pub fn generate(places: &[Place], opts: &Options) -> DemoData {
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let responders = roster(&mut rng, &opts.troops);
+    let pools = Pools::new(&mut rng, opts.referrals);
+    let span = span_days(opts.referrals);
+    let mut referrals = Vec::with_capacity(opts.referrals);
+    let mut steps = Vec::new();
+    for i in 0..opts.referrals {
+        // Squaring skews toward recent days; keep the newest hour sparse so a
+        // freshly loaded demo still has some tips inside their targets.
+        let back = rng.random::<f64>().powi(2) * (span * 86_400) as f64;
+        let received_at = opts.now - Duration::seconds(back as i64 + 60);
+        let r = referral(&mut rng, i, received_at, places, &pools);
+        if opts.history {
+            history(&mut rng, i, &r, &responders, opts.now, &mut steps);
+        }
+        referrals.push(r);
+    }
+    steps.sort_by(|a, b| a.at.cmp(&b.at).then(a.referral.cmp(&b.referral)));
+    DemoData { responders, referrals, steps }
+}
+
+const FIRST: &[&str] = &["James", "Maria", "Robert", "Linda", "Michael", "Ana", "David", "Grace", "Daniel", "Rosa", "Kevin", "Jasmine", "Thomas", "Mei", "Luis", "Emily", "Andre", "Fatima", "Carlos", "Hannah"];
+const LAST: &[&str] = &["Miller", "Garcia", "Johnson", "Nguyen", "Brown", "Lopez", "Davis", "Wilson", "Martinez", "Anderson", "Clark", "Lewis", "Walker", "Young", "Hall", "Allen", "King", "Wright", "Scott", "Green"];
+const STREETS: &[&str] = &["Main St", "Olive St", "Glenstone Ave", "Sunshine St", "Broadway", "Market St", "Grand Blvd", "Range Line Rd", "Walnut St", "Highway 63", "Elm St", "Kingshighway", "Truman Rd", "Noland Rd", "Washington Ave", "Industrial Dr", "Commerce Dr", "Route 66"];
+const MOTELS: &[&str] = &["Budget Inn", "Interstate Motel", "Starlite Motor Lodge", "Travelers Rest", "Gateway Inn", "Route 66 Motel", "Super Stay", "Crossroads Inn"];
+const LANGUAGES: &[&str] = &["en", "en", "en", "es", "es", "zh", "vi", "ko", "tl", "ru"];
+const MAKES: &[(&str, &str)] = &[("Ford", "Transit"), ("Chevrolet", "Express"), ("Dodge", "Caravan"), ("Toyota", "Camry"), ("Honda", "Odyssey"), ("Nissan", "Altima"), ("Ford", "F-150")];
+const COLORS: &[&str] = &["white", "black", "silver", "gray", "red", "blue", "maroon"];
+const DISPOSITIONS: &[&str] = &[
+    "victim recovered and referred to services",
+    "referred to services; victim declined law enforcement",
+    "no trafficking found on scene",
+    "unable to locate",
+    "investigation opened by task force",
+    "duplicate of an earlier referral",
+];
+
+/// Phones and plates that recur across tips, so linked referrals exist.
+struct Pools {
+    phones: Vec<String>,
+    plates: Vec<String>,
+}
+
+impl Pools {
+    fn new(rng: &mut ChaCha8Rng, n: usize) -> Self {
+        let size = (n / 4).max(20);
+        Pools {
+            phones: (0..size).map(|_| format!("({}) 555-{:04}", [314, 816, 417, 573, 636, 660].choose(rng).copied().unwrap_or(573), rng.random_range(100..10_000))).collect(),
+            plates: (0..size).map(|_| format!("{}{}{}-{:03}", letter(rng), letter(rng), letter(rng), rng.random_range(0..1000))).collect(),
+        }
+    }
+}
+
+fn letter(rng: &mut ChaCha8Rng) -> char {
+    char::from(b'A' + rng.random_range(0..26u8))
+}
+
+fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
+    items.choose(rng).expect("non-empty constant list")
+}
+
+fn weighted<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, u32)]) -> T {
+    let total: u32 = items.iter().map(|(_, w)| w).sum();
+    let mut roll = rng.random_range(0..total);
+    for (item, w) in items {
+        if roll < *w {
+            return *item;
+        }
+        roll -= w;
+    }
+    items[0].0
+}
+
+fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: &[Place], pools: &Pools) -> Referral {
+    let urgency = weighted(rng, &[(Urgency::InProgress, 4), (Urgency::Imminent, 7), (Urgency::Recent, 47), (Urgency::Historical, 42)]);
+    let trafficking_type = weighted(rng, &[(TraffickingType::Sex, 55), (TraffickingType::Labor, 25), (TraffickingType::Both, 7), (TraffickingType::Unknown, 13)]);
+    let place_type = weighted(
+        rng,
+        &[(PlaceType::Hotel, 28), (PlaceType::Residence, 22), (PlaceType::Business, 18), (PlaceType::TruckStop, 8), (PlaceType::Vehicle, 6), (PlaceType::Street, 8), (PlaceType::Online, 7), (PlaceType::Other, 3)],
+    );
+    let source = weighted(rng, &[(Source::HotlineCall, 55), (Source::HotlineWeb, 20), (Source::HotlineText, 12), (Source::LocalCall, 9), (Source::WalkIn, 2), (Source::Other, 2)]);
+    let place = pick(rng, places).clone();
+    let street = format!("{} {}", rng.random_range(100..9_900), pick(rng, STREETS));
+    let motel = pick(rng, MOTELS);
+    let detail = rng.random_range(0..100);
+    let location = (place_type != PlaceType::Online || detail < 30).then(|| {
+        let (lat, lon) = if detail < 70 {
+            // Within about 3 km of the ZIP's centre.
+            (Some(round6(place.lat + rng.random_range(-0.027..0.027))), Some(round6(place.lon + rng.random_range(-0.034..0.034))))
+        } else {
+            (None, None)
+        };
+        let address = (detail < 85).then(|| street.clone());
+        Location {
+            address,
+            city: Some(place.city.clone()),
+            county: (detail >= 85 || rng.random_bool(0.5)).then(|| place.county.clone()),
+            state: Some(place.state.clone()),
+            zip: (detail < 95).then(|| place.zip.clone()),
+            lat,
+            lon,
+            place_type: Some(place_type),
+            extra: Default::default(),
+        }
+    });
+    let minors = weighted(rng, &[(YesNoUnknown::Yes, 14), (YesNoUnknown::No, 56), (YesNoUnknown::Unknown, 30)]);
+    let count = rng.random_range(1..=5u32);
+    let lang = *pick(rng, LANGUAGES);
+    let potential_victims = PotentialVictims {
+        count: Some(count),
+        minors,
+        languages: if lang == "en" { vec!["en".into()] } else { vec![lang.into(), "en".into()] },
+        description: Some(format!(
+            "{} {}, {}",
+            count,
+            if count == 1 { "person" } else { "people" },
+            pick(rng, &["appear to be in their twenties", "appear young, possibly teenagers", "adults, speaking little English", "women, one with visible bruises", "men working long shifts"])
+        )),
+        extra: Default::default(),
+    };
+    let suspects = (0..rng.random_range(0..=2))
+        .map(|_| Suspect {
+            description: Some(format!("{} {}, {}", pick(rng, FIRST), pick(rng, LAST), pick(rng, &["drives the workers", "collects the money", "stays in the room next door", "the manager", "older man with a neck tattoo"]))),
+            phones: if rng.random_bool(0.6) { vec![pick(rng, &pools.phones).clone()] } else { vec![] },
+            vehicle: rng.random_bool(0.4).then(|| {
+                let (make, model) = *pick(rng, MAKES);
+                Vehicle {
+                    plate: Some(pick(rng, &pools.plates).clone()),
+                    state: Some(if rng.random_bool(0.8) { place.state.clone() } else { "IL".into() }),
+                    make: Some(make.into()),
+                    model: Some(model.into()),
+                    color: Some(pick(rng, COLORS).to_string()),
+                    extra: Default::default(),
+                }
+            }),
+            extra: Default::default(),
+        })
+        .collect();
+    let reporter_kind = weighted(rng, &[(ReporterKind::CommunityMember, 50), (ReporterKind::Professional, 20), (ReporterKind::Victim, 12), (ReporterKind::Anonymous, 18)]);
+    let reporter = Reporter {
+        kind: reporter_kind,
+        name: (reporter_kind != ReporterKind::Anonymous).then(|| format!("{} {}", pick(rng, FIRST), pick(rng, LAST))),
+        phone: (reporter_kind != ReporterKind::Anonymous).then(|| format!("(573) 555-{:04}", rng.random_range(0..10_000))),
+        email: None,
+        contact_ok: reporter_kind != ReporterKind::Anonymous && rng.random_bool(0.7),
+        extra: Default::default(),
+    };
+    let consent = Consent {
+        share_identifying_info: rng.random_bool(0.6),
+        obtained_at: Some(received_at),
+        notes: None,
+        extra: Default::default(),
+    };
+    let all_indicators: Vec<&str> = INDICATORS.iter().map(|(n, _)| *n).collect();
+    let mut indicators: Vec<String> = (0..rng.random_range(0..=4)).map(|_| pick(rng, &all_indicators).to_string()).collect();
+    indicators.sort();
+    indicators.dedup();
+    let narrative = narrative(rng, place_type, trafficking_type, urgency, &place.city, motel, &street);
+    Referral {
+        external_id: format!("NHTH-{}-{:07}", received_at.format("%y%m"), i + 1),
+        source,
+        received_at,
+        trafficking_type,
+        urgency,
+        location,
+        potential_victims: Some(potential_victims),
+        suspects,
+        reporter: Some(reporter),
+        consent: Some(consent),
+        indicators,
+        narrative,
+        extra: Default::default(),
+    }
+}
+
+fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+fn narrative(rng: &mut ChaCha8Rng, place: PlaceType, kind: TraffickingType, urgency: Urgency, city: &str, motel: &str, street: &str) -> String {
+    let when = match urgency {
+        Urgency::InProgress => "right now",
+        Urgency::Imminent => "tonight",
+        Urgency::Recent => "over the past week",
+        Urgency::Historical => "last year",
+    };
+    let scene = match place {
+        PlaceType::Hotel => format!("at the {motel} in {city}, room {}", rng.random_range(100..300)),
+        PlaceType::Residence => format!("at a house on {street} in {city}"),
+        PlaceType::Business => format!("at a {} on {street}, {city}", pick(rng, &["massage parlor", "nail salon", "restaurant", "landscaping company", "warehouse"])),
+        PlaceType::TruckStop => format!("at a truck stop off the interstate near {city}"),
+        PlaceType::Vehicle => format!("in a van that parks on {street} in {city}"),
+        PlaceType::Street => format!("on {street} in {city}"),
+        PlaceType::Online => "in online advertisements".to_string(),
+        PlaceType::Other => format!("near {city}"),
+    };
+    let what = match kind {
+        TraffickingType::Sex => pick(rng, &[
+            "Caller saw young women brought in and out by an older man who holds their phones.",
+            "Reporter believes a teenager is being advertised for commercial sex.",
+            "Caller heard a woman say she cannot leave until she pays off a debt.",
+        ]),
+        TraffickingType::Labor => pick(rng, &[
+            "Workers say their passports were taken and they are paid far less than promised.",
+            "Crew is driven to job sites before dawn and locked in the housing at night.",
+            "Caller reports workers sleeping at the business and never leaving alone.",
+        ]),
+        TraffickingType::Both => "Workers are forced to work days and are sold for sex at night, per the caller.",
+        TraffickingType::Unknown => pick(rng, &[
+            "Caller is unsure what is happening but something feels wrong: many visitors, covered windows.",
+            "Reporter noticed a person who seemed afraid to speak and was watched closely.",
+        ]),
+    };
+    format!("Activity {when} {scene}. {what}")
+}
+
+fn roster(rng: &mut ChaCha8Rng, troops: &[String]) -> Vec<Responder> {
+    let mut out = Vec::new();
+    for troop in troops {
+        let people: [(Role, usize, &str, &str); 4] = [
+            (Role::Trooper, 3, "Tpr.", "Highway Patrol"),
+            (Role::VictimAdvocate, 2, "", "Victim Services"),
+            (Role::Investigator, 1, "Det.", "Highway Patrol DDCC"),
+            (Role::Supervisor, 1, "Sgt.", "Highway Patrol"),
+        ];
+        for (role, count, title, agency) in people {
+            for n in 1..=count {
+                let name = format!("{}{} {}", title, if title.is_empty() { "" } else { " " }, format_args!("{} {}", pick(rng, FIRST), pick(rng, LAST)));
+                let languages = if role == Role::VictimAdvocate && n == 1 { vec!["en".into(), "es".into()] } else { vec!["en".into()] };
+                out.push(Responder {
+                    id: ResponderId(format!("{}-{}{}", troop, role_code(role), n)),
+                    name: name.trim().to_string(),
+                    role,
+                    agency: agency.to_string(),
+                    jurisdictions: vec![format!("Troop {troop}")],
+                    languages,
+                    // At least one trooper and one advocate per troop are always on duty.
+                    on_duty: n == 1 || rng.random_bool(0.6),
+                    email: Some(format!("{}.{}{}@example.org", role_code(role).to_lowercase(), troop.to_lowercase(), n)),
+                    phone: Some(format!("(573) 555-{:04}", rng.random_range(0..10_000))),
+                    webhook: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn role_code(r: Role) -> &'static str {
+    match r {
+        Role::Trooper => "T",
+        Role::VictimAdvocate => "VA",
+        Role::Investigator => "INV",
+        Role::Supervisor => "SUP",
+    }
+}
+
+/// What happened to a case. Older cases are further along; the newest are untouched.
+fn history(rng: &mut ChaCha8Rng, i: usize, r: &Referral, roster: &[Responder], now: DateTime<Utc>, steps: &mut Vec<Step>) {
+    let age = now - r.received_at;
+    if age < Duration::minutes(20) {
+        return;
+    }
+    let progress = if age > Duration::days(14) { 0.93 } else if age > Duration::days(2) { 0.7 } else { 0.4 };
+    if !rng.random_bool(progress) {
+        return;
+    }
+    let fast = matches!(r.urgency, Urgency::InProgress | Urgency::Imminent);
+    let mut t = r.received_at + Duration::seconds(if fast { rng.random_range(120..1_500) } else { rng.random_range(900..20_000) });
+    let troopers: Vec<&Responder> = roster.iter().filter(|p| p.role == Role::Trooper).collect();
+    let advocates: Vec<&Responder> = roster.iter().filter(|p| p.role == Role::VictimAdvocate).collect();
+    let (Some(trooper), Some(advocate)) = (troopers.choose(rng), advocates.choose(rng)) else { return };
+    let mut push = |at: DateTime<Utc>, action: Action| {
+        if at < now {
+            steps.push(Step { at, referral: i, action });
+            true
+        } else {
+            false
+        }
+    };
+    if !push(t, Action::HandOff { responder: trooper.id.clone() }) {
+        return;
+    }
+    if rng.random_bool(0.6) {
+        push(t + Duration::seconds(30), Action::HandOff { responder: advocate.id.clone() });
+    }
+    t += Duration::seconds(if fast { rng.random_range(60..900) } else { rng.random_range(300..7_200) });
+    if !rng.random_bool(0.9) || !push(t, Action::Acknowledge) {
+        return;
+    }
+    if rng.random_bool(0.4) {
+        push(t + Duration::seconds(rng.random_range(60..600)), Action::Note { text: pick(rng, &["Trooper en route.", "Called the reporter back; details confirmed.", "Advocate standing by.", "Hotel manager contacted."]).to_string() });
+    }
+    t += Duration::seconds(if fast { rng.random_range(600..3_600) } else { rng.random_range(1_800..36_000) });
+    if !rng.random_bool(0.75) || !push(t, Action::OnScene) {
+        return;
+    }
+    t += Duration::seconds(rng.random_range(3_600..172_800));
+    push(t, Action::Close { disposition: pick(rng, DISPOSITIONS).to_string() });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn places() -> Vec<Place> {
+        vec![Place { zip: "65801".into(), city: "Springfield".into(), county: "Greene".into(), state: "MO".into(), lat: 37.2, lon: -93.3 }]
+    }
+
+    fn opts(n: usize) -> Options {
+        Options { referrals: n, seed: 7, now: Utc.with_ymd_and_hms(2026, 11, 30, 3, 0, 0).unwrap(), troops: vec!["A".into(), "B".into()], history: true }
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_data_and_every_referral_is_valid() {
+        let a = generate(&places(), &opts(300));
+        let b = generate(&places(), &opts(300));
+        assert_eq!(a.referrals, b.referrals);
+        assert_eq!(a.steps, b.steps);
+        let now = opts(0).now;
+        for r in &a.referrals {
+            assert!(beacon_domain::validate::validate_referral(r, now).is_empty(), "{r:?}");
+            assert!(r.received_at <= now);
+        }
+        let ids: std::collections::HashSet<_> = a.referrals.iter().map(|r| &r.external_id).collect();
+        assert_eq!(ids.len(), 300);
+    }
+
+    #[test]
+    fn every_troop_has_an_on_duty_trooper_and_advocate() {
+        let d = generate(&places(), &opts(10));
+        for troop in ["Troop A", "Troop B"] {
+            for role in [Role::Trooper, Role::VictimAdvocate] {
+                assert!(d.responders.iter().any(|r| r.role == role && r.on_duty && r.jurisdictions.contains(&troop.to_string())));
+            }
+        }
+    }
+
+    #[test]
+    fn steps_are_in_time_order_and_in_the_past() {
+        let d = generate(&places(), &opts(500));
+        assert!(d.steps.windows(2).all(|w| w[0].at <= w[1].at));
+        assert!(d.steps.iter().all(|s| s.at < opts(0).now && s.at >= d.referrals[s.referral].received_at));
+        assert!(d.steps.iter().any(|s| matches!(s.action, Action::Close { .. })));
+    }
+}

@@ -1,0 +1,133 @@
+//! Beacon's local store: SQLite (bundled, WAL, foreign keys on) holding an
+//! append-only event log and case tables projected from it.
+//!
+//! Invariants:
+//! - Every change is an [`Event`]; the case, note, handoff, link and search
+//!   tables are projections written in the same transaction as the event.
+//! - A write transaction is `BEGIN IMMEDIATE`: one writer at a time across
+//!   processes (the desktop app and the command line share a store), with a
+//!   busy timeout so the other waits rather than fails.
+//! - `synchronous = FULL`: a committed (acknowledged) write survives a crash
+//!   or power loss.
+#![forbid(unsafe_code)]
+
+mod error;
+mod migrate;
+mod model;
+mod project;
+mod read;
+mod settings;
+mod write;
+
+pub use error::StoreError;
+pub use model::{Assignee, CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, OverdueCut, QueueFilter, ResponseRow, StoredEvent};
+pub use settings::Settings;
+pub use write::Writer;
+
+use beacon_domain::{Clock, DeviceId, HlcClock};
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a writer waits for another process's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    device: DeviceId,
+    hlc: HlcClock,
+}
+
+impl Store {
+    /// Open (creating if needed) the store at `path` and bring its schema up to date.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), source: e })?;
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| StoreError::open(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // journal_mode returns a row; the others do not.
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| StoreError::open(path, e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt(format!("the store could not switch to WAL mode (got {mode})")));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;")?;
+        migrate::migrate(&conn).map_err(|e| match e {
+            StoreError::Sqlite(inner) => StoreError::open(path, inner),
+            other => other,
+        })?;
+        let device = settings::device_id(&conn)?;
+        let last = settings::last_hlc(&conn)?;
+        Ok(Store { conn, path: path.to_path_buf(), device, hlc: HlcClock::new(clock, last) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn device_id(&self) -> DeviceId {
+        self.device
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.hlc.wall()
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.hlc.wall().now()
+    }
+
+    pub fn settings(&self) -> Result<Settings, StoreError> {
+        settings::load(&self.conn)
+    }
+
+    /// Run `f` in one write transaction: its events commit together or not at all.
+    /// `f` may fail with its own error type (a domain refusal, say); the
+    /// transaction then rolls back and nothing it appended is kept.
+    pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>) -> Result<T, E> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
+        let mut writer = Writer::begin(tx, self.device, &mut self.hlc)?;
+        let value = f(&mut writer)?;
+        writer.commit()?;
+        Ok(value)
+    }
+
+    /// The raw connection, for read queries in this crate and integrity checks in tests.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// `PRAGMA integrity_check` plus Beacon's own invariants between the log and its projections.
+    pub fn check_consistency(&self) -> Result<(), StoreError> {
+        let integrity: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if integrity != "ok" {
+            return Err(StoreError::Corrupt(format!("SQLite integrity check: {integrity}")));
+        }
+        let received: i64 = self.conn.query_row("SELECT count(*) FROM events WHERE kind = 'referral_received'", [], |r| r.get(0))?;
+        let cases: i64 = self.conn.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?;
+        let fts: i64 = self.conn.query_row("SELECT count(*) FROM cases_fts", [], |r| r.get(0))?;
+        if received != cases || cases != fts {
+            return Err(StoreError::Corrupt(format!(
+                "{received} referral events, {cases} cases and {fts} search rows should be equal"
+            )));
+        }
+        let (max_seq, count): (Option<i64>, i64) = self.conn.query_row(
+            "SELECT max(device_seq), count(*) FROM events WHERE device_id = ?1",
+            [self.device.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if max_seq.unwrap_or(0) != count {
+            return Err(StoreError::Corrupt(format!("device sequence has gaps: max {max_seq:?}, {count} events")));
+        }
+        Ok(())
+    }
+}

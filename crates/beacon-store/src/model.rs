@@ -1,0 +1,129 @@
+//! What the store hands back. Serializable so the command line and the
+//! desktop app can pass them on unchanged.
+
+use beacon_domain::event::{Actor, EventBody};
+use beacon_domain::referral::{PlaceType, Referral, Source, TraffickingType};
+use beacon_domain::responder::Role;
+use beacon_domain::triage::Reason;
+use beacon_domain::{CaseId, CaseStatus, DeviceId, EventId, HandoffId, Hlc, JurisdictionAssignment, NoteId, Priority, ResponderId};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A responder a case is assigned to (the latest handoff per role).
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct Assignee {
+    pub id: ResponderId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// One row of the queue or of search results.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CaseSummary {
+    pub id: CaseId,
+    pub source: Source,
+    pub external_id: String,
+    pub received_at: DateTime<Utc>,
+    pub status: CaseStatus,
+    pub priority: Priority,
+    pub priority_reasons: Vec<Reason>,
+    pub priority_overridden: bool,
+    pub jurisdiction: JurisdictionAssignment,
+    pub trafficking_type: TraffickingType,
+    pub place_type: Option<PlaceType>,
+    pub location: String,
+    pub link_count: u32,
+    pub assigned: Vec<Assignee>,
+    pub handed_off_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub on_scene_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub disposition: Option<String>,
+}
+
+/// A case with its referral.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CaseRecord {
+    #[serde(flatten)]
+    pub summary: CaseSummary,
+    pub referral: Referral,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NoteRecord {
+    pub id: NoteId,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HandoffRecord {
+    pub id: HandoffId,
+    pub responder_id: ResponderId,
+    pub responder_name: String,
+    pub role: Role,
+    pub handed_off_by: String,
+    pub handed_off_at: DateTime<Utc>,
+    pub shared_fields: Vec<String>,
+    pub withheld_fields: Vec<String>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// Another case sharing a phone, plate or address with this one.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LinkedCase {
+    pub case_id: CaseId,
+    /// `phone`, `plate` or `address`.
+    pub kinds: Vec<String>,
+    pub received_at: DateTime<Utc>,
+    pub status: CaseStatus,
+    pub priority: Priority,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub id: EventId,
+    pub device_id: DeviceId,
+    pub seq: u64,
+    pub hlc: Hlc,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub case_id: Option<CaseId>,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+/// Which open cases the queue shows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueueFilter {
+    pub priorities: Vec<Priority>,
+    pub statuses: Vec<CaseStatus>,
+    pub troop: Option<String>,
+    pub jurisdiction_id: Option<String>,
+    pub unassigned_only: bool,
+    /// Only cases whose target time is already past (needs the targets and now).
+    pub overdue_before: Option<OverdueCut>,
+    pub limit: usize,
+}
+
+/// Received-before cut-offs per priority (P1 first) that make a case overdue
+/// now: against the acknowledgement target until acknowledged, then against
+/// the arrival target where the priority has one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OverdueCut {
+    pub ack_before_ms: [i64; 4],
+    pub arrive_before_ms: [Option<i64>; 4],
+}
+
+/// The timestamps response statistics are computed from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResponseRow {
+    pub jurisdiction_id: Option<String>,
+    pub jurisdiction_name: Option<String>,
+    pub received_at: i64,
+    pub handed_off_at: Option<i64>,
+    pub acknowledged_at: Option<i64>,
+    pub on_scene_at: Option<i64>,
+}

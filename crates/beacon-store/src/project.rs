@@ -1,0 +1,250 @@
+//! Projections: how each event changes the case tables. Deterministic from
+//! the event alone and the current rows, so replaying a log (as sync will)
+//! rebuilds the same state.
+
+use beacon_domain::case::CaseStatus;
+use beacon_domain::event::{Event, EventBody};
+use beacon_domain::links;
+use beacon_domain::referral::Referral;
+use beacon_domain::triage::Reason;
+use beacon_domain::{CaseId, JurisdictionAssignment};
+use rusqlite::{Transaction, params};
+
+use crate::model::Assignee;
+use crate::settings::Settings;
+use crate::StoreError;
+
+/// Most links a new referral makes per key: a place tipped about a thousand
+/// times links to the most recent tips, not all of them.
+const MAX_LINKS_PER_KEY: i64 = 20;
+
+pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) -> Result<(), StoreError> {
+    let at = event.hlc.wall_ms;
+    let hlc = event.hlc.pack();
+    let case_id = || event.case_id.ok_or_else(|| StoreError::Corrupt(format!("{} event without a case", event.body.kind())));
+    match &event.body {
+        EventBody::ReferralReceived { referral, triage, jurisdiction } => {
+            insert_case(tx, case_id()?, referral, &triage.reasons, triage.priority.rank(), jurisdiction, hlc, settings)?;
+        }
+        EventBody::PriorityOverridden { to, reason, .. } => {
+            let reasons = vec![Reason { code: "override".into(), text: format!("set by {}: {reason}", event.actor) }];
+            tx.prepare_cached("UPDATE cases SET priority = ?2, priority_reasons = ?3, priority_overridden = 1, updated_hlc = ?4 WHERE id = ?1")?
+                .execute(params![case_id()?.to_string(), to.rank(), json(&reasons)?, hlc])?;
+        }
+        EventBody::NoteAdded { note_id, text } => {
+            let id = case_id()?.to_string();
+            tx.prepare_cached("INSERT INTO notes (id, case_id, author, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![note_id.to_string(), id, event.actor.0, text, at])?;
+            tx.prepare_cached(
+                "UPDATE cases_fts SET notes = coalesce(notes, '') || char(10) || ?2 WHERE rowid = (SELECT row_id FROM cases WHERE id = ?1)",
+            )?
+            .execute(params![id, text])?;
+            touch(tx, &id, hlc)?;
+        }
+        EventBody::StatusChanged { to, disposition, .. } => {
+            let id = case_id()?.to_string();
+            let sql = match to {
+                CaseStatus::Acknowledged => "UPDATE cases SET status = ?2, is_open = 1, acknowledged_at = coalesce(acknowledged_at, ?3), updated_hlc = ?5 WHERE id = ?1",
+                CaseStatus::OnScene => "UPDATE cases SET status = ?2, is_open = 1, on_scene_at = coalesce(on_scene_at, ?3), updated_hlc = ?5 WHERE id = ?1",
+                CaseStatus::Closed => "UPDATE cases SET status = ?2, is_open = 0, closed_at = ?3, disposition = ?4, updated_hlc = ?5 WHERE id = ?1",
+                CaseStatus::Reopened => "UPDATE cases SET status = ?2, is_open = 1, closed_at = NULL, disposition = NULL, updated_hlc = ?5 WHERE id = ?1",
+                _ => "UPDATE cases SET status = ?2, is_open = 1, updated_hlc = ?5 WHERE id = ?1",
+            };
+            tx.prepare_cached(sql)?.execute(params![id, to.as_str(), at, disposition, hlc])?;
+        }
+        EventBody::HandedOff { handoff_id, responder_id, responder_name, role, shared_fields, withheld_fields } => {
+            let id = case_id()?.to_string();
+            tx.prepare_cached(
+                "INSERT INTO handoffs (id, case_id, responder_id, responder_name, role, handed_off_by, handed_off_at, shared_fields, withheld_fields)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                handoff_id.to_string(),
+                id,
+                responder_id.0,
+                responder_name,
+                role.as_str(),
+                event.actor.0,
+                at,
+                json(shared_fields)?,
+                json(withheld_fields)?
+            ])?;
+            let assigned = assignees(tx, &id)?;
+            // A handoff while someone is already acknowledged or on scene adds a
+            // responder (say, the advocate) without moving the case backwards.
+            tx.prepare_cached(
+                "UPDATE cases SET assigned = ?2, handed_off_at = coalesce(handed_off_at, ?3), updated_hlc = ?4,
+                    status = CASE WHEN status IN ('new', 'triaged', 'reopened', 'handed_off') THEN 'handed_off' ELSE status END
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, json(&assigned)?, at, hlc])?;
+        }
+        EventBody::Acknowledged { handoff_id, .. } => {
+            let id = case_id()?.to_string();
+            if let Some(h) = handoff_id {
+                tx.prepare_cached("UPDATE handoffs SET acknowledged_at = coalesce(acknowledged_at, ?2), acknowledged_by = coalesce(acknowledged_by, ?3) WHERE id = ?1")?
+                    .execute(params![h.to_string(), at, event.actor.0])?;
+            }
+            tx.prepare_cached(
+                "UPDATE cases SET acknowledged_at = coalesce(acknowledged_at, ?2), updated_hlc = ?3,
+                    status = CASE WHEN status = 'handed_off' THEN 'acknowledged' ELSE status END
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, at, hlc])?;
+        }
+        EventBody::JurisdictionChanged { to, .. } => {
+            tx.prepare_cached(
+                "UPDATE cases SET jurisdiction = ?2, jurisdiction_id = ?3, jurisdiction_name = ?4, troop = ?5, unassigned = ?6, updated_hlc = ?7 WHERE id = ?1",
+            )?
+            .execute(params![case_id()?.to_string(), json(to)?, to.jurisdiction_id, to.name, to.troop, to.is_unassigned(), hlc])?;
+        }
+        EventBody::ResponderUpserted { responder } => {
+            tx.prepare_cached(
+                "INSERT INTO responders (id, name, role, on_duty, record) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, on_duty = excluded.on_duty, record = excluded.record",
+            )?
+            .execute(params![responder.id.0, responder.name, responder.role.as_str(), responder.on_duty, json(responder)?])?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_case(
+    tx: &Transaction<'_>,
+    id: CaseId,
+    r: &Referral,
+    reasons: &[Reason],
+    priority: u8,
+    j: &JurisdictionAssignment,
+    hlc: i64,
+    settings: &Settings,
+) -> Result<(), StoreError> {
+    let location = r.location.as_ref().map(|l| l.summary()).unwrap_or_default();
+    let received = r.received_at.timestamp_millis();
+    let id_text = id.to_string();
+    tx.prepare_cached(
+        "INSERT INTO cases (id, source, external_id, received_at, status, is_open, priority, priority_reasons, unassigned,
+            jurisdiction_id, jurisdiction_name, troop, jurisdiction, trafficking_type, place_type, location_summary, referral, updated_hlc)
+         VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        id_text,
+        r.source.as_str(),
+        r.external_id,
+        received,
+        priority,
+        json(reasons)?,
+        j.is_unassigned(),
+        j.jurisdiction_id,
+        j.name,
+        j.troop,
+        json(j)?,
+        r.trafficking_type.as_str(),
+        r.place_type().map(|p| p.as_str()),
+        location,
+        json(r)?,
+        hlc,
+    ])?;
+    let row_id = tx.last_insert_rowid();
+    tx.prepare_cached("INSERT INTO cases_fts (rowid, narrative, notes, location, names) VALUES (?1, ?2, '', ?3, ?4)")?
+        .execute(params![row_id, r.narrative, search_location(r, j), search_names(r)])?;
+    link(tx, &id_text, r, received, settings.link_window_days)
+}
+
+fn link(tx: &Transaction<'_>, id: &str, r: &Referral, received: i64, window_days: i64) -> Result<(), StoreError> {
+    let window = window_days.saturating_mul(86_400_000);
+    let mut touched: Vec<String> = Vec::new();
+    for (kind, key) in links::link_keys(r) {
+        let others: Vec<String> = tx
+            .prepare_cached(
+                "SELECT case_id FROM link_keys WHERE kind = ?1 AND key = ?2 AND received_at BETWEEN ?3 AND ?4
+                 ORDER BY received_at DESC LIMIT ?5",
+            )?
+            .query_map(params![kind.as_str(), key, received - window, received + window, MAX_LINKS_PER_KEY], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        tx.prepare_cached("INSERT OR IGNORE INTO link_keys (kind, key, case_id, received_at) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![kind.as_str(), key, id, received])?;
+        for other in others.into_iter().filter(|o| o != id) {
+            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO links (case_id, other_id, kind) VALUES (?1, ?2, ?3)")?;
+            insert.execute(params![id, other, kind.as_str()])?;
+            insert.execute(params![other, id, kind.as_str()])?;
+            touched.push(other);
+        }
+    }
+    if touched.is_empty() {
+        return Ok(());
+    }
+    touched.push(id.to_string());
+    touched.sort();
+    touched.dedup();
+    let mut count = tx.prepare_cached("UPDATE cases SET link_count = (SELECT count(DISTINCT other_id) FROM links WHERE case_id = ?1) WHERE id = ?1")?;
+    for c in touched {
+        count.execute([c])?;
+    }
+    Ok(())
+}
+
+fn touch(tx: &Transaction<'_>, id: &str, hlc: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("UPDATE cases SET updated_hlc = ?2 WHERE id = ?1")?.execute(params![id, hlc])?;
+    Ok(())
+}
+
+/// The latest responder per role, in role order.
+fn assignees(tx: &Transaction<'_>, case_id: &str) -> Result<Vec<Assignee>, StoreError> {
+    let rows: Vec<(String, String, String)> = tx
+        .prepare_cached(
+            "SELECT responder_id, responder_name, role FROM handoffs h
+             WHERE case_id = ?1 AND handed_off_at = (SELECT max(handed_off_at) FROM handoffs WHERE case_id = h.case_id AND role = h.role)
+             ORDER BY role, id DESC",
+        )?
+        .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out: Vec<Assignee> = Vec::new();
+    for (id, name, role) in rows {
+        let role = role.parse().map_err(StoreError::Corrupt)?;
+        if !out.iter().any(|a| a.role == role) {
+            out.push(Assignee { id: beacon_domain::ResponderId(id), name, role });
+        }
+    }
+    Ok(out)
+}
+
+fn search_location(r: &Referral, j: &JurisdictionAssignment) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if let Some(l) = &r.location {
+        parts.extend([&l.address, &l.city, &l.county, &l.zip].into_iter().flatten().map(String::as_str));
+    }
+    if let Some(n) = &j.name {
+        parts.push(n);
+    }
+    parts.join(" ")
+}
+
+fn search_names(r: &Referral) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(rep) = &r.reporter {
+        parts.extend(rep.name.clone());
+    }
+    if let Some(v) = &r.potential_victims {
+        parts.extend(v.description.clone());
+    }
+    for s in &r.suspects {
+        parts.extend(s.description.clone());
+        for p in &s.phones {
+            parts.push(p.clone());
+            parts.extend(links::normalize_phone(p));
+        }
+        if let Some(v) = &s.vehicle {
+            parts.extend([&v.plate, &v.make, &v.model, &v.color].into_iter().flatten().cloned());
+            if let Some(p) = &v.plate {
+                parts.push(p.chars().filter(char::is_ascii_alphanumeric).collect());
+            }
+        }
+    }
+    parts.join(" ")
+}
+
+fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(StoreError::json("projection"))
+}

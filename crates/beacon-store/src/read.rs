@@ -1,0 +1,356 @@
+//! Read queries. Each one is shaped for an index named in the migration.
+
+use beacon_domain::event::{Actor, EventBody};
+use beacon_domain::{CaseId, Hlc, Priority, Responder, ResponderId};
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::types::Value as Sql;
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use std::collections::HashMap;
+
+use crate::model::{CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, QueueFilter, ResponseRow, StoredEvent};
+use crate::{Store, StoreError};
+
+const SUMMARY_COLUMNS: &str = "c.id, c.source, c.external_id, c.received_at, c.status, c.priority, c.priority_reasons, c.priority_overridden,
+    c.jurisdiction, c.trafficking_type, c.place_type, c.location_summary, c.link_count, c.assigned,
+    c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition";
+
+fn ms(v: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(v).single().unwrap_or_default()
+}
+
+fn parse<T: std::str::FromStr>(text: String, what: &str) -> rusqlite::Result<T> {
+    text.parse::<T>().map_err(|_| rusqlite::Error::InvalidColumnType(0, format!("{what}: {text}"), rusqlite::types::Type::Text))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: String) -> rusqlite::Result<T> {
+    serde_json::from_str(&text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
+    let priority: i64 = r.get(5)?;
+    Ok(CaseSummary {
+        id: parse(r.get(0)?, "case id")?,
+        source: parse(r.get(1)?, "source")?,
+        external_id: r.get(2)?,
+        received_at: ms(r.get(3)?),
+        status: parse(r.get(4)?, "status")?,
+        priority: Priority::from_rank(priority).unwrap_or(Priority::P4),
+        priority_reasons: from_json(r.get(6)?)?,
+        priority_overridden: r.get(7)?,
+        jurisdiction: from_json(r.get(8)?)?,
+        trafficking_type: parse(r.get(9)?, "trafficking type")?,
+        place_type: r.get::<_, Option<String>>(10)?.map(|p| parse(p, "place type")).transpose()?,
+        location: r.get(11)?,
+        link_count: r.get(12)?,
+        assigned: from_json(r.get(13)?)?,
+        handed_off_at: r.get::<_, Option<i64>>(14)?.map(ms),
+        acknowledged_at: r.get::<_, Option<i64>>(15)?.map(ms),
+        on_scene_at: r.get::<_, Option<i64>>(16)?.map(ms),
+        closed_at: r.get::<_, Option<i64>>(17)?.map(ms),
+        disposition: r.get(18)?,
+    })
+}
+
+pub(crate) fn case(conn: &Connection, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
+    let sql = format!("SELECT {SUMMARY_COLUMNS}, c.referral FROM cases c WHERE c.id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id.to_string()], |r| Ok(CaseRecord { summary: summary(r)?, referral: from_json(r.get(19)?)? }))
+        .optional()?)
+}
+
+impl Store {
+    pub fn case(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
+        case(&self.conn, id)
+    }
+
+    /// Cases whose id starts with `prefix` (hex, with or without hyphens) or
+    /// whose external id equals it. At most `limit`.
+    pub fn find_cases(&self, prefix: &str, limit: usize) -> Result<Vec<CaseId>, StoreError> {
+        let mut out: Vec<CaseId> = Vec::new();
+        let hex: String = prefix.trim().to_ascii_lowercase();
+        if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            // Hyphenated ids: an 8-digit short id is the first group.
+            let lo = hex.clone();
+            let hi = format!("{hex}\u{7f}");
+            let mut stmt = self.conn.prepare_cached("SELECT id FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3")?;
+            let rows = stmt.query_map(params![lo, hi, limit as i64], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                out.push(parse(row?, "case id")?);
+            }
+        }
+        if out.is_empty() {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id FROM cases WHERE source IN ('hotline_call','hotline_web','hotline_text','local_call','walk_in','other') AND external_id = ?1 LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![prefix.trim(), limit as i64], |r| r.get::<_, String>(0))?;
+            for row in rows {
+                out.push(parse(row?, "case id")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Open cases, P1 first, unassigned first among equals, then oldest first.
+    pub fn queue(&self, f: &QueueFilter) -> Result<Vec<CaseSummary>, StoreError> {
+        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM cases c INDEXED BY cases_queue WHERE c.is_open = 1");
+        let mut args: Vec<Sql> = Vec::new();
+        if !f.priorities.is_empty() {
+            sql += &format!(" AND c.priority IN ({})", placeholders(f.priorities.len()));
+            args.extend(f.priorities.iter().map(|p| Sql::Integer(i64::from(p.rank()))));
+        }
+        if !f.statuses.is_empty() {
+            sql += &format!(" AND c.status IN ({})", placeholders(f.statuses.len()));
+            args.extend(f.statuses.iter().map(|s| Sql::Text(s.as_str().into())));
+        }
+        if let Some(t) = &f.troop {
+            sql += " AND c.troop = ?";
+            args.push(Sql::Text(t.clone()));
+        }
+        if let Some(j) = &f.jurisdiction_id {
+            sql += " AND c.jurisdiction_id = ?";
+            args.push(Sql::Text(j.clone()));
+        }
+        if f.unassigned_only {
+            sql += " AND c.unassigned = 1";
+        }
+        if let Some(cut) = &f.overdue_before {
+            let mut arms = Vec::new();
+            for (i, p) in Priority::ALL.iter().enumerate() {
+                arms.push(format!("(c.priority = {} AND c.acknowledged_at IS NULL AND c.received_at < ?)", p.rank()));
+                args.push(Sql::Integer(cut.ack_before_ms[i]));
+                if let Some(arrive) = cut.arrive_before_ms[i] {
+                    arms.push(format!(
+                        "(c.priority = {} AND c.acknowledged_at IS NOT NULL AND c.on_scene_at IS NULL AND c.received_at < ?)",
+                        p.rank()
+                    ));
+                    args.push(Sql::Integer(arrive));
+                }
+            }
+            sql += &format!(" AND ({})", arms.join(" OR "));
+        }
+        sql += " ORDER BY c.priority, c.unassigned DESC, c.received_at LIMIT ?";
+        args.push(Sql::Integer(if f.limit == 0 { 200 } else { f.limit as i64 }));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Count of open cases (for the queue's header).
+    pub fn open_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM cases INDEXED BY cases_queue WHERE is_open = 1", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// Full-text search over narratives, notes, locations and names; best matches first.
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
+        let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM cases_fts f JOIN cases c ON c.row_id = f.rowid
+             WHERE cases_fts MATCH ?1 ORDER BY f.rank LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![query, limit as i64], summary)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn notes(&self, id: CaseId) -> Result<Vec<NoteRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, author, body, created_at FROM notes WHERE case_id = ?1 ORDER BY created_at, id")?;
+        let rows = stmt.query_map([id.to_string()], |r| {
+            Ok(NoteRecord { id: parse(r.get(0)?, "note id")?, author: r.get(1)?, body: r.get(2)?, created_at: ms(r.get(3)?) })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn handoffs(&self, id: CaseId) -> Result<Vec<HandoffRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, responder_id, responder_name, role, handed_off_by, handed_off_at, shared_fields, withheld_fields, acknowledged_at, acknowledged_by
+             FROM handoffs WHERE case_id = ?1 ORDER BY handed_off_at, id",
+        )?;
+        let rows = stmt.query_map([id.to_string()], |r| {
+            Ok(HandoffRecord {
+                id: parse(r.get(0)?, "handoff id")?,
+                responder_id: ResponderId(r.get(1)?),
+                responder_name: r.get(2)?,
+                role: parse(r.get(3)?, "role")?,
+                handed_off_by: r.get(4)?,
+                handed_off_at: ms(r.get(5)?),
+                shared_fields: from_json(r.get(6)?)?,
+                withheld_fields: from_json(r.get(7)?)?,
+                acknowledged_at: r.get::<_, Option<i64>>(8)?.map(ms),
+                acknowledged_by: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn links(&self, id: CaseId) -> Result<Vec<LinkedCase>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT l.other_id, group_concat(l.kind), c.received_at, c.status, c.priority
+             FROM links l JOIN cases c ON c.id = l.other_id WHERE l.case_id = ?1
+             GROUP BY l.other_id ORDER BY c.received_at DESC",
+        )?;
+        let rows = stmt.query_map([id.to_string()], |r| {
+            let kinds: String = r.get(1)?;
+            Ok(LinkedCase {
+                case_id: parse(r.get(0)?, "case id")?,
+                kinds: kinds.split(',').map(str::to_string).collect(),
+                received_at: ms(r.get(2)?),
+                status: parse(r.get(3)?, "status")?,
+                priority: Priority::from_rank(r.get(4)?).unwrap_or(Priority::P4),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Linked case ids for many cases at once (for lists).
+    pub fn links_of(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, Vec<CaseId>>, StoreError> {
+        let mut out: HashMap<CaseId, Vec<CaseId>> = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!("SELECT DISTINCT case_id, other_id FROM links WHERE case_id IN ({})", placeholders(chunk.len()));
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter().map(|c| c.to_string())), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (a, b) = row?;
+                out.entry(parse(a, "case id")?).or_default().push(parse(b, "case id")?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The case's events, oldest first: its audit trail.
+    pub fn events(&self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, device_id, device_seq, hlc, actor, case_id, kind, payload FROM events WHERE case_id = ?1 ORDER BY hlc, local_seq",
+        )?;
+        let rows = stmt.query_map([id.to_string()], |r| {
+            let kind: String = r.get(6)?;
+            let payload: String = r.get(7)?;
+            let body: EventBody = from_json(format!("{{\"kind\":{},\"payload\":{payload}}}", serde_json::Value::String(kind)))?;
+            let hlc = Hlc::unpack(r.get(3)?);
+            Ok(StoredEvent {
+                id: parse(r.get(0)?, "event id")?,
+                device_id: parse(r.get(1)?, "device id")?,
+                seq: r.get::<_, i64>(2)? as u64,
+                hlc,
+                at: ms(hlc.wall_ms),
+                actor: Actor(r.get(4)?),
+                case_id: r.get::<_, Option<String>>(5)?.map(|c| parse(c, "case id")).transpose()?,
+                body,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn responders(&self) -> Result<Vec<Responder>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT record FROM responders ORDER BY role, name, id")?;
+        let rows = stmt.query_map([], |r| from_json::<Responder>(r.get(0)?))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn responder(&self, id: &str) -> Result<Option<Responder>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT record FROM responders WHERE id = ?1")?
+            .query_row([id], |r| from_json::<Responder>(r.get(0)?))
+            .optional()?)
+    }
+
+    /// Open cases per responder, for balancing suggestions.
+    pub fn open_cases_by_responder(&self) -> Result<HashMap<ResponderId, u32>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT h.responder_id, count(DISTINCT h.case_id) FROM handoffs h JOIN cases c ON c.id = h.case_id
+             WHERE c.is_open = 1 GROUP BY h.responder_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((ResponderId(r.get(0)?), r.get::<_, u32>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Timestamps of cases received since `since_ms`, for response statistics.
+    pub fn response_rows(&self, since_ms: i64) -> Result<Vec<ResponseRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT jurisdiction_id, jurisdiction_name, received_at, handed_off_at, acknowledged_at, on_scene_at
+             FROM cases INDEXED BY cases_response WHERE received_at >= ?1",
+        )?;
+        let rows = stmt.query_map([since_ms], |r| {
+            Ok(ResponseRow {
+                jurisdiction_id: r.get(0)?,
+                jurisdiction_name: r.get(1)?,
+                received_at: r.get(2)?,
+                handed_off_at: r.get(3)?,
+                acknowledged_at: r.get(4)?,
+                on_scene_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Open cases per jurisdiction with their highest priority: (id, name, count, best priority).
+    pub fn open_by_jurisdiction(&self) -> Result<Vec<(Option<String>, Option<String>, u64, Priority)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT jurisdiction_id, max(jurisdiction_name), count(*), min(priority) FROM cases INDEXED BY cases_queue
+             WHERE is_open = 1 GROUP BY jurisdiction_id ORDER BY count(*) DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, Priority::from_rank(r.get(3)?).unwrap_or(Priority::P4)))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every case id with its jurisdiction, for recomputing assignments.
+    pub fn all_jurisdictions(&self) -> Result<Vec<(CaseId, beacon_domain::JurisdictionAssignment, beacon_domain::referral::Referral)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id, jurisdiction, referral FROM cases ORDER BY row_id")?;
+        let rows = stmt.query_map([], |r| Ok((parse(r.get(0)?, "case id")?, from_json(r.get(1)?)?, from_json(r.get(2)?)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A number that changes whenever any event is written, from any process:
+    /// the desktop app polls it to know when to refresh.
+    pub fn change_marker(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row("SELECT coalesce(max(local_seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    pub fn case_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+}
+
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+/// Build an FTS5 query from what a person typed: each word becomes a quoted
+/// phrase of its letters and digits (so `314-555-0199` matches the number and
+/// no input is FTS syntax), words are ANDed, and the last is a prefix.
+pub(crate) fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            let tokens: Vec<String> =
+                w.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).map(str::to_lowercase).collect();
+            tokens.join(" ")
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let last = words.len().checked_sub(1)?;
+    Some(
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| if i == last { format!("\"{w}\"*") } else { format!("\"{w}\"") })
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn fts_query_quotes_words_and_never_passes_syntax_through() {
+        assert_eq!(fts_query("Glenstone motel").as_deref(), Some("\"glenstone\" \"motel\"*"));
+        assert_eq!(fts_query("314-555-0199").as_deref(), Some("\"314 555 0199\"*"));
+        assert_eq!(fts_query("\"; DROP TABLE cases; -- OR NEAR(").as_deref(), Some("\"drop\" \"table\" \"cases\" \"or\" \"near\"*"));
+        assert_eq!(fts_query("  -- ;; "), None);
+    }
+}

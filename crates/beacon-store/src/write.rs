@@ -1,0 +1,111 @@
+//! The one way to change the store: append events inside a write transaction.
+
+use beacon_domain::event::{Actor, Event, EventBody};
+use beacon_domain::referral::Source;
+use beacon_domain::{CaseId, DeviceId, EventId, HandoffId, Hlc, HlcClock, ResponderId};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::model::CaseRecord;
+use crate::settings::{self, Settings};
+use crate::{StoreError, project, read};
+
+/// An open write transaction. Events appended here, and their projections,
+/// commit together when the closure given to [`crate::Store::write`] returns `Ok`.
+#[derive(Debug)]
+pub struct Writer<'s> {
+    tx: Transaction<'s>,
+    device: DeviceId,
+    hlc: &'s mut HlcClock,
+    next_seq: u64,
+    last_issued: Option<Hlc>,
+    settings: Settings,
+}
+
+impl<'s> Writer<'s> {
+    pub(crate) fn begin(tx: Transaction<'s>, device: DeviceId, hlc: &'s mut HlcClock) -> Result<Self, StoreError> {
+        // Another process sharing the store may have written since we last looked.
+        let stored = settings::last_hlc(&tx)?;
+        hlc.observe(stored);
+        let max: Option<i64> = tx.query_row(
+            "SELECT max(device_seq) FROM events WHERE device_id = ?1",
+            [device.to_string()],
+            |r| r.get(0),
+        )?;
+        let settings = settings::load(&tx)?;
+        Ok(Writer { tx, device, hlc, next_seq: max.unwrap_or(0) as u64 + 1, last_issued: None, settings })
+    }
+
+    pub(crate) fn commit(self) -> Result<(), StoreError> {
+        if let Some(hlc) = self.last_issued {
+            settings::set(&self.tx, "last_hlc", &hlc.pack().to_string())?;
+        }
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn save_settings(&mut self, s: Settings) -> Result<(), StoreError> {
+        settings::save(&self.tx, &s)?;
+        self.settings = s;
+        Ok(())
+    }
+
+    /// Append one event and project it. Returns the event as stored.
+    pub fn append(&mut self, actor: &Actor, case_id: Option<CaseId>, body: EventBody) -> Result<Event, StoreError> {
+        let event = Event { id: EventId::new(), device_id: self.device, seq: self.next_seq, hlc: self.hlc.tick(), actor: actor.clone(), case_id, body };
+        let payload = serde_json::to_value(&event.body).map_err(StoreError::json("event"))?;
+        let payload = payload.get("payload").cloned().unwrap_or(serde_json::Value::Null);
+        self.tx
+            .prepare_cached(
+                "INSERT INTO events (id, device_id, device_seq, hlc, actor, case_id, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                event.id.to_string(),
+                event.device_id.to_string(),
+                event.seq as i64,
+                event.hlc.pack(),
+                event.actor.0,
+                event.case_id.map(|c| c.to_string()),
+                event.body.kind(),
+                payload.to_string(),
+            ])?;
+        project::apply(&self.tx, &event, &self.settings)?;
+        self.next_seq += 1;
+        self.last_issued = Some(event.hlc);
+        Ok(event)
+    }
+
+    /// Is there already a case for this referral? (Imports skip it.)
+    pub fn referral_exists(&self, source: Source, external_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT 1 FROM cases WHERE source = ?1 AND external_id = ?2")?
+            .query_row(params![source.as_str(), external_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Read a case inside the transaction, so a check and the change it
+    /// guards see the same state.
+    pub fn case(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
+        read::case(&self.tx, id)
+    }
+
+    /// The oldest handoff of the case not yet acknowledged.
+    pub fn pending_handoff(&self, case_id: CaseId) -> Result<Option<(HandoffId, ResponderId)>, StoreError> {
+        let row: Option<(String, String)> = self
+            .tx
+            .prepare_cached("SELECT id, responder_id FROM handoffs WHERE case_id = ?1 AND acknowledged_at IS NULL ORDER BY handed_off_at, id LIMIT 1")?
+            .query_row([case_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(h, r)| Ok((h.parse().map_err(|_| StoreError::Corrupt(format!("handoff id {h} is not a UUID")))?, ResponderId(r))))
+            .transpose()
+    }
+
+    pub fn connection(&self) -> &rusqlite::Connection {
+        &self.tx
+    }
+}
