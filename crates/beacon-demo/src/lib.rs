@@ -22,7 +22,7 @@ pub struct Place {
     pub zip: String,
     pub city: String,
     pub county: String,
-    pub state: String,
+    pub state: Option<String>,
     pub lat: f64,
     pub lon: f64,
 }
@@ -92,12 +92,54 @@ pub fn generate(places: &[Place], opts: &Options) -> DemoData {
     DemoData { responders, referrals, steps }
 }
 
-const FIRST: &[&str] = &["James", "Maria", "Robert", "Linda", "Michael", "Ana", "David", "Grace", "Daniel", "Rosa", "Kevin", "Jasmine", "Thomas", "Mei", "Luis", "Emily", "Andre", "Fatima", "Carlos", "Hannah"];
-const LAST: &[&str] = &["Miller", "Garcia", "Johnson", "Nguyen", "Brown", "Lopez", "Davis", "Wilson", "Martinez", "Anderson", "Clark", "Lewis", "Walker", "Young", "Hall", "Allen", "King", "Wright", "Scott", "Green"];
-const STREETS: &[&str] = &["Main St", "Olive St", "Glenstone Ave", "Sunshine St", "Broadway", "Market St", "Grand Blvd", "Range Line Rd", "Walnut St", "Highway 63", "Elm St", "Kingshighway", "Truman Rd", "Noland Rd", "Washington Ave", "Industrial Dr", "Commerce Dr", "Route 66"];
-const MOTELS: &[&str] = &["Budget Inn", "Interstate Motel", "Starlite Motor Lodge", "Travelers Rest", "Gateway Inn", "Route 66 Motel", "Super Stay", "Crossroads Inn"];
+const FIRST: &[&str] = &[
+    "James", "Maria", "Robert", "Linda", "Michael", "Ana", "David", "Grace", "Daniel", "Rosa", "Kevin", "Jasmine",
+    "Thomas", "Mei", "Luis", "Emily", "Andre", "Fatima", "Carlos", "Hannah",
+];
+const LAST: &[&str] = &[
+    "Miller", "Garcia", "Johnson", "Nguyen", "Brown", "Lopez", "Davis", "Wilson", "Martinez", "Anderson", "Clark",
+    "Lewis", "Walker", "Young", "Hall", "Allen", "King", "Wright", "Scott", "Green",
+];
+const STREETS: &[&str] = &[
+    "Main St",
+    "Olive St",
+    "Glenstone Ave",
+    "Sunshine St",
+    "Broadway",
+    "Market St",
+    "Grand Blvd",
+    "Range Line Rd",
+    "Walnut St",
+    "Highway 63",
+    "Elm St",
+    "Kingshighway",
+    "Truman Rd",
+    "Noland Rd",
+    "Washington Ave",
+    "Industrial Dr",
+    "Commerce Dr",
+    "Route 66",
+];
+const MOTELS: &[&str] = &[
+    "Budget Inn",
+    "Interstate Motel",
+    "Starlite Motor Lodge",
+    "Travelers Rest",
+    "Gateway Inn",
+    "Route 66 Motel",
+    "Super Stay",
+    "Crossroads Inn",
+];
 const LANGUAGES: &[&str] = &["en", "en", "en", "es", "es", "zh", "vi", "ko", "tl", "ru"];
-const MAKES: &[(&str, &str)] = &[("Ford", "Transit"), ("Chevrolet", "Express"), ("Dodge", "Caravan"), ("Toyota", "Camry"), ("Honda", "Odyssey"), ("Nissan", "Altima"), ("Ford", "F-150")];
+const MAKES: &[(&str, &str)] = &[
+    ("Ford", "Transit"),
+    ("Chevrolet", "Express"),
+    ("Dodge", "Caravan"),
+    ("Toyota", "Camry"),
+    ("Honda", "Odyssey"),
+    ("Nissan", "Altima"),
+    ("Ford", "F-150"),
+];
 const COLORS: &[&str] = &["white", "black", "silver", "gray", "red", "blue", "maroon"];
 const DISPOSITIONS: &[&str] = &[
     "victim recovered and referred to services",
@@ -118,8 +160,18 @@ impl Pools {
     fn new(rng: &mut ChaCha8Rng, n: usize) -> Self {
         let size = (n / 4).max(20);
         Pools {
-            phones: (0..size).map(|_| format!("({}) 555-{:04}", [314, 816, 417, 573, 636, 660].choose(rng).copied().unwrap_or(573), rng.random_range(100..10_000))).collect(),
-            plates: (0..size).map(|_| format!("{}{}{}-{:03}", letter(rng), letter(rng), letter(rng), rng.random_range(0..1000))).collect(),
+            phones: (0..size)
+                .map(|_| {
+                    format!(
+                        "({}) 555-{:04}",
+                        [314, 816, 417, 573, 636, 660].choose(rng).copied().unwrap_or(573),
+                        rng.random_range(100..10_000)
+                    )
+                })
+                .collect(),
+            plates: (0..size)
+                .map(|_| format!("{}{}{}-{:03}", letter(rng), letter(rng), letter(rng), rng.random_range(0..1000)))
+                .collect(),
         }
     }
 }
@@ -145,13 +197,43 @@ fn weighted<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, u32)]) -> T {
 }
 
 fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: &[Place], pools: &Pools) -> Referral {
-    let urgency = weighted(rng, &[(Urgency::InProgress, 4), (Urgency::Imminent, 7), (Urgency::Recent, 47), (Urgency::Historical, 42)]);
-    let trafficking_type = weighted(rng, &[(TraffickingType::Sex, 55), (TraffickingType::Labor, 25), (TraffickingType::Both, 7), (TraffickingType::Unknown, 13)]);
+    let urgency = weighted(
+        rng,
+        &[(Urgency::InProgress, 4), (Urgency::Imminent, 7), (Urgency::Recent, 47), (Urgency::Historical, 42)],
+    );
+    let trafficking_type = weighted(
+        rng,
+        &[
+            (TraffickingType::Sex, 55),
+            (TraffickingType::Labor, 25),
+            (TraffickingType::Both, 7),
+            (TraffickingType::Unknown, 13),
+        ],
+    );
     let place_type = weighted(
         rng,
-        &[(PlaceType::Hotel, 28), (PlaceType::Residence, 22), (PlaceType::Business, 18), (PlaceType::TruckStop, 8), (PlaceType::Vehicle, 6), (PlaceType::Street, 8), (PlaceType::Online, 7), (PlaceType::Other, 3)],
+        &[
+            (PlaceType::Hotel, 28),
+            (PlaceType::Residence, 22),
+            (PlaceType::Business, 18),
+            (PlaceType::TruckStop, 8),
+            (PlaceType::Vehicle, 6),
+            (PlaceType::Street, 8),
+            (PlaceType::Online, 7),
+            (PlaceType::Other, 3),
+        ],
     );
-    let source = weighted(rng, &[(Source::HotlineCall, 55), (Source::HotlineWeb, 20), (Source::HotlineText, 12), (Source::LocalCall, 9), (Source::WalkIn, 2), (Source::Other, 2)]);
+    let source = weighted(
+        rng,
+        &[
+            (Source::HotlineCall, 55),
+            (Source::HotlineWeb, 20),
+            (Source::HotlineText, 12),
+            (Source::LocalCall, 9),
+            (Source::WalkIn, 2),
+            (Source::Other, 2),
+        ],
+    );
     let place = pick(rng, places).clone();
     let street = format!("{} {}", rng.random_range(100..9_900), pick(rng, STREETS));
     let motel = pick(rng, MOTELS);
@@ -159,7 +241,10 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
     let location = (place_type != PlaceType::Online || detail < 30).then(|| {
         let (lat, lon) = if detail < 70 {
             // Within about 3 km of the ZIP's centre.
-            (Some(round6(place.lat + rng.random_range(-0.027..0.027))), Some(round6(place.lon + rng.random_range(-0.034..0.034))))
+            (
+                Some(round6(place.lat + rng.random_range(-0.027..0.027))),
+                Some(round6(place.lon + rng.random_range(-0.034..0.034))),
+            )
         } else {
             (None, None)
         };
@@ -168,7 +253,7 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
             address,
             city: Some(place.city.clone()),
             county: (detail >= 85 || rng.random_bool(0.5)).then(|| place.county.clone()),
-            state: Some(place.state.clone()),
+            state: place.state.clone(),
             zip: (detail < 95).then(|| place.zip.clone()),
             lat,
             lon,
@@ -187,19 +272,42 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
             "{} {}, {}",
             count,
             if count == 1 { "person" } else { "people" },
-            pick(rng, &["appear to be in their twenties", "appear young, possibly teenagers", "adults, speaking little English", "women, one with visible bruises", "men working long shifts"])
+            pick(
+                rng,
+                &[
+                    "appear to be in their twenties",
+                    "appear young, possibly teenagers",
+                    "adults, speaking little English",
+                    "women, one with visible bruises",
+                    "men working long shifts"
+                ]
+            )
         )),
         extra: Default::default(),
     };
     let suspects = (0..rng.random_range(0..=2))
         .map(|_| Suspect {
-            description: Some(format!("{} {}, {}", pick(rng, FIRST), pick(rng, LAST), pick(rng, &["drives the workers", "collects the money", "stays in the room next door", "the manager", "older man with a neck tattoo"]))),
+            description: Some(format!(
+                "{} {}, {}",
+                pick(rng, FIRST),
+                pick(rng, LAST),
+                pick(
+                    rng,
+                    &[
+                        "drives the workers",
+                        "collects the money",
+                        "stays in the room next door",
+                        "the manager",
+                        "older man with a neck tattoo"
+                    ]
+                )
+            )),
             phones: if rng.random_bool(0.6) { vec![pick(rng, &pools.phones).clone()] } else { vec![] },
             vehicle: rng.random_bool(0.4).then(|| {
                 let (make, model) = *pick(rng, MAKES);
                 Vehicle {
                     plate: Some(pick(rng, &pools.plates).clone()),
-                    state: Some(if rng.random_bool(0.8) { place.state.clone() } else { "IL".into() }),
+                    state: if rng.random_bool(0.8) { place.state.clone() } else { Some("IL".into()) },
                     make: Some(make.into()),
                     model: Some(model.into()),
                     color: Some(pick(rng, COLORS).to_string()),
@@ -209,11 +317,20 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
             extra: Default::default(),
         })
         .collect();
-    let reporter_kind = weighted(rng, &[(ReporterKind::CommunityMember, 50), (ReporterKind::Professional, 20), (ReporterKind::Victim, 12), (ReporterKind::Anonymous, 18)]);
+    let reporter_kind = weighted(
+        rng,
+        &[
+            (ReporterKind::CommunityMember, 50),
+            (ReporterKind::Professional, 20),
+            (ReporterKind::Victim, 12),
+            (ReporterKind::Anonymous, 18),
+        ],
+    );
     let reporter = Reporter {
         kind: reporter_kind,
         name: (reporter_kind != ReporterKind::Anonymous).then(|| format!("{} {}", pick(rng, FIRST), pick(rng, LAST))),
-        phone: (reporter_kind != ReporterKind::Anonymous).then(|| format!("(573) 555-{:04}", rng.random_range(0..10_000))),
+        phone: (reporter_kind != ReporterKind::Anonymous)
+            .then(|| format!("(573) 555-{:04}", rng.random_range(0..10_000))),
         email: None,
         contact_ok: reporter_kind != ReporterKind::Anonymous && rng.random_bool(0.7),
         extra: Default::default(),
@@ -225,7 +342,8 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
         extra: Default::default(),
     };
     let all_indicators: Vec<&str> = INDICATORS.iter().map(|(n, _)| *n).collect();
-    let mut indicators: Vec<String> = (0..rng.random_range(0..=4)).map(|_| pick(rng, &all_indicators).to_string()).collect();
+    let mut indicators: Vec<String> =
+        (0..rng.random_range(0..=4)).map(|_| pick(rng, &all_indicators).to_string()).collect();
     indicators.sort();
     indicators.dedup();
     let narrative = narrative(rng, place_type, trafficking_type, urgency, &place.city, motel, &street);
@@ -250,7 +368,15 @@ fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
-fn narrative(rng: &mut ChaCha8Rng, place: PlaceType, kind: TraffickingType, urgency: Urgency, city: &str, motel: &str, street: &str) -> String {
+fn narrative(
+    rng: &mut ChaCha8Rng,
+    place: PlaceType,
+    kind: TraffickingType,
+    urgency: Urgency,
+    city: &str,
+    motel: &str,
+    street: &str,
+) -> String {
     let when = match urgency {
         Urgency::InProgress => "right now",
         Urgency::Imminent => "tonight",
@@ -260,7 +386,10 @@ fn narrative(rng: &mut ChaCha8Rng, place: PlaceType, kind: TraffickingType, urge
     let scene = match place {
         PlaceType::Hotel => format!("at the {motel} in {city}, room {}", rng.random_range(100..300)),
         PlaceType::Residence => format!("at a house on {street} in {city}"),
-        PlaceType::Business => format!("at a {} on {street}, {city}", pick(rng, &["massage parlor", "nail salon", "restaurant", "landscaping company", "warehouse"])),
+        PlaceType::Business => format!(
+            "at a {} on {street}, {city}",
+            pick(rng, &["massage parlor", "nail salon", "restaurant", "landscaping company", "warehouse"])
+        ),
         PlaceType::TruckStop => format!("at a truck stop off the interstate near {city}"),
         PlaceType::Vehicle => format!("in a van that parks on {street} in {city}"),
         PlaceType::Street => format!("on {street} in {city}"),
@@ -268,21 +397,30 @@ fn narrative(rng: &mut ChaCha8Rng, place: PlaceType, kind: TraffickingType, urge
         PlaceType::Other => format!("near {city}"),
     };
     let what = match kind {
-        TraffickingType::Sex => pick(rng, &[
-            "Caller saw young women brought in and out by an older man who holds their phones.",
-            "Reporter believes a teenager is being advertised for commercial sex.",
-            "Caller heard a woman say she cannot leave until she pays off a debt.",
-        ]),
-        TraffickingType::Labor => pick(rng, &[
-            "Workers say their passports were taken and they are paid far less than promised.",
-            "Crew is driven to job sites before dawn and locked in the housing at night.",
-            "Caller reports workers sleeping at the business and never leaving alone.",
-        ]),
+        TraffickingType::Sex => pick(
+            rng,
+            &[
+                "Caller saw young women brought in and out by an older man who holds their phones.",
+                "Reporter believes a teenager is being advertised for commercial sex.",
+                "Caller heard a woman say she cannot leave until she pays off a debt.",
+            ],
+        ),
+        TraffickingType::Labor => pick(
+            rng,
+            &[
+                "Workers say their passports were taken and they are paid far less than promised.",
+                "Crew is driven to job sites before dawn and locked in the housing at night.",
+                "Caller reports workers sleeping at the business and never leaving alone.",
+            ],
+        ),
         TraffickingType::Both => "Workers are forced to work days and are sold for sex at night, per the caller.",
-        TraffickingType::Unknown => pick(rng, &[
-            "Caller is unsure what is happening but something feels wrong: many visitors, covered windows.",
-            "Reporter noticed a person who seemed afraid to speak and was watched closely.",
-        ]),
+        TraffickingType::Unknown => pick(
+            rng,
+            &[
+                "Caller is unsure what is happening but something feels wrong: many visitors, covered windows.",
+                "Reporter noticed a person who seemed afraid to speak and was watched closely.",
+            ],
+        ),
     };
     format!("Activity {when} {scene}. {what}")
 }
@@ -298,8 +436,17 @@ fn roster(rng: &mut ChaCha8Rng, troops: &[String]) -> Vec<Responder> {
         ];
         for (role, count, title, agency) in people {
             for n in 1..=count {
-                let name = format!("{}{} {}", title, if title.is_empty() { "" } else { " " }, format_args!("{} {}", pick(rng, FIRST), pick(rng, LAST)));
-                let languages = if role == Role::VictimAdvocate && n == 1 { vec!["en".into(), "es".into()] } else { vec!["en".into()] };
+                let name = format!(
+                    "{}{} {}",
+                    title,
+                    if title.is_empty() { "" } else { " " },
+                    format_args!("{} {}", pick(rng, FIRST), pick(rng, LAST))
+                );
+                let languages = if role == Role::VictimAdvocate && n == 1 {
+                    vec!["en".into(), "es".into()]
+                } else {
+                    vec!["en".into()]
+                };
                 out.push(Responder {
                     id: ResponderId(format!("{}-{}{}", troop, role_code(role), n)),
                     name: name.trim().to_string(),
@@ -309,7 +456,12 @@ fn roster(rng: &mut ChaCha8Rng, troops: &[String]) -> Vec<Responder> {
                     languages,
                     // At least one trooper and one advocate per troop are always on duty.
                     on_duty: n == 1 || rng.random_bool(0.6),
-                    email: Some(format!("{}.{}{}@example.org", role_code(role).to_lowercase(), troop.to_lowercase(), n)),
+                    email: Some(format!(
+                        "{}.{}{}@example.org",
+                        role_code(role).to_lowercase(),
+                        troop.to_lowercase(),
+                        n
+                    )),
                     phone: Some(format!("(573) 555-{:04}", rng.random_range(0..10_000))),
                     webhook: None,
                 });
@@ -329,17 +481,31 @@ fn role_code(r: Role) -> &'static str {
 }
 
 /// What happened to a case. Older cases are further along; the newest are untouched.
-fn history(rng: &mut ChaCha8Rng, i: usize, r: &Referral, roster: &[Responder], now: DateTime<Utc>, steps: &mut Vec<Step>) {
+fn history(
+    rng: &mut ChaCha8Rng,
+    i: usize,
+    r: &Referral,
+    roster: &[Responder],
+    now: DateTime<Utc>,
+    steps: &mut Vec<Step>,
+) {
     let age = now - r.received_at;
     if age < Duration::minutes(20) {
         return;
     }
-    let progress = if age > Duration::days(14) { 0.93 } else if age > Duration::days(2) { 0.7 } else { 0.4 };
+    let progress = if age > Duration::days(14) {
+        0.93
+    } else if age > Duration::days(2) {
+        0.7
+    } else {
+        0.4
+    };
     if !rng.random_bool(progress) {
         return;
     }
     let fast = matches!(r.urgency, Urgency::InProgress | Urgency::Imminent);
-    let mut t = r.received_at + Duration::seconds(if fast { rng.random_range(120..1_500) } else { rng.random_range(900..20_000) });
+    let mut t = r.received_at
+        + Duration::seconds(if fast { rng.random_range(120..1_500) } else { rng.random_range(900..20_000) });
     let troopers: Vec<&Responder> = roster.iter().filter(|p| p.role == Role::Trooper).collect();
     let advocates: Vec<&Responder> = roster.iter().filter(|p| p.role == Role::VictimAdvocate).collect();
     let (Some(trooper), Some(advocate)) = (troopers.choose(rng), advocates.choose(rng)) else { return };
@@ -362,7 +528,21 @@ fn history(rng: &mut ChaCha8Rng, i: usize, r: &Referral, roster: &[Responder], n
         return;
     }
     if rng.random_bool(0.4) {
-        push(t + Duration::seconds(rng.random_range(60..600)), Action::Note { text: pick(rng, &["Trooper en route.", "Called the reporter back; details confirmed.", "Advocate standing by.", "Hotel manager contacted."]).to_string() });
+        push(
+            t + Duration::seconds(rng.random_range(60..600)),
+            Action::Note {
+                text: pick(
+                    rng,
+                    &[
+                        "Trooper en route.",
+                        "Called the reporter back; details confirmed.",
+                        "Advocate standing by.",
+                        "Hotel manager contacted.",
+                    ],
+                )
+                .to_string(),
+            },
+        );
     }
     t += Duration::seconds(if fast { rng.random_range(600..3_600) } else { rng.random_range(1_800..36_000) });
     if !rng.random_bool(0.75) || !push(t, Action::OnScene) {
@@ -378,11 +558,24 @@ mod tests {
     use chrono::TimeZone;
 
     fn places() -> Vec<Place> {
-        vec![Place { zip: "65801".into(), city: "Springfield".into(), county: "Greene".into(), state: "MO".into(), lat: 37.2, lon: -93.3 }]
+        vec![Place {
+            zip: "65801".into(),
+            city: "Springfield".into(),
+            county: "Greene".into(),
+            state: Some("MO".into()),
+            lat: 37.2,
+            lon: -93.3,
+        }]
     }
 
     fn opts(n: usize) -> Options {
-        Options { referrals: n, seed: 7, now: Utc.with_ymd_and_hms(2026, 11, 30, 3, 0, 0).unwrap(), troops: vec!["A".into(), "B".into()], history: true }
+        Options {
+            referrals: n,
+            seed: 7,
+            now: Utc.with_ymd_and_hms(2026, 11, 30, 3, 0, 0).unwrap(),
+            troops: vec!["A".into(), "B".into()],
+            history: true,
+        }
     }
 
     #[test]
@@ -405,7 +598,11 @@ mod tests {
         let d = generate(&places(), &opts(10));
         for troop in ["Troop A", "Troop B"] {
             for role in [Role::Trooper, Role::VictimAdvocate] {
-                assert!(d.responders.iter().any(|r| r.role == role && r.on_duty && r.jurisdictions.contains(&troop.to_string())));
+                assert!(
+                    d.responders
+                        .iter()
+                        .any(|r| r.role == role && r.on_duty && r.jurisdictions.contains(&troop.to_string()))
+                );
             }
         }
     }

@@ -30,6 +30,10 @@ impl ManualClock {
         ManualClock(Arc::new(AtomicI64::new(t.timestamp_millis())))
     }
 
+    pub fn set(&self, t: DateTime<Utc>) {
+        self.0.store(t.timestamp_millis(), Ordering::SeqCst);
+    }
+
     pub fn advance_ms(&self, ms: i64) {
         self.0.fetch_add(ms, Ordering::SeqCst);
     }
@@ -81,11 +85,8 @@ impl HlcClock {
     /// A timestamp for a local event.
     pub fn tick(&mut self) -> Hlc {
         let now = self.clock.now().timestamp_millis();
-        self.last = if now > self.last.wall_ms {
-            Hlc { wall_ms: now, counter: 0 }
-        } else {
-            self.bump(self.last.wall_ms)
-        };
+        self.last =
+            if now > self.last.wall_ms { Hlc { wall_ms: now, counter: 0 } } else { self.bump(self.last.wall_ms) };
         self.last
     }
 

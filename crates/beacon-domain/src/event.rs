@@ -43,10 +43,21 @@ pub struct Event {
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum EventBody {
     /// A referral arrived and became a case.
-    ReferralReceived { referral: Box<Referral>, triage: Triage, jurisdiction: JurisdictionAssignment },
+    ReferralReceived {
+        referral: Box<Referral>,
+        triage: Triage,
+        jurisdiction: JurisdictionAssignment,
+    },
     /// A dispatcher set the priority by hand.
-    PriorityOverridden { from: Priority, to: Priority, reason: String },
-    NoteAdded { note_id: NoteId, text: String },
+    PriorityOverridden {
+        from: Priority,
+        to: Priority,
+        reason: String,
+    },
+    NoteAdded {
+        note_id: NoteId,
+        text: String,
+    },
     StatusChanged {
         from: CaseStatus,
         to: CaseStatus,
@@ -71,9 +82,15 @@ pub enum EventBody {
     },
     /// The jurisdiction changed: a layer was replaced and the case recomputed,
     /// or a dispatcher confirmed a point near a border.
-    JurisdictionChanged { from: JurisdictionAssignment, to: JurisdictionAssignment, reason: String },
+    JurisdictionChanged {
+        from: JurisdictionAssignment,
+        to: JurisdictionAssignment,
+        reason: String,
+    },
     /// A responder record was created or replaced.
-    ResponderUpserted { responder: Responder },
+    ResponderUpserted {
+        responder: Responder,
+    },
 }
 
 impl EventBody {

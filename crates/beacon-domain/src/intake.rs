@@ -151,7 +151,9 @@ pub fn records<R: BufRead>(mut reader: R, now: DateTime<Utc>) -> Records<R> {
                     let headers = h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect();
                     Inner::Csv { reader: Box::new(csv), headers, row: 1 }
                 }
-                Err(e) => Inner::Failed(Some(file_error(format!("could not read the CSV header: {}", csv_problem(&e))))),
+                Err(e) => {
+                    Inner::Failed(Some(file_error(format!("could not read the CSV header: {}", csv_problem(&e)))))
+                }
             }
         }
     };
@@ -201,7 +203,10 @@ impl<R: BufRead> Iterator for Records<R> {
                     return Some(Err(RecordError {
                         position,
                         external_id: None,
-                        error: FieldError::new("", format!("the record is {} bytes; the limit is {MAX_RECORD_BYTES}", line.len())),
+                        error: FieldError::new(
+                            "",
+                            format!("the record is {} bytes; the limit is {MAX_RECORD_BYTES}", line.len()),
+                        ),
                     }));
                 }
                 let text = match std::str::from_utf8(line) {
@@ -210,7 +215,10 @@ impl<R: BufRead> Iterator for Records<R> {
                         return Some(Err(RecordError {
                             position,
                             external_id: None,
-                            error: FieldError::new("", format!("the line is not valid UTF-8 (at byte {})", e.valid_up_to())),
+                            error: FieldError::new(
+                                "",
+                                format!("the line is not valid UTF-8 (at byte {})", e.valid_up_to()),
+                            ),
                         }));
                     }
                 };
@@ -235,7 +243,8 @@ impl<R: BufRead> Iterator for Records<R> {
                     Err(e) => {
                         let problem = csv_problem(&e);
                         // The csv reader cannot resynchronise after a broken quote; stop here.
-                        let fatal = !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. });
+                        let fatal =
+                            !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. });
                         if fatal {
                             self.inner = Inner::Failed(None);
                         }
@@ -280,14 +289,19 @@ fn csv_row_to_value(headers: &[String], record: &csv::StringRecord) -> Result<Va
         for (depth, segment) in objects.iter().enumerate() {
             let segment = if depth == 0 && *segment == "suspect" { "suspects" } else { segment };
             let entry = target.entry(segment.to_string()).or_insert_with(|| {
-                if depth == 0 && segment == "suspects" { Value::Array(vec![Value::Object(Map::new())]) } else { Value::Object(Map::new()) }
+                if depth == 0 && segment == "suspects" {
+                    Value::Array(vec![Value::Object(Map::new())])
+                } else {
+                    Value::Object(Map::new())
+                }
             });
             let next = match entry {
                 Value::Array(items) => items.first_mut().and_then(Value::as_object_mut),
                 Value::Object(map) => Some(map),
                 _ => None,
             };
-            target = next.ok_or_else(|| FieldError::new(header.clone(), "conflicts with another column of the same name"))?;
+            target =
+                next.ok_or_else(|| FieldError::new(header.clone(), "conflicts with another column of the same name"))?;
         }
         target.insert(key[0].to_string(), value);
     }
@@ -311,7 +325,9 @@ fn csv_cell(header: &str, leaf: &str, cell: &str) -> Result<Value, FieldError> {
             }
             return Ok(Value::from(n as u64));
         }
-        return serde_json::Number::from_f64(n).map(Value::Number).ok_or_else(|| FieldError::new(header, "must be a finite number"));
+        return serde_json::Number::from_f64(n)
+            .map(Value::Number)
+            .ok_or_else(|| FieldError::new(header, "must be a finite number"));
     }
     if BOOLS.contains(&leaf) {
         return match cell.to_ascii_lowercase().as_str() {
@@ -360,7 +376,9 @@ mod tests {
 
     #[test]
     fn missing_required_fields_are_named() {
-        let out = all(r#"{"external_id":"A1","source":"hotline_call","received_at":"2026-11-29T03:00:00Z","urgency":"recent"}"#);
+        let out = all(
+            r#"{"external_id":"A1","source":"hotline_call","received_at":"2026-11-29T03:00:00Z","urgency":"recent"}"#,
+        );
         let err = out[0].as_ref().unwrap_err();
         assert_eq!(err.error.field, "narrative");
         assert_eq!(err.error.problem, "is required");
@@ -368,7 +386,10 @@ mod tests {
 
     #[test]
     fn type_errors_do_not_echo_the_value() {
-        let input = GOOD.replace(r#""narrative":"Two women at a motel.""#, r#""narrative":"x","potential_victims":{"count":"Maria Lopez"}"#);
+        let input = GOOD.replace(
+            r#""narrative":"Two women at a motel.""#,
+            r#""narrative":"x","potential_victims":{"count":"Maria Lopez"}"#,
+        );
         let err = all(&input).remove(0).unwrap_err();
         assert_eq!(err.error.field, "potential_victims.count");
         assert!(!err.to_string().contains("Maria"), "{err}");
@@ -391,7 +412,10 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_kept() {
-        let input = GOOD.replace(r#""narrative""#, r#""hotline_case_worker":"7","location":{"city":"Rolla","geo_source":"gps"},"narrative""#);
+        let input = GOOD.replace(
+            r#""narrative""#,
+            r#""hotline_case_worker":"7","location":{"city":"Rolla","geo_source":"gps"},"narrative""#,
+        );
         let r = all(&input).remove(0).unwrap();
         assert_eq!(r.extra.get("hotline_case_worker"), Some(&Value::String("7".into())));
         assert_eq!(r.location.unwrap().extra.get("geo_source"), Some(&Value::String("gps".into())));

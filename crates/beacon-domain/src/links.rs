@@ -96,16 +96,17 @@ pub fn link_keys(r: &Referral) -> Vec<(LinkKind, String)> {
     let mut keys = Vec::new();
     for s in &r.suspects {
         keys.extend(s.phones.iter().filter_map(|p| normalize_phone(p)).map(|k| (LinkKind::Phone, k)));
-        if let Some(v) = &s.vehicle {
-            if let Some(k) = v.plate.as_deref().and_then(|p| normalize_plate(p, v.state.as_deref())) {
-                keys.push((LinkKind::Plate, k));
-            }
+        if let Some(v) = &s.vehicle
+            && let Some(k) = v.plate.as_deref().and_then(|p| normalize_plate(p, v.state.as_deref()))
+        {
+            keys.push((LinkKind::Plate, k));
         }
     }
-    if let Some(loc) = &r.location {
-        if let Some(k) = loc.address.as_deref().and_then(|a| normalize_address(a, loc.city.as_deref(), loc.zip.as_deref())) {
-            keys.push((LinkKind::Address, k));
-        }
+    if let Some(loc) = &r.location
+        && let Some(k) =
+            loc.address.as_deref().and_then(|a| normalize_address(a, loc.city.as_deref(), loc.zip.as_deref()))
+    {
+        keys.push((LinkKind::Address, k));
     }
     keys.sort();
     keys.dedup();

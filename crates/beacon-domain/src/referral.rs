@@ -318,9 +318,7 @@ impl Referral {
     }
 
     pub fn has_minors(&self) -> bool {
-        self.potential_victims
-            .as_ref()
-            .is_some_and(|v| v.minors == YesNoUnknown::Yes)
+        self.potential_victims.as_ref().is_some_and(|v| v.minors == YesNoUnknown::Yes)
     }
 
     pub fn place_type(&self) -> Option<PlaceType> {

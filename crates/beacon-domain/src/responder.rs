@@ -78,15 +78,15 @@ impl Responder {
         if self.name.trim().is_empty() || self.name.chars().count() > 200 {
             errs.push(FieldError::new("name", "is required, up to 200 characters"));
         }
-        if let Some(e) = &self.email {
-            if !e.contains('@') {
-                errs.push(FieldError::new("email", "must be an email address"));
-            }
+        if let Some(e) = &self.email
+            && !e.contains('@')
+        {
+            errs.push(FieldError::new("email", "must be an email address"));
         }
-        if let Some(w) = &self.webhook {
-            if !(w.starts_with("https://") || w.starts_with("http://")) {
-                errs.push(FieldError::new("webhook", "must be an http(s) URL"));
-            }
+        if let Some(w) = &self.webhook
+            && !(w.starts_with("https://") || w.starts_with("http://"))
+        {
+            errs.push(FieldError::new("webhook", "must be an http(s) URL"));
         }
         errs
     }
@@ -147,7 +147,13 @@ pub fn suggest(
                 reasons.push("speaks the victims' language".to_string());
             }
             reasons.push(format!("{open} open case{}", if *open == 1 { "" } else { "s" }));
-            Suggestion { responder: r.clone(), open_cases: *open, serves_jurisdiction: serves, language_match: language, reasons }
+            Suggestion {
+                responder: r.clone(),
+                open_cases: *open,
+                serves_jurisdiction: serves,
+                language_match: language,
+                reasons,
+            }
         })
         .collect();
     out.sort_by(|a, b| {

@@ -106,7 +106,10 @@ mod tests {
         let without = shared_fields(&referral(false));
         assert!(without.contains(&"location.city".to_string()));
         assert!(!without.iter().any(|f| f.starts_with("reporter.") || f == "potential_victims.description"));
-        assert_eq!(withheld_fields(&referral(false)), vec!["potential_victims.description", "reporter.kind", "reporter.name", "reporter.phone"]);
+        assert_eq!(
+            withheld_fields(&referral(false)),
+            vec!["potential_victims.description", "reporter.kind", "reporter.name", "reporter.phone"]
+        );
         let with = shared_fields(&referral(true));
         assert!(with.contains(&"reporter.name".to_string()));
         assert!(withheld_fields(&referral(true)).is_empty());

@@ -83,13 +83,20 @@ pub fn triage(r: &Referral) -> Triage {
     let located = r.location.as_ref().is_some_and(|l| l.is_specific());
     let mut found: Vec<(Priority, Reason)> = Vec::new();
     match r.urgency {
-        Urgency::InProgress => found.push((Priority::P1, Reason::new("in_progress", "trafficking reported as happening now"))),
-        Urgency::Imminent => found.push((Priority::P1, Reason::new("imminent", "imminent danger reported"))),
-        Urgency::Recent if located => found.push((Priority::P2, Reason::new("recent_with_location", "recent, at a known location"))),
-        Urgency::Recent => found.push((Priority::P3, Reason::new("recent_no_location", "recent, but no address or coordinates"))),
-        Urgency::Historical if has_identifying_details(r) => {
-            found.push((Priority::P3, Reason::new("historical_identifying", "historical, with identifying details to follow up")))
+        Urgency::InProgress => {
+            found.push((Priority::P1, Reason::new("in_progress", "trafficking reported as happening now")))
         }
+        Urgency::Imminent => found.push((Priority::P1, Reason::new("imminent", "imminent danger reported"))),
+        Urgency::Recent if located => {
+            found.push((Priority::P2, Reason::new("recent_with_location", "recent, at a known location")))
+        }
+        Urgency::Recent => {
+            found.push((Priority::P3, Reason::new("recent_no_location", "recent, but no address or coordinates")))
+        }
+        Urgency::Historical if has_identifying_details(r) => found.push((
+            Priority::P3,
+            Reason::new("historical_identifying", "historical, with identifying details to follow up"),
+        )),
         Urgency::Historical => {}
     }
     if r.has_minors() && located {
@@ -182,7 +189,14 @@ impl Targets {
 
     /// The next target an open case must meet: acknowledgement until someone
     /// acknowledges, then arrival if the priority has one.
-    pub fn deadline(&self, p: Priority, received_at: DateTime<Utc>, acknowledged: bool, on_scene: bool, now: DateTime<Utc>) -> Option<Deadline> {
+    pub fn deadline(
+        &self,
+        p: Priority,
+        received_at: DateTime<Utc>,
+        acknowledged: bool,
+        on_scene: bool,
+        now: DateTime<Utc>,
+    ) -> Option<Deadline> {
         let t = self.for_priority(p);
         let (kind, minutes) = if !acknowledged {
             (DeadlineKind::Acknowledge, t.ack_minutes)

@@ -68,28 +68,32 @@ pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
     text("narrative", &r.narrative, MAX_NARRATIVE_CHARS, true);
 
     if let Some(loc) = &r.location {
-        for (field, value) in [
-            ("location.address", &loc.address),
-            ("location.city", &loc.city),
-            ("location.county", &loc.county),
-        ] {
+        for (field, value) in
+            [("location.address", &loc.address), ("location.city", &loc.city), ("location.county", &loc.county)]
+        {
             if let Some(v) = value {
                 text(field, v, MAX_SHORT_CHARS, false);
             }
         }
-        if let Some(state) = &loc.state {
-            if !(state.len() == 2 && state.chars().all(|c| c.is_ascii_alphabetic())) {
-                errs.push(FieldError::new("location.state", "must be a two-letter postal code such as MO"));
-            }
+        if let Some(state) = &loc.state
+            && !(state.len() == 2 && state.chars().all(|c| c.is_ascii_alphabetic()))
+        {
+            errs.push(FieldError::new("location.state", "must be a two-letter postal code such as MO"));
         }
-        if let Some(zip) = &loc.zip {
-            if !is_zip(zip) {
-                errs.push(FieldError::new("location.zip", "must be a 5-digit ZIP code or ZIP+4 (12345-6789)"));
-            }
+        if let Some(zip) = &loc.zip
+            && !is_zip(zip)
+        {
+            errs.push(FieldError::new("location.zip", "must be a 5-digit ZIP code or ZIP+4 (12345-6789)"));
         }
         match (loc.lat, loc.lon) {
-            (Some(_), None) => errs.push(FieldError::new("location.lon", "is missing while `location.lat` is given; give both or neither")),
-            (None, Some(_)) => errs.push(FieldError::new("location.lat", "is missing while `location.lon` is given; give both or neither")),
+            (Some(_), None) => errs.push(FieldError::new(
+                "location.lon",
+                "is missing while `location.lat` is given; give both or neither",
+            )),
+            (None, Some(_)) => errs.push(FieldError::new(
+                "location.lat",
+                "is missing while `location.lon` is given; give both or neither",
+            )),
             (Some(lat), Some(lon)) => {
                 if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
                     errs.push(FieldError::new("location.lat", "must be a latitude between -90 and 90"));
@@ -129,7 +133,9 @@ pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
             }
         }
         if let Some(v) = &s.vehicle {
-            for (name, value) in [("plate", &v.plate), ("state", &v.state), ("make", &v.make), ("model", &v.model), ("color", &v.color)] {
+            for (name, value) in
+                [("plate", &v.plate), ("state", &v.state), ("make", &v.make), ("model", &v.model), ("color", &v.color)]
+            {
                 if let Some(value) = value {
                     check_text(&mut errs, &format!("suspects[{i}].vehicle.{name}"), value, 64, false);
                 }
@@ -143,17 +149,18 @@ pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
                 check_text(&mut errs, &format!("reporter.{name}"), value, MAX_SHORT_CHARS, false);
             }
         }
-        if let Some(email) = &rep.email {
-            if !email.trim().is_empty() && !email.contains('@') {
-                errs.push(FieldError::new("reporter.email", "must be an email address"));
-            }
+        if let Some(email) = &rep.email
+            && !email.trim().is_empty()
+            && !email.contains('@')
+        {
+            errs.push(FieldError::new("reporter.email", "must be an email address"));
         }
     }
 
-    if let Some(c) = &r.consent {
-        if let Some(n) = &c.notes {
-            check_text(&mut errs, "consent.notes", n, MAX_DESCRIPTION_CHARS, false);
-        }
+    if let Some(c) = &r.consent
+        && let Some(n) = &c.notes
+    {
+        check_text(&mut errs, "consent.notes", n, MAX_DESCRIPTION_CHARS, false);
     }
 
     for (i, ind) in r.indicators.iter().enumerate() {

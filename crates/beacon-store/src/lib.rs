@@ -20,7 +20,10 @@ mod settings;
 mod write;
 
 pub use error::StoreError;
-pub use model::{Assignee, CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, OverdueCut, QueueFilter, ResponseRow, StoredEvent};
+pub use model::{
+    Assignee, CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, OverdueCut, QueueFilter, ResponseRow,
+    StoredEvent,
+};
 pub use settings::Settings;
 pub use write::Writer;
 
@@ -54,9 +57,8 @@ impl Store {
         .map_err(|e| StoreError::open(path, e))?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         // journal_mode returns a row; the others do not.
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| StoreError::open(path, e))?;
+        let mode: String =
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Corrupt(format!("the store could not switch to WAL mode (got {mode})")));
         }
@@ -86,6 +88,11 @@ impl Store {
         self.hlc.wall().now()
     }
 
+    /// A configuration value kept with the store (for example the active jurisdiction layer).
+    pub fn config(&self, key: &str) -> Result<Option<String>, StoreError> {
+        settings::get(&self.conn, &format!("config.{key}"))
+    }
+
     pub fn settings(&self) -> Result<Settings, StoreError> {
         settings::load(&self.conn)
     }
@@ -94,7 +101,8 @@ impl Store {
     /// `f` may fail with its own error type (a domain refusal, say); the
     /// transaction then rolls back and nothing it appended is kept.
     pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>) -> Result<T, E> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
+        let tx =
+            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
         let mut writer = Writer::begin(tx, self.device, &mut self.hlc)?;
         let value = f(&mut writer)?;
         writer.commit()?;
@@ -112,7 +120,8 @@ impl Store {
         if integrity != "ok" {
             return Err(StoreError::Corrupt(format!("SQLite integrity check: {integrity}")));
         }
-        let received: i64 = self.conn.query_row("SELECT count(*) FROM events WHERE kind = 'referral_received'", [], |r| r.get(0))?;
+        let received: i64 =
+            self.conn.query_row("SELECT count(*) FROM events WHERE kind = 'referral_received'", [], |r| r.get(0))?;
         let cases: i64 = self.conn.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?;
         let fts: i64 = self.conn.query_row("SELECT count(*) FROM cases_fts", [], |r| r.get(0))?;
         if received != cases || cases != fts {

@@ -5,7 +5,9 @@ use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::referral::{PlaceType, Referral, Source, TraffickingType};
 use beacon_domain::responder::Role;
 use beacon_domain::triage::Reason;
-use beacon_domain::{CaseId, CaseStatus, DeviceId, EventId, HandoffId, Hlc, JurisdictionAssignment, NoteId, Priority, ResponderId};
+use beacon_domain::{
+    CaseId, CaseStatus, DeviceId, EventId, HandoffId, Hlc, JurisdictionAssignment, NoteId, Priority, ResponderId,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

@@ -10,9 +10,9 @@ use beacon_domain::triage::Reason;
 use beacon_domain::{CaseId, JurisdictionAssignment};
 use rusqlite::{Transaction, params};
 
+use crate::StoreError;
 use crate::model::Assignee;
 use crate::settings::Settings;
-use crate::StoreError;
 
 /// Most links a new referral makes per key: a place tipped about a thousand
 /// times links to the most recent tips, not all of them.
@@ -21,10 +21,20 @@ const MAX_LINKS_PER_KEY: i64 = 20;
 pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) -> Result<(), StoreError> {
     let at = event.hlc.wall_ms;
     let hlc = event.hlc.pack();
-    let case_id = || event.case_id.ok_or_else(|| StoreError::Corrupt(format!("{} event without a case", event.body.kind())));
+    let case_id =
+        || event.case_id.ok_or_else(|| StoreError::Corrupt(format!("{} event without a case", event.body.kind())));
     match &event.body {
         EventBody::ReferralReceived { referral, triage, jurisdiction } => {
-            insert_case(tx, case_id()?, referral, &triage.reasons, triage.priority.rank(), jurisdiction, hlc, settings)?;
+            insert_case(
+                tx,
+                case_id()?,
+                referral,
+                &triage.reasons,
+                triage.priority.rank(),
+                jurisdiction,
+                hlc,
+                settings,
+            )?;
         }
         EventBody::PriorityOverridden { to, reason, .. } => {
             let reasons = vec![Reason { code: "override".into(), text: format!("set by {}: {reason}", event.actor) }];
@@ -44,10 +54,18 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
         EventBody::StatusChanged { to, disposition, .. } => {
             let id = case_id()?.to_string();
             let sql = match to {
-                CaseStatus::Acknowledged => "UPDATE cases SET status = ?2, is_open = 1, acknowledged_at = coalesce(acknowledged_at, ?3), updated_hlc = ?5 WHERE id = ?1",
-                CaseStatus::OnScene => "UPDATE cases SET status = ?2, is_open = 1, on_scene_at = coalesce(on_scene_at, ?3), updated_hlc = ?5 WHERE id = ?1",
-                CaseStatus::Closed => "UPDATE cases SET status = ?2, is_open = 0, closed_at = ?3, disposition = ?4, updated_hlc = ?5 WHERE id = ?1",
-                CaseStatus::Reopened => "UPDATE cases SET status = ?2, is_open = 1, closed_at = NULL, disposition = NULL, updated_hlc = ?5 WHERE id = ?1",
+                CaseStatus::Acknowledged => {
+                    "UPDATE cases SET status = ?2, is_open = 1, acknowledged_at = coalesce(acknowledged_at, ?3), updated_hlc = ?5 WHERE id = ?1"
+                }
+                CaseStatus::OnScene => {
+                    "UPDATE cases SET status = ?2, is_open = 1, on_scene_at = coalesce(on_scene_at, ?3), updated_hlc = ?5 WHERE id = ?1"
+                }
+                CaseStatus::Closed => {
+                    "UPDATE cases SET status = ?2, is_open = 0, closed_at = ?3, disposition = ?4, updated_hlc = ?5 WHERE id = ?1"
+                }
+                CaseStatus::Reopened => {
+                    "UPDATE cases SET status = ?2, is_open = 1, closed_at = NULL, disposition = NULL, updated_hlc = ?5 WHERE id = ?1"
+                }
                 _ => "UPDATE cases SET status = ?2, is_open = 1, updated_hlc = ?5 WHERE id = ?1",
             };
             tx.prepare_cached(sql)?.execute(params![id, to.as_str(), at, disposition, hlc])?;
@@ -161,12 +179,15 @@ fn link(tx: &Transaction<'_>, id: &str, r: &Referral, received: i64, window_days
                 "SELECT case_id FROM link_keys WHERE kind = ?1 AND key = ?2 AND received_at BETWEEN ?3 AND ?4
                  ORDER BY received_at DESC LIMIT ?5",
             )?
-            .query_map(params![kind.as_str(), key, received - window, received + window, MAX_LINKS_PER_KEY], |row| row.get(0))?
+            .query_map(params![kind.as_str(), key, received - window, received + window, MAX_LINKS_PER_KEY], |row| {
+                row.get(0)
+            })?
             .collect::<Result<_, _>>()?;
         tx.prepare_cached("INSERT OR IGNORE INTO link_keys (kind, key, case_id, received_at) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![kind.as_str(), key, id, received])?;
         for other in others.into_iter().filter(|o| o != id) {
-            let mut insert = tx.prepare_cached("INSERT OR IGNORE INTO links (case_id, other_id, kind) VALUES (?1, ?2, ?3)")?;
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO links (case_id, other_id, kind) VALUES (?1, ?2, ?3)")?;
             insert.execute(params![id, other, kind.as_str()])?;
             insert.execute(params![other, id, kind.as_str()])?;
             touched.push(other);
@@ -178,7 +199,9 @@ fn link(tx: &Transaction<'_>, id: &str, r: &Referral, received: i64, window_days
     touched.push(id.to_string());
     touched.sort();
     touched.dedup();
-    let mut count = tx.prepare_cached("UPDATE cases SET link_count = (SELECT count(DISTINCT other_id) FROM links WHERE case_id = ?1) WHERE id = ?1")?;
+    let mut count = tx.prepare_cached(
+        "UPDATE cases SET link_count = (SELECT count(DISTINCT other_id) FROM links WHERE case_id = ?1) WHERE id = ?1",
+    )?;
     for c in touched {
         count.execute([c])?;
     }

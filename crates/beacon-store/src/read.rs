@@ -7,10 +7,13 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 
-use crate::model::{CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, QueueFilter, ResponseRow, StoredEvent};
+use crate::model::{
+    CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, QueueFilter, ResponseRow, StoredEvent,
+};
 use crate::{Store, StoreError};
 
-const SUMMARY_COLUMNS: &str = "c.id, c.source, c.external_id, c.received_at, c.status, c.priority, c.priority_reasons, c.priority_overridden,
+const SUMMARY_COLUMNS: &str =
+    "c.id, c.source, c.external_id, c.received_at, c.status, c.priority, c.priority_reasons, c.priority_overridden,
     c.jurisdiction, c.trafficking_type, c.place_type, c.location_summary, c.link_count, c.assigned,
     c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition";
 
@@ -19,11 +22,13 @@ fn ms(v: i64) -> DateTime<Utc> {
 }
 
 fn parse<T: std::str::FromStr>(text: String, what: &str) -> rusqlite::Result<T> {
-    text.parse::<T>().map_err(|_| rusqlite::Error::InvalidColumnType(0, format!("{what}: {text}"), rusqlite::types::Type::Text))
+    text.parse::<T>()
+        .map_err(|_| rusqlite::Error::InvalidColumnType(0, format!("{what}: {text}"), rusqlite::types::Type::Text))
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(text: String) -> rusqlite::Result<T> {
-    serde_json::from_str(&text).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    serde_json::from_str(&text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
 fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
@@ -73,7 +78,8 @@ impl Store {
             // Hyphenated ids: an 8-digit short id is the first group.
             let lo = hex.clone();
             let hi = format!("{hex}\u{7f}");
-            let mut stmt = self.conn.prepare_cached("SELECT id FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3")?;
+            let mut stmt =
+                self.conn.prepare_cached("SELECT id FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3")?;
             let rows = stmt.query_map(params![lo, hi, limit as i64], |r| r.get::<_, String>(0))?;
             for row in rows {
                 out.push(parse(row?, "case id")?);
@@ -138,7 +144,9 @@ impl Store {
 
     /// Count of open cases (for the queue's header).
     pub fn open_count(&self) -> Result<u64, StoreError> {
-        Ok(self.conn.query_row("SELECT count(*) FROM cases INDEXED BY cases_queue WHERE is_open = 1", [], |r| r.get::<_, i64>(0))? as u64)
+        Ok(self.conn.query_row("SELECT count(*) FROM cases INDEXED BY cases_queue WHERE is_open = 1", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64)
     }
 
     /// Full-text search over narratives, notes, locations and names; best matches first.
@@ -154,9 +162,16 @@ impl Store {
     }
 
     pub fn notes(&self, id: CaseId) -> Result<Vec<NoteRecord>, StoreError> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, author, body, created_at FROM notes WHERE case_id = ?1 ORDER BY created_at, id")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, author, body, created_at FROM notes WHERE case_id = ?1 ORDER BY created_at, id",
+        )?;
         let rows = stmt.query_map([id.to_string()], |r| {
-            Ok(NoteRecord { id: parse(r.get(0)?, "note id")?, author: r.get(1)?, body: r.get(2)?, created_at: ms(r.get(3)?) })
+            Ok(NoteRecord {
+                id: parse(r.get(0)?, "note id")?,
+                author: r.get(1)?,
+                body: r.get(2)?,
+                created_at: ms(r.get(3)?),
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -206,9 +221,14 @@ impl Store {
     pub fn links_of(&self, ids: &[CaseId]) -> Result<HashMap<CaseId, Vec<CaseId>>, StoreError> {
         let mut out: HashMap<CaseId, Vec<CaseId>> = HashMap::new();
         for chunk in ids.chunks(500) {
-            let sql = format!("SELECT DISTINCT case_id, other_id FROM links WHERE case_id IN ({})", placeholders(chunk.len()));
+            let sql = format!(
+                "SELECT DISTINCT case_id, other_id FROM links WHERE case_id IN ({})",
+                placeholders(chunk.len())
+            );
             let mut stmt = self.conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params_from_iter(chunk.iter().map(|c| c.to_string())), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter().map(|c| c.to_string())), |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
             for row in rows {
                 let (a, b) = row?;
                 out.entry(parse(a, "case id")?).or_default().push(parse(b, "case id")?);
@@ -225,7 +245,8 @@ impl Store {
         let rows = stmt.query_map([id.to_string()], |r| {
             let kind: String = r.get(6)?;
             let payload: String = r.get(7)?;
-            let body: EventBody = from_json(format!("{{\"kind\":{},\"payload\":{payload}}}", serde_json::Value::String(kind)))?;
+            let body: EventBody =
+                from_json(format!("{{\"kind\":{},\"payload\":{payload}}}", serde_json::Value::String(kind)))?;
             let hlc = Hlc::unpack(r.get(3)?);
             Ok(StoredEvent {
                 id: parse(r.get(0)?, "event id")?,
@@ -285,21 +306,30 @@ impl Store {
     }
 
     /// Open cases per jurisdiction with their highest priority: (id, name, count, best priority).
-    pub fn open_by_jurisdiction(&self) -> Result<Vec<(Option<String>, Option<String>, u64, Priority)>, StoreError> {
+    pub fn open_by_jurisdiction(&self) -> Result<Vec<OpenCount>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT jurisdiction_id, max(jurisdiction_name), count(*), min(priority) FROM cases INDEXED BY cases_queue
              WHERE is_open = 1 GROUP BY jurisdiction_id ORDER BY count(*) DESC",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64, Priority::from_rank(r.get(3)?).unwrap_or(Priority::P4)))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get::<_, i64>(2)? as u64,
+                Priority::from_rank(r.get(3)?).unwrap_or(Priority::P4),
+            ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every case id with its jurisdiction, for recomputing assignments.
-    pub fn all_jurisdictions(&self) -> Result<Vec<(CaseId, beacon_domain::JurisdictionAssignment, beacon_domain::referral::Referral)>, StoreError> {
+    pub fn all_jurisdictions(
+        &self,
+    ) -> Result<Vec<(CaseId, beacon_domain::JurisdictionAssignment, beacon_domain::referral::Referral)>, StoreError>
+    {
         let mut stmt = self.conn.prepare("SELECT id, jurisdiction, referral FROM cases ORDER BY row_id")?;
-        let rows = stmt.query_map([], |r| Ok((parse(r.get(0)?, "case id")?, from_json(r.get(1)?)?, from_json(r.get(2)?)?)))?;
+        let rows =
+            stmt.query_map([], |r| Ok((parse(r.get(0)?, "case id")?, from_json(r.get(1)?)?, from_json(r.get(2)?)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -313,6 +343,9 @@ impl Store {
         Ok(self.conn.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64)
     }
 }
+
+/// Open cases in one jurisdiction: (id, name, count, highest priority).
+pub type OpenCount = (Option<String>, Option<String>, u64, Priority);
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
@@ -350,7 +383,10 @@ mod tests {
     fn fts_query_quotes_words_and_never_passes_syntax_through() {
         assert_eq!(fts_query("Glenstone motel").as_deref(), Some("\"glenstone\" \"motel\"*"));
         assert_eq!(fts_query("314-555-0199").as_deref(), Some("\"314 555 0199\"*"));
-        assert_eq!(fts_query("\"; DROP TABLE cases; -- OR NEAR(").as_deref(), Some("\"drop\" \"table\" \"cases\" \"or\" \"near\"*"));
+        assert_eq!(
+            fts_query("\"; DROP TABLE cases; -- OR NEAR(").as_deref(),
+            Some("\"drop\" \"table\" \"cases\" \"or\" \"near\"*")
+        );
         assert_eq!(fts_query("  -- ;; "), None);
     }
 }

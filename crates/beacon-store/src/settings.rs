@@ -32,7 +32,10 @@ pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>, StoreE
 }
 
 pub(crate) fn set(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
-    conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value])?;
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
     Ok(())
 }
 

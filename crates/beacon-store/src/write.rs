@@ -26,11 +26,10 @@ impl<'s> Writer<'s> {
         // Another process sharing the store may have written since we last looked.
         let stored = settings::last_hlc(&tx)?;
         hlc.observe(stored);
-        let max: Option<i64> = tx.query_row(
-            "SELECT max(device_seq) FROM events WHERE device_id = ?1",
-            [device.to_string()],
-            |r| r.get(0),
-        )?;
+        let max: Option<i64> =
+            tx.query_row("SELECT max(device_seq) FROM events WHERE device_id = ?1", [device.to_string()], |r| {
+                r.get(0)
+            })?;
         let settings = settings::load(&tx)?;
         Ok(Writer { tx, device, hlc, next_seq: max.unwrap_or(0) as u64 + 1, last_issued: None, settings })
     }
@@ -47,6 +46,11 @@ impl<'s> Writer<'s> {
         &self.settings
     }
 
+    /// Set a configuration value (see [`crate::Store::config`]), in this transaction.
+    pub fn set_config(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        settings::set(&self.tx, &format!("config.{key}"), value)
+    }
+
     pub fn save_settings(&mut self, s: Settings) -> Result<(), StoreError> {
         settings::save(&self.tx, &s)?;
         self.settings = s;
@@ -55,7 +59,15 @@ impl<'s> Writer<'s> {
 
     /// Append one event and project it. Returns the event as stored.
     pub fn append(&mut self, actor: &Actor, case_id: Option<CaseId>, body: EventBody) -> Result<Event, StoreError> {
-        let event = Event { id: EventId::new(), device_id: self.device, seq: self.next_seq, hlc: self.hlc.tick(), actor: actor.clone(), case_id, body };
+        let event = Event {
+            id: EventId::new(),
+            device_id: self.device,
+            seq: self.next_seq,
+            hlc: self.hlc.tick(),
+            actor: actor.clone(),
+            case_id,
+            body,
+        };
         let payload = serde_json::to_value(&event.body).map_err(StoreError::json("event"))?;
         let payload = payload.get("payload").cloned().unwrap_or(serde_json::Value::Null);
         self.tx
@@ -101,8 +113,10 @@ impl<'s> Writer<'s> {
             .prepare_cached("SELECT id, responder_id FROM handoffs WHERE case_id = ?1 AND acknowledged_at IS NULL ORDER BY handed_off_at, id LIMIT 1")?
             .query_row([case_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        row.map(|(h, r)| Ok((h.parse().map_err(|_| StoreError::Corrupt(format!("handoff id {h} is not a UUID")))?, ResponderId(r))))
-            .transpose()
+        row.map(|(h, r)| {
+            Ok((h.parse().map_err(|_| StoreError::Corrupt(format!("handoff id {h} is not a UUID")))?, ResponderId(r)))
+        })
+        .transpose()
     }
 
     pub fn connection(&self) -> &rusqlite::Connection {

@@ -1,0 +1,201 @@
+//! Loading the generated demo data set. Referrals and what happened to them
+//! are replayed in time order with the store's clock set to each moment, so
+//! the events carry believable times and response statistics mean something.
+
+use beacon_demo::{Action, Options, Place};
+use beacon_domain::event::{Actor, EventBody};
+use beacon_domain::{CaseId, CaseStatus, HandoffId, JurisdictionAssignment, ManualClock, NoteId, sharing, triage};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::{ApiError, Beacon};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DemoReport {
+    pub referrals: usize,
+    pub responders: usize,
+    pub steps: usize,
+}
+
+/// Appends per transaction while loading.
+const DEMO_BATCH: usize = 2_000;
+
+enum Item {
+    Referral(usize),
+    Step(usize),
+}
+
+impl Beacon {
+    /// Generate `n` referrals (seeded) ending at `now`, with responders for
+    /// every troop of the active layer, and replay them into the store.
+    /// `clock` must be the clock this `Beacon` was opened with.
+    pub fn load_demo(
+        &mut self,
+        n: usize,
+        seed: u64,
+        now: DateTime<Utc>,
+        clock: &ManualClock,
+    ) -> Result<DemoReport, ApiError> {
+        let places = self.demo_places();
+        let troops = self.troops();
+        let data = beacon_demo::generate(&places, &Options { referrals: n, seed, now, troops, history: true });
+        let start = data.referrals.iter().map(|r| r.received_at).min().unwrap_or(now) - Duration::days(1);
+        clock.set(start);
+        let roster = data.responders.clone();
+        let admin = Actor("roster".into());
+        self.store_mut().write::<_, ApiError>(|w| {
+            for r in roster {
+                w.append(&admin, None, EventBody::ResponderUpserted { responder: r })?;
+            }
+            Ok(())
+        })?;
+
+        // Merge arrivals and steps into one timeline.
+        let mut timeline: Vec<(DateTime<Utc>, Item)> = data
+            .referrals
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.received_at + Duration::seconds(20), Item::Referral(i)))
+            .chain(data.steps.iter().enumerate().map(|(i, s)| {
+                (s.at.max(data.referrals[s.referral].received_at + Duration::seconds(21)), Item::Step(i))
+            }))
+            .collect();
+        timeline.sort_by_key(|(t, item)| (*t, matches!(item, Item::Step(_))));
+
+        let hotline = Actor("hotline".into());
+        let dispatcher = Actor("dispatcher".into());
+        let responders = data.responders.clone();
+        for chunk in timeline.chunks(DEMO_BATCH) {
+            let gazetteer = self.gazetteer_arc();
+            self.store_mut().write::<_, ApiError>(|w| {
+                for (at, item) in chunk {
+                    clock.set(*at);
+                    match item {
+                        Item::Referral(i) => {
+                            let r = data.referrals[*i].clone();
+                            let id = CaseId::for_referral(r.source, &r.external_id);
+                            if w.referral_exists(r.source, &r.external_id)? {
+                                continue;
+                            }
+                            let t = triage::triage(&r);
+                            let j = r
+                                .location
+                                .as_ref()
+                                .map(|l| gazetteer.assign(l))
+                                .unwrap_or_else(JurisdictionAssignment::unknown);
+                            w.append(
+                                &hotline,
+                                Some(id),
+                                EventBody::ReferralReceived { referral: Box::new(r), triage: t, jurisdiction: j },
+                            )?;
+                        }
+                        Item::Step(i) => {
+                            let step = &data.steps[*i];
+                            let r = &data.referrals[step.referral];
+                            let id = CaseId::for_referral(r.source, &r.external_id);
+                            let Some(case) = w.case(id)? else { continue };
+                            let status = case.summary.status;
+                            match &step.action {
+                                Action::HandOff { responder } => {
+                                    let Some(who) = responders.iter().find(|p| &p.id == responder) else { continue };
+                                    w.append(
+                                        &dispatcher,
+                                        Some(id),
+                                        EventBody::HandedOff {
+                                            handoff_id: HandoffId::new(),
+                                            responder_id: who.id.clone(),
+                                            responder_name: who.name.clone(),
+                                            role: who.role,
+                                            shared_fields: sharing::shared_fields(r),
+                                            withheld_fields: sharing::withheld_fields(r),
+                                        },
+                                    )?;
+                                }
+                                Action::Acknowledge => {
+                                    let pending = w.pending_handoff(id)?;
+                                    let actor = Actor(
+                                        pending.as_ref().map(|p| p.1.0.clone()).unwrap_or_else(|| "responder".into()),
+                                    );
+                                    let (handoff_id, responder_id) = pending.unzip();
+                                    w.append(&actor, Some(id), EventBody::Acknowledged { handoff_id, responder_id })?;
+                                    if status == CaseStatus::HandedOff {
+                                        w.append(
+                                            &actor,
+                                            Some(id),
+                                            EventBody::StatusChanged {
+                                                from: status,
+                                                to: CaseStatus::Acknowledged,
+                                                disposition: None,
+                                            },
+                                        )?;
+                                    }
+                                }
+                                Action::OnScene if status == CaseStatus::Acknowledged => {
+                                    w.append(
+                                        &dispatcher,
+                                        Some(id),
+                                        EventBody::StatusChanged {
+                                            from: status,
+                                            to: CaseStatus::OnScene,
+                                            disposition: None,
+                                        },
+                                    )?;
+                                }
+                                Action::Close { disposition } if status.can_go_to(CaseStatus::Closed) => {
+                                    w.append(
+                                        &dispatcher,
+                                        Some(id),
+                                        EventBody::StatusChanged {
+                                            from: status,
+                                            to: CaseStatus::Closed,
+                                            disposition: Some(disposition.clone()),
+                                        },
+                                    )?;
+                                }
+                                Action::Note { text } => {
+                                    w.append(
+                                        &dispatcher,
+                                        Some(id),
+                                        EventBody::NoteAdded { note_id: NoteId::new(), text: text.clone() },
+                                    )?;
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        clock.set(now.max(clock_now(clock)));
+        Ok(DemoReport { referrals: data.referrals.len(), responders: data.responders.len(), steps: data.steps.len() })
+    }
+
+    /// Towns to place demo tips in: the active layer's ZIP centres.
+    fn demo_places(&self) -> Vec<Place> {
+        let g = self.gazetteer();
+        let mut places: Vec<Place> = g
+            .zips()
+            .iter()
+            .filter_map(|z| {
+                let county = z.county_fips.as_deref().and_then(|f| g.layer().get(f))?;
+                Some(Place {
+                    zip: z.zip.clone(),
+                    city: z.city.clone()?,
+                    county: county.name.clone(),
+                    state: None,
+                    lat: z.lat?,
+                    lon: z.lon?,
+                })
+            })
+            .collect();
+        // The ZIP table has no order of its own; sort so a seed always gives the same data.
+        places.sort_by(|a, b| a.zip.cmp(&b.zip));
+        places
+    }
+}
+
+fn clock_now(clock: &ManualClock) -> DateTime<Utc> {
+    use beacon_domain::Clock;
+    clock.now()
+}

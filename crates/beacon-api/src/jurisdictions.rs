@@ -1,0 +1,180 @@
+//! The jurisdiction layer: which one is active, locating points, replacing
+//! the layer and recomputing cases.
+//!
+//! The shipped layer is the default. A layer the agency imports is kept in
+//! the store (as GeoJSON, with its agency table and options), so the desktop
+//! app and the command line always use the same one.
+
+use beacon_domain::event::EventBody;
+use beacon_domain::{CaseId, JurisdictionAssignment};
+use beacon_geo::{AgencyTable, Gazetteer, JurisdictionInfo, Layer, LayerOptions, ZipTable};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::{ApiError, Beacon};
+
+const LAYER_KEY: &str = "layer.geojson";
+const LAYER_AUTHORITATIVE_KEY: &str = "layer.authoritative";
+const AGENCIES_KEY: &str = "layer.agencies";
+
+/// The store's active layer, or the shipped one.
+pub(crate) fn active_gazetteer(store: &beacon_store::Store) -> Result<Gazetteer, ApiError> {
+    let Some(geojson) = store.config(LAYER_KEY)? else {
+        return Ok(Gazetteer::default_layer()?);
+    };
+    let authoritative = store.config(LAYER_AUTHORITATIVE_KEY)?.as_deref() == Some("true");
+    let options = if authoritative { LayerOptions::authoritative() } else { LayerOptions::default() };
+    // Stored layers were normalised on import to `id` / `name` properties.
+    let layer = Layer::from_geojson(geojson.as_bytes(), "id", "name", options)?;
+    let agencies = match store.config(AGENCIES_KEY)? {
+        Some(json) => AgencyTable::from_json(json.as_bytes())?,
+        None => AgencyTable::default(),
+    };
+    let zips = ZipTable::from_json(beacon_geo::gazetteer::DEFAULT_ZIPS)?;
+    Ok(Gazetteer::new(layer, agencies, zips))
+}
+
+impl Beacon {
+    pub fn locate(&self, lat: f64, lon: f64) -> Result<JurisdictionAssignment, ApiError> {
+        self.gazetteer()
+            .locate(lat, lon)
+            .map_err(|e| ApiError::invalid(format!("point {lat},{lon}"), "lat,lon", e.to_string()))
+    }
+
+    pub fn jurisdictions(&self) -> Vec<JurisdictionInfo> {
+        self.gazetteer().jurisdictions()
+    }
+
+    /// Replace the active layer with a GeoJSON or shapefile layer. A bad
+    /// layer is rejected whole and the current one stays in place. Existing
+    /// cases keep their jurisdiction until [`Beacon::reassign`].
+    pub fn import_layer(
+        &mut self,
+        file: &Path,
+        id_property: &str,
+        name_property: &str,
+        authoritative: bool,
+        agencies: Option<&Path>,
+    ) -> Result<usize, ApiError> {
+        let options = if authoritative { LayerOptions::authoritative() } else { LayerOptions::default() };
+        let is_shapefile = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp"));
+        let layer = if is_shapefile {
+            Layer::from_shapefile(file, id_property, name_property, options)?
+        } else {
+            Layer::from_geojson_file(file, id_property, name_property, options)?
+        };
+        let agency_table = match agencies {
+            None => None,
+            Some(p) => {
+                let bytes = std::fs::read(p).map_err(|e| ApiError::Io { path: p.display().to_string(), source: e })?;
+                let is_csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+                Some(if is_csv { AgencyTable::from_csv(&bytes)? } else { AgencyTable::from_json(&bytes)? })
+            }
+        };
+        let count = layer.jurisdictions().len();
+        let geojson = layer.to_geojson();
+        let agencies_json = agency_table.as_ref().map(agencies_to_json);
+        self.store_mut().write::<_, ApiError>(|w| {
+            w.set_config(LAYER_KEY, &geojson)?;
+            w.set_config(LAYER_AUTHORITATIVE_KEY, if authoritative { "true" } else { "false" })?;
+            w.set_config(AGENCIES_KEY, agencies_json.as_deref().unwrap_or("{}"))?;
+            Ok(())
+        })?;
+        self.gazetteer = Arc::new(active_gazetteer(self.store())?);
+        Ok(count)
+    }
+
+    /// Recompute every case's jurisdiction with the active layer, recording
+    /// an event for each case whose assignment changes. Returns how many changed.
+    pub fn reassign(&mut self) -> Result<usize, ApiError> {
+        let all = self.store().all_jurisdictions()?;
+        let changes: Vec<(CaseId, JurisdictionAssignment, JurisdictionAssignment)> = all
+            .into_iter()
+            .filter_map(|(id, old, referral)| {
+                // A dispatcher's confirmation stands until they change it.
+                if old.method == beacon_domain::AssignMethod::Manual {
+                    return None;
+                }
+                let new = referral
+                    .location
+                    .as_ref()
+                    .map(|l| self.gazetteer().assign(l))
+                    .unwrap_or_else(JurisdictionAssignment::unknown);
+                (new != old).then_some((id, old, new))
+            })
+            .collect();
+        let n = changes.len();
+        let actor = self.actor().clone();
+        for chunk in changes.chunks(crate::IMPORT_BATCH) {
+            self.store_mut().write::<_, ApiError>(|w| {
+                for (id, from, to) in chunk {
+                    w.append(
+                        &actor,
+                        Some(*id),
+                        EventBody::JurisdictionChanged {
+                            from: from.clone(),
+                            to: to.clone(),
+                            reason: "recomputed with the active layer".into(),
+                        },
+                    )?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(n)
+    }
+
+    /// A dispatcher confirms (or corrects) the jurisdiction of a case near a border.
+    pub fn confirm_jurisdiction(&mut self, id: &str, jurisdiction_id: &str) -> Result<(), ApiError> {
+        let case_id = self.resolve(id)?;
+        let info = self
+            .jurisdictions()
+            .into_iter()
+            .find(|j| j.id == jurisdiction_id)
+            .ok_or_else(|| ApiError::NotFound { what: "jurisdiction", id: jurisdiction_id.into() })?;
+        let actor = self.actor().clone();
+        self.store_mut().write::<_, ApiError>(|w| {
+            let case = w.case(case_id)?.ok_or_else(|| ApiError::NotFound { what: "case", id: case_id.to_string() })?;
+            let from = case.summary.jurisdiction;
+            let to = JurisdictionAssignment {
+                jurisdiction_id: Some(info.id.clone()),
+                name: Some(info.name.clone()),
+                troop: info.troop.clone(),
+                troop_verified: info.troop_verified,
+                method: beacon_domain::AssignMethod::Manual,
+                ..JurisdictionAssignment::unknown()
+            };
+            w.append(
+                &actor,
+                Some(case_id),
+                EventBody::JurisdictionChanged { from, to, reason: "confirmed by dispatcher".into() },
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Troop (agency) names of the active layer, sorted.
+    pub fn troops(&self) -> Vec<String> {
+        let mut t: Vec<String> = self.gazetteer().agencies().iter().map(|(_, a)| a.troop.clone()).collect();
+        t.sort();
+        t.dedup();
+        t
+    }
+
+    /// A jurisdiction id from an id or a (spelling-tolerant) name.
+    pub fn resolve_jurisdiction(&self, text: &str) -> Option<String> {
+        let t = text.trim();
+        if self.gazetteer().layer().get(t).is_some() {
+            return Some(t.to_string());
+        }
+        self.gazetteer().match_county_name(t).map(str::to_string)
+    }
+}
+
+fn agencies_to_json(t: &AgencyTable) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = t
+        .iter()
+        .map(|(id, a)| (id.to_string(), serde_json::json!({"troop": a.troop, "verified": a.verified})))
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}

@@ -1,0 +1,222 @@
+//! Beacon's operations: one function per thing a person can do. The `beacon`
+//! command line and the desktop app's commands are thin calls into this
+//! crate, so they can never disagree about a rule.
+#![forbid(unsafe_code)]
+
+mod cases;
+mod demo;
+mod error;
+mod intake;
+mod jurisdictions;
+mod responders;
+pub use intake::{IMPORT_BATCH, Preview};
+pub use responders::RosterReport;
+mod stats;
+mod views;
+
+pub use demo::DemoReport;
+pub use error::ApiError;
+pub use stats::{ResponseStats, SegmentStats, StatsGroup};
+pub use views::{AddOutcome, AuditTrail, CaseDetail, CaseView, ImportProgress, ImportReport, QueueRow, Suggestions};
+
+pub use beacon_domain as domain;
+pub use beacon_geo as geo;
+pub use beacon_store as store;
+
+use beacon_domain::event::Actor;
+use beacon_domain::{CaseId, Clock, Priority};
+use beacon_geo::Gazetteer;
+use beacon_store::{OverdueCut, QueueFilter, Store};
+use chrono::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// An open store with the jurisdiction layer and the person acting.
+#[derive(Debug)]
+pub struct Beacon {
+    store: Store,
+    gazetteer: Arc<Gazetteer>,
+    actor: Actor,
+}
+
+/// The store file used when neither `--store` nor `BEACON_STORE` says otherwise:
+/// the platform's data directory (e.g. `~/.local/share/beacon/beacon.sqlite3`).
+pub fn default_store_path() -> PathBuf {
+    directories::ProjectDirs::from("org", "Beacon", "beacon")
+        .map(|d| d.data_dir().join("beacon.sqlite3"))
+        .unwrap_or_else(|| PathBuf::from("beacon.sqlite3"))
+}
+
+/// Who is acting: `BEACON_ACTOR`, else the operating-system user.
+pub fn default_actor() -> Actor {
+    let name = std::env::var("BEACON_ACTOR")
+        .ok()
+        .or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("USERNAME").ok())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "dispatcher".into());
+    Actor(name)
+}
+
+/// Which open cases to list.
+#[derive(Clone, Debug, Default)]
+pub struct QueueQuery {
+    pub priorities: Vec<Priority>,
+    pub statuses: Vec<beacon_domain::CaseStatus>,
+    pub troop: Option<String>,
+    /// A jurisdiction id or a name ("Greene", "St Louis City").
+    pub county: Option<String>,
+    pub unassigned: bool,
+    pub overdue: bool,
+    pub limit: usize,
+}
+
+impl Beacon {
+    pub fn open(path: &Path, actor: Actor, clock: Arc<dyn Clock>) -> Result<Beacon, ApiError> {
+        let store = Store::open(path, clock)?;
+        let gazetteer = Arc::new(jurisdictions::active_gazetteer(&store)?);
+        Ok(Beacon { store, gazetteer, actor })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn gazetteer(&self) -> &Gazetteer {
+        &self.gazetteer
+    }
+
+    pub(crate) fn gazetteer_arc(&self) -> Arc<Gazetteer> {
+        self.gazetteer.clone()
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Resolve what a person typed (short id, full id or external id) to one case.
+    pub fn resolve(&self, id: &str) -> Result<CaseId, ApiError> {
+        let found = self.store.find_cases(id, 5)?;
+        match found.len() {
+            0 => Err(ApiError::NotFound { what: "case", id: id.to_string() }),
+            1 => Ok(found[0]),
+            n => Err(ApiError::Ambiguous { id: id.to_string(), count: n }),
+        }
+    }
+
+    pub fn queue(&self, q: &QueueQuery) -> Result<Vec<QueueRow>, ApiError> {
+        let now = self.store.now();
+        let settings = self.store.settings()?;
+        let jurisdiction_id = match &q.county {
+            None => None,
+            Some(c) => {
+                Some(self.resolve_jurisdiction(c).ok_or_else(|| ApiError::NotFound { what: "county", id: c.clone() })?)
+            }
+        };
+        let overdue_before = q.overdue.then(|| {
+            let t = &settings.targets;
+            let cut = |minutes: u32| (now - Duration::minutes(i64::from(minutes))).timestamp_millis();
+            OverdueCut {
+                ack_before_ms: Priority::ALL.map(|p| cut(t.for_priority(p).ack_minutes)),
+                arrive_before_ms: Priority::ALL.map(|p| t.for_priority(p).arrival_minutes.map(cut)),
+            }
+        });
+        let filter = QueueFilter {
+            priorities: q.priorities.clone(),
+            statuses: q.statuses.clone(),
+            troop: q.troop.as_ref().map(|t| t.trim().trim_start_matches("Troop ").trim().to_ascii_uppercase()),
+            jurisdiction_id,
+            unassigned_only: q.unassigned,
+            overdue_before,
+            limit: q.limit,
+        };
+        let rows = self.store.queue(&filter)?;
+        Ok(rows
+            .into_iter()
+            .map(|case| {
+                let deadline = settings.targets.deadline(
+                    case.priority,
+                    case.received_at,
+                    case.acknowledged_at.is_some(),
+                    case.on_scene_at.is_some(),
+                    now,
+                );
+                QueueRow { short_id: case.id.short(), case, deadline }
+            })
+            .collect())
+    }
+
+    /// Full views (with the referral) of the given cases, in the given order.
+    pub fn views(&self, ids: &[CaseId]) -> Result<Vec<CaseView>, ApiError> {
+        let now = self.store.now();
+        let settings = self.store.settings()?;
+        let mut links = self.store.links_of(ids)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let record =
+                self.store.case(*id)?.ok_or_else(|| ApiError::NotFound { what: "case", id: id.to_string() })?;
+            let s = &record.summary;
+            let deadline = s
+                .status
+                .is_open()
+                .then(|| {
+                    settings.targets.deadline(
+                        s.priority,
+                        s.received_at,
+                        s.acknowledged_at.is_some(),
+                        s.on_scene_at.is_some(),
+                        now,
+                    )
+                })
+                .flatten();
+            out.push(CaseView::from_record(record, links.remove(id).unwrap_or_default(), deadline));
+        }
+        Ok(out)
+    }
+
+    pub fn show(&self, id: &str) -> Result<CaseDetail, ApiError> {
+        let id = self.resolve(id)?;
+        self.detail(id)
+    }
+
+    pub fn detail(&self, id: CaseId) -> Result<CaseDetail, ApiError> {
+        let case = self.views(&[id])?.remove(0);
+        Ok(CaseDetail {
+            case,
+            linked: self.store.links(id)?,
+            notes: self.store.notes(id)?,
+            handoffs: self.store.handoffs(id)?,
+        })
+    }
+
+    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<QueueRow>, ApiError> {
+        let now = self.store.now();
+        let settings = self.store.settings()?;
+        Ok(self
+            .store
+            .search(text, limit)?
+            .into_iter()
+            .map(|case| {
+                let deadline = case
+                    .status
+                    .is_open()
+                    .then(|| {
+                        settings.targets.deadline(
+                            case.priority,
+                            case.received_at,
+                            case.acknowledged_at.is_some(),
+                            case.on_scene_at.is_some(),
+                            now,
+                        )
+                    })
+                    .flatten();
+                QueueRow { short_id: case.id.short(), case, deadline }
+            })
+            .collect())
+    }
+
+    pub fn audit(&self, id: &str) -> Result<AuditTrail, ApiError> {
+        let id = self.resolve(id)?;
+        Ok(self.store.events(id)?)
+    }
+}

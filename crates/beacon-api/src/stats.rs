@@ -1,0 +1,119 @@
+//! Response times: received → handed off → acknowledged → on scene.
+
+use chrono::Duration;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::{ApiError, Beacon};
+
+/// Median and 90th percentile of one interval, in seconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct SegmentStats {
+    pub count: u64,
+    pub median_s: Option<i64>,
+    pub p90_s: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct StatsGroup {
+    pub jurisdiction_id: Option<String>,
+    pub name: String,
+    pub referrals: u64,
+    pub received_to_handed_off: SegmentStats,
+    pub handed_off_to_acknowledged: SegmentStats,
+    pub acknowledged_to_on_scene: SegmentStats,
+    pub received_to_on_scene: SegmentStats,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ResponseStats {
+    pub since_days: i64,
+    pub overall: StatsGroup,
+    pub by_jurisdiction: Vec<StatsGroup>,
+}
+
+#[derive(Default)]
+struct Samples {
+    referrals: u64,
+    handed: Vec<i64>,
+    ack: Vec<i64>,
+    scene: Vec<i64>,
+    total: Vec<i64>,
+}
+
+impl Samples {
+    fn add(&mut self, r: &beacon_store::ResponseRow) {
+        self.referrals += 1;
+        let secs = |a: i64, b: i64| (b - a).max(0) / 1000;
+        if let Some(h) = r.handed_off_at {
+            self.handed.push(secs(r.received_at, h));
+            if let Some(a) = r.acknowledged_at {
+                self.ack.push(secs(h, a));
+            }
+        }
+        if let (Some(a), Some(s)) = (r.acknowledged_at, r.on_scene_at) {
+            self.scene.push(secs(a, s));
+        }
+        if let Some(s) = r.on_scene_at {
+            self.total.push(secs(r.received_at, s));
+        }
+    }
+
+    fn finish(self, jurisdiction_id: Option<String>, name: String) -> StatsGroup {
+        StatsGroup {
+            jurisdiction_id,
+            name,
+            referrals: self.referrals,
+            received_to_handed_off: percentiles(self.handed),
+            handed_off_to_acknowledged: percentiles(self.ack),
+            acknowledged_to_on_scene: percentiles(self.scene),
+            received_to_on_scene: percentiles(self.total),
+        }
+    }
+}
+
+/// Nearest-rank percentiles.
+fn percentiles(mut v: Vec<i64>) -> SegmentStats {
+    if v.is_empty() {
+        return SegmentStats::default();
+    }
+    v.sort_unstable();
+    let rank = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    SegmentStats { count: v.len() as u64, median_s: Some(rank(0.5)), p90_s: Some(rank(0.9)) }
+}
+
+impl Beacon {
+    /// Response-time statistics over referrals received in the last `since_days` days.
+    pub fn stats(&self, since_days: i64) -> Result<ResponseStats, ApiError> {
+        if since_days <= 0 {
+            return Err(ApiError::invalid("stats", "days", "must be 1 or more"));
+        }
+        let since = (self.store().now() - Duration::days(since_days)).timestamp_millis();
+        let rows = self.store().response_rows(since)?;
+        let mut overall = Samples::default();
+        let mut groups: BTreeMap<Option<String>, (String, Samples)> = BTreeMap::new();
+        for r in &rows {
+            overall.add(r);
+            let name = r.jurisdiction_name.clone().unwrap_or_else(|| "unassigned".into());
+            groups.entry(r.jurisdiction_id.clone()).or_insert_with(|| (name, Samples::default())).1.add(r);
+        }
+        let mut by_jurisdiction: Vec<StatsGroup> =
+            groups.into_iter().map(|(id, (name, s))| s.finish(id, name)).collect();
+        by_jurisdiction.sort_by(|a, b| b.referrals.cmp(&a.referrals).then(a.name.cmp(&b.name)));
+        Ok(ResponseStats { since_days, overall: overall.finish(None, "all jurisdictions".into()), by_jurisdiction })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentiles;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let s = percentiles((1..=10).collect());
+        assert_eq!((s.median_s, s.p90_s, s.count), (Some(5), Some(9), 10));
+        let s = percentiles(vec![42]);
+        assert_eq!((s.median_s, s.p90_s), (Some(42), Some(42)));
+        assert_eq!(percentiles(vec![]).median_s, None);
+    }
+}

@@ -1,0 +1,113 @@
+//! What operations return: shaped for people and for `--json`.
+
+use beacon_domain::referral::Referral;
+use beacon_domain::responder::Suggestion;
+use beacon_domain::triage::{Deadline, Reason};
+use beacon_domain::{CaseId, CaseStatus, JurisdictionAssignment, Priority, RecordError};
+use beacon_store::{Assignee, CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, StoredEvent};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// A case as lists and `--json` show it: the referral's own fields plus
+/// Beacon's (`id`, `status`, `priority`, `priority_reasons`, `jurisdiction`, `links`).
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseView {
+    pub id: CaseId,
+    pub short_id: String,
+    #[serde(flatten)]
+    pub referral: Referral,
+    pub status: CaseStatus,
+    pub priority: Priority,
+    pub priority_reasons: Vec<Reason>,
+    pub priority_overridden: bool,
+    pub jurisdiction: JurisdictionAssignment,
+    pub links: Vec<CaseId>,
+    pub assigned: Vec<Assignee>,
+    /// The next target and the time left against it (open cases only).
+    pub deadline: Option<Deadline>,
+    pub handed_off_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub on_scene_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub disposition: Option<String>,
+}
+
+/// A queue row: the summary (no referral body) and where it stands.
+#[derive(Clone, Debug, Serialize)]
+pub struct QueueRow {
+    pub short_id: String,
+    #[serde(flatten)]
+    pub case: CaseSummary,
+    pub deadline: Option<Deadline>,
+}
+
+/// Everything about one case.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: CaseView,
+    pub linked: Vec<LinkedCase>,
+    pub notes: Vec<NoteRecord>,
+    pub handoffs: Vec<HandoffRecord>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Suggestions {
+    pub case_id: CaseId,
+    pub troopers: Vec<Suggestion>,
+    pub advocates: Vec<Suggestion>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub stored: u64,
+    pub duplicates: u64,
+    pub rejected: Vec<RecordError>,
+}
+
+/// Progress of a long import, after each committed batch.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ImportProgress {
+    /// Records read so far.
+    pub read: u64,
+    /// Records durably stored so far (committed).
+    pub stored: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AddOutcome {
+    pub id: CaseId,
+    pub short_id: String,
+    /// False when the referral was already in the store (same source and external id).
+    pub created: bool,
+    pub priority: Priority,
+    pub jurisdiction: JurisdictionAssignment,
+}
+
+pub type AuditTrail = Vec<StoredEvent>;
+
+impl CaseView {
+    pub(crate) fn from_record(r: CaseRecord, links: Vec<CaseId>, deadline: Option<Deadline>) -> Self {
+        let s = r.summary;
+        CaseView {
+            short_id: s.id.short(),
+            id: s.id,
+            referral: r.referral,
+            status: s.status,
+            priority: s.priority,
+            priority_reasons: s.priority_reasons,
+            priority_overridden: s.priority_overridden,
+            jurisdiction: s.jurisdiction,
+            links,
+            assigned: s.assigned,
+            deadline,
+            handed_off_at: s.handed_off_at,
+            acknowledged_at: s.acknowledged_at,
+            on_scene_at: s.on_scene_at,
+            closed_at: s.closed_at,
+            disposition: s.disposition,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! The command line's shape.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "beacon",
+    version,
+    about = "Beacon: triage and hand off human-trafficking referrals, from the command line."
+)]
+pub struct Cli {
+    /// The store file. Default: BEACON_STORE, else the platform's data directory.
+    #[arg(long, global = true, env = "BEACON_STORE", value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    /// Print JSON instead of tables: a JSON array for lists, an object for single items.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the store (if needed) and print where it is.
+    Init,
+    /// Load a generated, realistic data set into an empty store.
+    Demo {
+        /// How many referrals to generate.
+        #[arg(long, default_value_t = 600)]
+        referrals: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Add or import referrals.
+    #[command(subcommand)]
+    Referral(ReferralCommand),
+    /// Open cases: P1 first, then oldest first, with time left against each target.
+    Queue(QueueArgs),
+    /// Everything about one case. ID is the short id, the full id, or the external id.
+    Show { id: String },
+    /// Full-text search over narratives, notes, locations and names.
+    Search {
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Set a case's priority by hand, with the reason.
+    Triage {
+        id: String,
+        #[arg(long)]
+        priority: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Add a note to a case.
+    Note {
+        id: String,
+        #[arg(required = true, num_args = 1..)]
+        text: Vec<String>,
+    },
+    /// Move a case to a status: triaged, acknowledged, on_scene, closed (with --disposition), reopened.
+    Status {
+        id: String,
+        status: String,
+        #[arg(long)]
+        disposition: Option<String>,
+    },
+    /// Responders: import the roster, list it, set duty.
+    #[command(subcommand)]
+    Responder(ResponderCommand),
+    /// The best on-duty trooper and victim advocate for a case.
+    Suggest { id: String },
+    /// Hand a case to a responder (shares only what consent allows).
+    Handoff {
+        id: String,
+        /// Responder id.
+        #[arg(long)]
+        to: String,
+    },
+    /// Record that the responder took the case.
+    Ack { id: String },
+    /// The case's event history.
+    Audit { id: String },
+    /// Response times: received → handed off → acknowledged → on scene.
+    Stats {
+        /// Referrals received in the last N days.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+    },
+    /// Print the JSON Schema of the referral format.
+    Schema,
+    /// Which jurisdiction a point falls in. `-` reads `lat,lon` lines from standard input.
+    #[command(allow_negative_numbers = true)]
+    Locate {
+        /// Latitude, or `-` to read lines from standard input.
+        lat: String,
+        lon: Option<String>,
+    },
+    /// Jurisdiction layers: list, import, reassign.
+    #[command(subcommand)]
+    Jurisdiction(JurisdictionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferralCommand {
+    /// Add one referral (a JSON object) from FILE, or `-` for standard input.
+    Add { file: String },
+    /// Import a JSON array, JSON Lines or CSV file (detected from the content).
+    Import { file: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResponderCommand {
+    /// Import responders from JSON or CSV.
+    Import {
+        file: String,
+    },
+    List,
+    /// Put a responder on or off duty.
+    Duty {
+        id: String,
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JurisdictionCommand {
+    /// The jurisdictions of the active layer, with their troops.
+    List,
+    /// Replace the active layer with a GeoJSON or shapefile layer.
+    Import {
+        file: PathBuf,
+        /// Property holding each jurisdiction's id.
+        #[arg(long, default_value = "id")]
+        id_property: String,
+        /// Property holding each jurisdiction's name.
+        #[arg(long, default_value = "name")]
+        name_property: String,
+        /// The boundaries are exact (no border margin).
+        #[arg(long)]
+        authoritative: bool,
+        /// Jurisdiction → troop/agency table (JSON or CSV).
+        #[arg(long)]
+        agencies: Option<PathBuf>,
+    },
+    /// Recompute every case's jurisdiction with the active layer.
+    Reassign,
+}
+
+#[derive(Debug, Args)]
+pub struct QueueArgs {
+    /// Only these priorities (P1,P2).
+    #[arg(long, value_delimiter = ',')]
+    pub priority: Vec<String>,
+    /// Only these statuses.
+    #[arg(long, value_delimiter = ',')]
+    pub status: Vec<String>,
+    /// Only this troop (A or "Troop A").
+    #[arg(long)]
+    pub troop: Option<String>,
+    /// Only this county (id or name).
+    #[arg(long)]
+    pub county: Option<String>,
+    /// Only cases without a reliable jurisdiction.
+    #[arg(long)]
+    pub unassigned: bool,
+    /// Only cases past their target.
+    #[arg(long)]
+    pub overdue: bool,
+    #[arg(long, default_value_t = 200)]
+    pub limit: usize,
+}

@@ -1,0 +1,650 @@
+//! One function per command: parse what the person typed, call the API,
+//! print the answer as a table or as JSON.
+
+use anyhow::{Context, Result};
+use beacon_api::domain::triage::{Deadline, format_span, format_time_left};
+use beacon_api::domain::{CaseStatus, ManualClock, Priority, SystemClock};
+use beacon_api::{Beacon, ImportProgress, QueueQuery, QueueRow};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::args::{Cli, Command, JurisdictionCommand, QueueArgs, ReferralCommand, ResponderCommand};
+use crate::table;
+
+/// A mistake in how the command was called (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(msg: impl Into<String>) -> anyhow::Error {
+    UsageError(msg.into()).into()
+}
+
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn value<T: Serialize>(&self, v: &T) -> Result<()> {
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut stdout, v)?;
+        writeln!(stdout)?;
+        Ok(())
+    }
+}
+
+fn store_path(cli: &Cli) -> PathBuf {
+    cli.store.clone().unwrap_or_else(beacon_api::default_store_path)
+}
+
+fn open(cli: &Cli) -> Result<Beacon> {
+    let path = store_path(cli);
+    Ok(Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock))?)
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let out = Out { json: cli.json };
+    match &cli.command {
+        Command::Init => {
+            let b = open(&cli)?;
+            if out.json {
+                out.value(&serde_json::json!({"store": b.store().path(), "device_id": b.store().device_id(), "cases": b.store().case_count()?}))?;
+            } else {
+                println!("Store ready at {} ({} cases).", b.store().path().display(), b.store().case_count()?);
+            }
+        }
+        Command::Demo { referrals, seed } => demo(&cli, &out, *referrals, *seed)?,
+        Command::Referral(ReferralCommand::Add { file }) => {
+            let mut b = open(&cli)?;
+            let bytes = read_input(file)?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|e| usage(format!("{file}: not valid UTF-8 (at byte {})", e.valid_up_to())))?;
+            let value: serde_json::Value = serde_json::from_str(text)
+                .map_err(|e| usage(format!("{file}: not a JSON object (line {}, column {})", e.line(), e.column())))?;
+            let added = b.add_referral_json(value)?;
+            if out.json {
+                let view = b.views(&[added.id])?.remove(0);
+                out.value(&view)?;
+            } else if added.created {
+                println!("Case {} created: {} — {}", added.short_id, added.priority, added.jurisdiction.label());
+            } else {
+                println!("Case {} already exists (same source and external id); nothing changed.", added.short_id);
+            }
+        }
+        Command::Referral(ReferralCommand::Import { file }) => return import(&cli, &out, file),
+        Command::Queue(q) => queue(&cli, &out, q)?,
+        Command::Show { id } => show(&cli, &out, id)?,
+        Command::Search { text, limit } => {
+            let b = open(&cli)?;
+            let rows = b.search(&text.join(" "), *limit)?;
+            print_rows(&b, &out, rows, b.store().now())?;
+        }
+        Command::Triage { id, priority, reason } => {
+            let mut b = open(&cli)?;
+            let p: Priority = priority.parse().map_err(usage)?;
+            b.override_priority(id, p, reason)?;
+            after_change(&b, &out, id, &format!("priority set to {p}"))?;
+        }
+        Command::Note { id, text } => {
+            let mut b = open(&cli)?;
+            b.add_note(id, &text.join(" "))?;
+            after_change(&b, &out, id, "note added")?;
+        }
+        Command::Status { id, status, disposition } => {
+            let mut b = open(&cli)?;
+            let s: CaseStatus = status.parse().map_err(usage)?;
+            b.set_status(id, s, disposition.as_deref())?;
+            after_change(&b, &out, id, &format!("status is now {s}"))?;
+        }
+        Command::Responder(ResponderCommand::Import { file }) => {
+            let mut b = open(&cli)?;
+            let report = b.import_responders(BufReader::new(open_input(file)?))?;
+            if out.json {
+                out.value(&report)?;
+            } else {
+                println!(
+                    "{} responders saved, {} unchanged, {} rejected.",
+                    report.saved,
+                    report.unchanged,
+                    report.rejected.len()
+                );
+                for r in &report.rejected {
+                    eprintln!("  {r}");
+                }
+            }
+            if !report.rejected.is_empty() {
+                return Ok(ExitCode::from(2));
+            }
+        }
+        Command::Responder(ResponderCommand::List) => {
+            let b = open(&cli)?;
+            let list = b.responders()?;
+            if out.json {
+                out.value(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|r| {
+                        vec![
+                            r.id.to_string(),
+                            r.name.clone(),
+                            r.role.to_string(),
+                            r.agency.clone(),
+                            r.jurisdictions.join(";"),
+                            r.languages.join(";"),
+                            if r.on_duty { "on duty".into() } else { "off".into() },
+                        ]
+                    })
+                    .collect();
+                table::print(&["ID", "NAME", "ROLE", "AGENCY", "SERVES", "LANGUAGES", "DUTY"], &rows);
+            }
+        }
+        Command::Responder(ResponderCommand::Duty { id, state }) => {
+            let mut b = open(&cli)?;
+            b.set_on_duty(id, state == "on")?;
+            if out.json {
+                out.value(&serde_json::json!({"id": id, "on_duty": state == "on"}))?;
+            } else {
+                println!("Responder {id} is now {}.", if state == "on" { "on duty" } else { "off duty" });
+            }
+        }
+        Command::Suggest { id } => {
+            let b = open(&cli)?;
+            let s = b.suggest(id)?;
+            if out.json {
+                out.value(&s)?;
+            } else {
+                for (title, list) in [("Troopers", &s.troopers), ("Victim advocates", &s.advocates)] {
+                    println!("{title}:");
+                    if list.is_empty() {
+                        println!("  none on duty");
+                    }
+                    for (i, sug) in list.iter().take(5).enumerate() {
+                        println!(
+                            "  {}. {} ({}) — {}",
+                            i + 1,
+                            sug.responder.name,
+                            sug.responder.id,
+                            sug.reasons.join(", ")
+                        );
+                    }
+                }
+            }
+        }
+        Command::Handoff { id, to } => {
+            let mut b = open(&cli)?;
+            let h = b.handoff(id, to)?;
+            if out.json {
+                out.value(&h)?;
+            } else {
+                println!("Handed off to {} ({}).", h.responder_name, h.role);
+                println!("Shared: {}", h.shared_fields.join(", "));
+                if !h.withheld_fields.is_empty() {
+                    println!("Withheld (no consent): {}", h.withheld_fields.join(", "));
+                }
+            }
+        }
+        Command::Ack { id } => {
+            let mut b = open(&cli)?;
+            b.acknowledge(id)?;
+            after_change(&b, &out, id, "acknowledged")?;
+        }
+        Command::Audit { id } => {
+            let b = open(&cli)?;
+            let events = b.audit(id)?;
+            if out.json {
+                out.value(&events)?;
+            } else {
+                let rows: Vec<Vec<String>> = events
+                    .iter()
+                    .map(|e| vec![local(e.at), e.actor.to_string(), e.body.kind().to_string(), e.body.summary()])
+                    .collect();
+                table::print(&["WHEN", "WHO", "EVENT", "WHAT"], &rows);
+            }
+        }
+        Command::Stats { days } => stats(&cli, &out, *days)?,
+        Command::Schema => {
+            let schema = schemars::schema_for!(beacon_api::domain::Referral);
+            out.value(&schema)?;
+        }
+        Command::Locate { lat, lon } => return locate(&cli, &out, lat, lon.as_deref()),
+        Command::Jurisdiction(JurisdictionCommand::List) => {
+            let b = open(&cli)?;
+            let list = b.jurisdictions();
+            if out.json {
+                out.value(&list)?;
+            } else {
+                let rows: Vec<Vec<String>> = list
+                    .iter()
+                    .map(|j| {
+                        vec![
+                            j.id.clone(),
+                            j.name.clone(),
+                            j.troop
+                                .clone()
+                                .map(|t| if j.troop_verified { t } else { format!("{t} (unverified)") })
+                                .unwrap_or_default(),
+                        ]
+                    })
+                    .collect();
+                table::print(&["ID", "NAME", "TROOP"], &rows);
+            }
+        }
+        Command::Jurisdiction(JurisdictionCommand::Import {
+            file,
+            id_property,
+            name_property,
+            authoritative,
+            agencies,
+        }) => {
+            let mut b = open(&cli)?;
+            let n = b.import_layer(file, id_property, name_property, *authoritative, agencies.as_deref())?;
+            if out.json {
+                out.value(&serde_json::json!({"jurisdictions": n}))?;
+            } else {
+                println!(
+                    "Layer imported: {n} jurisdictions. Existing cases keep their jurisdiction; run `beacon jurisdiction reassign` to recompute."
+                );
+            }
+        }
+        Command::Jurisdiction(JurisdictionCommand::Reassign) => {
+            let mut b = open(&cli)?;
+            let changed = b.reassign()?;
+            if out.json {
+                out.value(&serde_json::json!({"changed": changed}))?;
+            } else {
+                println!("{changed} cases changed jurisdiction.");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_input(file: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open_input(file)?.read_to_end(&mut bytes).with_context(|| format!("reading {file}"))?;
+    Ok(bytes)
+}
+
+fn open_input(file: &str) -> Result<Box<dyn Read>> {
+    if file == "-" {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let f = std::fs::File::open(file).map_err(|e| usage(format!("cannot open {file}: {e}")))?;
+    Ok(Box::new(f))
+}
+
+fn import(cli: &Cli, out: &Out, file: &str) -> Result<ExitCode> {
+    let mut b = open(cli)?;
+    let input = BufReader::with_capacity(1 << 20, open_input(file)?);
+    let interactive = std::io::stderr().is_terminal();
+    let bar = interactive.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let mut progress = |p: ImportProgress| {
+        let msg = format!("{} read, {} stored, {} duplicates, {} rejected", p.read, p.stored, p.duplicates, p.rejected);
+        match &bar {
+            Some(bar) => bar.set_message(msg),
+            // In logs, one line per committed batch: everything counted as stored is durable.
+            None => eprintln!("committed: {msg}"),
+        }
+    };
+    let report = b.import(input, &mut progress)?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if out.json {
+        out.value(&report)?;
+    } else {
+        println!(
+            "{} stored, {} already present, {} rejected.",
+            report.stored,
+            report.duplicates,
+            report.rejected.len()
+        );
+        for r in report.rejected.iter().take(50) {
+            eprintln!("  {r}");
+        }
+        if report.rejected.len() > 50 {
+            eprintln!("  … and {} more", report.rejected.len() - 50);
+        }
+    }
+    Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn queue(cli: &Cli, out: &Out, q: &QueueArgs) -> Result<()> {
+    let b = open(cli)?;
+    let query = QueueQuery {
+        priorities: q.priority.iter().map(|p| p.parse()).collect::<Result<_, _>>().map_err(usage)?,
+        statuses: q.status.iter().map(|s| s.parse()).collect::<Result<_, _>>().map_err(usage)?,
+        troop: q.troop.clone(),
+        county: q.county.clone(),
+        unassigned: q.unassigned,
+        overdue: q.overdue,
+        limit: q.limit,
+    };
+    let rows = b.queue(&query)?;
+    let now = b.store().now();
+    if !out.json {
+        println!("{} open cases in the store; showing {}.", b.store().open_count()?, rows.len());
+    }
+    print_rows(&b, out, rows, now)
+}
+
+fn print_rows(b: &Beacon, out: &Out, rows: Vec<QueueRow>, now: DateTime<Utc>) -> Result<()> {
+    if out.json {
+        let ids: Vec<_> = rows.iter().map(|r| r.case.id).collect();
+        return out.value(&b.views(&ids)?);
+    }
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let c = &r.case;
+            let age = (now - c.received_at).num_seconds().max(0) as u64;
+            vec![
+                r.short_id.clone(),
+                c.priority.to_string(),
+                format!("{} ago", format_span(age)),
+                deadline_text(r.deadline.as_ref()),
+                c.status.to_string(),
+                c.jurisdiction.label() + if c.jurisdiction.near_border { " ⚠border" } else { "" },
+                c.trafficking_type.to_string(),
+                c.place_type.map(|p| p.to_string()).unwrap_or_default(),
+                c.location.clone(),
+                if c.link_count > 0 { format!("{} linked", c.link_count) } else { String::new() },
+                c.assigned.iter().map(|a| a.name.clone()).collect::<Vec<_>>().join(", "),
+            ]
+        })
+        .collect();
+    table::print(
+        &[
+            "CASE",
+            "PRI",
+            "RECEIVED",
+            "TARGET",
+            "STATUS",
+            "JURISDICTION",
+            "TYPE",
+            "PLACE",
+            "LOCATION",
+            "LINKS",
+            "ASSIGNED",
+        ],
+        &table_rows,
+    );
+    Ok(())
+}
+
+fn deadline_text(d: Option<&Deadline>) -> String {
+    match d {
+        None => "—".into(),
+        Some(d) => {
+            let what = match d.kind {
+                beacon_api::domain::triage::DeadlineKind::Acknowledge => "ack",
+                beacon_api::domain::triage::DeadlineKind::Arrive => "arrive",
+            };
+            format!("{what} {}", format_time_left(d.seconds_left))
+        }
+    }
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn show(cli: &Cli, out: &Out, id: &str) -> Result<()> {
+    let b = open(cli)?;
+    let d = b.show(id)?;
+    if out.json {
+        return out.value(&d);
+    }
+    let c = &d.case;
+    let r = &c.referral;
+    println!("Case {}  {}  {}  (external id {} from {})", c.short_id, c.priority, c.status, r.external_id, r.source);
+    println!(
+        "  why {}: {}",
+        c.priority,
+        c.priority_reasons.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join("; ")
+    );
+    println!("  received   {}", local(r.received_at));
+    if let Some(dl) = &c.deadline {
+        println!("  target     {}", deadline_text(Some(dl)));
+    }
+    let j = &c.jurisdiction;
+    println!(
+        "  jurisdiction {} (by {}){}",
+        j.label(),
+        j.method.as_str(),
+        if j.troop_verified { "" } else { " — troop assignment unverified" }
+    );
+    if j.near_border {
+        println!(
+            "    near a border; also possible: {}",
+            j.candidates.iter().map(|c| format!("{} ({:.1} km)", c.name, c.distance_km)).collect::<Vec<_>>().join(", ")
+        );
+    }
+    println!("  type {}  urgency {}", r.trafficking_type, r.urgency);
+    if let Some(l) = &r.location {
+        println!("  location   {} {}", l.summary(), l.place_type.map(|p| format!("[{p}]")).unwrap_or_default());
+        if let Some((lat, lon)) = l.coordinates() {
+            println!("             {lat:.5}, {lon:.5}");
+        }
+    }
+    if let Some(v) = &r.potential_victims {
+        println!(
+            "  victims    {} (minors: {}) languages: {}",
+            v.count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
+            v.minors,
+            v.languages.join(", ")
+        );
+    }
+    for (i, s) in r.suspects.iter().enumerate() {
+        let vehicle = s.vehicle.as_ref().map(|v| {
+            [&v.color, &v.make, &v.model, &v.plate].into_iter().flatten().cloned().collect::<Vec<_>>().join(" ")
+        });
+        println!(
+            "  suspect {}  {} {} {}",
+            i + 1,
+            s.description.clone().unwrap_or_default(),
+            s.phones.join(", "),
+            vehicle.unwrap_or_default()
+        );
+    }
+    if !r.indicators.is_empty() {
+        println!("  indicators {}", r.indicators.join(", "));
+    }
+    println!("  consent to share identifying details: {}", if r.consent_to_share() { "yes" } else { "no" });
+    println!();
+    println!("  {}", r.narrative);
+    if !d.linked.is_empty() {
+        println!("\nLinked referrals:");
+        for l in &d.linked {
+            println!(
+                "  {}  {}  {}  shares {}",
+                l.case_id.short(),
+                l.priority,
+                local(l.received_at),
+                l.kinds.join(", ")
+            );
+        }
+    }
+    if !d.handoffs.is_empty() {
+        println!("\nHandoffs:");
+        for h in &d.handoffs {
+            let ack = h
+                .acknowledged_at
+                .map(|a| format!("acknowledged {}", local(a)))
+                .unwrap_or_else(|| "not acknowledged".into());
+            println!(
+                "  {}  {} ({}) by {} — {}",
+                local(h.handed_off_at),
+                h.responder_name,
+                h.role,
+                h.handed_off_by,
+                ack
+            );
+        }
+    }
+    if !d.notes.is_empty() {
+        println!("\nNotes:");
+        for n in &d.notes {
+            println!("  {}  {}: {}", local(n.created_at), n.author, n.body);
+        }
+    }
+    Ok(())
+}
+
+fn after_change(b: &Beacon, out: &Out, id: &str, what: &str) -> Result<()> {
+    let case_id = b.resolve(id)?;
+    if out.json {
+        return out.value(&b.views(&[case_id])?.remove(0));
+    }
+    println!("Case {}: {what}.", case_id.short());
+    Ok(())
+}
+
+fn stats(cli: &Cli, out: &Out, days: i64) -> Result<()> {
+    let b = open(cli)?;
+    let s = b.stats(days)?;
+    if out.json {
+        return out.value(&s);
+    }
+    let fmt = |seg: &beacon_api::SegmentStats| match (seg.median_s, seg.p90_s) {
+        (Some(m), Some(p)) => format!("{} / {}", format_span(m as u64), format_span(p as u64)),
+        _ => "—".into(),
+    };
+    println!("Response times for referrals received in the last {days} days (median / 90th percentile).");
+    let mut rows = Vec::new();
+    for g in std::iter::once(&s.overall).chain(s.by_jurisdiction.iter()) {
+        rows.push(vec![
+            g.name.clone(),
+            g.referrals.to_string(),
+            fmt(&g.received_to_handed_off),
+            fmt(&g.handed_off_to_acknowledged),
+            fmt(&g.acknowledged_to_on_scene),
+            fmt(&g.received_to_on_scene),
+        ]);
+    }
+    table::print(
+        &["JURISDICTION", "REFERRALS", "→ HANDED OFF", "→ ACKNOWLEDGED", "→ ON SCENE", "RECEIVED → ON SCENE"],
+        &rows,
+    );
+    Ok(())
+}
+
+fn demo(cli: &Cli, out: &Out, referrals: usize, seed: u64) -> Result<()> {
+    let path = store_path(cli);
+    let clock = ManualClock::at(Utc::now());
+    let mut b = Beacon::open(&path, beacon_api::default_actor(), Arc::new(clock.clone()))?;
+    if b.store().case_count()? > 0 {
+        return Err(usage(format!(
+            "the store at {} already holds cases; give `--store` a new file for the demo data set",
+            path.display()
+        )));
+    }
+    let report = b.load_demo(referrals, seed, Utc::now(), &clock)?;
+    if out.json {
+        out.value(&report)?;
+    } else {
+        println!(
+            "Demo data set loaded into {}: {} referrals, {} responders, {} case updates.",
+            path.display(),
+            report.referrals,
+            report.responders,
+            report.steps
+        );
+        println!("Try: beacon queue");
+    }
+    Ok(())
+}
+
+fn locate(cli: &Cli, out: &Out, lat: &str, lon: Option<&str>) -> Result<ExitCode> {
+    let b = open(cli)?;
+    if lat == "-" {
+        let stdin = std::io::stdin();
+        let mut stdout = std::io::stdout().lock();
+        let mut bad = false;
+        for (i, line) in stdin.lock().lines().enumerate() {
+            let line = line.map_err(|e| usage(format!("line {}: cannot read standard input: {e}", i + 1)))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let result = parse_point(&line).and_then(|(la, lo)| b.locate(la, lo).map_err(|e| e.to_string()));
+            match result {
+                Ok(a) if out.json => writeln!(stdout, "{}", serde_json::to_string(&a)?)?,
+                Ok(a) => writeln!(stdout, "{}", locate_line(&a))?,
+                Err(e) => {
+                    bad = true;
+                    if out.json {
+                        writeln!(stdout, "{}", serde_json::json!({"line": i + 1, "error": e}))?;
+                    } else {
+                        writeln!(stdout, "error: line {}: {e}", i + 1)?;
+                    }
+                }
+            }
+        }
+        return Ok(if bad { ExitCode::from(2) } else { ExitCode::SUCCESS });
+    }
+    let lon = lon.ok_or_else(|| usage("give LAT LON, or `-` to read lat,lon lines from standard input"))?;
+    let (la, lo) = parse_point(&format!("{lat},{lon}")).map_err(usage)?;
+    let a = b.locate(la, lo)?;
+    if out.json {
+        out.value(&a)?;
+    } else {
+        println!("{}", locate_line(&a));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_point(line: &str) -> Result<(f64, f64), String> {
+    let mut parts = line.split([',', ' ', '\t']).filter(|s| !s.is_empty());
+    let lat = parts.next().ok_or("expected `lat,lon`")?;
+    let lon = parts.next().ok_or("expected `lat,lon`")?;
+    if parts.next().is_some() {
+        return Err("expected two numbers, `lat,lon`".into());
+    }
+    let lat: f64 = lat.trim().parse().map_err(|_| "latitude is not a number".to_string())?;
+    let lon: f64 = lon.trim().parse().map_err(|_| "longitude is not a number".to_string())?;
+    Ok((lat, lon))
+}
+
+fn locate_line(a: &beacon_api::domain::JurisdictionAssignment) -> String {
+    let mut s = match (&a.jurisdiction_id, &a.name) {
+        (Some(id), Some(name)) => format!("{id} {name}"),
+        _ => "unknown".into(),
+    };
+    if let Some(t) = &a.troop {
+        s += &format!("  Troop {t}{}", if a.troop_verified { "" } else { " (unverified)" });
+    }
+    s += &format!("  by {}", a.method.as_str());
+    if a.outside {
+        s += &format!("  OUTSIDE every jurisdiction, nearest {:.1} km away", a.distance_km.unwrap_or(0.0));
+    }
+    if a.near_border {
+        s += &format!(
+            "  near border with {}",
+            a.candidates
+                .iter()
+                .map(|c| format!("{} {} ({:.1} km)", c.jurisdiction_id, c.name, c.distance_km))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    s
+}

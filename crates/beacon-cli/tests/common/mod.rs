@@ -1,0 +1,110 @@
+//! Run the real `beacon` binary against a temporary store.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub store: PathBuf,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Env {
+    pub fn new() -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = dir.path().join("store.sqlite3");
+        Env { dir, store }
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_beacon"));
+        c.env("BEACON_STORE", &self.store).env("BEACON_ACTOR", "test-dispatcher").env_remove("RUST_LOG");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, None)
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
+        let mut c = self.cmd();
+        c.args(args)
+            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().expect("spawn beacon");
+        if let Some(bytes) = stdin {
+            child.stdin.take().expect("stdin").write_all(bytes).expect("write stdin");
+        }
+        let out: Output = child.wait_with_output().expect("wait");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write file");
+        p
+    }
+
+    pub fn case_count(&self) -> i64 {
+        count(&self.store, "SELECT count(*) FROM cases")
+    }
+}
+
+pub fn count(store: &Path, sql: &str) -> i64 {
+    let conn = rusqlite::Connection::open(store).expect("open store");
+    conn.query_row(sql, [], |r| r.get(0)).expect("count")
+}
+
+/// A valid referral as JSON, with `overrides` merged in at the top level.
+pub fn referral(external_id: &str, overrides: serde_json::Value) -> serde_json::Value {
+    let hours_ago = chrono::Utc::now() - chrono::Duration::hours(2);
+    let mut v = serde_json::json!({
+        "external_id": external_id,
+        "source": "hotline_call",
+        "received_at": hours_ago.to_rfc3339(),
+        "trafficking_type": "sex",
+        "urgency": "recent",
+        "location": {"address": "2400 N Glenstone Ave", "city": "Springfield", "state": "MO", "zip": "65803", "lat": 37.2395, "lon": -93.2590, "place_type": "hotel"},
+        "potential_victims": {"count": 2, "minors": "no", "languages": ["es"], "description": "two women, one with a cast"},
+        "suspects": [{"description": "older man", "phones": ["(417) 555-0142"], "vehicle": {"plate": "KX4-19P", "state": "MO", "make": "Ford", "model": "Transit", "color": "white"}}],
+        "reporter": {"kind": "community_member", "name": "Pat Reporter", "phone": "417-555-0100", "contact_ok": true},
+        "consent": {"share_identifying_info": false},
+        "indicators": ["controlled_movement"],
+        "narrative": "Caller saw two women escorted between rooms at a motel."
+    });
+    if let (Some(obj), serde_json::Value::Object(o)) = (v.as_object_mut(), overrides) {
+        for (k, val) in o {
+            if val.is_null() {
+                obj.remove(&k);
+            } else {
+                obj.insert(k, val);
+            }
+        }
+    }
+    v
+}
