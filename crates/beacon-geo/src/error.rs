@@ -1,0 +1,73 @@
+//! Typed errors. Every layer error that concerns one feature names it by index and id.
+
+use std::path::PathBuf;
+
+/// Why a jurisdiction layer was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error("layer input is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("layer is not valid JSON: {0}")]
+    Json(String),
+    #[error("layer is not a GeoJSON FeatureCollection: {0}")]
+    NotFeatureCollection(String),
+    #[error("layer has no features")]
+    NoFeatures,
+    #[error("feature {index} (id {id}): geometry is {found}, expected Polygon or MultiPolygon")]
+    NotPolygon { index: usize, id: String, found: String },
+    #[error("feature {index}: id property `{property}` {problem}")]
+    BadId { index: usize, property: String, problem: String },
+    #[error("feature {index} (id {id}): duplicate id, already used by feature {first}")]
+    DuplicateId { index: usize, id: String, first: usize },
+    #[error("feature {index} (id {id}): empty geometry")]
+    EmptyGeometry { index: usize, id: String },
+    #[error("feature {index} (id {id}): malformed coordinates: {problem}")]
+    BadCoordinates { index: usize, id: String, problem: String },
+    #[error("feature {index} (id {id}): invalid geometry: {reason}")]
+    InvalidGeometry { index: usize, id: String, reason: String },
+    #[error("shapefile: {0}")]
+    Shapefile(String),
+    #[error("layer options: {0}")]
+    Options(String),
+}
+
+/// Coordinates that cannot be located.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CoordError {
+    #[error("latitude/longitude must be finite numbers (got {lat}, {lon})")]
+    NotFinite { lat: f64, lon: f64 },
+    #[error("latitude {0} is outside -90..=90")]
+    LatOutOfRange(f64),
+    #[error("longitude {0} is outside -180..=180")]
+    LonOutOfRange(f64),
+}
+
+/// Why an agency (troop) or ZIP table was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    #[error("table is not valid JSON: {0}")]
+    Json(String),
+    #[error("table CSV: {0}")]
+    Csv(String),
+    #[error("table entry {entry}: {problem}")]
+    Entry { entry: String, problem: String },
+    #[error("jurisdiction {id} is listed twice (troops {first} and {second})")]
+    Duplicate { id: String, first: String, second: String },
+}
+
+/// Any error of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum GeoError {
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error(transparent)]
+    Coord(#[from] CoordError),
+}

@@ -1,0 +1,861 @@
+//! The point-location index: a uniform grid over the layer's bounding box whose
+//! cells are classified once, backed by R-trees for the exact path.
+//!
+//! Coordinates stay in degrees (x = longitude, y = latitude). Distances are in
+//! km with the local equirectangular approximation *at the query point's
+//! latitude*: `d = R·√(Δφ² + (cos φₚ·Δλ)²)`, R = 6371.0088 km. Over the few
+//! km that matter for the border margin this is within a fraction of a percent
+//! of the geodesic distance; for "outside, nearest is 80 km away" it is within
+//! a few percent. Layers must not cross the antimeridian.
+//!
+//! Every shortcut below is conservative: a cell only answers directly when the
+//! answer is provably right for every point inside it, using bounds that take
+//! the smallest/largest `cos φ` over the cell so that they hold for any point's
+//! own metric.
+
+use std::ops::Range;
+
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+
+use crate::error::CoordError;
+use crate::layer::Layer;
+
+/// Kilometres per degree of latitude (mean Earth radius 6371.0088 km).
+pub const KM_PER_DEG: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
+
+/// Target cell edge (km) and the cap on the number of cells, so the grid build
+/// stays in the low milliseconds whatever the layer's extent.
+const CELL_KM: f64 = 1.5;
+const MAX_CELLS: f64 = 600_000.0;
+/// Far-outside cells share nearest-segment candidate lists per block of BxB cells.
+const BLOCK: usize = 4;
+/// Super-blocks of SUPER x SUPER blocks query the R-tree once for their blocks.
+const SUPER: usize = 4;
+/// Slack (km) added to every conservative threshold against rounding.
+const EPS_KM: f64 = 1e-6;
+
+/// In a mixed cell's container list: the jurisdiction contains the whole cell.
+const CONST_BIT: u32 = 1 << 31;
+const TAG_SHIFT: u32 = 30;
+const PAYLOAD: u32 = (1 << TAG_SHIFT) - 1;
+/// Cell entirely inside one jurisdiction and farther than the margin from every boundary.
+const TAG_INSIDE: u32 = 0;
+/// Cell entirely outside every jurisdiction and farther than the margin from every boundary.
+const TAG_OUTSIDE: u32 = 1;
+/// A boundary is within the margin of some point of the cell: per-point work.
+const TAG_MIXED: u32 = 2;
+/// Overlapping jurisdictions: always take the exact path.
+const TAG_SLOW: u32 = 3;
+
+#[derive(Clone, Copy, Debug)]
+struct Seg {
+    ax: f64,
+    ay: f64,
+    bx: f64,
+    by: f64,
+    /// dx/dy, for the point-in-polygon crossing test without a division (0 if horizontal).
+    k: f64,
+    poly: u32,
+}
+
+impl Seg {
+    fn bbox(&self) -> [f64; 4] {
+        [self.ax.min(self.bx), self.ay.min(self.by), self.ax.max(self.bx), self.ay.max(self.by)]
+    }
+}
+
+/// Distance in km from (px, py) to the segment, with longitude differences
+/// scaled by `c` (cos of a latitude). With `c = cos φₚ` this is the documented
+/// metric; with a smaller `c` it is a lower bound of it.
+#[inline]
+fn seg_dist(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
+    let ax = (s.ax - px) * c;
+    let ay = s.ay - py;
+    let dx = (s.bx - px) * c - ax;
+    let dy = s.by - py - ay;
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 { (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    let qx = ax + t * dx;
+    let qy = ay + t * dy;
+    (qx * qx + qy * qy).sqrt() * KM_PER_DEG
+}
+
+type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+fn boxed(b: [f64; 4], i: u32) -> Boxed {
+    GeomWithData::new(Rectangle::from_corners([b[0], b[1]], [b[2], b[3]]), i)
+}
+
+/// Where a point falls, as indices into the layer's jurisdictions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hit {
+    /// Containing jurisdiction, or the nearest one when `outside`.
+    pub primary: Option<usize>,
+    pub outside: bool,
+    /// Distance to `primary` when outside.
+    pub distance_km: Option<f64>,
+    pub near_border: bool,
+    /// Other jurisdictions whose boundary is within the margin: (index, km), nearest first.
+    pub candidates: Vec<(usize, f64)>,
+}
+
+/// Distance bounds between a lon/lat rectangle and a segment that hold for
+/// every point p of the rectangle under p's own metric (cos φₚ lies between
+/// `cmin` and `cmax`): triangle inequality through the centre.
+struct RectBounds {
+    cx: f64,
+    cy: f64,
+    cmin: f64,
+    cmax: f64,
+    hd_min: f64,
+    hd_max: f64,
+}
+
+impl RectBounds {
+    fn new(rect: [f64; 4]) -> RectBounds {
+        let lo = if rect[1] <= 0.0 && rect[3] >= 0.0 { 0.0 } else { rect[1].abs().min(rect[3].abs()) };
+        let hi = rect[1].abs().max(rect[3].abs()).min(90.0);
+        let cmin = hi.to_radians().cos().max(0.0);
+        let cmax = lo.to_radians().cos();
+        let (w, h) = ((rect[2] - rect[0]) / 2.0, (rect[3] - rect[1]) / 2.0);
+        RectBounds {
+            cx: (rect[0] + rect[2]) / 2.0,
+            cy: (rect[1] + rect[3]) / 2.0,
+            cmin,
+            cmax,
+            hd_min: KM_PER_DEG * (h * h + (cmin * w).powi(2)).sqrt(),
+            hd_max: KM_PER_DEG * (h * h + (cmax * w).powi(2)).sqrt(),
+        }
+    }
+
+    /// d_p(p, s) <= d_p(p, c) + d_p(c, s) <= hd_max + dist(c, s; cmax)
+    fn upper(&self, s: &Seg) -> f64 {
+        seg_dist(self.cx, self.cy, self.cmax, s) + self.hd_max + EPS_KM
+    }
+
+    /// d_p(p, s) >= m(p, s) >= m(c, s) - m(c, p), m the metric with cmin
+    fn lower(&self, s: &Seg) -> f64 {
+        seg_dist(self.cx, self.cy, self.cmin, s) - self.hd_min - EPS_KM
+    }
+}
+
+/// Reusable scratch space so the hot path does not allocate.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    near: Vec<(u32, f64)>,
+    containers: Vec<u32>,
+}
+
+#[derive(Debug)]
+struct Grid {
+    x0: f64,
+    y0: f64,
+    cw: f64,
+    ch: f64,
+    nx: usize,
+    ny: usize,
+    cells: Vec<u32>,
+    /// Packed per-cell lists, so a query touches `cells` and one run of
+    /// `data` (random points are bound by cache misses, not arithmetic).
+    /// Mixed cell: `[nseg, npoly, seg.., poly|CONST_BIT..]`; block: `[nseg, seg..]`.
+    data: Vec<u32>,
+    bnx: usize,
+    /// Per block: `u32::MAX` (no list) or the offset of its list in `data`.
+    block_at: Vec<u32>,
+    stats: String,
+}
+
+/// Spatial index over a [`Layer`].
+#[derive(Debug)]
+pub struct LayerIndex {
+    margin_km: f64,
+    segs: Vec<Seg>,
+    poly_segs: Vec<Range<usize>>,
+    poly_bbox: Vec<[f64; 4]>,
+    seg_tree: RTree<Boxed>,
+    poly_tree: RTree<Boxed>,
+    grid: Grid,
+}
+
+impl LayerIndex {
+    pub fn build(layer: &Layer) -> LayerIndex {
+        let margin_km = layer.margin_km();
+        let mut segs = Vec::new();
+        let mut poly_segs = Vec::new();
+        let mut poly_bbox = Vec::new();
+        for (pi, j) in layer.jurisdictions().iter().enumerate() {
+            let start = segs.len();
+            for p in &j.geometry.0 {
+                for ring in std::iter::once(p.exterior()).chain(p.interiors()) {
+                    for w in ring.0.windows(2) {
+                        let (a, b) = (w[0], w[1]);
+                        // Zero-length segments change neither parity nor distance.
+                        if a != b {
+                            let k = if b.y != a.y { (b.x - a.x) / (b.y - a.y) } else { 0.0 };
+                            segs.push(Seg { ax: a.x, ay: a.y, bx: b.x, by: b.y, k, poly: pi as u32 });
+                        }
+                    }
+                }
+            }
+            poly_segs.push(start..segs.len());
+            poly_bbox.push(j.bbox);
+        }
+        let seg_tree = RTree::bulk_load(segs.iter().enumerate().map(|(i, s)| boxed(s.bbox(), i as u32)).collect());
+        let poly_tree = RTree::bulk_load(poly_bbox.iter().enumerate().map(|(i, b)| boxed(*b, i as u32)).collect());
+        let mut index = LayerIndex {
+            margin_km,
+            segs,
+            poly_segs,
+            poly_bbox,
+            seg_tree,
+            poly_tree,
+            grid: Grid {
+                x0: 0.0,
+                y0: 0.0,
+                cw: 1.0,
+                ch: 1.0,
+                nx: 0,
+                ny: 0,
+                cells: Vec::new(),
+                data: Vec::new(),
+                bnx: 0,
+                block_at: Vec::new(),
+                stats: String::new(),
+            },
+        };
+        index.grid = index.build_grid(layer.bbox());
+        index
+    }
+
+    pub fn margin_km(&self) -> f64 {
+        self.margin_km
+    }
+
+    /// Number of grid cells, and how many need per-point work (for diagnostics).
+    pub fn grid_stats(&self) -> (usize, usize) {
+        let mixed = self.grid.cells.iter().filter(|&&c| c >> TAG_SHIFT == TAG_MIXED).count();
+        (self.grid.cells.len(), mixed)
+    }
+
+    /// Average list lengths (diagnostics).
+    #[doc(hidden)]
+    pub fn debug_stats(&self) -> String {
+        self.grid.stats.clone()
+    }
+
+    fn build_grid(&self, bbox: [f64; 4]) -> Grid {
+        let m = self.margin_km;
+        // Cover the layer's bbox plus the margin, so every point that can be
+        // within the margin of a boundary lands in the grid.
+        let max_abs_lat = bbox[1].abs().max(bbox[3].abs());
+        let lat_pad = (m + 1.0) / KM_PER_DEG;
+        let c_pad = (max_abs_lat + lat_pad).min(89.9).to_radians().cos();
+        let lon_pad = (m + 1.0) / (KM_PER_DEG * c_pad);
+        let x0 = (bbox[0] - lon_pad).max(-180.0);
+        let x1 = (bbox[2] + lon_pad).min(180.0);
+        let y0 = (bbox[1] - lat_pad).max(-90.0);
+        let y1 = (bbox[3] + lat_pad).min(90.0);
+        let c_mid = ((y0 + y1) / 2.0).to_radians().cos().max(0.01);
+        let w_km = (x1 - x0) * KM_PER_DEG * c_mid;
+        let h_km = (y1 - y0) * KM_PER_DEG;
+        let cell_km = CELL_KM.max((w_km * h_km / MAX_CELLS).sqrt());
+        let nx = ((w_km / cell_km).ceil() as usize).max(1);
+        let ny = ((h_km / cell_km).ceil() as usize).max(1);
+        let cw = (x1 - x0) / nx as f64;
+        let ch = (y1 - y0) / ny as f64;
+        let ncells = nx * ny;
+
+        // Per row: the smallest cos φ in the row (so scaled distances are lower
+        // bounds for every point of the row) and the cell half-diagonal in that metric.
+        let row_c: Vec<f64> = (0..ny)
+            .map(|j| {
+                let lo = y0 + j as f64 * ch;
+                let hi = lo + ch;
+                lo.abs().max(hi.abs()).min(90.0).to_radians().cos().max(0.0)
+            })
+            .collect();
+        let row_t: Vec<f64> = row_c
+            .iter()
+            .map(|&c| {
+                let hd = KM_PER_DEG * ((ch / 2.0).powi(2) + (c * cw / 2.0).powi(2)).sqrt();
+                m + hd + EPS_KM
+            })
+            .collect();
+        let t_max = row_t.iter().cloned().fold(0.0, f64::max);
+
+        // 1. Mark cells: segment s goes in cell k's list if, for some point p of
+        //    the cell, d_p(p, s) <= margin might hold. Test: scaled distance from
+        //    the centre <= margin + half-diagonal (triangle inequality).
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let col = |x: f64| ((x - x0) / cw).floor().clamp(0.0, (nx - 1) as f64) as usize;
+        let row = |y: f64| ((y - y0) / ch).floor().clamp(0.0, (ny - 1) as f64) as usize;
+        for (si, s) in self.segs.iter().enumerate() {
+            let b = s.bbox();
+            let j0 = row(b[1] - t_max / KM_PER_DEG);
+            let j1 = row(b[3] + t_max / KM_PER_DEG);
+            for j in j0..=j1 {
+                let c = row_c[j];
+                let t = row_t[j];
+                let (i0, i1) = if c > 1e-9 {
+                    let slack = t / (KM_PER_DEG * c);
+                    (col(b[0] - slack), col(b[2] + slack))
+                } else {
+                    (0, nx - 1)
+                };
+                let cy = y0 + (j as f64 + 0.5) * ch;
+                for i in i0..=i1 {
+                    let cx = x0 + (i as f64 + 0.5) * cw;
+                    if seg_dist(cx, cy, c, s) <= t {
+                        pairs.push(((j * nx + i) as u32, si as u32));
+                    }
+                }
+            }
+        }
+        // Counting sort into per-cell lists.
+        let mut count = vec![0u32; ncells];
+        for &(k, _) in &pairs {
+            count[k as usize] += 1;
+        }
+        let mut cells = vec![u32::MAX; ncells];
+        let mut mixed_seg_off = vec![0u32];
+        let mut cell_start = vec![0u32; ncells];
+        for k in 0..ncells {
+            if count[k] > 0 {
+                let mi = (mixed_seg_off.len() - 1) as u32;
+                cells[k] = (TAG_MIXED << TAG_SHIFT) | mi;
+                cell_start[k] = *mixed_seg_off.last().unwrap_or(&0);
+                mixed_seg_off.push(cell_start[k] + count[k]);
+            }
+        }
+        let mut mixed_seg = vec![0u32; pairs.len()];
+        for &(k, si) in &pairs {
+            let pos = &mut cell_start[k as usize];
+            mixed_seg[*pos as usize] = si;
+            *pos += 1;
+        }
+        let nmixed = mixed_seg_off.len() - 1;
+
+        // 2. Containers of mixed cells. Per jurisdiction Q, over the cells of its
+        //    bbox: a cell holding one of Q's segments needs a point-in-polygon
+        //    test at query time (TEST); elsewhere Q's boundary does not cross the
+        //    cell, so Q's containment is constant over each 4-connected region
+        //    of such cells: one test per region decides (CONST when inside).
+        //    Pairs were pushed in segment order, and a jurisdiction's segments
+        //    are contiguous, so its pairs are too.
+        let mut ppairs: Vec<(u32, u32)> = Vec::new();
+        let mut pair_at = 0usize;
+        let mut win: Vec<u8> = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        for (pi, b) in self.poly_bbox.iter().enumerate() {
+            let (i0, i1, j0, j1) = (col(b[0]), col(b[2]), row(b[1]), row(b[3]));
+            let w = i1 - i0 + 1;
+            let h = j1 - j0 + 1;
+            win.clear();
+            win.resize(w * h, 0); // 0 unvisited, 1 touched, 2 inside, 3 outside
+            let segs = &self.poly_segs[pi];
+            while pair_at < pairs.len() && (pairs[pair_at].1 as usize) < segs.end {
+                let k = pairs[pair_at].0 as usize;
+                let (i, j) = (k % nx, k / nx);
+                if (i0..=i1).contains(&i) && (j0..=j1).contains(&j) {
+                    win[(j - j0) * w + (i - i0)] = 1;
+                }
+                pair_at += 1;
+            }
+            for lj in 0..h {
+                for li in 0..w {
+                    let code = cells[(j0 + lj) * nx + i0 + li];
+                    if code >> TAG_SHIFT != TAG_MIXED {
+                        continue;
+                    }
+                    let mi = code & PAYLOAD;
+                    let l = lj * w + li;
+                    if win[l] == 0 {
+                        let cx = x0 + ((i0 + li) as f64 + 0.5) * cw;
+                        let cy = y0 + ((j0 + lj) as f64 + 0.5) * ch;
+                        let label = if self.contains(pi, cx, cy, &[]) { 2 } else { 3 };
+                        win[l] = label;
+                        stack.push(l);
+                        while let Some(l) = stack.pop() {
+                            let (li, lj) = (l % w, l / w);
+                            let mut visit = |n: usize| {
+                                if win[n] == 0 {
+                                    win[n] = label;
+                                    stack.push(n);
+                                }
+                            };
+                            if li > 0 {
+                                visit(l - 1);
+                            }
+                            if li + 1 < w {
+                                visit(l + 1);
+                            }
+                            if lj > 0 {
+                                visit(l - w);
+                            }
+                            if lj + 1 < h {
+                                visit(l + w);
+                            }
+                        }
+                    }
+                    match win[l] {
+                        1 => ppairs.push((mi, pi as u32)),
+                        2 => ppairs.push((mi, pi as u32 | CONST_BIT)),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let mut pcount = vec![0u32; nmixed + 1];
+        for &(mi, _) in &ppairs {
+            pcount[mi as usize + 1] += 1;
+        }
+        for k in 0..nmixed {
+            pcount[k + 1] += pcount[k];
+        }
+        let mixed_poly_off = pcount.clone();
+        let mut mixed_poly = vec![0u32; ppairs.len()];
+        for &(mi, pi) in &ppairs {
+            let pos = &mut pcount[mi as usize];
+            mixed_poly[*pos as usize] = pi;
+            *pos += 1;
+        }
+
+        // 3. Unmarked cells: no boundary crosses them or their shared edges, so
+        //    containment is constant over each 4-connected component. One
+        //    exact point-in-polygon test per component.
+        let mut scratch = Vec::new();
+        for start in 0..ncells {
+            if cells[start] != u32::MAX {
+                continue;
+            }
+            let (i, j) = (start % nx, start / nx);
+            let cx = x0 + (i as f64 + 0.5) * cw;
+            let cy = y0 + (j as f64 + 0.5) * ch;
+            self.containers_brute(cx, cy, &mut scratch);
+            let code = match scratch.as_slice() {
+                [] => TAG_OUTSIDE << TAG_SHIFT,
+                [p] => (TAG_INSIDE << TAG_SHIFT) | *p,
+                _ => TAG_SLOW << TAG_SHIFT,
+            };
+            cells[start] = code;
+            stack.push(start);
+            while let Some(k) = stack.pop() {
+                let (i, j) = (k % nx, k / nx);
+                let mut visit = |n: usize| {
+                    if cells[n] == u32::MAX {
+                        cells[n] = code;
+                        stack.push(n);
+                    }
+                };
+                if i > 0 {
+                    visit(k - 1);
+                }
+                if i + 1 < nx {
+                    visit(k + 1);
+                }
+                if j > 0 {
+                    visit(k - nx);
+                }
+                if j + 1 < ny {
+                    visit(k + nx);
+                }
+            }
+        }
+
+        // 4. Blocks of BLOCK x BLOCK cells holding far-outside cells get the
+        //    list of segments that can be nearest to any of their points:
+        //    first per super-block (R-tree query), then refined per block.
+        let bnx = nx.div_ceil(BLOCK);
+        let bny = ny.div_ceil(BLOCK);
+        let mut block_slot = vec![u32::MAX; bnx * bny];
+        let mut block_off = vec![0u32];
+        let mut block_seg = Vec::new();
+        let rect_of = |i0: usize, j0: usize, i1: usize, j1: usize| {
+            [x0 + i0 as f64 * cw, y0 + j0 as f64 * ch, x0 + i1.min(nx) as f64 * cw, y0 + j1.min(ny) as f64 * ch]
+        };
+        let has_outside = |i0: usize, j0: usize, i1: usize, j1: usize| {
+            (j0..j1.min(ny)).any(|j| (i0..i1.min(nx)).any(|i| cells[j * nx + i] >> TAG_SHIFT == TAG_OUTSIDE))
+        };
+        let step = BLOCK * SUPER;
+        let mut parent = Vec::new();
+        for sj in (0..ny).step_by(step) {
+            for si in (0..nx).step_by(step) {
+                if !has_outside(si, sj, si + step, sj + step) {
+                    continue;
+                }
+                parent.clear();
+                self.nearest_candidates_tree(rect_of(si, sj, si + step, sj + step), &mut parent);
+                for bj in (sj / BLOCK)..((sj + step) / BLOCK).min(bny) {
+                    for bi in (si / BLOCK)..((si + step) / BLOCK).min(bnx) {
+                        let (i0, j0) = (bi * BLOCK, bj * BLOCK);
+                        if !has_outside(i0, j0, i0 + BLOCK, j0 + BLOCK) {
+                            continue;
+                        }
+                        block_slot[bj * bnx + bi] = (block_off.len() - 1) as u32;
+                        self.nearest_filter(rect_of(i0, j0, i0 + BLOCK, j0 + BLOCK), &parent, &mut block_seg);
+                        block_off.push(block_seg.len() as u32);
+                    }
+                }
+            }
+        }
+
+        // 5. Pack the lists next to each other and point the cells at them.
+        let nb = block_off.len() - 1;
+        let stats = format!(
+            "mixed cells {nmixed}: segs/cell {:.1}, containers/cell {:.2} ({} whole-cell); \
+             outside blocks {nb}: segs/block {:.1}; boundary segments {}",
+            mixed_seg.len() as f64 / nmixed.max(1) as f64,
+            mixed_poly.len() as f64 / nmixed.max(1) as f64,
+            mixed_poly.iter().filter(|&&e| e & CONST_BIT != 0).count(),
+            block_seg.len() as f64 / nb.max(1) as f64,
+            self.segs.len()
+        );
+        let mut data: Vec<u32> =
+            Vec::with_capacity(2 * nb + block_seg.len() + 2 * nmixed + mixed_seg.len() + mixed_poly.len());
+        let mut slot_at = Vec::with_capacity(nb);
+        for b in 0..nb {
+            slot_at.push(data.len() as u32);
+            let list = &block_seg[block_off[b] as usize..block_off[b + 1] as usize];
+            data.push(list.len() as u32);
+            data.extend_from_slice(list);
+        }
+        let mut mixed_at = Vec::with_capacity(nmixed);
+        for mi in 0..nmixed {
+            mixed_at.push(data.len() as u32);
+            let sl = &mixed_seg[mixed_seg_off[mi] as usize..mixed_seg_off[mi + 1] as usize];
+            let pl = &mixed_poly[mixed_poly_off[mi] as usize..mixed_poly_off[mi + 1] as usize];
+            data.push(sl.len() as u32);
+            data.push(pl.len() as u32);
+            data.extend_from_slice(sl);
+            data.extend_from_slice(pl);
+        }
+        assert!(data.len() < PAYLOAD as usize, "grid too large");
+        let block_at: Vec<u32> =
+            block_slot.iter().map(|&s| if s == u32::MAX { u32::MAX } else { slot_at[s as usize] }).collect();
+        for (k, code) in cells.iter_mut().enumerate() {
+            match *code >> TAG_SHIFT {
+                TAG_OUTSIDE => {
+                    let (i, j) = (k % nx, k / nx);
+                    *code = (TAG_OUTSIDE << TAG_SHIFT) | block_at[(j / BLOCK) * bnx + i / BLOCK];
+                }
+                TAG_MIXED => *code = (TAG_MIXED << TAG_SHIFT) | mixed_at[(*code & PAYLOAD) as usize],
+                _ => {}
+            }
+        }
+
+        Grid { x0, y0, cw, ch, nx, ny, cells, data, bnx, block_at, stats }
+    }
+
+    /// Candidates for the nearest segment of any point of `rect`
+    /// (`[min_lon, min_lat, max_lon, max_lat]`), found with the R-tree.
+    fn nearest_candidates_tree(&self, rect: [f64; 4], out: &mut Vec<u32>) {
+        let centre = [(rect[0] + rect[2]) / 2.0, (rect[1] + rect[3]) / 2.0];
+        let Some(first) = self.seg_tree.nearest_neighbor(&centre) else {
+            return;
+        };
+        let b = RectBounds::new(rect);
+        let u = b.upper(&self.segs[first.data as usize]);
+        // Any segment that can be nearest has its closest point within `u` of
+        // some point of the rect: inside the rect grown by u (lon scaled by cmin).
+        let dy = u / KM_PER_DEG;
+        let dx = if b.cmin > 1e-9 { u / (KM_PER_DEG * b.cmin) } else { 360.0 };
+        let env = AABB::from_corners([rect[0] - dx, rect[1] - dy], [rect[2] + dx, rect[3] + dy]);
+        let found: Vec<u32> = self.seg_tree.locate_in_envelope_intersecting(&env).map(|e| e.data).collect();
+        self.nearest_filter(rect, &found, out);
+    }
+
+    /// Appends to `out` the segments of `from` that can be the nearest one for
+    /// some point of `rect`, given that `from` holds every segment that can.
+    /// With U = min over segments of an upper bound of their distance from any
+    /// point of the rect, a segment whose lower bound exceeds U never is.
+    fn nearest_filter(&self, rect: [f64; 4], from: &[u32], out: &mut Vec<u32>) {
+        let b = RectBounds::new(rect);
+        let u = from.iter().map(|&si| b.upper(&self.segs[si as usize])).fold(f64::INFINITY, f64::min);
+        let mut keep: Vec<(f64, u32)> =
+            from.iter().map(|&si| (b.lower(&self.segs[si as usize]), si)).filter(|&(l, _)| l <= u).collect();
+        keep.sort_by(|x, y| x.0.total_cmp(&y.0));
+        out.extend(keep.into_iter().map(|(_, si)| si));
+    }
+
+    /// Which kind of grid cell a point falls in: 0 inside, 1 outside, 2 mixed,
+    /// 3 slow, 4 off the grid. For diagnostics and benchmarks.
+    #[doc(hidden)]
+    pub fn cell_class(&self, lat: f64, lon: f64) -> u8 {
+        let g = &self.grid;
+        let fi = (lon - g.x0) / g.cw;
+        let fj = (lat - g.y0) / g.ch;
+        if !(fi >= 0.0 && fj >= 0.0 && fi < g.nx as f64 && fj < g.ny as f64) {
+            return 4;
+        }
+        (g.cells[fj as usize * g.nx + fi as usize] >> TAG_SHIFT) as u8
+    }
+
+    /// Checks coordinates.
+    pub fn check(lat: f64, lon: f64) -> Result<(), CoordError> {
+        if !lat.is_finite() || !lon.is_finite() {
+            return Err(CoordError::NotFinite { lat, lon });
+        }
+        if !(-90.0..=90.0).contains(&lat) {
+            return Err(CoordError::LatOutOfRange(lat));
+        }
+        if !(-180.0..=180.0).contains(&lon) {
+            return Err(CoordError::LonOutOfRange(lon));
+        }
+        Ok(())
+    }
+
+    /// Locates a point using the grid.
+    pub fn locate(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Hit, CoordError> {
+        Self::check(lat, lon)?;
+        let g = &self.grid;
+        let fi = (lon - g.x0) / g.cw;
+        let fj = (lat - g.y0) / g.ch;
+        if fi < 0.0 || fj < 0.0 || fi >= g.nx as f64 || fj >= g.ny as f64 {
+            return Ok(self.locate_exact_unchecked(lon, lat, scratch));
+        }
+        let (i, j) = (fi as usize, fj as usize);
+        let code = g.cells[j * g.nx + i];
+        let payload = (code & PAYLOAD) as usize;
+        Ok(match code >> TAG_SHIFT {
+            TAG_INSIDE => Hit {
+                primary: Some(payload),
+                outside: false,
+                distance_km: None,
+                near_border: false,
+                candidates: Vec::new(),
+            },
+            TAG_OUTSIDE => {
+                let n = g.data[payload] as usize;
+                let list = &g.data[payload + 1..payload + 1 + n];
+                let c = lat.to_radians().cos();
+                let mut best = (f64::INFINITY, 0u32);
+                let mut cut = f64::INFINITY;
+                // Lists are sorted by their lower bound over the block, so the
+                // nearest usually comes first and the bbox test skips the rest.
+                // The cut keeps a relative slack so exact ties are still seen
+                // (tie-break by jurisdiction index, as on every other path).
+                for &si in list {
+                    let s = &self.segs[si as usize];
+                    let gx = (s.ax.min(s.bx) - lon).max(lon - s.ax.max(s.bx)).max(0.0) * c;
+                    let gy = (s.ay.min(s.by) - lat).max(lat - s.ay.max(s.by)).max(0.0);
+                    if gx * gx + gy * gy > cut {
+                        continue;
+                    }
+                    let d = seg_dist(lon, lat, c, s);
+                    if d < best.0 || (d == best.0 && s.poly < best.1) {
+                        best = (d, s.poly);
+                        cut = (d / KM_PER_DEG).powi(2) * (1.0 + 1e-6);
+                    }
+                }
+                Hit {
+                    primary: Some(best.1 as usize),
+                    outside: true,
+                    distance_km: Some(best.0),
+                    near_border: false,
+                    candidates: Vec::new(),
+                }
+            }
+            TAG_MIXED => self.locate_mixed(lon, lat, payload, (i, j), scratch),
+            _ => self.locate_exact_unchecked(lon, lat, scratch),
+        })
+    }
+
+    fn locate_mixed(&self, px: f64, py: f64, mi: usize, (i, j): (usize, usize), scratch: &mut Scratch) -> Hit {
+        let g = &self.grid;
+        let c = py.to_radians().cos();
+        let m = self.margin_km;
+        scratch.near.clear();
+        scratch.containers.clear();
+        let mut best = (f64::INFINITY, u32::MAX);
+        let (ns, np) = (g.data[mi] as usize, g.data[mi + 1] as usize);
+        let (seg_list, poly_list) = g.data[mi + 2..mi + 2 + ns + np].split_at(ns);
+        for &si in seg_list {
+            let s = &self.segs[si as usize];
+            let d = seg_dist(px, py, c, s);
+            if d < best.0 || (d == best.0 && s.poly < best.1) {
+                best = (d, s.poly);
+            }
+            if d <= m {
+                upsert(&mut scratch.near, s.poly, d);
+            }
+        }
+        for &e in poly_list {
+            let pi = e & !CONST_BIT;
+            if e & CONST_BIT != 0 || self.contains(pi as usize, px, py, &scratch.near) {
+                scratch.containers.push(pi);
+            }
+        }
+        if scratch.containers.is_empty() && best.0 > m {
+            // Outside, and no boundary within the margin: the nearest one may
+            // not be in this cell's list. Use the block's list if it has one.
+            let at = g.block_at[(j / BLOCK) * g.bnx + i / BLOCK];
+            if at != u32::MAX {
+                let at = at as usize;
+                for &si in &g.data[at + 1..at + 1 + g.data[at] as usize] {
+                    let s = &self.segs[si as usize];
+                    let d = seg_dist(px, py, c, s);
+                    if d < best.0 || (d == best.0 && s.poly < best.1) {
+                        best = (d, s.poly);
+                    }
+                }
+            } else {
+                best = self.nearest_exact(px, py, c);
+            }
+        }
+        self.finish(px, py, c, best, scratch)
+    }
+
+    /// Even-odd point in polygon over all rings of the jurisdiction; a point
+    /// on its boundary (distance 0, found in `near`) counts as inside.
+    fn contains(&self, pi: usize, px: f64, py: f64, near: &[(u32, f64)]) -> bool {
+        let b = &self.poly_bbox[pi];
+        if px < b[0] || px > b[2] || py < b[1] || py > b[3] {
+            return false;
+        }
+        let mut inside = false;
+        // Branch-free: crossings are data-dependent and mispredict badly.
+        for s in &self.segs[self.poly_segs[pi].clone()] {
+            inside ^= ((s.ay > py) != (s.by > py)) & (px < s.ax + (py - s.ay) * s.k);
+        }
+        inside || near.iter().any(|&(p, d)| p as usize == pi && d == 0.0)
+    }
+
+    /// Shapes the answer from the containers and the boundaries within the margin.
+    fn finish(&self, px: f64, py: f64, c: f64, nearest: (f64, u32), scratch: &mut Scratch) -> Hit {
+        let m = self.margin_km;
+        let dist_of =
+            |near: &[(u32, f64)], p: u32| near.iter().find(|e| e.0 == p).map(|e| e.1).unwrap_or(f64::INFINITY);
+        let mut hit = if let Some(&first) = scratch.containers.first() {
+            // Several containers only when jurisdictions overlap: keep the one
+            // whose boundary is farthest, list the others at distance 0.
+            let mut primary = first;
+            if scratch.containers.len() > 1 {
+                let mut best_d = -1.0;
+                for &p in &scratch.containers {
+                    let d = self.boundary_dist(p as usize, px, py, c);
+                    if d > best_d {
+                        best_d = d;
+                        primary = p;
+                    }
+                }
+            }
+            let own = dist_of(&scratch.near, primary);
+            let mut candidates: Vec<(usize, f64)> = scratch
+                .near
+                .iter()
+                .filter(|e| e.0 != primary && !scratch.containers.contains(&e.0))
+                .map(|&(p, d)| (p as usize, d))
+                .collect();
+            for &p in &scratch.containers {
+                if p != primary {
+                    candidates.push((p as usize, 0.0));
+                }
+            }
+            Hit {
+                primary: Some(primary as usize),
+                outside: false,
+                distance_km: None,
+                // Within the margin of its own boundary: the true line may put
+                // it in a neighbour, or outside the layer altogether.
+                near_border: own <= m || !candidates.is_empty(),
+                candidates,
+            }
+        } else {
+            let candidates: Vec<(usize, f64)> =
+                scratch.near.iter().filter(|e| e.0 != nearest.1).map(|&(p, d)| (p as usize, d)).collect();
+            Hit {
+                primary: Some(nearest.1 as usize),
+                outside: true,
+                distance_km: Some(nearest.0),
+                near_border: nearest.0 <= m,
+                candidates,
+            }
+        };
+        hit.candidates.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        hit
+    }
+
+    /// Distance (km) from a point to jurisdiction `pi`'s boundary, by brute force.
+    pub fn boundary_distance_km(&self, pi: usize, lat: f64, lon: f64) -> f64 {
+        self.boundary_dist(pi, lon, lat, lat.to_radians().cos())
+    }
+
+    fn boundary_dist(&self, pi: usize, px: f64, py: f64, c: f64) -> f64 {
+        self.segs[self.poly_segs[pi].clone()].iter().map(|s| seg_dist(px, py, c, s)).fold(f64::INFINITY, f64::min)
+    }
+
+    /// Containers by bbox scan, used at build time.
+    fn containers_brute(&self, px: f64, py: f64, out: &mut Vec<u32>) {
+        out.clear();
+        for pi in 0..self.poly_bbox.len() {
+            if self.contains(pi, px, py, &[]) {
+                out.push(pi as u32);
+            }
+        }
+    }
+
+    /// Exact nearest boundary: R-tree entries in order of (degree) bbox distance;
+    /// `R·cos φ·(degree distance)` is a lower bound of the metric, so we can stop.
+    fn nearest_exact(&self, px: f64, py: f64, c: f64) -> (f64, u32) {
+        let mut best = (f64::INFINITY, u32::MAX);
+        for (b, d2) in self.seg_tree.nearest_neighbor_iter_with_distance_2(&[px, py]) {
+            if c * d2.sqrt() * KM_PER_DEG > best.0 {
+                break;
+            }
+            let s = &self.segs[b.data as usize];
+            let d = seg_dist(px, py, c, s);
+            if d < best.0 || (d == best.0 && s.poly < best.1) {
+                best = (d, s.poly);
+            }
+        }
+        best
+    }
+
+    /// The reference path without the grid (R-trees only). Same answers as
+    /// [`LayerIndex::locate`]; slower.
+    pub fn locate_exact(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Hit, CoordError> {
+        Self::check(lat, lon)?;
+        Ok(self.locate_exact_unchecked(lon, lat, scratch))
+    }
+
+    fn locate_exact_unchecked(&self, px: f64, py: f64, scratch: &mut Scratch) -> Hit {
+        let c = py.to_radians().cos();
+        let m = self.margin_km;
+        scratch.near.clear();
+        scratch.containers.clear();
+        let dy = m / KM_PER_DEG + 1e-9;
+        let dx = if c > 1e-9 { m / (KM_PER_DEG * c) + 1e-9 } else { 360.0 };
+        let env = AABB::from_corners([px - dx, py - dy], [px + dx, py + dy]);
+        for b in self.seg_tree.locate_in_envelope_intersecting(&env) {
+            let s = &self.segs[b.data as usize];
+            let d = seg_dist(px, py, c, s);
+            if d <= m {
+                upsert(&mut scratch.near, s.poly, d);
+            }
+        }
+        for b in self.poly_tree.locate_all_at_point(&[px, py]) {
+            if self.contains(b.data as usize, px, py, &scratch.near) {
+                scratch.containers.push(b.data);
+            }
+        }
+        // Deterministic order regardless of the tree's.
+        scratch.containers.sort_unstable();
+        let nearest =
+            if scratch.containers.is_empty() { self.nearest_exact(px, py, c) } else { (f64::INFINITY, u32::MAX) };
+        self.finish(px, py, c, nearest, scratch)
+    }
+}
+
+#[inline]
+fn upsert(near: &mut Vec<(u32, f64)>, poly: u32, d: f64) {
+    for e in near.iter_mut() {
+        if e.0 == poly {
+            if d < e.1 {
+                e.1 = d;
+            }
+            return;
+        }
+    }
+    near.push((poly, d));
+}
