@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::{ApiError, Beacon};
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DemoReport {
     pub referrals: usize,
     pub responders: usize,
@@ -93,8 +94,7 @@ impl Beacon {
                             let step = &data.steps[*i];
                             let r = &data.referrals[step.referral];
                             let id = CaseId::for_referral(r.source, &r.external_id);
-                            let Some(case) = w.case(id)? else { continue };
-                            let status = case.summary.status;
+                            let Some(status) = w.case_status(id)? else { continue };
                             match &step.action {
                                 Action::HandOff { responder } => {
                                     let Some(who) = responders.iter().find(|p| &p.id == responder) else { continue };
@@ -172,7 +172,7 @@ impl Beacon {
     }
 
     /// Towns to place demo tips in: the active layer's ZIP centres.
-    fn demo_places(&self) -> Vec<Place> {
+    pub fn demo_places(&self) -> Vec<Place> {
         let g = self.gazetteer();
         let mut places: Vec<Place> = g
             .zips()

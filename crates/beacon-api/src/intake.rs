@@ -13,10 +13,11 @@ use crate::{ApiError, Beacon};
 
 /// Records per transaction in an import: large enough to amortise the
 /// commit's fsync, small enough that a crash loses little unacknowledged work.
-pub const IMPORT_BATCH: usize = 2_000;
+pub const IMPORT_BATCH: usize = 5_000;
 
 /// What a referral would become, for a form that previews as it is typed.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Preview {
     pub triage: Option<Triage>,
     pub jurisdiction: Option<JurisdictionAssignment>,

@@ -5,6 +5,7 @@
 
 mod cases;
 mod demo;
+mod desktop;
 mod error;
 mod intake;
 mod jurisdictions;
@@ -15,6 +16,7 @@ mod stats;
 mod views;
 
 pub use demo::DemoReport;
+pub use desktop::{Alert, AlertBatch, CasePoint, MapLayer, OpenCount};
 pub use error::ApiError;
 pub use stats::{ResponseStats, SegmentStats, StatsGroup};
 pub use views::{AddOutcome, AuditTrail, CaseDetail, CaseView, ImportProgress, ImportReport, QueueRow, Suggestions};

@@ -11,6 +11,7 @@ use crate::views::Suggestions;
 use crate::{ApiError, Beacon};
 
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RosterReport {
     /// Responders created or updated.
     pub saved: u64,

@@ -8,6 +8,7 @@ use crate::{ApiError, Beacon};
 
 /// Median and 90th percentile of one interval, in seconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SegmentStats {
     pub count: u64,
     pub median_s: Option<i64>,
@@ -15,6 +16,7 @@ pub struct SegmentStats {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatsGroup {
     pub jurisdiction_id: Option<String>,
     pub name: String,
@@ -26,6 +28,7 @@ pub struct StatsGroup {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ResponseStats {
     pub since_days: i64,
     pub overall: StatsGroup,

@@ -11,6 +11,7 @@ use serde::Serialize;
 /// A case as lists and `--json` show it: the referral's own fields plus
 /// Beacon's (`id`, `status`, `priority`, `priority_reasons`, `jurisdiction`, `links`).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CaseView {
     pub id: CaseId,
     pub short_id: String,
@@ -34,6 +35,7 @@ pub struct CaseView {
 
 /// A queue row: the summary (no referral body) and where it stands.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct QueueRow {
     pub short_id: String,
     #[serde(flatten)]
@@ -43,6 +45,7 @@ pub struct QueueRow {
 
 /// Everything about one case.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: CaseView,
@@ -52,6 +55,7 @@ pub struct CaseDetail {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Suggestions {
     pub case_id: CaseId,
     pub troopers: Vec<Suggestion>,
@@ -59,6 +63,7 @@ pub struct Suggestions {
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     pub stored: u64,
     pub duplicates: u64,
@@ -67,6 +72,7 @@ pub struct ImportReport {
 
 /// Progress of a long import, after each committed batch.
 #[derive(Clone, Copy, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportProgress {
     /// Records read so far.
     pub read: u64,
@@ -77,6 +83,7 @@ pub struct ImportProgress {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AddOutcome {
     pub id: CaseId,
     pub short_id: String,

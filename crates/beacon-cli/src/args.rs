@@ -86,7 +86,7 @@ pub enum Command {
     /// Response times: received → handed off → acknowledged → on scene.
     Stats {
         /// Referrals received in the last N days.
-        #[arg(long, default_value_t = 90)]
+        #[arg(long, default_value_t = 30)]
         days: i64,
     },
     /// Print the JSON Schema of the referral format.

@@ -78,9 +78,11 @@ pub fn generate(places: &[Place], opts: &Options) -> DemoData {
     let mut referrals = Vec::with_capacity(opts.referrals);
     let mut steps = Vec::new();
     for i in 0..opts.referrals {
-        // Squaring skews toward recent days; keep the newest hour sparse so a
-        // freshly loaded demo still has some tips inside their targets.
-        let back = rng.random::<f64>().powi(2) * (span * 86_400) as f64;
+        // A small demo set leans toward recent days so the console looks like
+        // a live shift; large sets are steady traffic, spread evenly.
+        let u: f64 = rng.random();
+        let skew = if opts.referrals <= 10_000 { u * u } else { u };
+        let back = skew * (span * 86_400) as f64;
         let received_at = opts.now - Duration::seconds(back as i64 + 60);
         let r = referral(&mut rng, i, received_at, places, &pools);
         if opts.history {

@@ -49,6 +49,7 @@ impl Clock for ManualClock {
 /// events within the same millisecond (or while the wall clock lags a peer).
 /// Packed into one `i64` (48 bits of ms, 16 of counter) so it sorts as an integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Hlc {
     pub wall_ms: i64,
     pub counter: u16,

@@ -16,6 +16,7 @@ use crate::triage::{Priority, Reason, Triage};
 
 /// Who made a change: a person's user name, or a system component such as `import`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct Actor(pub String);
 
@@ -26,6 +27,7 @@ impl std::fmt::Display for Actor {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Event {
     pub id: EventId,
     pub device_id: DeviceId,
@@ -40,6 +42,7 @@ pub struct Event {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum EventBody {
     /// A referral arrived and became a case.

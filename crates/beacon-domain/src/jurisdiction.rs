@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AssignMethod {
     /// From coordinates, by point in polygon.
@@ -33,6 +34,7 @@ impl AssignMethod {
 
 /// Another jurisdiction a point near a border might belong to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Candidate {
     pub jurisdiction_id: String,
     pub name: String,
@@ -41,6 +43,7 @@ pub struct Candidate {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JurisdictionAssignment {
     /// The layer's id for the jurisdiction (the county FIPS code for the shipped layer);
     /// `None` when unknown.

@@ -91,6 +91,17 @@ fn abbreviate(word: &str) -> &str {
     }
 }
 
+/// A stable 64-bit hash of a link key (FNV-1a), for compact indexing.
+/// Stable across platforms and releases, since it is stored.
+pub fn key_hash(kind: LinkKind, key: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in kind.as_str().bytes().chain([b':']).chain(key.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h as i64
+}
+
 /// Every link key of a referral, de-duplicated.
 pub fn link_keys(r: &Referral) -> Vec<(LinkKind, String)> {
     let mut keys = Vec::new();
@@ -116,6 +127,14 @@ pub fn link_keys(r: &Referral) -> Vec<(LinkKind, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_hash_is_stable_and_kind_specific() {
+        // Stored values: this must never change between releases.
+        assert_eq!(key_hash(LinkKind::Phone, "3145550199"), key_hash(LinkKind::Phone, "3145550199"));
+        assert_ne!(key_hash(LinkKind::Phone, "123"), key_hash(LinkKind::Plate, "123"));
+        assert_eq!(key_hash(LinkKind::Phone, ""), 8_546_460_224_868_882_287_i64);
+    }
 
     #[test]
     fn phones_normalise_across_formats() {

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 pub type Extra = Map<String, Value>;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Referral {
     /// The sender's id for this referral; unique per `source`.
     pub external_id: String,
@@ -40,6 +41,7 @@ pub struct Referral {
     pub narrative: String,
     #[serde(flatten)]
     #[schemars(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -47,6 +49,7 @@ macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? } default $default:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($variant),+
@@ -152,6 +155,7 @@ wire_enum!(
 );
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Location {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
@@ -174,6 +178,7 @@ pub struct Location {
     pub place_type: Option<PlaceType>,
     #[serde(flatten)]
     #[schemars(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
@@ -203,6 +208,7 @@ impl Location {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PotentialVictims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u32>,
@@ -214,10 +220,12 @@ pub struct PotentialVictims {
     pub description: Option<String>,
     #[serde(flatten)]
     #[schemars(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Suspect {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -227,10 +235,12 @@ pub struct Suspect {
     pub vehicle: Option<Vehicle>,
     #[serde(flatten)]
     #[schemars(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Vehicle {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plate: Option<String>,
@@ -244,10 +254,12 @@ pub struct Vehicle {
     pub color: Option<String>,
     #[serde(flatten)]
     #[schemars(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reporter {
     #[serde(default)]
     pub kind: ReporterKind,
@@ -262,10 +274,12 @@ pub struct Reporter {
     pub contact_ok: bool,
     #[serde(flatten)]
     #[schemars(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Consent {
     /// Did the victim (or reporter) agree to identifying details being shared with responders?
     #[serde(default)]
@@ -276,6 +290,7 @@ pub struct Consent {
     pub notes: Option<String>,
     #[serde(flatten)]
     #[schemars(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     pub extra: Extra,
 }
 

@@ -8,6 +8,7 @@ use crate::jurisdiction::JurisdictionAssignment;
 use crate::validate::FieldError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Trooper,
@@ -46,6 +47,7 @@ impl std::str::FromStr for Role {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Responder {
     pub id: ResponderId,
     pub name: String,
@@ -113,6 +115,7 @@ impl Responder {
 
 /// One ranked suggestion and why it ranks where it does.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Suggestion {
     pub responder: Responder,
     pub open_cases: u32,

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::referral::{Referral, Urgency};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Priority {
     P1,
     P2,
@@ -58,6 +59,7 @@ impl std::str::FromStr for Priority {
 
 /// Why a case has its priority.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Reason {
     /// Stable code the UI and reports can rely on, e.g. `in_progress`.
     pub code: String,
@@ -72,6 +74,7 @@ impl Reason {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Triage {
     pub priority: Priority,
     pub reasons: Vec<Reason>,
@@ -123,6 +126,7 @@ fn has_identifying_details(r: &Referral) -> bool {
 
 /// Minutes allowed for one priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Target {
     /// From received to acknowledged by a responder.
     pub ack_minutes: u32,
@@ -133,6 +137,7 @@ pub struct Target {
 /// Response targets per priority. Defaults: P1 15 min to acknowledge and 60
 /// to arrive; P2 1 h; P3 24 h; P4 72 h. Stored in the store's settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Targets {
     pub p1: Target,
     pub p2: Target,
@@ -153,6 +158,7 @@ impl Default for Targets {
 
 /// Where a case stands against its target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Deadline {
     /// `acknowledge` or `arrive`.
     pub kind: DeadlineKind,
@@ -162,6 +168,7 @@ pub struct Deadline {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DeadlineKind {
     Acknowledge,

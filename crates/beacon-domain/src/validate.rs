@@ -23,6 +23,7 @@ pub const MAX_FUTURE_SKEW_HOURS: i64 = 24;
 
 /// One thing wrong with one field.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FieldError {
     /// Dotted path of the field, e.g. `suspects[0].vehicle.plate`; empty for the whole record.
     pub field: String,
@@ -47,6 +48,7 @@ impl fmt::Display for FieldError {
 
 /// A rejected record: where it was in its file and what was wrong.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[error("{position}: {error}")]
 pub struct RecordError {
     /// "line 12", "record 3", "row 7" — whatever locates it in the input.

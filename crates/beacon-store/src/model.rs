@@ -13,6 +13,7 @@ use serde::Serialize;
 
 /// A responder a case is assigned to (the latest handoff per role).
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Assignee {
     pub id: ResponderId,
     pub name: String,
@@ -21,6 +22,7 @@ pub struct Assignee {
 
 /// One row of the queue or of search results.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CaseSummary {
     pub id: CaseId,
     pub source: Source,
@@ -45,6 +47,7 @@ pub struct CaseSummary {
 
 /// A case with its referral.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CaseRecord {
     #[serde(flatten)]
     pub summary: CaseSummary,
@@ -52,6 +55,7 @@ pub struct CaseRecord {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NoteRecord {
     pub id: NoteId,
     pub author: String,
@@ -60,6 +64,7 @@ pub struct NoteRecord {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HandoffRecord {
     pub id: HandoffId,
     pub responder_id: ResponderId,
@@ -75,6 +80,7 @@ pub struct HandoffRecord {
 
 /// Another case sharing a phone, plate or address with this one.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LinkedCase {
     pub case_id: CaseId,
     /// `phone`, `plate` or `address`.
@@ -85,6 +91,7 @@ pub struct LinkedCase {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredEvent {
     pub id: EventId,
     pub device_id: DeviceId,

@@ -16,9 +16,10 @@ use crate::settings::Settings;
 
 /// Most links a new referral makes per key: a place tipped about a thousand
 /// times links to the most recent tips, not all of them.
-const MAX_LINKS_PER_KEY: i64 = 20;
+const MAX_LINKS_PER_KEY: usize = 20;
 
-pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) -> Result<(), StoreError> {
+/// Apply `event`; returns the row of the case it concerns, if any.
+pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) -> Result<Option<i64>, StoreError> {
     let at = event.hlc.wall_ms;
     let hlc = event.hlc.pack();
     let case_id =
@@ -124,7 +125,14 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
             .execute(params![responder.id.0, responder.name, responder.role.as_str(), responder.on_duty, json(responder)?])?;
         }
     }
-    Ok(())
+    match event.case_id {
+        None => Ok(None),
+        Some(id) => Ok(Some(
+            tx.prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?
+                .query_row([id.to_string()], |r| r.get(0))
+                .map_err(|_| StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind())))?,
+        )),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -137,14 +145,14 @@ fn insert_case(
     j: &JurisdictionAssignment,
     hlc: i64,
     settings: &Settings,
-) -> Result<(), StoreError> {
+) -> Result<i64, StoreError> {
     let location = r.location.as_ref().map(|l| l.summary()).unwrap_or_default();
     let received = r.received_at.timestamp_millis();
     let id_text = id.to_string();
     tx.prepare_cached(
         "INSERT INTO cases (id, source, external_id, received_at, status, is_open, priority, priority_reasons, unassigned,
-            jurisdiction_id, jurisdiction_name, troop, jurisdiction, trafficking_type, place_type, location_summary, referral, updated_hlc)
-         VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            jurisdiction_id, jurisdiction_name, troop, jurisdiction, trafficking_type, place_type, location_summary, updated_hlc)
+         VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         id_text,
@@ -161,49 +169,39 @@ fn insert_case(
         r.trafficking_type.as_str(),
         r.place_type().map(|p| p.as_str()),
         location,
-        json(r)?,
         hlc,
     ])?;
     let row_id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT INTO cases_fts (rowid, narrative, notes, location, names) VALUES (?1, ?2, '', ?3, ?4)")?
         .execute(params![row_id, r.narrative, search_location(r, j), search_names(r)])?;
-    link(tx, &id_text, r, received, settings.link_window_days)
+    link(tx, row_id, r, received, settings.link_window_days)?;
+    Ok(row_id)
 }
 
-fn link(tx: &Transaction<'_>, id: &str, r: &Referral, received: i64, window_days: i64) -> Result<(), StoreError> {
+fn link(tx: &Transaction<'_>, row: i64, r: &Referral, received: i64, window_days: i64) -> Result<(), StoreError> {
     let window = window_days.saturating_mul(86_400_000);
-    let mut touched: Vec<String> = Vec::new();
     for (kind, key) in links::link_keys(r) {
-        let others: Vec<String> = tx
-            .prepare_cached(
-                "SELECT case_id FROM link_keys WHERE kind = ?1 AND key = ?2 AND received_at BETWEEN ?3 AND ?4
-                 ORDER BY received_at DESC LIMIT ?5",
-            )?
-            .query_map(params![kind.as_str(), key, received - window, received + window, MAX_LINKS_PER_KEY], |row| {
-                row.get(0)
-            })?
+        let hash = links::key_hash(kind, &key);
+        // Filter the window in Rust: a range on bound parameters would make
+        // SQLite re-plan (re-prepare) this statement on every call.
+        let mut others: Vec<(i64, i64)> = tx
+            .prepare_cached("SELECT case_row, received_at FROM link_keys WHERE key_hash = ?1")?
+            .query_map(params![hash], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .filter(|r| r.as_ref().map_or(true, |(other, at)| *other != row && (received - window..=received + window).contains(at)))
             .collect::<Result<_, _>>()?;
-        tx.prepare_cached("INSERT OR IGNORE INTO link_keys (kind, key, case_id, received_at) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![kind.as_str(), key, id, received])?;
-        for other in others.into_iter().filter(|o| o != id) {
-            let mut insert =
-                tx.prepare_cached("INSERT OR IGNORE INTO links (case_id, other_id, kind) VALUES (?1, ?2, ?3)")?;
-            insert.execute(params![id, other, kind.as_str()])?;
-            insert.execute(params![other, id, kind.as_str()])?;
-            touched.push(other);
+        others.sort_by(|a, b| b.1.cmp(&a.1));
+        others.truncate(MAX_LINKS_PER_KEY);
+        tx.prepare_cached("INSERT OR IGNORE INTO link_keys (key_hash, case_row, received_at) VALUES (?1, ?2, ?3)")?
+            .execute(params![hash, row, received])?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO links (case_row, other_row, kinds) VALUES (?1, ?2, ?3)
+             ON CONFLICT (case_row, other_row) DO UPDATE SET kinds = kinds || ',' || excluded.kinds
+             WHERE instr(',' || kinds || ',', ',' || excluded.kinds || ',') = 0",
+        )?;
+        for (other, _) in others {
+            insert.execute(params![row, other, kind.as_str()])?;
+            insert.execute(params![other, row, kind.as_str()])?;
         }
-    }
-    if touched.is_empty() {
-        return Ok(());
-    }
-    touched.push(id.to_string());
-    touched.sort();
-    touched.dedup();
-    let mut count = tx.prepare_cached(
-        "UPDATE cases SET link_count = (SELECT count(DISTINCT other_id) FROM links WHERE case_id = ?1) WHERE id = ?1",
-    )?;
-    for c in touched {
-        count.execute([c])?;
     }
     Ok(())
 }
@@ -231,6 +229,11 @@ fn assignees(tx: &Transaction<'_>, case_id: &str) -> Result<Vec<Assignee>, Store
         }
     }
     Ok(out)
+}
+
+/// The text a case is found by: (location, names). The narrative and notes are indexed as they are.
+pub fn search_text(r: &Referral, j: &JurisdictionAssignment) -> (String, String) {
+    (search_location(r, j), search_names(r))
 }
 
 fn search_location(r: &Referral, j: &JurisdictionAssignment) -> String {

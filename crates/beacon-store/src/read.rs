@@ -14,7 +14,8 @@ use crate::{Store, StoreError};
 
 const SUMMARY_COLUMNS: &str =
     "c.id, c.source, c.external_id, c.received_at, c.status, c.priority, c.priority_reasons, c.priority_overridden,
-    c.jurisdiction, c.trafficking_type, c.place_type, c.location_summary, c.link_count, c.assigned,
+    c.jurisdiction, c.trafficking_type, c.place_type, c.location_summary,
+    (SELECT count(*) FROM links l WHERE l.case_row = c.row_id), c.assigned,
     c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition";
 
 fn ms(v: i64) -> DateTime<Utc> {
@@ -57,11 +58,22 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
 }
 
 pub(crate) fn case(conn: &Connection, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
-    let sql = format!("SELECT {SUMMARY_COLUMNS}, c.referral FROM cases c WHERE c.id = ?1");
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS}, e.body FROM cases c JOIN events e ON e.case_row = c.row_id AND e.kind = 'referral_received'
+         WHERE c.id = ?1"
+    );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row([id.to_string()], |r| Ok(CaseRecord { summary: summary(r)?, referral: from_json(r.get(19)?)? }))
+        .query_row([id.to_string()], |r| Ok(CaseRecord { summary: summary(r)?, referral: referral_of(r.get(19)?)? }))
         .optional()?)
+}
+
+/// The referral inside a `referral_received` event body.
+fn referral_of(body: String) -> rusqlite::Result<beacon_domain::referral::Referral> {
+    match from_json::<EventBody>(body)? {
+        EventBody::ReferralReceived { referral, .. } => Ok(*referral),
+        other => Err(rusqlite::Error::InvalidColumnType(0, format!("expected a referral, found {}", other.kind()), rusqlite::types::Type::Text)),
+    }
 }
 
 impl Store {
@@ -200,9 +212,10 @@ impl Store {
 
     pub fn links(&self, id: CaseId) -> Result<Vec<LinkedCase>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT l.other_id, group_concat(l.kind), c.received_at, c.status, c.priority
-             FROM links l JOIN cases c ON c.id = l.other_id WHERE l.case_id = ?1
-             GROUP BY l.other_id ORDER BY c.received_at DESC",
+            "SELECT c.id, l.kinds, c.received_at, c.status, c.priority
+             FROM links l JOIN cases c ON c.row_id = l.other_row
+             WHERE l.case_row = (SELECT row_id FROM cases WHERE id = ?1)
+             ORDER BY c.received_at DESC",
         )?;
         let rows = stmt.query_map([id.to_string()], |r| {
             let kinds: String = r.get(1)?;
@@ -222,7 +235,8 @@ impl Store {
         let mut out: HashMap<CaseId, Vec<CaseId>> = HashMap::new();
         for chunk in ids.chunks(500) {
             let sql = format!(
-                "SELECT DISTINCT case_id, other_id FROM links WHERE case_id IN ({})",
+                "SELECT a.id, b.id FROM cases a JOIN links l ON l.case_row = a.row_id JOIN cases b ON b.row_id = l.other_row
+                 WHERE a.id IN ({})",
                 placeholders(chunk.len())
             );
             let mut stmt = self.conn.prepare_cached(&sql)?;
@@ -240,13 +254,11 @@ impl Store {
     /// The case's events, oldest first: its audit trail.
     pub fn events(&self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, device_id, device_seq, hlc, actor, case_id, kind, payload FROM events WHERE case_id = ?1 ORDER BY hlc, local_seq",
+            "SELECT e.id, d.id, e.device_seq, e.hlc, e.actor, e.case_id, e.body FROM events e JOIN devices d ON d.device = e.device
+             WHERE e.case_row = (SELECT row_id FROM cases WHERE id = ?1) ORDER BY e.hlc, e.local_seq",
         )?;
         let rows = stmt.query_map([id.to_string()], |r| {
-            let kind: String = r.get(6)?;
-            let payload: String = r.get(7)?;
-            let body: EventBody =
-                from_json(format!("{{\"kind\":{},\"payload\":{payload}}}", serde_json::Value::String(kind)))?;
+            let body: EventBody = from_json(r.get(6)?)?;
             let hlc = Hlc::unpack(r.get(3)?);
             Ok(StoredEvent {
                 id: parse(r.get(0)?, "event id")?,

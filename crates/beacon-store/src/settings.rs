@@ -28,7 +28,7 @@ impl Default for Settings {
 }
 
 pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<String>, StoreError> {
-    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
 }
 
 pub(crate) fn set(conn: &Connection, key: &str, value: &str) -> Result<(), StoreError> {
@@ -60,6 +60,12 @@ pub(crate) fn device_id(conn: &Connection) -> Result<DeviceId, StoreError> {
     // Another process may have won the race; read back what is stored.
     let v = get(conn, "device_id")?.ok_or_else(|| StoreError::Corrupt("meta.device_id vanished".into()))?;
     v.parse().map_err(|_| StoreError::Corrupt("meta.device_id is not a UUID".into()))
+}
+
+/// The local number of a device, registering it on first sight.
+pub(crate) fn device_row(conn: &Connection, id: DeviceId) -> Result<i64, StoreError> {
+    conn.execute("INSERT OR IGNORE INTO devices (id) VALUES (?1)", [id.to_string()])?;
+    Ok(conn.query_row("SELECT device FROM devices WHERE id = ?1", [id.to_string()], |r| r.get(0))?)
 }
 
 pub(crate) fn last_hlc(conn: &Connection) -> Result<Hlc, StoreError> {

@@ -15,6 +15,7 @@ use crate::{StoreError, project, read};
 pub struct Writer<'s> {
     tx: Transaction<'s>,
     device: DeviceId,
+    device_row: i64,
     hlc: &'s mut HlcClock,
     next_seq: u64,
     last_issued: Option<Hlc>,
@@ -22,16 +23,16 @@ pub struct Writer<'s> {
 }
 
 impl<'s> Writer<'s> {
-    pub(crate) fn begin(tx: Transaction<'s>, device: DeviceId, hlc: &'s mut HlcClock) -> Result<Self, StoreError> {
+    pub(crate) fn begin(tx: Transaction<'s>, device: DeviceId, device_row: i64, hlc: &'s mut HlcClock) -> Result<Self, StoreError> {
         // Another process sharing the store may have written since we last looked.
         let stored = settings::last_hlc(&tx)?;
         hlc.observe(stored);
         let max: Option<i64> =
-            tx.query_row("SELECT max(device_seq) FROM events WHERE device_id = ?1", [device.to_string()], |r| {
+            tx.query_row("SELECT max(device_seq) FROM events WHERE device = ?1", [device_row], |r| {
                 r.get(0)
             })?;
         let settings = settings::load(&tx)?;
-        Ok(Writer { tx, device, hlc, next_seq: max.unwrap_or(0) as u64 + 1, last_issued: None, settings })
+        Ok(Writer { tx, device, device_row, hlc, next_seq: max.unwrap_or(0) as u64 + 1, last_issued: None, settings })
     }
 
     pub(crate) fn commit(self) -> Result<(), StoreError> {
@@ -68,23 +69,25 @@ impl<'s> Writer<'s> {
             case_id,
             body,
         };
-        let payload = serde_json::to_value(&event.body).map_err(StoreError::json("event"))?;
-        let payload = payload.get("payload").cloned().unwrap_or(serde_json::Value::Null);
+        // Project first: a referral's event then knows its case's row.
+        let case_row = project::apply(&self.tx, &event, &self.settings)?;
+        let body = serde_json::to_string(&event.body).map_err(StoreError::json("event"))?;
         self.tx
             .prepare_cached(
-                "INSERT INTO events (id, device_id, device_seq, hlc, actor, case_id, kind, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?
             .execute(params![
                 event.id.to_string(),
-                event.device_id.to_string(),
+                self.device_row,
                 event.seq as i64,
                 event.hlc.pack(),
                 event.actor.0,
                 event.case_id.map(|c| c.to_string()),
+                case_row,
                 event.body.kind(),
-                payload.to_string(),
+                body,
             ])?;
-        project::apply(&self.tx, &event, &self.settings)?;
         self.next_seq += 1;
         self.last_issued = Some(event.hlc);
         Ok(event)
@@ -104,6 +107,16 @@ impl<'s> Writer<'s> {
     /// guards see the same state.
     pub fn case(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
         read::case(&self.tx, id)
+    }
+
+    /// Just the status of a case (cheaper than [`Writer::case`]).
+    pub fn case_status(&self, id: CaseId) -> Result<Option<beacon_domain::CaseStatus>, StoreError> {
+        let status: Option<String> = self
+            .tx
+            .prepare_cached("SELECT status FROM cases WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        status.map(|s| s.parse().map_err(StoreError::Corrupt)).transpose()
     }
 
     /// The oldest handoff of the case not yet acknowledged.

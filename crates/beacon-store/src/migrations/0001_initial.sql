@@ -9,19 +9,27 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- Devices that wrote events, numbered locally so each event carries a small
+-- integer rather than a 36-character UUID in its indexes.
+CREATE TABLE devices (
+    device INTEGER PRIMARY KEY,
+    id     TEXT NOT NULL UNIQUE                -- DeviceId (UUID)
+);
+
 CREATE TABLE events (
     local_seq  INTEGER PRIMARY KEY,          -- order of arrival in this store
-    id         TEXT NOT NULL,                -- UUIDv7
-    device_id  TEXT NOT NULL,
+    id         TEXT NOT NULL,                -- EventId (UUIDv7)
+    device     INTEGER NOT NULL REFERENCES devices (device),
     device_seq INTEGER NOT NULL,             -- 1, 2, 3… per device, no gaps
     hlc        INTEGER NOT NULL,             -- packed hybrid logical clock
     actor      TEXT NOT NULL,
-    case_id    TEXT,
+    case_id    TEXT,                         -- CaseId, as the event carries it
+    case_row   INTEGER,                      -- cases.row_id: the local join key
     kind       TEXT NOT NULL,
-    payload    TEXT NOT NULL,                -- JSON
-    UNIQUE (device_id, device_seq)
+    body       TEXT NOT NULL,                -- JSON {"kind": …, "payload": …}
+    UNIQUE (device, device_seq)
 );
-CREATE INDEX events_by_case ON events (case_id) WHERE case_id IS NOT NULL;
+CREATE INDEX events_by_case ON events (case_row) WHERE case_row IS NOT NULL;
 
 CREATE TABLE cases (
     row_id              INTEGER PRIMARY KEY,   -- joins cases_fts.rowid
@@ -48,8 +56,7 @@ CREATE TABLE cases (
     acknowledged_at     INTEGER,
     on_scene_at         INTEGER,
     closed_at           INTEGER,
-    link_count          INTEGER NOT NULL DEFAULT 0,
-    referral            TEXT NOT NULL,         -- JSON Referral, as received
+    -- The referral itself is read from its `referral_received` event: one copy.
     updated_hlc         INTEGER NOT NULL,
     UNIQUE (source, external_id)
 );
@@ -96,18 +103,24 @@ CREATE TABLE handoffs (
 CREATE INDEX handoffs_by_case ON handoffs (case_id);
 CREATE INDEX handoffs_by_responder ON handoffs (responder_id);
 
--- Normalised phone / plate / address keys, for linking repeat tips.
+-- Normalised phone / plate / address keys, for linking repeat tips. The key
+-- is stored as a 64-bit hash of `kind:key`: three integers an entry keep this
+-- index small, which matters because every referral inserts at random places
+-- in it. A hash collision can only add a link, never hide one, and the
+-- `links` table records the kind for people to judge.
 CREATE TABLE link_keys (
-    kind        TEXT NOT NULL,
-    key         TEXT NOT NULL,
-    case_id     TEXT NOT NULL,
+    key_hash    INTEGER NOT NULL,
+    case_row    INTEGER NOT NULL,
     received_at INTEGER NOT NULL,
-    PRIMARY KEY (kind, key, case_id)
+    PRIMARY KEY (key_hash, case_row)
 ) WITHOUT ROWID;
 
+-- Linked cases, both directions, by local row. A link is written once, when
+-- the newer referral arrives; counts are read from here, so an older case
+-- never has to be rewritten when a new tip links to it.
 CREATE TABLE links (
-    case_id  TEXT NOT NULL,
-    other_id TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    PRIMARY KEY (case_id, other_id, kind)
+    case_row  INTEGER NOT NULL,
+    other_row INTEGER NOT NULL,
+    kinds     TEXT NOT NULL,                -- e.g. 'phone' or 'phone,plate'
+    PRIMARY KEY (case_row, other_row)
 ) WITHOUT ROWID;

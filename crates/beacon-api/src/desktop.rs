@@ -1,0 +1,221 @@
+//! Reads the desktop app needs beyond the command line's: the map's layer and
+//! counts, open-case points, cases handed to one responder, and what changed
+//! since a point in the event log (for live updates and notifications).
+//! Read-only; every change still goes through the operations in the other
+//! modules.
+
+use beacon_domain::{CaseId, Priority};
+use beacon_geo::JurisdictionInfo;
+use beacon_store::StoreError;
+use serde::Serialize;
+
+use crate::views::CaseView;
+use crate::{ApiError, Beacon};
+
+/// The jurisdiction layer for drawing: boundaries as GeoJSON plus each
+/// jurisdiction's troop. Changes only when a layer is imported.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MapLayer {
+    /// A GeoJSON FeatureCollection; each feature's `properties` has `id` and `name`.
+    pub geojson: String,
+    /// `[min_lon, min_lat, max_lon, max_lat]` of the whole layer.
+    pub bbox: [f64; 4],
+    pub jurisdictions: Vec<JurisdictionInfo>,
+}
+
+/// Open cases in one jurisdiction.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct OpenCount {
+    pub jurisdiction_id: Option<String>,
+    pub name: Option<String>,
+    pub open: u64,
+    /// The highest priority among them.
+    pub top_priority: Priority,
+}
+
+/// Where an open case is, for the map (cases without coordinates are left out).
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CasePoint {
+    pub id: CaseId,
+    pub priority: Priority,
+    pub lat: f64,
+    pub lon: f64,
+    pub jurisdiction_id: Option<String>,
+}
+
+/// Something that happened that a person may need to be told about. Carries
+/// no victim-identifying details, so it can go into a desktop notification.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Alert {
+    /// Position in this store's event log.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub seq: i64,
+    /// `referral_received` or `handed_off`.
+    pub kind: String,
+    pub case_id: CaseId,
+    pub short_id: String,
+    pub priority: Option<Priority>,
+    pub jurisdiction_name: Option<String>,
+    pub troop: Option<String>,
+    /// For handoffs: who the case went to.
+    pub responder_id: Option<String>,
+    pub responder_name: Option<String>,
+}
+
+/// Alerts after a point in the log, and the point to ask from next time.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AlertBatch {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub next: i64,
+    pub alerts: Vec<Alert>,
+}
+
+fn sql(e: impl Into<StoreError>) -> ApiError {
+    ApiError::Store(e.into())
+}
+
+impl Beacon {
+    pub fn map_layer(&self) -> MapLayer {
+        let layer = self.gazetteer().layer();
+        MapLayer { geojson: layer.to_geojson(), bbox: layer.bbox(), jurisdictions: self.jurisdictions() }
+    }
+
+    /// Open cases per jurisdiction with their highest priority.
+    pub fn open_counts(&self) -> Result<Vec<OpenCount>, ApiError> {
+        Ok(self
+            .store()
+            .open_by_jurisdiction()?
+            .into_iter()
+            .map(|(jurisdiction_id, name, open, top_priority)| OpenCount { jurisdiction_id, name, open, top_priority })
+            .collect())
+    }
+
+    pub fn open_count(&self) -> Result<u64, ApiError> {
+        Ok(self.store().open_count()?)
+    }
+
+    /// Up to `limit` open cases with coordinates, most urgent first.
+    pub fn open_points(&self, limit: usize) -> Result<Vec<CasePoint>, ApiError> {
+        let conn = self.store().connection();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, priority, json_extract(referral, '$.location.lat'), json_extract(referral, '$.location.lon'),
+                        jurisdiction_id
+                 FROM cases INDEXED BY cases_queue WHERE is_open = 1
+                 ORDER BY priority, unassigned DESC, received_at LIMIT ?1",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<f64>>(2)?,
+                    r.get::<_, Option<f64>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ))
+            })
+            .map_err(sql)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, p, lat, lon, jurisdiction_id) = row.map_err(sql)?;
+            let (Some(lat), Some(lon), Ok(id)) = (lat, lon, id.parse::<CaseId>()) else { continue };
+            out.push(CasePoint {
+                id,
+                priority: Priority::from_rank(p).unwrap_or(Priority::P4),
+                lat,
+                lon,
+                jurisdiction_id,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Cases handed to a responder (latest handoff first), open ones first.
+    pub fn cases_for_responder(&self, responder_id: &str, limit: usize) -> Result<Vec<CaseView>, ApiError> {
+        let conn = self.store().connection();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT h.case_id FROM handoffs h JOIN cases c ON c.id = h.case_id
+                 WHERE h.responder_id = ?1
+                 GROUP BY h.case_id ORDER BY max(c.is_open) DESC, max(h.handed_off_at) DESC LIMIT ?2",
+            )
+            .map_err(sql)?;
+        let ids = stmt
+            .query_map((responder_id, limit as i64), |r| r.get::<_, String>(0))
+            .map_err(sql)?
+            .filter_map(|r| r.ok().and_then(|s| s.parse::<CaseId>().ok()))
+            .collect::<Vec<_>>();
+        self.views(&ids)
+    }
+
+    /// New referrals and handoffs written after `after` (a value of
+    /// [`beacon_store::Store::change_marker`]), by any process. At most `limit`.
+    pub fn alerts_since(&self, after: i64, limit: usize) -> Result<AlertBatch, ApiError> {
+        let top = self.store().change_marker()?;
+        let conn = self.store().connection();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT local_seq, kind, case_id,
+                        json_extract(payload, '$.triage.priority'),
+                        json_extract(payload, '$.jurisdiction.name'),
+                        json_extract(payload, '$.jurisdiction.troop'),
+                        json_extract(payload, '$.responder_id'),
+                        json_extract(payload, '$.responder_name')
+                 FROM events WHERE local_seq > ?1 AND local_seq <= ?3 AND kind IN ('referral_received', 'handed_off') AND case_id IS NOT NULL
+                 ORDER BY local_seq LIMIT ?2",
+            )
+            .map_err(sql)?;
+        let rows = stmt
+            .query_map((after, limit as i64, top), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, Option<String>>(7)?,
+                ))
+            })
+            .map_err(sql)?;
+        let mut alerts = Vec::new();
+        for row in rows {
+            let (seq, kind, case_id, priority, jname, troop, responder_id, responder_name) = row.map_err(sql)?;
+            let Ok(case_id) = case_id.parse::<CaseId>() else { continue };
+            let mut alert = Alert {
+                seq,
+                kind,
+                short_id: case_id.short(),
+                case_id,
+                priority: priority.and_then(|p| match p.as_str() {
+                    "P1" => Some(Priority::P1),
+                    "P2" => Some(Priority::P2),
+                    "P3" => Some(Priority::P3),
+                    "P4" => Some(Priority::P4),
+                    _ => None,
+                }),
+                jurisdiction_name: jname,
+                troop,
+                responder_id,
+                responder_name,
+            };
+            if alert.kind == "handed_off"
+                && let Some(case) = self.store().case(case_id)?
+            {
+                alert.priority = Some(case.summary.priority);
+                alert.jurisdiction_name = case.summary.jurisdiction.name;
+                alert.troop = case.summary.jurisdiction.troop;
+            }
+            alerts.push(alert);
+        }
+        let next = if alerts.len() >= limit { alerts.last().map(|a| a.seq).unwrap_or(after) } else { top.max(after) };
+        Ok(AlertBatch { next, alerts })
+    }
+}

@@ -1,0 +1,314 @@
+//! `beacon-bench`: measure the store on a generated data set.
+//!
+//! ```text
+//! cargo run --release -p beacon-bench -- --referrals 1000000
+//! ```
+//!
+//! Prints a Markdown report: import throughput (and its ratio to a plain
+//! rusqlite batch insert of the same rows into the same indexes and FTS5
+//! table, measured in the same run), queue and search latency percentiles,
+//! and statistics time. See docs/benchmarks.md.
+#![forbid(unsafe_code)]
+
+use anyhow::{Context, Result, bail};
+use beacon_api::domain::event::Actor;
+use beacon_api::domain::referral::Referral;
+use beacon_api::domain::{CaseId, ManualClock, Priority, SystemClock, triage};
+use beacon_api::{Beacon, QueueQuery};
+use chrono::Utc;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Args {
+    referrals: usize,
+    seed: u64,
+    /// Measure the import only (for profiling).
+    import_only: bool,
+    /// Run the queue against an existing store in a loop (for profiling).
+    queue_loop: Option<String>,
+}
+
+fn args() -> Result<Args> {
+    let mut a = Args { referrals: 1_000_000, seed: 42, import_only: false, queue_loop: None };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--referrals" => a.referrals = it.next().context("--referrals N")?.parse()?,
+            "--seed" => a.seed = it.next().context("--seed N")?.parse()?,
+            "--import-only" => a.import_only = true,
+            "--queue-loop" => a.queue_loop = Some(it.next().context("--queue-loop STORE")?),
+            "--bench" => {} // passed by `cargo bench`
+            other => bail!("unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N]"),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> Result<()> {
+    let args = args()?;
+    if let Some(store) = &args.queue_loop {
+        let d = Beacon::open(Path::new(store), Actor("bench".into()), Arc::new(SystemClock))?;
+        let q = QueueQuery { limit: 200, ..Default::default() };
+        let t = Instant::now();
+        for _ in 0..2000 {
+            std::hint::black_box(d.queue(&q)?);
+        }
+        println!("queue: {:.3} ms per call", t.elapsed().as_secs_f64() * 1000.0 / 2000.0);
+        return Ok(());
+    }
+    let dir = tempfile::tempdir()?;
+    let now = Utc::now();
+    println!("# Beacon store benchmark: {} referrals", args.referrals);
+    println!();
+    println!("machine: {}; {} cores", cpu_model(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!();
+
+    // The data: generated once, written as JSON Lines, as a hotline export would be.
+    let t = Instant::now();
+    let demo_store = dir.path().join("demo.sqlite3");
+    let places = {
+        let b = Beacon::open(&dir.path().join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
+        b.demo_places()
+    };
+    let data = beacon_demo::generate(
+        &places,
+        &beacon_demo::Options { referrals: args.referrals, seed: args.seed, now, troops: vec![], history: false },
+    );
+    let jsonl = dir.path().join("referrals.jsonl");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&jsonl)?);
+        for r in &data.referrals {
+            serde_json::to_writer(&mut f, r)?;
+            f.write_all(b"\n")?;
+        }
+        f.flush()?;
+    }
+    eprintln!("generated {} referrals in {:.1?}", data.referrals.len(), t.elapsed());
+
+    // Baseline: the same rows straight into the same table, indexes and FTS5 table.
+    let raw_rate = {
+        let b = Beacon::open(&dir.path().join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
+        raw_insert(&dir.path().join("raw.sqlite3"), &data.referrals, &b)?
+    };
+
+    // Beacon's import: parse, validate, triage, assign a jurisdiction, append
+    // an event and project it, in batches.
+    let store = dir.path().join("import.sqlite3");
+    let mut b = Beacon::open(&store, Actor("bench".into()), Arc::new(SystemClock))?;
+    let t = Instant::now();
+    let report = b.import(std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&jsonl)?), &mut |_| {})?;
+    let secs = t.elapsed().as_secs_f64();
+    if report.stored as usize != args.referrals {
+        bail!("import stored {} of {} ({} rejected)", report.stored, args.referrals, report.rejected.len());
+    }
+    let import_rate = args.referrals as f64 / secs;
+    drop(b);
+
+    println!("## Import");
+    println!();
+    println!("| what | rows/s | ratio to raw |");
+    println!("|---|---:|---:|");
+    println!("| raw rusqlite batch insert (same rows, indexes, FTS5) | {raw_rate:.0} | 1.00 |");
+    println!("| `beacon referral import` path (parse, validate, triage, locate, event + projection) | {import_rate:.0} | {:.2} |", import_rate / raw_rate);
+    println!();
+    if args.import_only {
+        return Ok(());
+    }
+
+    // Reads on a store with history (handoffs, acknowledgements, closures), as the demo loader makes it.
+    let t = Instant::now();
+    let clock = ManualClock::at(now);
+    let mut d = Beacon::open(&demo_store, Actor("bench".into()), Arc::new(clock.clone()))?;
+    d.load_demo(args.referrals, args.seed, now, &clock)?;
+    eprintln!("loaded the demo store with history in {:.1?}", t.elapsed());
+    drop(d);
+    let d = Beacon::open(&demo_store, Actor("bench".into()), Arc::new(SystemClock))?;
+    let open = d.store().open_count()?;
+    println!("## Reads (store of {} cases with history, {} open)", args.referrals, open);
+    println!();
+    println!("| operation | runs | p50 | p95 | max | plain-SQLite baseline p50 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+
+    let conn = rusqlite::Connection::open(&demo_store)?;
+    let base_queue = percentiles(time_n(500, |_| {
+        let mut s = conn.prepare_cached("SELECT id, priority, received_at FROM cases INDEXED BY cases_queue WHERE is_open = 1 ORDER BY priority, unassigned DESC, received_at LIMIT 200")?;
+        let n = s.query_map([], |r| r.get::<_, String>(0))?.count();
+        Ok(n)
+    })?);
+    let filters: Vec<(&str, QueueQuery)> = vec![
+        ("queue: all open (200 rows)", QueueQuery { limit: 200, ..Default::default() }),
+        ("queue: P1 and P2", QueueQuery { priorities: vec![Priority::P1, Priority::P2], limit: 200, ..Default::default() }),
+        ("queue: one troop", QueueQuery { troop: Some("C".into()), limit: 200, ..Default::default() }),
+        ("queue: overdue", QueueQuery { overdue: true, limit: 200, ..Default::default() }),
+    ];
+    let mut all = Vec::new();
+    for (name, f) in &filters {
+        let times = time_n(250, |_| Ok(d.queue(f)?.len()))?;
+        row(name, 250, &percentiles(times.clone()), None);
+        all.extend(times);
+    }
+    row("queue: all of the above", all.len(), &percentiles(all), Some(&base_queue));
+
+    let words = search_terms(&data.referrals);
+    let base_search = percentiles(time_n(words.len(), |i| {
+        let mut s = conn.prepare_cached("SELECT c.id FROM cases_fts f JOIN cases c ON c.row_id = f.rowid WHERE cases_fts MATCH ?1 LIMIT 50")?;
+        let n = s.query_map([format!("\"{}\"", words[i].to_lowercase())], |r| r.get::<_, String>(0))?.count();
+        Ok(n)
+    })?);
+    let s = percentiles(time_n(words.len(), |i| Ok(d.search(&words[i], 50)?.len()))?);
+    row("search (50 best; cities, streets, phones, plates, words)", words.len(), &s, Some(&base_search));
+
+    let base_stats = percentiles(time_n(20, |_| {
+        let since = (Utc::now() - chrono::Duration::days(30)).timestamp_millis();
+        let mut s = conn.prepare_cached("SELECT jurisdiction_id, count(*) FROM cases INDEXED BY cases_response WHERE received_at >= ?1 GROUP BY jurisdiction_id")?;
+        let n = s.query_map([since], |r| r.get::<_, i64>(1))?.count();
+        Ok(n)
+    })?);
+    let st = percentiles(time_n(20, |_| Ok(d.stats(30)?.by_jurisdiction.len()))?);
+    row("stats (30 days: medians and p90 per jurisdiction)", 20, &st, Some(&base_stats));
+    let st90 = percentiles(time_n(10, |_| Ok(d.stats(90)?.by_jurisdiction.len()))?);
+    row("stats (90 days)", 10, &st90, None);
+    println!();
+    let rows_30 = d.store().response_rows((Utc::now() - chrono::Duration::days(30)).timestamp_millis())?.len();
+    println!("30-day window: {rows_30} referrals. Store file: {:.0} MB.", file_mb(&demo_store));
+    Ok(())
+}
+
+fn row(name: &str, runs: usize, p: &[Duration; 3], base: Option<&[Duration; 3]>) {
+    println!(
+        "| {name} | {runs} | {} | {} | {} | {} |",
+        ms(p[0]),
+        ms(p[1]),
+        ms(p[2]),
+        base.map(|b| ms(b[0])).unwrap_or_else(|| "—".into())
+    );
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn time_n(n: usize, mut f: impl FnMut(usize) -> Result<usize>) -> Result<Vec<Duration>> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        std::hint::black_box(f(i)?);
+        out.push(t.elapsed());
+    }
+    Ok(out)
+}
+
+/// p50, p95, max.
+fn percentiles(mut v: Vec<Duration>) -> [Duration; 3] {
+    v.sort();
+    let at = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    [at(0.5), at(0.95), *v.last().unwrap_or(&Duration::ZERO)]
+}
+
+/// What dispatchers search for: towns, streets, phone numbers, plates, words.
+fn search_terms(referrals: &[Referral]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, r) in referrals.iter().enumerate().step_by((referrals.len() / 40).max(1)) {
+        let loc = r.location.as_ref();
+        match i % 5 {
+            0 => out.extend(loc.and_then(|l| l.city.clone())),
+            1 => out.extend(loc.and_then(|l| l.address.clone())),
+            2 => out.extend(r.suspects.iter().flat_map(|s| s.phones.clone()).next()),
+            3 => out.extend(r.suspects.iter().filter_map(|s| s.vehicle.as_ref()?.plate.clone()).next()),
+            _ => out.push(["passports", "motel", "debt", "teenager", "van"][i % 5].to_string()),
+        }
+    }
+    out.extend(["Springfield motel", "Glenstone", "Kingshighway", "truck stop"].map(String::from));
+    out
+}
+
+fn raw_insert(path: &Path, referrals: &[Referral], b: &Beacon) -> Result<f64> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    // The case table, its indexes and the FTS5 table exactly as the store's
+    // migration creates them; no event log, no links.
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         CREATE TABLE cases (
+            row_id INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source TEXT NOT NULL, external_id TEXT NOT NULL,
+            received_at INTEGER NOT NULL, status TEXT NOT NULL, is_open INTEGER NOT NULL, priority INTEGER NOT NULL,
+            priority_reasons TEXT NOT NULL, priority_overridden INTEGER NOT NULL DEFAULT 0, unassigned INTEGER NOT NULL,
+            jurisdiction_id TEXT, jurisdiction_name TEXT, troop TEXT, jurisdiction TEXT NOT NULL, trafficking_type TEXT NOT NULL,
+            place_type TEXT, location_summary TEXT NOT NULL, disposition TEXT, assigned TEXT NOT NULL DEFAULT '[]',
+            handed_off_at INTEGER, acknowledged_at INTEGER, on_scene_at INTEGER, closed_at INTEGER,
+            link_count INTEGER NOT NULL DEFAULT 0, referral TEXT NOT NULL, updated_hlc INTEGER NOT NULL,
+            UNIQUE (source, external_id));
+         CREATE INDEX cases_queue ON cases (priority, unassigned DESC, received_at) WHERE is_open = 1;
+         CREATE INDEX cases_response ON cases (received_at, jurisdiction_id, jurisdiction_name, handed_off_at, acknowledged_at, on_scene_at);
+         CREATE VIRTUAL TABLE cases_fts USING fts5 (narrative, notes, location, names, tokenize = 'unicode61 remove_diacritics 2');",
+    )?;
+    // Every value computed up front: the baseline times only SQLite. The
+    // referral JSON goes in the row, as a one-table design would keep it.
+    let rows: Vec<_> = referrals
+        .iter()
+        .map(|r| {
+            let t = triage::triage(r);
+            let j = r.location.as_ref().map(|l| b.gazetteer().assign(l)).unwrap_or_default();
+            let (location, names) = beacon_api::store::search_text(r, &j);
+            (
+                CaseId::for_referral(r.source, &r.external_id).to_string(),
+                r,
+                t.priority.rank(),
+                serde_json::to_string(&t.reasons).unwrap_or_default(),
+                serde_json::to_string(&j).unwrap_or_default(),
+                j,
+                r.location.as_ref().map(|l| l.summary()).unwrap_or_default(),
+                serde_json::to_string(r).unwrap_or_default(),
+                location,
+                names,
+            )
+        })
+        .collect();
+    let t = Instant::now();
+    for chunk in rows.chunks(beacon_api::IMPORT_BATCH) {
+        let tx = conn.unchecked_transaction()?;
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO cases (id, source, external_id, received_at, status, is_open, priority, priority_reasons, unassigned,
+                    jurisdiction_id, jurisdiction_name, troop, jurisdiction, trafficking_type, place_type, location_summary, referral, updated_hlc)
+                 VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0)",
+            )?;
+            let mut fts = tx.prepare_cached("INSERT INTO cases_fts (rowid, narrative, notes, location, names) VALUES (?1, ?2, '', ?3, ?4)")?;
+            for (id, r, p, reasons, jjson, j, summary, json, location, names) in chunk {
+                ins.execute(rusqlite::params![
+                    id,
+                    r.source.as_str(),
+                    r.external_id,
+                    r.received_at.timestamp_millis(),
+                    p,
+                    reasons,
+                    j.is_unassigned(),
+                    j.jurisdiction_id,
+                    j.name,
+                    j.troop,
+                    jjson,
+                    r.trafficking_type.as_str(),
+                    r.place_type().map(|p| p.as_str()),
+                    summary,
+                    json
+                ])?;
+                fts.execute(rusqlite::params![tx.last_insert_rowid(), r.narrative, location, names])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(referrals.len() as f64 / t.elapsed().as_secs_f64())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+fn file_mb(p: &Path) -> f64 {
+    std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0)
+}
