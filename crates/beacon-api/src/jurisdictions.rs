@@ -15,7 +15,10 @@ use crate::{ApiError, Beacon};
 
 const LAYER_KEY: &str = "layer.geojson";
 const LAYER_AUTHORITATIVE_KEY: &str = "layer.authoritative";
+const MARGIN_KEY: &str = "layer.margin_km";
 const AGENCIES_KEY: &str = "layer.agencies";
+const ID_PROPERTY_KEY: &str = "layer.id_property";
+const NAME_PROPERTY_KEY: &str = "layer.name_property";
 
 /// The store's active layer, or the shipped one.
 pub(crate) fn active_gazetteer(store: &beacon_store::Store) -> Result<Gazetteer, ApiError> {
@@ -23,9 +26,11 @@ pub(crate) fn active_gazetteer(store: &beacon_store::Store) -> Result<Gazetteer,
         return Ok(Gazetteer::default_layer()?);
     };
     let authoritative = store.config(LAYER_AUTHORITATIVE_KEY)?.as_deref() == Some("true");
-    let options = if authoritative { LayerOptions::authoritative() } else { LayerOptions::default() };
-    // Stored layers were normalised on import to `id` / `name` properties.
-    let layer = Layer::from_geojson(geojson.as_bytes(), "id", "name", options)?;
+    let margin = store.config(MARGIN_KEY)?.and_then(|m| m.parse::<f64>().ok());
+    let options = layer_options(authoritative, margin);
+    let id_property = store.config(ID_PROPERTY_KEY)?.unwrap_or_else(|| "id".into());
+    let name_property = store.config(NAME_PROPERTY_KEY)?.unwrap_or_else(|| "name".into());
+    let layer = Layer::from_geojson(geojson.as_bytes(), &id_property, &name_property, options)?;
     let agencies = match store.config(AGENCIES_KEY)? {
         Some(json) => AgencyTable::from_json(json.as_bytes())?,
         None => AgencyTable::default(),
@@ -54,9 +59,10 @@ impl Beacon {
         id_property: &str,
         name_property: &str,
         authoritative: bool,
+        margin_km: Option<f64>,
         agencies: Option<&Path>,
     ) -> Result<usize, ApiError> {
-        let options = if authoritative { LayerOptions::authoritative() } else { LayerOptions::default() };
+        let options = layer_options(authoritative, margin_km);
         let is_shapefile = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp"));
         let layer = if is_shapefile {
             Layer::from_shapefile(file, id_property, name_property, options)?
@@ -73,14 +79,22 @@ impl Beacon {
         };
         let count = layer.jurisdictions().len();
         let geojson = layer.to_geojson();
-        let agencies_json = agency_table.as_ref().map(agencies_to_json);
+        let agencies_json = agency_table.as_ref().map(agencies_to_json).unwrap_or_else(|| "{}".into());
+        // Build the new gazetteer from exactly what will be stored before
+        // storing it: a layer that cannot be read back never replaces the current one.
+        let reread = Layer::from_geojson(geojson.as_bytes(), id_property, name_property, options)?;
+        let zips = ZipTable::from_json(beacon_geo::gazetteer::DEFAULT_ZIPS)?;
+        let gazetteer = Gazetteer::new(reread, AgencyTable::from_json(agencies_json.as_bytes())?, zips);
         self.store_mut().write::<_, ApiError>(|w| {
             w.set_config(LAYER_KEY, &geojson)?;
+            w.set_config(ID_PROPERTY_KEY, id_property)?;
+            w.set_config(NAME_PROPERTY_KEY, name_property)?;
             w.set_config(LAYER_AUTHORITATIVE_KEY, if authoritative { "true" } else { "false" })?;
-            w.set_config(AGENCIES_KEY, agencies_json.as_deref().unwrap_or("{}"))?;
+            w.set_config(MARGIN_KEY, &options.margin_km.to_string())?;
+            w.set_config(AGENCIES_KEY, &agencies_json)?;
             Ok(())
         })?;
-        self.gazetteer = Arc::new(active_gazetteer(self.store())?);
+        self.gazetteer = Arc::new(gazetteer);
         Ok(count)
     }
 
@@ -169,6 +183,13 @@ impl Beacon {
         }
         self.gazetteer().match_county_name(t).map(str::to_string)
     }
+}
+
+/// An authoritative layer's lines are the legal lines: no margin unless asked.
+/// Otherwise the shipped layer's 2.5 km, or what the person chose.
+fn layer_options(authoritative: bool, margin_km: Option<f64>) -> LayerOptions {
+    let base = if authoritative { LayerOptions::authoritative() } else { LayerOptions::default() };
+    LayerOptions { margin_km: margin_km.unwrap_or(base.margin_km), ..base }
 }
 
 fn agencies_to_json(t: &AgencyTable) -> String {

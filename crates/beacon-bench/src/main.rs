@@ -111,7 +111,10 @@ fn main() -> Result<()> {
     println!("| what | rows/s | ratio to raw |");
     println!("|---|---:|---:|");
     println!("| raw rusqlite batch insert (same rows, indexes, FTS5) | {raw_rate:.0} | 1.00 |");
-    println!("| `beacon referral import` path (parse, validate, triage, locate, event + projection) | {import_rate:.0} | {:.2} |", import_rate / raw_rate);
+    println!(
+        "| `beacon referral import` path (parse, validate, triage, locate, event + projection) | {import_rate:.0} | {:.2} |",
+        import_rate / raw_rate
+    );
     println!();
     if args.import_only {
         return Ok(());
@@ -139,7 +142,10 @@ fn main() -> Result<()> {
     })?);
     let filters: Vec<(&str, QueueQuery)> = vec![
         ("queue: all open (200 rows)", QueueQuery { limit: 200, ..Default::default() }),
-        ("queue: P1 and P2", QueueQuery { priorities: vec![Priority::P1, Priority::P2], limit: 200, ..Default::default() }),
+        (
+            "queue: P1 and P2",
+            QueueQuery { priorities: vec![Priority::P1, Priority::P2], limit: 200, ..Default::default() },
+        ),
         ("queue: one troop", QueueQuery { troop: Some("C".into()), limit: 200, ..Default::default() }),
         ("queue: overdue", QueueQuery { overdue: true, limit: 200, ..Default::default() }),
     ];
@@ -153,7 +159,9 @@ fn main() -> Result<()> {
 
     let words = search_terms(&data.referrals);
     let base_search = percentiles(time_n(words.len(), |i| {
-        let mut s = conn.prepare_cached("SELECT c.id FROM cases_fts f JOIN cases c ON c.row_id = f.rowid WHERE cases_fts MATCH ?1 LIMIT 50")?;
+        let mut s = conn.prepare_cached(
+            "SELECT c.id FROM cases_fts f JOIN cases c ON c.row_id = f.rowid WHERE cases_fts MATCH ?1 LIMIT 50",
+        )?;
         let n = s.query_map([format!("\"{}\"", words[i].to_lowercase())], |r| r.get::<_, String>(0))?.count();
         Ok(n)
     })?);
@@ -275,7 +283,9 @@ fn raw_insert(path: &Path, referrals: &[Referral], b: &Beacon) -> Result<f64> {
                     jurisdiction_id, jurisdiction_name, troop, jurisdiction, trafficking_type, place_type, location_summary, referral, updated_hlc)
                  VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, 0)",
             )?;
-            let mut fts = tx.prepare_cached("INSERT INTO cases_fts (rowid, narrative, notes, location, names) VALUES (?1, ?2, '', ?3, ?4)")?;
+            let mut fts = tx.prepare_cached(
+                "INSERT INTO cases_fts (rowid, narrative, notes, location, names) VALUES (?1, ?2, '', ?3, ?4)",
+            )?;
             for (id, r, p, reasons, jjson, j, summary, json, location, names) in chunk {
                 ins.execute(rusqlite::params![
                     id,
@@ -305,7 +315,12 @@ fn raw_insert(path: &Path, referrals: &[Referral], b: &Beacon) -> Result<f64> {
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|m| m.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
         .unwrap_or_else(|| std::env::consts::ARCH.to_string())
 }
 

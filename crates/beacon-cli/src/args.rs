@@ -91,6 +91,9 @@ pub enum Command {
     },
     /// Print the JSON Schema of the referral format.
     Schema,
+    /// Response targets and the link window: show or change.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Which jurisdiction a point falls in. `-` reads `lat,lon` lines from standard input.
     #[command(allow_negative_numbers = true)]
     Locate {
@@ -127,6 +130,24 @@ pub enum ResponderCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Show the targets per priority and the link window.
+    Show,
+    /// Set a priority's targets, in minutes: `beacon config target P1 --ack 15 --arrive 60`.
+    Target {
+        priority: String,
+        /// Minutes from received to acknowledged.
+        #[arg(long)]
+        ack: u32,
+        /// Minutes from received to on scene (omit for none).
+        #[arg(long)]
+        arrive: Option<u32>,
+    },
+    /// Link referrals sharing a phone, plate or address within this many days.
+    LinkWindow { days: i64 },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum JurisdictionCommand {
     /// The jurisdictions of the active layer, with their troops.
     List,
@@ -139,15 +160,25 @@ pub enum JurisdictionCommand {
         /// Property holding each jurisdiction's name.
         #[arg(long, default_value = "name")]
         name_property: String,
-        /// The boundaries are exact (no border margin).
+        /// The boundaries are the legal lines (border margin 0 unless --margin-km).
         #[arg(long)]
         authoritative: bool,
+        /// Flag points closer than this to another jurisdiction (default 2.5 km; 0 if authoritative).
+        #[arg(long)]
+        margin_km: Option<f64>,
         /// Jurisdiction → troop/agency table (JSON or CSV).
         #[arg(long)]
         agencies: Option<PathBuf>,
     },
     /// Recompute every case's jurisdiction with the active layer.
     Reassign,
+    /// Confirm (or correct) a case's jurisdiction, e.g. for a point near a border.
+    Confirm {
+        /// The case.
+        id: String,
+        /// The jurisdiction id (county FIPS for the shipped layer).
+        jurisdiction: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::args::{Cli, Command, JurisdictionCommand, QueueArgs, ReferralCommand, ResponderCommand};
+use crate::args::{Cli, Command, ConfigCommand, JurisdictionCommand, QueueArgs, ReferralCommand, ResponderCommand};
 use crate::table;
 
 /// A mistake in how the command was called (exit code 2).
@@ -218,6 +218,35 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let schema = schemars::schema_for!(beacon_api::domain::Referral);
             out.value(&schema)?;
         }
+        Command::Config(c) => {
+            let mut b = open(&cli)?;
+            match c {
+                ConfigCommand::Show => {}
+                ConfigCommand::Target { priority, ack, arrive } => {
+                    let p: Priority = priority.parse().map_err(usage)?;
+                    b.set_target(p, *ack, *arrive)?;
+                }
+                ConfigCommand::LinkWindow { days } => b.set_link_window(*days)?,
+            }
+            let s = b.settings()?;
+            if out.json {
+                out.value(&s)?;
+            } else {
+                let rows: Vec<Vec<String>> = Priority::ALL
+                    .iter()
+                    .map(|p| {
+                        let t = s.targets.for_priority(*p);
+                        vec![
+                            p.to_string(),
+                            format_span(u64::from(t.ack_minutes) * 60),
+                            t.arrival_minutes.map(|a| format_span(u64::from(a) * 60)).unwrap_or_else(|| "—".into()),
+                        ]
+                    })
+                    .collect();
+                table::print(&["PRIORITY", "ACKNOWLEDGE WITHIN", "ON SCENE WITHIN"], &rows);
+                println!("Referrals sharing a phone, plate or address within {} days are linked.", s.link_window_days);
+            }
+        }
         Command::Locate { lat, lon } => return locate(&cli, &out, lat, lon.as_deref()),
         Command::Jurisdiction(JurisdictionCommand::List) => {
             let b = open(&cli)?;
@@ -246,10 +275,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             id_property,
             name_property,
             authoritative,
+            margin_km,
             agencies,
         }) => {
             let mut b = open(&cli)?;
-            let n = b.import_layer(file, id_property, name_property, *authoritative, agencies.as_deref())?;
+            let n =
+                b.import_layer(file, id_property, name_property, *authoritative, *margin_km, agencies.as_deref())?;
             if out.json {
                 out.value(&serde_json::json!({"jurisdictions": n}))?;
             } else {
@@ -257,6 +288,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     "Layer imported: {n} jurisdictions. Existing cases keep their jurisdiction; run `beacon jurisdiction reassign` to recompute."
                 );
             }
+        }
+        Command::Jurisdiction(JurisdictionCommand::Confirm { id, jurisdiction }) => {
+            let mut b = open(&cli)?;
+            let target = b.resolve_jurisdiction(jurisdiction).unwrap_or_else(|| jurisdiction.clone());
+            b.confirm_jurisdiction(id, &target)?;
+            after_change(&b, &out, id, "jurisdiction confirmed")?;
         }
         Command::Jurisdiction(JurisdictionCommand::Reassign) => {
             let mut b = open(&cli)?;

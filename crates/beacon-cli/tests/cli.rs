@@ -315,3 +315,56 @@ fn demo_loads_a_realistic_store() {
     // A second demo into the same store is refused rather than mixed in.
     assert_eq!(env.run(&["demo"]).code, 2);
 }
+
+#[test]
+fn the_documented_schema_is_the_generated_one() {
+    let env = Env::new();
+    let generated = env.run(&["schema"]).ok().json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/referral.schema.json");
+    let documented: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(
+        generated, documented,
+        "docs/referral.schema.json is stale: run `beacon schema > docs/referral.schema.json`"
+    );
+    assert_eq!(generated["required"], json!(["external_id", "source", "received_at", "urgency", "narrative"]));
+}
+
+#[test]
+fn the_documented_example_is_accepted() {
+    let env = Env::new();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/referral-format.md")).unwrap();
+    let start = doc.find("```json\n").unwrap() + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    let added = env.run_with_stdin(&["--json", "referral", "add", "-"], Some(doc[start..end].as_bytes())).ok().json();
+    assert_eq!(added["priority"], "P1");
+    assert_eq!(added["jurisdiction"]["jurisdiction_id"], "29077");
+}
+
+#[test]
+fn targets_and_link_window_are_configurable_and_audited() {
+    let env = Env::new();
+    let shown = env.run(&["--json", "config", "show"]).ok().json();
+    assert_eq!(shown["targets"]["p1"]["ack_minutes"], 15);
+    assert_eq!(shown["targets"]["p1"]["arrival_minutes"], 60);
+    assert_eq!(shown["link_window_days"], 90);
+    env.run(&["config", "target", "P2", "--ack", "30", "--arrive", "120"]).ok();
+    env.run(&["config", "link-window", "30"]).ok();
+    assert_eq!(env.run(&["config", "target", "P2", "--ack", "0"]).code, 2);
+    assert_eq!(env.run(&["config", "link-window", "0"]).code, 2);
+    let shown = env.run(&["--json", "config", "show"]).ok().json();
+    assert_eq!(shown["targets"]["p2"]["ack_minutes"], 30);
+    assert_eq!(shown["link_window_days"], 30);
+    assert_eq!(common::count(&env.store, "SELECT count(*) FROM events WHERE kind = 'settings_changed'"), 2);
+    // The new P2 target drives the queue's deadline: received 2 h ago, 30 min to acknowledge → overdue.
+    let r = referral("CFG-1", json!({}));
+    env.run_with_stdin(&["referral", "add", "-"], Some(r.to_string().as_bytes())).ok();
+    let q = env.run(&["--json", "queue", "--overdue"]).ok().json();
+    assert_eq!(q[0]["external_id"], "CFG-1");
+    assert!(q[0]["deadline"]["seconds_left"].as_i64().unwrap() < 0);
+    // Linking uses the new window: 45 days apart no longer links.
+    let old =
+        referral("CFG-OLD", json!({"received_at": (chrono::Utc::now() - chrono::Duration::days(45)).to_rfc3339()}));
+    env.run_with_stdin(&["referral", "add", "-"], Some(old.to_string().as_bytes())).ok();
+    let shown = env.run(&["--json", "show", "CFG-OLD"]).ok().json();
+    assert!(shown["linked"].as_array().unwrap().is_empty(), "{}", shown["linked"]);
+}

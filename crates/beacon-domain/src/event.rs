@@ -12,7 +12,7 @@ use crate::ids::{CaseId, DeviceId, EventId, HandoffId, NoteId, ResponderId};
 use crate::jurisdiction::JurisdictionAssignment;
 use crate::referral::Referral;
 use crate::responder::{Responder, Role};
-use crate::triage::{Priority, Reason, Triage};
+use crate::triage::{Priority, Reason, Targets, Triage};
 
 /// Who made a change: a person's user name, or a system component such as `import`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -94,6 +94,11 @@ pub enum EventBody {
     ResponderUpserted {
         responder: Responder,
     },
+    /// Response targets or the link window changed (for every case from now on).
+    SettingsChanged {
+        targets: Targets,
+        link_window_days: i64,
+    },
 }
 
 impl EventBody {
@@ -107,6 +112,7 @@ impl EventBody {
             EventBody::Acknowledged { .. } => "acknowledged",
             EventBody::JurisdictionChanged { .. } => "jurisdiction_changed",
             EventBody::ResponderUpserted { .. } => "responder_upserted",
+            EventBody::SettingsChanged { .. } => "settings_changed",
         }
     }
 
@@ -138,6 +144,9 @@ impl EventBody {
                 format!("jurisdiction {} → {}: {reason}", from.label(), to.label())
             }
             EventBody::ResponderUpserted { responder } => format!("responder {} saved", responder.id),
+            EventBody::SettingsChanged { link_window_days, .. } => {
+                format!("response targets and link window ({link_window_days} days) changed")
+            }
         }
     }
 }

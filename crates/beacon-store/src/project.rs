@@ -117,6 +117,9 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
             )?
             .execute(params![case_id()?.to_string(), json(to)?, to.jurisdiction_id, to.name, to.troop, to.is_unassigned(), hlc])?;
         }
+        EventBody::SettingsChanged { targets, link_window_days } => {
+            crate::settings::save(tx, &Settings { targets: *targets, link_window_days: *link_window_days })?;
+        }
         EventBody::ResponderUpserted { responder } => {
             tx.prepare_cached(
                 "INSERT INTO responders (id, name, role, on_duty, record) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -130,7 +133,9 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
         Some(id) => Ok(Some(
             tx.prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?
                 .query_row([id.to_string()], |r| r.get(0))
-                .map_err(|_| StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind())))?,
+                .map_err(|_| {
+                    StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind()))
+                })?,
         )),
     }
 }
@@ -187,7 +192,10 @@ fn link(tx: &Transaction<'_>, row: i64, r: &Referral, received: i64, window_days
         let mut others: Vec<(i64, i64)> = tx
             .prepare_cached("SELECT case_row, received_at FROM link_keys WHERE key_hash = ?1")?
             .query_map(params![hash], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .filter(|r| r.as_ref().map_or(true, |(other, at)| *other != row && (received - window..=received + window).contains(at)))
+            .filter(|r| {
+                r.as_ref()
+                    .map_or(true, |(other, at)| *other != row && (received - window..=received + window).contains(at))
+            })
             .collect::<Result<_, _>>()?;
         others.sort_by(|a, b| b.1.cmp(&a.1));
         others.truncate(MAX_LINKS_PER_KEY);

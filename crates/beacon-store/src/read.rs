@@ -72,7 +72,11 @@ pub(crate) fn case(conn: &Connection, id: CaseId) -> Result<Option<CaseRecord>, 
 fn referral_of(body: String) -> rusqlite::Result<beacon_domain::referral::Referral> {
     match from_json::<EventBody>(body)? {
         EventBody::ReferralReceived { referral, .. } => Ok(*referral),
-        other => Err(rusqlite::Error::InvalidColumnType(0, format!("expected a referral, found {}", other.kind()), rusqlite::types::Type::Text)),
+        other => Err(rusqlite::Error::InvalidColumnType(
+            0,
+            format!("expected a referral, found {}", other.kind()),
+            rusqlite::types::Type::Text,
+        )),
     }
 }
 
@@ -339,9 +343,12 @@ impl Store {
         &self,
     ) -> Result<Vec<(CaseId, beacon_domain::JurisdictionAssignment, beacon_domain::referral::Referral)>, StoreError>
     {
-        let mut stmt = self.conn.prepare("SELECT id, jurisdiction, referral FROM cases ORDER BY row_id")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT c.id, c.jurisdiction, e.body FROM cases c
+             JOIN events e ON e.case_row = c.row_id AND e.kind = 'referral_received' ORDER BY c.row_id",
+        )?;
         let rows =
-            stmt.query_map([], |r| Ok((parse(r.get(0)?, "case id")?, from_json(r.get(1)?)?, from_json(r.get(2)?)?)))?;
+            stmt.query_map([], |r| Ok((parse(r.get(0)?, "case id")?, from_json(r.get(1)?)?, referral_of(r.get(2)?)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

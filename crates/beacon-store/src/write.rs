@@ -23,14 +23,17 @@ pub struct Writer<'s> {
 }
 
 impl<'s> Writer<'s> {
-    pub(crate) fn begin(tx: Transaction<'s>, device: DeviceId, device_row: i64, hlc: &'s mut HlcClock) -> Result<Self, StoreError> {
+    pub(crate) fn begin(
+        tx: Transaction<'s>,
+        device: DeviceId,
+        device_row: i64,
+        hlc: &'s mut HlcClock,
+    ) -> Result<Self, StoreError> {
         // Another process sharing the store may have written since we last looked.
         let stored = settings::last_hlc(&tx)?;
         hlc.observe(stored);
         let max: Option<i64> =
-            tx.query_row("SELECT max(device_seq) FROM events WHERE device = ?1", [device_row], |r| {
-                r.get(0)
-            })?;
+            tx.query_row("SELECT max(device_seq) FROM events WHERE device = ?1", [device_row], |r| r.get(0))?;
         let settings = settings::load(&tx)?;
         Ok(Writer { tx, device, device_row, hlc, next_seq: max.unwrap_or(0) as u64 + 1, last_issued: None, settings })
     }
@@ -50,12 +53,6 @@ impl<'s> Writer<'s> {
     /// Set a configuration value (see [`crate::Store::config`]), in this transaction.
     pub fn set_config(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
         settings::set(&self.tx, &format!("config.{key}"), value)
-    }
-
-    pub fn save_settings(&mut self, s: Settings) -> Result<(), StoreError> {
-        settings::save(&self.tx, &s)?;
-        self.settings = s;
-        Ok(())
     }
 
     /// Append one event and project it. Returns the event as stored.
@@ -88,6 +85,9 @@ impl<'s> Writer<'s> {
                 event.body.kind(),
                 body,
             ])?;
+        if let EventBody::SettingsChanged { targets, link_window_days } = &event.body {
+            self.settings = Settings { targets: *targets, link_window_days: *link_window_days };
+        }
         self.next_seq += 1;
         self.last_issued = Some(event.hlc);
         Ok(event)
