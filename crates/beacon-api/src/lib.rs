@@ -10,6 +10,7 @@ mod error;
 mod intake;
 mod jurisdictions;
 mod responders;
+mod settings;
 pub use intake::{IMPORT_BATCH, Preview};
 pub use responders::RosterReport;
 mod stats;

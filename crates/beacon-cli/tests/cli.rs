@@ -335,7 +335,7 @@ fn the_documented_example_is_accepted() {
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/referral-format.md")).unwrap();
     let start = doc.find("```json\n").unwrap() + 8;
     let end = start + doc[start..].find("```").unwrap();
-    let added = env.run_with_stdin(&["--json", "referral", "add", "-"], Some(doc[start..end].as_bytes())).ok().json();
+    let added = env.run_with_stdin(&["--json", "referral", "add", "-"], Some(&doc.as_bytes()[start..end])).ok().json();
     assert_eq!(added["priority"], "P1");
     assert_eq!(added["jurisdiction"]["jurisdiction_id"], "29077");
 }

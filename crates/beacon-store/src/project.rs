@@ -197,7 +197,7 @@ fn link(tx: &Transaction<'_>, row: i64, r: &Referral, received: i64, window_days
                     .map_or(true, |(other, at)| *other != row && (received - window..=received + window).contains(at))
             })
             .collect::<Result<_, _>>()?;
-        others.sort_by(|a, b| b.1.cmp(&a.1));
+        others.sort_by_key(|o| std::cmp::Reverse(o.1));
         others.truncate(MAX_LINKS_PER_KEY);
         tx.prepare_cached("INSERT OR IGNORE INTO link_keys (key_hash, case_row, received_at) VALUES (?1, ?2, ?3)")?
             .execute(params![hash, row, received])?;
