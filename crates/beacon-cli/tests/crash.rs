@@ -107,3 +107,29 @@ fn kill_9_during_import_loses_no_acknowledged_write_and_leaves_a_consistent_stor
     assert_eq!(store.case_count().unwrap(), RECORDS as u64);
     assert_eq!(run["stored"].as_u64().unwrap() + run["duplicates"].as_u64().unwrap(), RECORDS as u64);
 }
+
+#[test]
+fn two_processes_writing_at_once_lose_nothing() {
+    let env = Env::new();
+    let file = write_big_file(&env);
+    let r = common::referral("CONC-1", serde_json::json!({}));
+    env.run_with_stdin(&["referral", "add", "-"], Some(r.to_string().as_bytes())).ok();
+    // A long import holds the write lock batch after batch; notes from another
+    // process must wait their turn, not fail or vanish.
+    let mut import = env
+        .cmd()
+        .args(["referral", "import", file.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for i in 0..25 {
+        env.run(&["note", "CONC-1", &format!("note number {i}")]).ok();
+    }
+    assert!(import.wait().unwrap().success());
+    let shown = env.run(&["--json", "show", "CONC-1"]).ok().json();
+    assert_eq!(shown["notes"].as_array().unwrap().len(), 25);
+    assert_eq!(common::count(&env.store, "SELECT count(*) FROM cases"), RECORDS as i64 + 1);
+    let store = beacon_store::Store::open(&env.store, Arc::new(SystemClock)).unwrap();
+    store.check_consistency().unwrap();
+}
