@@ -99,38 +99,20 @@ impl Beacon {
         Ok(self.store().open_count()?)
     }
 
-    /// Up to `limit` open cases with coordinates, most urgent first.
+    /// Up to `limit` open cases with coordinates, most urgent first. Reads
+    /// through the store's own queries (the queue, then each case's referral).
     pub fn open_points(&self, limit: usize) -> Result<Vec<CasePoint>, ApiError> {
-        let conn = self.store().connection();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id, priority, json_extract(referral, '$.location.lat'), json_extract(referral, '$.location.lon'),
-                        jurisdiction_id
-                 FROM cases INDEXED BY cases_queue WHERE is_open = 1
-                 ORDER BY priority, unassigned DESC, received_at LIMIT ?1",
-            )
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map([limit as i64], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, Option<f64>>(2)?,
-                    r.get::<_, Option<f64>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                ))
-            })
-            .map_err(sql)?;
-        let mut out = Vec::new();
+        let rows = self.store().queue(&beacon_store::QueueFilter { limit: limit.max(1), ..Default::default() })?;
+        let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let (id, p, lat, lon, jurisdiction_id) = row.map_err(sql)?;
-            let (Some(lat), Some(lon), Ok(id)) = (lat, lon, id.parse::<CaseId>()) else { continue };
+            let Some(case) = self.store().case(row.id)? else { continue };
+            let Some((lat, lon)) = case.referral.location.as_ref().and_then(|l| l.coordinates()) else { continue };
             out.push(CasePoint {
-                id,
-                priority: Priority::from_rank(p).unwrap_or(Priority::P4),
+                id: row.id,
+                priority: row.priority,
                 lat,
                 lon,
-                jurisdiction_id,
+                jurisdiction_id: row.jurisdiction.jurisdiction_id,
             });
         }
         Ok(out)
@@ -161,59 +143,39 @@ impl Beacon {
         let conn = self.store().connection();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT local_seq, kind, case_id,
-                        json_extract(payload, '$.triage.priority'),
-                        json_extract(payload, '$.jurisdiction.name'),
-                        json_extract(payload, '$.jurisdiction.troop'),
-                        json_extract(payload, '$.responder_id'),
-                        json_extract(payload, '$.responder_name')
-                 FROM events WHERE local_seq > ?1 AND local_seq <= ?3 AND kind IN ('referral_received', 'handed_off') AND case_id IS NOT NULL
+                "SELECT local_seq, kind, case_id FROM events
+                 WHERE local_seq > ?1 AND local_seq <= ?3 AND kind IN ('referral_received', 'handed_off') AND case_id IS NOT NULL
                  ORDER BY local_seq LIMIT ?2",
             )
             .map_err(sql)?;
         let rows = stmt
             .query_map((after, limit as i64, top), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, Option<String>>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                ))
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
             })
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
             .map_err(sql)?;
         let mut alerts = Vec::new();
-        for row in rows {
-            let (seq, kind, case_id, priority, jname, troop, responder_id, responder_name) = row.map_err(sql)?;
+        for (seq, kind, case_id) in rows {
             let Ok(case_id) = case_id.parse::<CaseId>() else { continue };
-            let mut alert = Alert {
+            let Some(case) = self.store().case(case_id)? else { continue };
+            let (responder_id, responder_name) = if kind == "handed_off" {
+                let latest = self.store().handoffs(case_id)?.into_iter().max_by_key(|h| h.handed_off_at);
+                latest.map(|h| (Some(h.responder_id.0), Some(h.responder_name))).unwrap_or((None, None))
+            } else {
+                (None, None)
+            };
+            alerts.push(Alert {
                 seq,
                 kind,
                 short_id: case_id.short(),
                 case_id,
-                priority: priority.and_then(|p| match p.as_str() {
-                    "P1" => Some(Priority::P1),
-                    "P2" => Some(Priority::P2),
-                    "P3" => Some(Priority::P3),
-                    "P4" => Some(Priority::P4),
-                    _ => None,
-                }),
-                jurisdiction_name: jname,
-                troop,
+                priority: Some(case.summary.priority),
+                jurisdiction_name: case.summary.jurisdiction.name,
+                troop: case.summary.jurisdiction.troop,
                 responder_id,
                 responder_name,
-            };
-            if alert.kind == "handed_off"
-                && let Some(case) = self.store().case(case_id)?
-            {
-                alert.priority = Some(case.summary.priority);
-                alert.jurisdiction_name = case.summary.jurisdiction.name;
-                alert.troop = case.summary.jurisdiction.troop;
-            }
-            alerts.push(alert);
+            });
         }
         let next = if alerts.len() >= limit { alerts.last().map(|a| a.seq).unwrap_or(after) } else { top.max(after) };
         Ok(AlertBatch { next, alerts })

@@ -137,13 +137,7 @@ impl Beacon {
         Ok(rows
             .into_iter()
             .map(|case| {
-                let deadline = settings.targets.deadline(
-                    case.priority,
-                    case.received_at,
-                    case.acknowledged_at.is_some(),
-                    case.on_scene_at.is_some(),
-                    now,
-                );
+                let deadline = deadline_of(&settings.targets, &case, now);
                 QueueRow { short_id: case.id.short(), case, deadline }
             })
             .collect())
@@ -158,20 +152,7 @@ impl Beacon {
         for id in ids {
             let record =
                 self.store.case(*id)?.ok_or_else(|| ApiError::NotFound { what: "case", id: id.to_string() })?;
-            let s = &record.summary;
-            let deadline = s
-                .status
-                .is_open()
-                .then(|| {
-                    settings.targets.deadline(
-                        s.priority,
-                        s.received_at,
-                        s.acknowledged_at.is_some(),
-                        s.on_scene_at.is_some(),
-                        now,
-                    )
-                })
-                .flatten();
+            let deadline = deadline_of(&settings.targets, &record.summary, now);
             out.push(CaseView::from_record(record, links.remove(id).unwrap_or_default(), deadline));
         }
         Ok(out)
@@ -200,19 +181,7 @@ impl Beacon {
             .search(text, limit)?
             .into_iter()
             .map(|case| {
-                let deadline = case
-                    .status
-                    .is_open()
-                    .then(|| {
-                        settings.targets.deadline(
-                            case.priority,
-                            case.received_at,
-                            case.acknowledged_at.is_some(),
-                            case.on_scene_at.is_some(),
-                            now,
-                        )
-                    })
-                    .flatten();
+                let deadline = deadline_of(&settings.targets, &case, now);
                 QueueRow { short_id: case.id.short(), case, deadline }
             })
             .collect())
@@ -222,4 +191,16 @@ impl Beacon {
         let id = self.resolve(id)?;
         Ok(self.store.events(id)?)
     }
+}
+
+/// Where an open case stands against its next target; closed cases have none.
+fn deadline_of(
+    targets: &beacon_domain::Targets,
+    c: &beacon_store::CaseSummary,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<beacon_domain::triage::Deadline> {
+    if !c.status.is_open() {
+        return None;
+    }
+    targets.deadline(c.priority, c.received_at, c.acknowledged_at.is_some(), c.on_scene_at.is_some(), now)
 }
