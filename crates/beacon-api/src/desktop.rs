@@ -9,7 +9,7 @@ use beacon_geo::JurisdictionInfo;
 use beacon_store::StoreError;
 use serde::Serialize;
 
-use crate::views::CaseView;
+use crate::views::{CaseView, QueueRow};
 use crate::{ApiError, Beacon};
 
 /// The jurisdiction layer for drawing: boundaries as GeoJSON plus each
@@ -116,6 +116,37 @@ impl Beacon {
             });
         }
         Ok(out)
+    }
+
+    /// The most recently received open cases of `priority`, newest first: the
+    /// queue lists the most urgent oldest first, so with thousands open a tip
+    /// that just arrived would otherwise sit beyond the first page.
+    pub fn newest_open(&self, priority: Priority, limit: usize) -> Result<Vec<QueueRow>, ApiError> {
+        let conn = self.store().connection();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id FROM cases INDEXED BY cases_queue WHERE is_open = 1 AND priority = ?1
+                 ORDER BY received_at DESC LIMIT ?2",
+            )
+            .map_err(sql)?;
+        let ids = stmt
+            .query_map((i64::from(priority.rank()), limit as i64), |r| r.get::<_, String>(0))
+            .map_err(sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(sql)?;
+        let now = self.store().now();
+        let targets = self.store().settings()?.targets;
+        let mut rows = Vec::new();
+        for id in ids {
+            let Ok(id) = id.parse::<CaseId>() else { continue };
+            let Some(record) = self.store().case(id)? else { continue };
+            let c = record.summary;
+            let deadline =
+                targets.deadline(c.priority, c.received_at, c.acknowledged_at.is_some(), c.on_scene_at.is_some(), now);
+            rows.push(QueueRow { short_id: c.id.short(), case: c, deadline });
+        }
+        rows.sort_by(|a, b| b.case.received_at.cmp(&a.case.received_at));
+        Ok(rows)
     }
 
     /// Cases handed to a responder (latest handoff first), open ones first.

@@ -26,18 +26,21 @@ struct Args {
     seed: u64,
     /// Measure the import only (for profiling).
     import_only: bool,
+    /// Skip the import measurements (measure reads only).
+    reads_only: bool,
     /// Run the queue against an existing store in a loop (for profiling).
     queue_loop: Option<String>,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { referrals: 1_000_000, seed: 42, import_only: false, queue_loop: None };
+    let mut a = Args { referrals: 1_000_000, seed: 42, import_only: false, reads_only: false, queue_loop: None };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--referrals" => a.referrals = it.next().context("--referrals N")?.parse()?,
             "--seed" => a.seed = it.next().context("--seed N")?.parse()?,
             "--import-only" => a.import_only = true,
+            "--reads-only" => a.reads_only = true,
             "--queue-loop" => a.queue_loop = Some(it.next().context("--queue-loop STORE")?),
             "--bench" => {} // passed by `cargo bench`
             other => bail!("unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N]"),
@@ -50,12 +53,20 @@ fn main() -> Result<()> {
     let args = args()?;
     if let Some(store) = &args.queue_loop {
         let d = Beacon::open(Path::new(store), Actor("bench".into()), Arc::new(SystemClock))?;
-        let q = QueueQuery { limit: 200, ..Default::default() };
-        let t = Instant::now();
-        for _ in 0..2000 {
-            std::hint::black_box(d.queue(&q)?);
+        for (name, q) in queue_filters() {
+            let t = Instant::now();
+            for _ in 0..500 {
+                std::hint::black_box(d.queue(&q)?);
+            }
+            println!("{name}: {:.3} ms per call", t.elapsed().as_secs_f64() * 1000.0 / 500.0);
         }
-        println!("queue: {:.3} ms per call", t.elapsed().as_secs_f64() * 1000.0 / 2000.0);
+        for w in ["motel", "Springfield", "passports", "Glenstone", "van"] {
+            let t = Instant::now();
+            for _ in 0..20 {
+                std::hint::black_box(d.search(w, 50)?);
+            }
+            println!("search {w}: {:.3} ms per call", t.elapsed().as_secs_f64() * 1000.0 / 20.0);
+        }
         return Ok(());
     }
     let dir = tempfile::tempdir()?;
@@ -87,37 +98,39 @@ fn main() -> Result<()> {
     }
     eprintln!("generated {} referrals in {:.1?}", data.referrals.len(), t.elapsed());
 
-    // Baseline: the same rows straight into the same table, indexes and FTS5 table.
-    let raw_rate = {
-        let b = Beacon::open(&dir.path().join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
-        raw_insert(&dir.path().join("raw.sqlite3"), &data.referrals, &b)?
-    };
+    if !args.reads_only {
+        // Baseline: the same rows straight into the same table, indexes and FTS5 table.
+        let raw_rate = {
+            let b = Beacon::open(&dir.path().join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
+            raw_insert(&dir.path().join("raw.sqlite3"), &data.referrals, &b)?
+        };
 
-    // Beacon's import: parse, validate, triage, assign a jurisdiction, append
-    // an event and project it, in batches.
-    let store = dir.path().join("import.sqlite3");
-    let mut b = Beacon::open(&store, Actor("bench".into()), Arc::new(SystemClock))?;
-    let t = Instant::now();
-    let report = b.import(std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&jsonl)?), &mut |_| {})?;
-    let secs = t.elapsed().as_secs_f64();
-    if report.stored as usize != args.referrals {
-        bail!("import stored {} of {} ({} rejected)", report.stored, args.referrals, report.rejected.len());
-    }
-    let import_rate = args.referrals as f64 / secs;
-    drop(b);
+        // Beacon's import: parse, validate, triage, assign a jurisdiction, append
+        // an event and project it, in batches.
+        let store = dir.path().join("import.sqlite3");
+        let mut b = Beacon::open(&store, Actor("bench".into()), Arc::new(SystemClock))?;
+        let t = Instant::now();
+        let report = b.import(std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&jsonl)?), &mut |_| {})?;
+        let secs = t.elapsed().as_secs_f64();
+        if report.stored as usize != args.referrals {
+            bail!("import stored {} of {} ({} rejected)", report.stored, args.referrals, report.rejected.len());
+        }
+        let import_rate = args.referrals as f64 / secs;
+        drop(b);
 
-    println!("## Import");
-    println!();
-    println!("| what | rows/s | ratio to raw |");
-    println!("|---|---:|---:|");
-    println!("| raw rusqlite batch insert (same rows, indexes, FTS5) | {raw_rate:.0} | 1.00 |");
-    println!(
-        "| `beacon referral import` path (parse, validate, triage, locate, event + projection) | {import_rate:.0} | {:.2} |",
-        import_rate / raw_rate
-    );
-    println!();
-    if args.import_only {
-        return Ok(());
+        println!("## Import");
+        println!();
+        println!("| what | rows/s | ratio to raw |");
+        println!("|---|---:|---:|");
+        println!("| raw rusqlite batch insert (same rows, indexes, FTS5) | {raw_rate:.0} | 1.00 |");
+        println!(
+            "| `beacon referral import` path (parse, validate, triage, locate, event + projection) | {import_rate:.0} | {:.2} |",
+            import_rate / raw_rate
+        );
+        println!();
+        if args.import_only {
+            return Ok(());
+        }
     }
 
     // Reads on a store with history (handoffs, acknowledgements, closures), as the demo loader makes it.
@@ -140,15 +153,7 @@ fn main() -> Result<()> {
         let n = s.query_map([], |r| r.get::<_, String>(0))?.count();
         Ok(n)
     })?);
-    let filters: Vec<(&str, QueueQuery)> = vec![
-        ("queue: all open (200 rows)", QueueQuery { limit: 200, ..Default::default() }),
-        (
-            "queue: P1 and P2",
-            QueueQuery { priorities: vec![Priority::P1, Priority::P2], limit: 200, ..Default::default() },
-        ),
-        ("queue: one troop", QueueQuery { troop: Some("C".into()), limit: 200, ..Default::default() }),
-        ("queue: overdue", QueueQuery { overdue: true, limit: 200, ..Default::default() }),
-    ];
+    let filters = queue_filters();
     let mut all = Vec::new();
     for (name, f) in &filters {
         let times = time_n(250, |_| Ok(d.queue(f)?.len()))?;
@@ -182,6 +187,19 @@ fn main() -> Result<()> {
     let rows_30 = d.store().response_rows((Utc::now() - chrono::Duration::days(30)).timestamp_millis())?.len();
     println!("30-day window: {rows_30} referrals. Store file: {:.0} MB.", file_mb(&demo_store));
     Ok(())
+}
+
+fn queue_filters() -> Vec<(&'static str, QueueQuery)> {
+    vec![
+        ("queue: all open (200 rows)", QueueQuery { limit: 200, ..Default::default() }),
+        (
+            "queue: P1 and P2",
+            QueueQuery { priorities: vec![Priority::P1, Priority::P2], limit: 200, ..Default::default() },
+        ),
+        ("queue: one troop", QueueQuery { troop: Some("C".into()), limit: 200, ..Default::default() }),
+        ("queue: one county", QueueQuery { county: Some("Greene".into()), limit: 200, ..Default::default() }),
+        ("queue: overdue", QueueQuery { overdue: true, limit: 200, ..Default::default() }),
+    ]
 }
 
 fn row(name: &str, runs: usize, p: &[Duration; 3], base: Option<&[Duration; 3]>) {

@@ -115,7 +115,15 @@ impl Store {
 
     /// Open cases, P1 first, unassigned first among equals, then oldest first.
     pub fn queue(&self, f: &QueueFilter) -> Result<Vec<CaseSummary>, StoreError> {
-        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM cases c INDEXED BY cases_queue WHERE c.is_open = 1");
+        // Each filter has an index that already holds open cases in queue order.
+        let index = if f.jurisdiction_id.is_some() {
+            "cases_queue_jurisdiction"
+        } else if f.troop.is_some() {
+            "cases_queue_troop"
+        } else {
+            "cases_queue"
+        };
+        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM cases c INDEXED BY {index} WHERE c.is_open = 1");
         let mut args: Vec<Sql> = Vec::new();
         if !f.priorities.is_empty() {
             sql += &format!(" AND c.priority IN ({})", placeholders(f.priorities.len()));
@@ -165,12 +173,15 @@ impl Store {
         })? as u64)
     }
 
-    /// Full-text search over narratives, notes, locations and names; best matches first.
+    /// Full-text search over narratives, notes, locations and names; newest
+    /// cases first. (Newest first rather than best-ranked: a dispatcher looks
+    /// for the recent tip, and FTS5 reads a term's matches newest-first
+    /// without scoring them all, so common words stay fast in a large store.)
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
         let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
         let sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM cases_fts f JOIN cases c ON c.row_id = f.rowid
-             WHERE cases_fts MATCH ?1 ORDER BY f.rank LIMIT ?2"
+             WHERE cases_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
         );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params![query, limit as i64], summary)?;

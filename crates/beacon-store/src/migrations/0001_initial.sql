@@ -62,6 +62,9 @@ CREATE TABLE cases (
 );
 -- The queue: open cases, P1 first, unassigned first among equals, oldest first.
 CREATE INDEX cases_queue ON cases (priority, unassigned DESC, received_at) WHERE is_open = 1;
+-- The queue filtered by troop or by county.
+CREATE INDEX cases_queue_troop ON cases (troop, priority, unassigned DESC, received_at) WHERE is_open = 1;
+CREATE INDEX cases_queue_jurisdiction ON cases (jurisdiction_id, priority, unassigned DESC, received_at) WHERE is_open = 1;
 -- Response-time statistics read only this index.
 CREATE INDEX cases_response ON cases (received_at, jurisdiction_id, jurisdiction_name, handed_off_at, acknowledged_at, on_scene_at);
 
