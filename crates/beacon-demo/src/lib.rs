@@ -438,12 +438,8 @@ fn roster(rng: &mut ChaCha8Rng, troops: &[String]) -> Vec<Responder> {
         ];
         for (role, count, title, agency) in people {
             for n in 1..=count {
-                let name = format!(
-                    "{}{} {}",
-                    title,
-                    if title.is_empty() { "" } else { " " },
-                    format_args!("{} {}", pick(rng, FIRST), pick(rng, LAST))
-                );
+                let (first, last) = (pick(rng, FIRST), pick(rng, LAST));
+                let name = format!("{title} {first} {last}").trim().to_string();
                 let languages = if role == Role::VictimAdvocate && n == 1 {
                     vec!["en".into(), "es".into()]
                 } else {
@@ -451,7 +447,7 @@ fn roster(rng: &mut ChaCha8Rng, troops: &[String]) -> Vec<Responder> {
                 };
                 out.push(Responder {
                     id: ResponderId(format!("{}-{}{}", troop, role_code(role), n)),
-                    name: name.trim().to_string(),
+                    name,
                     role,
                     agency: agency.to_string(),
                     jurisdictions: vec![format!("Troop {troop}")],
@@ -495,17 +491,20 @@ fn history(
     if age < Duration::minutes(20) {
         return;
     }
-    let progress = if age > Duration::days(14) {
-        0.93
-    } else if age > Duration::days(2) {
+    // A working centre closes its cases: past a few days nearly every case
+    // has run its course, and only a handful stay open (stale) for review.
+    let settled = age > Duration::days(3) && rng.random_bool(0.97);
+    let fast = matches!(r.urgency, Urgency::InProgress | Urgency::Imminent);
+    let progress = if settled || (fast && age > Duration::minutes(30)) {
+        0.95
+    } else if age > Duration::days(1) {
         0.7
     } else {
         0.4
     };
-    if !rng.random_bool(progress) {
+    if !(settled || rng.random_bool(progress)) {
         return;
     }
-    let fast = matches!(r.urgency, Urgency::InProgress | Urgency::Imminent);
     let mut t = r.received_at
         + Duration::seconds(if fast { rng.random_range(120..1_500) } else { rng.random_range(900..20_000) });
     let troopers: Vec<&Responder> = roster.iter().filter(|p| p.role == Role::Trooper).collect();
@@ -526,7 +525,7 @@ fn history(
         push(t + Duration::seconds(30), Action::HandOff { responder: advocate.id.clone() });
     }
     t += Duration::seconds(if fast { rng.random_range(60..900) } else { rng.random_range(300..7_200) });
-    if !rng.random_bool(0.9) || !push(t, Action::Acknowledge) {
+    if !(settled || rng.random_bool(0.9)) || !push(t, Action::Acknowledge) {
         return;
     }
     if rng.random_bool(0.4) {
@@ -547,11 +546,20 @@ fn history(
         );
     }
     t += Duration::seconds(if fast { rng.random_range(600..3_600) } else { rng.random_range(1_800..36_000) });
-    if !rng.random_bool(0.75) || !push(t, Action::OnScene) {
+    if !rng.random_bool(0.75) {
+        // Nobody went: closed from acknowledged after follow-up by phone.
+        if settled {
+            push(t + Duration::hours(6), Action::Close { disposition: pick(rng, &DISPOSITIONS[2..]).to_string() });
+        }
+        return;
+    }
+    if !push(t, Action::OnScene) {
         return;
     }
     t += Duration::seconds(rng.random_range(3_600..172_800));
-    push(t, Action::Close { disposition: pick(rng, DISPOSITIONS).to_string() });
+    if settled || rng.random_bool(0.5) {
+        push(t, Action::Close { disposition: pick(rng, DISPOSITIONS).to_string() });
+    }
 }
 
 #[cfg(test)]
@@ -607,6 +615,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn old_cases_are_mostly_closed() {
+        let o = opts(2_000);
+        let d = generate(&places(), &o);
+        let old: Vec<usize> =
+            (0..d.referrals.len()).filter(|&i| o.now - d.referrals[i].received_at > Duration::days(7)).collect();
+        let closed = old
+            .iter()
+            .filter(|&&i| d.steps.iter().any(|s| s.referral == i && matches!(s.action, Action::Close { .. })))
+            .count();
+        assert!(closed as f64 > 0.9 * old.len() as f64, "{closed} of {} old cases closed", old.len());
     }
 
     #[test]
