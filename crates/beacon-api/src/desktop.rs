@@ -145,7 +145,7 @@ impl Beacon {
                 targets.deadline(c.priority, c.received_at, c.acknowledged_at.is_some(), c.on_scene_at.is_some(), now);
             rows.push(QueueRow { short_id: c.id.short(), case: c, deadline });
         }
-        rows.sort_by(|a, b| b.case.received_at.cmp(&a.case.received_at));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.case.received_at));
         Ok(rows)
     }
 

@@ -111,7 +111,12 @@ pub enum ReferralCommand {
     /// Add one referral (a JSON object) from FILE, or `-` for standard input.
     Add { file: String },
     /// Import a JSON array, JSON Lines or CSV file (detected from the content).
-    Import { file: String },
+    Import {
+        file: String,
+        /// Records per transaction (smaller: other writers wait less; larger: faster).
+        #[arg(long, default_value_t = beacon_api::IMPORT_BATCH)]
+        batch: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -82,7 +82,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 println!("Case {} already exists (same source and external id); nothing changed.", added.short_id);
             }
         }
-        Command::Referral(ReferralCommand::Import { file }) => return import(&cli, &out, file),
+        Command::Referral(ReferralCommand::Import { file, batch }) => return import(&cli, &out, file, *batch),
         Command::Queue(q) => queue(&cli, &out, q)?,
         Command::Show { id } => show(&cli, &out, id)?,
         Command::Search { text, limit } => {
@@ -322,7 +322,7 @@ fn open_input(file: &str) -> Result<Box<dyn Read>> {
     Ok(Box::new(f))
 }
 
-fn import(cli: &Cli, out: &Out, file: &str) -> Result<ExitCode> {
+fn import(cli: &Cli, out: &Out, file: &str, batch: usize) -> Result<ExitCode> {
     let mut b = open(cli)?;
     let input = BufReader::with_capacity(1 << 20, open_input(file)?);
     let interactive = std::io::stderr().is_terminal();
@@ -342,7 +342,7 @@ fn import(cli: &Cli, out: &Out, file: &str) -> Result<ExitCode> {
             None => eprintln!("committed: {msg}"),
         }
     };
-    let report = b.import(input, &mut progress)?;
+    let report = b.import_in_batches(input, batch, &mut progress)?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -54,7 +54,7 @@ fn kill_9_during_import_loses_no_acknowledged_write_and_leaves_a_consistent_stor
     for round in 0..KILLS {
         let mut child = env
             .cmd()
-            .args(["referral", "import", file.to_str().unwrap()])
+            .args(["referral", "import", file.to_str().unwrap(), "--batch", "1000"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -118,7 +118,7 @@ fn two_processes_writing_at_once_lose_nothing() {
     // process must wait their turn, not fail or vanish.
     let mut import = env
         .cmd()
-        .args(["referral", "import", file.to_str().unwrap()])
+        .args(["referral", "import", file.to_str().unwrap(), "--batch", "1000"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

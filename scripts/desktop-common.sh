@@ -1,0 +1,49 @@
+# Shared by scripts/desktop-*.sh: paths, and installing what the desktop app needs.
+# Sourced, not run.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${BEACON_CACHE:-$HOME/.cache/beacon}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/target}
+TOOLS=$CACHE/tools
+APT_PACKAGES="libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev libayatana-appindicator3-dev
+  librsvg2-dev pkg-config dbus xvfb webkit2gtk-driver dunst libnotify-bin xdotool imagemagick x11-utils"
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# System packages (Debian/Ubuntu). Installs only when something is missing.
+ensure_system_packages() {
+  local missing=0
+  for cmd in WebKitWebDriver xvfb-run dbus-run-session dunst dunstctl import pkg-config; do
+    command -v "$cmd" >/dev/null 2>&1 || missing=1
+  done
+  pkg-config --exists webkit2gtk-4.1 2>/dev/null || missing=1
+  [ "$missing" = 0 ] && return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "missing system packages; as root on Debian/Ubuntu run: apt-get install $APT_PACKAGES"
+    return 1
+  fi
+  log "installing system packages (apt)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $APT_PACKAGES >/dev/null
+}
+
+ensure_tauri_driver() {
+  if [ ! -x "$TOOLS/bin/tauri-driver" ]; then
+    log "installing tauri-driver 2.x into $TOOLS"
+    cargo install tauri-driver --locked --version '^2' --root "$TOOLS" --quiet
+  fi
+  export PATH="$TOOLS/bin:$PATH"
+}
+
+ensure_ui_deps() {
+  if [ ! -d "$ROOT/ui/node_modules" ] || [ "$ROOT/ui/package-lock.json" -nt "$ROOT/ui/node_modules/.package-lock.json" ]; then
+    log "installing the UI's packages (npm ci)"
+    (cd "$ROOT/ui" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+build_ui() {
+  log "building the UI (tsc + vite)"
+  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+}

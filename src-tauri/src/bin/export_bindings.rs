@@ -1,0 +1,85 @@
+//! Writes the TypeScript types of every command payload into `ui/src/bindings/`
+//! (generated from the Rust types with ts-rs; run `scripts/desktop-bindings.sh`).
+//! With `--check DIR`-less `--check`, exports to a temporary folder and exits 1
+//! when the committed files differ.
+
+use beacon_api::domain::referral::Referral;
+use beacon_api::domain::{CaseStatus, Priority, Responder};
+use beacon_api::geo::JurisdictionInfo;
+use beacon_api::store::HandoffRecord;
+use beacon_api::{
+    AddOutcome, AlertBatch, CaseDetail, CasePoint, CaseView, MapLayer, OpenCount, Preview, QueueRow,
+    ResponseStats, Suggestions,
+};
+use beacon_desktop::UiError;
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
+    // JSON numbers: i64/u64 counts and times are plain `number` in the UI.
+    let cfg = ts_rs::Config::new().with_large_int("number").with_out_dir(dir);
+    QueueRow::export_all(&cfg)?;
+    CaseView::export_all(&cfg)?;
+    CaseDetail::export_all(&cfg)?;
+    beacon_api::store::StoredEvent::export_all(&cfg)?;
+    Suggestions::export_all(&cfg)?;
+    HandoffRecord::export_all(&cfg)?;
+    Preview::export_all(&cfg)?;
+    AddOutcome::export_all(&cfg)?;
+    Responder::export_all(&cfg)?;
+    ResponseStats::export_all(&cfg)?;
+    MapLayer::export_all(&cfg)?;
+    JurisdictionInfo::export_all(&cfg)?;
+    OpenCount::export_all(&cfg)?;
+    CasePoint::export_all(&cfg)?;
+    AlertBatch::export_all(&cfg)?;
+    Referral::export_all(&cfg)?;
+    CaseStatus::export_all(&cfg)?;
+    Priority::export_all(&cfg)?;
+    UiError::export_all(&cfg)?;
+    beacon_desktop::export_bindings(&cfg)?;
+    Ok(())
+}
+
+fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/bindings");
+    let check = std::env::args().any(|a| a == "--check");
+    if check {
+        let tmp = std::env::temp_dir().join(format!("beacon-bindings-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&tmp);
+        if let Err(e) = export_all(&tmp) {
+            eprintln!("export failed: {e}");
+            std::process::exit(2);
+        }
+        let (want, have) = (files(&tmp), files(&root));
+        let _ = std::fs::remove_dir_all(&tmp);
+        if want != have {
+            let names = |v: &Vec<(String, String)>| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+            let stale: Vec<String> = want.iter().filter(|w| !have.contains(w)).map(|(n, _)| n.clone()).collect();
+            let extra: Vec<String> = names(&have).into_iter().filter(|n| !names(&want).contains(n)).collect();
+            eprintln!("ui/src/bindings is out of date (changed or missing: {stale:?}; not generated: {extra:?}); run scripts/desktop-bindings.sh");
+            std::process::exit(1);
+        }
+        println!("ui/src/bindings is up to date ({} files)", want.len());
+        return;
+    }
+    let _ = std::fs::remove_dir_all(&root);
+    if let Err(e) = export_all(&root) {
+        eprintln!("export failed: {e}");
+        std::process::exit(2);
+    }
+    println!("wrote {} files to {}", files(&root).len(), root.display());
+}

@@ -1,0 +1,266 @@
+//! Every command the window can invoke. Each is one call into `beacon-api`;
+//! errors reach the window as [`UiError`] (`{code, message, field}`).
+//!
+//! Commands are `async` in Tauri's sense (run off the main thread) so a slow
+//! query never freezes the window.
+
+use beacon_api::domain::referral::Referral;
+use beacon_api::domain::{CaseStatus, Priority, Responder};
+use beacon_api::geo::JurisdictionInfo;
+use beacon_api::store::HandoffRecord;
+use beacon_api::{
+    AddOutcome, AlertBatch, AuditTrail, Beacon, CasePoint, CaseDetail, CaseView, MapLayer, OpenCount, Preview,
+    QueueQuery, QueueRow, ResponseStats, Suggestions,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::MutexGuard;
+use tauri::State;
+
+use crate::{AppState, UiError};
+
+type Res<T> = Result<T, UiError>;
+
+fn beacon<'a>(s: &'a State<'_, AppState>) -> MutexGuard<'a, Beacon> {
+    s.beacon.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The queue's filters as the window sends them.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QueueArgs {
+    #[serde(default)]
+    pub priorities: Vec<Priority>,
+    #[serde(default)]
+    pub statuses: Vec<CaseStatus>,
+    pub troop: Option<String>,
+    /// A jurisdiction id or name.
+    pub county: Option<String>,
+    #[serde(default)]
+    pub unassigned: bool,
+    #[serde(default)]
+    pub overdue: bool,
+    pub limit: usize,
+}
+
+impl From<QueueArgs> for QueueQuery {
+    fn from(a: QueueArgs) -> Self {
+        QueueQuery {
+            priorities: a.priorities,
+            statuses: a.statuses,
+            troop: a.troop.filter(|t| !t.trim().is_empty()),
+            county: a.county.filter(|c| !c.trim().is_empty()),
+            unassigned: a.unassigned,
+            overdue: a.overdue,
+            limit: a.limit,
+        }
+    }
+}
+
+/// What the window shows about where it runs.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AppInfo {
+    pub store_path: String,
+    pub actor: String,
+    /// "Local only" until sync lands.
+    pub sync_status: String,
+    pub demo_loaded: bool,
+    pub troops: Vec<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub change_marker: i64,
+}
+
+#[tauri::command(async)]
+fn app_info(s: State<'_, AppState>) -> Res<AppInfo> {
+    let b = beacon(&s);
+    Ok(AppInfo {
+        store_path: s.store_path.display().to_string(),
+        actor: b.actor().to_string(),
+        sync_status: "Local only".into(),
+        demo_loaded: s.demo_loaded,
+        troops: b.troops(),
+        change_marker: b.store().change_marker().map_err(beacon_api::ApiError::from)?,
+    })
+}
+
+#[tauri::command(async)]
+fn queue(s: State<'_, AppState>, query: QueueArgs) -> Res<Vec<QueueRow>> {
+    Ok(beacon(&s).queue(&query.into())?)
+}
+
+#[tauri::command(async)]
+fn search(s: State<'_, AppState>, text: String, limit: usize) -> Res<Vec<QueueRow>> {
+    Ok(beacon(&s).search(&text, limit)?)
+}
+
+#[tauri::command(async)]
+fn newest_open(s: State<'_, AppState>, priority: Priority, limit: usize) -> Res<Vec<QueueRow>> {
+    Ok(beacon(&s).newest_open(priority, limit)?)
+}
+
+#[tauri::command(async)]
+fn open_count(s: State<'_, AppState>) -> Res<u64> {
+    Ok(beacon(&s).open_count()?)
+}
+
+#[tauri::command(async)]
+fn case_detail(s: State<'_, AppState>, id: String) -> Res<CaseDetail> {
+    Ok(beacon(&s).show(&id)?)
+}
+
+#[tauri::command(async)]
+fn audit(s: State<'_, AppState>, id: String) -> Res<AuditTrail> {
+    Ok(beacon(&s).audit(&id)?)
+}
+
+#[tauri::command(async)]
+fn suggest(s: State<'_, AppState>, id: String) -> Res<Suggestions> {
+    Ok(beacon(&s).suggest(&id)?)
+}
+
+#[tauri::command(async)]
+fn handoff(s: State<'_, AppState>, id: String, responder: String) -> Res<HandoffRecord> {
+    Ok(beacon(&s).handoff(&id, &responder)?)
+}
+
+#[tauri::command(async)]
+fn acknowledge(s: State<'_, AppState>, id: String) -> Res<()> {
+    Ok(beacon(&s).acknowledge(&id)?)
+}
+
+#[tauri::command(async)]
+fn set_status(s: State<'_, AppState>, id: String, status: CaseStatus, disposition: Option<String>) -> Res<()> {
+    Ok(beacon(&s).set_status(&id, status, disposition.as_deref())?)
+}
+
+#[tauri::command(async)]
+fn add_note(s: State<'_, AppState>, id: String, text: String) -> Res<()> {
+    Ok(beacon(&s).add_note(&id, &text)?)
+}
+
+#[tauri::command(async)]
+fn override_priority(s: State<'_, AppState>, id: String, priority: Priority, reason: String) -> Res<()> {
+    Ok(beacon(&s).override_priority(&id, priority, &reason)?)
+}
+
+#[tauri::command(async)]
+fn confirm_jurisdiction(s: State<'_, AppState>, id: String, jurisdiction_id: String) -> Res<()> {
+    Ok(beacon(&s).confirm_jurisdiction(&id, &jurisdiction_id)?)
+}
+
+#[tauri::command(async)]
+fn preview(s: State<'_, AppState>, referral: serde_json::Value) -> Res<Preview> {
+    Ok(beacon(&s).preview(referral))
+}
+
+#[tauri::command(async)]
+fn add_referral(s: State<'_, AppState>, referral: serde_json::Value) -> Res<AddOutcome> {
+    Ok(beacon(&s).add_referral_json(referral)?)
+}
+
+#[tauri::command(async)]
+fn responders(s: State<'_, AppState>) -> Res<Vec<Responder>> {
+    Ok(beacon(&s).responders()?)
+}
+
+#[tauri::command(async)]
+fn set_on_duty(s: State<'_, AppState>, id: String, on_duty: bool) -> Res<()> {
+    Ok(beacon(&s).set_on_duty(&id, on_duty)?)
+}
+
+#[tauri::command(async)]
+fn stats(s: State<'_, AppState>, days: i64) -> Res<ResponseStats> {
+    Ok(beacon(&s).stats(days)?)
+}
+
+#[tauri::command(async)]
+fn map_layer(s: State<'_, AppState>) -> Res<MapLayer> {
+    Ok(beacon(&s).map_layer())
+}
+
+#[tauri::command(async)]
+fn jurisdictions(s: State<'_, AppState>) -> Res<Vec<JurisdictionInfo>> {
+    Ok(beacon(&s).jurisdictions())
+}
+
+#[tauri::command(async)]
+fn open_counts(s: State<'_, AppState>) -> Res<Vec<OpenCount>> {
+    Ok(beacon(&s).open_counts()?)
+}
+
+#[tauri::command(async)]
+fn open_points(s: State<'_, AppState>, limit: usize) -> Res<Vec<CasePoint>> {
+    Ok(beacon(&s).open_points(limit)?)
+}
+
+#[tauri::command(async)]
+fn cases_for_responder(s: State<'_, AppState>, responder: String, limit: usize) -> Res<Vec<CaseView>> {
+    Ok(beacon(&s).cases_for_responder(&responder, limit)?)
+}
+
+#[tauri::command(async)]
+fn alerts_since(s: State<'_, AppState>, after: i64, limit: usize) -> Res<AlertBatch> {
+    Ok(beacon(&s).alerts_since(after, limit)?)
+}
+
+/// The documented indicator vocabulary: (value, meaning).
+#[tauri::command]
+fn indicators() -> Vec<(String, String)> {
+    beacon_api::domain::referral::INDICATORS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+/// Who the person at this console is "signed in as" (a responder id; none for a dispatcher).
+#[tauri::command(async)]
+fn sign_in(s: State<'_, AppState>, responder: Option<String>) -> Res<()> {
+    *s.signed_in.lock().map_err(|_| UiError::internal("sign-in state is unavailable"))? = responder;
+    Ok(())
+}
+
+/// The window reports a moment worth measuring (e.g. `queue-interactive`);
+/// logged with the time since the process started and the wall clock.
+#[tauri::command]
+fn perf_mark(s: State<'_, AppState>, name: String, detail: Option<String>) {
+    let wall = chrono::Utc::now().timestamp_millis();
+    eprintln!(
+        "beacon-desktop: perf {name} {} ms after start (wall {wall}){}",
+        s.started.elapsed().as_millis(),
+        detail.map(|d| format!(" {d}")).unwrap_or_default()
+    );
+}
+
+/// Keeps `Referral` in the generated bindings: the form builds one.
+#[allow(dead_code)]
+fn _referral_type(_: Referral) {}
+
+pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_info,
+        queue,
+        search,
+        open_count,
+        newest_open,
+        case_detail,
+        audit,
+        suggest,
+        handoff,
+        acknowledge,
+        set_status,
+        add_note,
+        override_priority,
+        confirm_jurisdiction,
+        preview,
+        add_referral,
+        responders,
+        set_on_duty,
+        stats,
+        map_layer,
+        jurisdictions,
+        open_counts,
+        open_points,
+        cases_for_responder,
+        alerts_since,
+        indicators,
+        sign_in,
+        perf_mark,
+    ]
+}

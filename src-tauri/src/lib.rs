@@ -1,0 +1,106 @@
+//! Beacon's desktop console: a Tauri shell over `beacon-api`.
+//!
+//! - `commands`: every `#[tauri::command]`, each a one-line call into `beacon-api`.
+//! - `watch`: a background thread that polls the store's change marker and tells
+//!   the window (and the desktop) what changed, whichever process wrote it.
+//! - `notify`: desktop notifications; survives a missing bus or daemon.
+#![forbid(unsafe_code)]
+
+mod commands;
+mod error;
+mod notify;
+mod watch;
+
+pub use error::UiError;
+
+use beacon_api::Beacon;
+use beacon_api::domain::{ManualClock, SystemClock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// How many referrals the demo data set loaded on first run holds.
+pub const FIRST_RUN_DEMO_REFERRALS: usize = 600;
+
+/// What the commands share.
+#[derive(Debug)]
+pub struct AppState {
+    pub(crate) beacon: Mutex<Beacon>,
+    pub(crate) store_path: PathBuf,
+    /// The responder the person at this console is "signed in as" (for My cases and notifications).
+    pub(crate) signed_in: Arc<Mutex<Option<String>>>,
+    pub(crate) started: Instant,
+    pub(crate) demo_loaded: bool,
+}
+
+/// `BEACON_STORE` if set, else the platform's data directory — the same store the CLI uses.
+pub fn store_path() -> PathBuf {
+    std::env::var_os("BEACON_STORE")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(beacon_api::default_store_path)
+}
+
+/// Open the store; on first run with an empty store, load the demo data set
+/// so a new user sees a realistic console. Returns whether the demo was loaded.
+pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::ApiError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let mut loaded = false;
+    {
+        let now = chrono::Utc::now();
+        let clock = ManualClock::at(now);
+        let mut b = Beacon::open(path, beacon_api::default_actor(), Arc::new(clock.clone()))?;
+        let skip = std::env::var("BEACON_NO_DEMO").is_ok_and(|v| v == "1");
+        if !skip && b.store().case_count()? == 0 && b.responders()?.is_empty() {
+            b.load_demo(FIRST_RUN_DEMO_REFERRALS, 2026, now, &clock)?;
+            loaded = true;
+        }
+    }
+    let b = Beacon::open(path, beacon_api::default_actor(), Arc::new(SystemClock))?;
+    Ok((b, loaded))
+}
+
+/// Exports the desktop crate's own payload types (used by the `export-bindings` bin).
+#[cfg(feature = "ts")]
+pub fn export_bindings(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
+    use ts_rs::TS;
+    commands::QueueArgs::export_all(cfg)?;
+    commands::AppInfo::export_all(cfg)?;
+    watch::StoreChanged::export_all(cfg)?;
+    watch::AlertEvent::export_all(cfg)?;
+    Ok(())
+}
+
+pub fn run() {
+    let started = Instant::now();
+    let path = store_path();
+    let (beacon, demo_loaded) = match open_store(&path) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("beacon-desktop: could not open the store at {}: {e}", path.display());
+            std::process::exit(1);
+        }
+    };
+    eprintln!(
+        "beacon-desktop: store {} open in {} ms{}",
+        path.display(),
+        started.elapsed().as_millis(),
+        if demo_loaded { " (demo data set loaded)" } else { "" }
+    );
+    let signed_in = Arc::new(Mutex::new(None));
+    let state = AppState { beacon: Mutex::new(beacon), store_path: path.clone(), signed_in: signed_in.clone(), started, demo_loaded };
+    let result = tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(commands::handler())
+        .setup(move |app| {
+            watch::spawn(app.handle().clone(), path.clone(), signed_in.clone());
+            Ok(())
+        })
+        .run(tauri::generate_context!("../tauri.conf.json"));
+    if let Err(e) = result {
+        eprintln!("beacon-desktop: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,124 @@
+//! Live updates: a background thread with its own store connection polls the
+//! change marker (one indexed `max()` read) every 200 ms. When it moves — a
+//! write by this app or by any other process, such as the CLI — the window
+//! gets a `store-changed` event, and new P1/P2 referrals and handoffs to the
+//! signed-in responder become `alert` events plus a desktop notification.
+
+use beacon_api::domain::{Priority, SystemClock};
+use beacon_api::{Alert, Beacon};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tauri::{AppHandle, Emitter};
+
+pub const POLL: Duration = Duration::from_millis(200);
+const MAX_NOTIFICATIONS_AT_ONCE: usize = 3;
+
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct StoreChanged {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub marker: i64,
+}
+
+/// An alert the window should announce (sound + banner), with the text the
+/// desktop notification carried.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AlertEvent {
+    pub alert: Alert,
+    pub title: String,
+    pub body: String,
+}
+
+/// Notification text: no victim-identifying details, only priority, place and case number.
+pub fn notification_text(a: &Alert, for_me: bool) -> (String, String) {
+    // "Greene" → "Greene County"; "St. Louis County" and "St. Louis city" stay as they are.
+    let county = a.jurisdiction_name.as_ref().map(|n| {
+        let l = n.to_ascii_lowercase();
+        if l.ends_with("county") || l.ends_with("city") { n.clone() } else { format!("{n} County") }
+    });
+    let place = match (&county, &a.troop) {
+        (Some(n), Some(t)) => format!("{n} (Troop {t})"),
+        (Some(n), None) => n.clone(),
+        (None, Some(t)) => format!("Troop {t}"),
+        (None, None) => "jurisdiction not known".into(),
+    };
+    let p = a.priority.map(|p| p.as_str()).unwrap_or("New");
+    if a.kind == "handed_off" && for_me {
+        (format!("{p} case handed to you — {place}"), format!("Case {}. Open Beacon to acknowledge.", a.short_id))
+    } else {
+        (format!("New {p} referral — {place}"), format!("Case {}. Open Beacon to triage.", a.short_id))
+    }
+}
+
+pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>>) {
+    let spawned = std::thread::Builder::new().name("beacon-watch".into()).spawn(move || {
+        let b = match Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock)) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("beacon-desktop: live updates are off: could not open the store: {e}");
+                return;
+            }
+        };
+        let mut last = b.store().change_marker().unwrap_or(0);
+        let mut alerts_after = last;
+        loop {
+            std::thread::sleep(POLL);
+            let marker = match b.store().change_marker() {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("beacon-desktop: could not read the change marker: {e}");
+                    continue;
+                }
+            };
+            if marker == last {
+                continue;
+            }
+            last = marker;
+            let _ = app.emit("store-changed", StoreChanged { marker });
+            loop {
+                let batch = match b.alerts_since(alerts_after, 200) {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        eprintln!("beacon-desktop: could not read new events: {e}");
+                        break;
+                    }
+                };
+                alerts_after = batch.next;
+                let me = signed_in.lock().ok().and_then(|g| g.clone());
+                let wanted: Vec<(&Alert, bool)> = batch
+                    .alerts
+                    .iter()
+                    .filter_map(|a| {
+                        let urgent =
+                            a.kind == "referral_received" && matches!(a.priority, Some(Priority::P1 | Priority::P2));
+                        let for_me = a.kind == "handed_off" && me.is_some() && a.responder_id == me;
+                        (urgent || for_me).then_some((a, for_me))
+                    })
+                    .collect();
+                // A bulk import must not bury the desktop: past a few, one summary.
+                if wanted.len() > MAX_NOTIFICATIONS_AT_ONCE {
+                    let title = format!("{} new urgent referrals or handoffs", wanted.len());
+                    crate::notify::send(&app, &title, "Open Beacon to triage.", None);
+                }
+                for (i, (a, for_me)) in wanted.iter().enumerate() {
+                    let (title, body) = notification_text(a, *for_me);
+                    if wanted.len() <= MAX_NOTIFICATIONS_AT_ONCE {
+                        crate::notify::send(&app, &title, &body, Some(a.case_id.to_string()));
+                    }
+                    if i < MAX_NOTIFICATIONS_AT_ONCE {
+                        let _ = app.emit("alert", AlertEvent { alert: (*a).clone(), title, body });
+                    }
+                }
+                if batch.alerts.len() < 200 {
+                    break;
+                }
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        eprintln!("beacon-desktop: live updates are off: {e}");
+    }
+}

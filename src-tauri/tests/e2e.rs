@@ -1,0 +1,283 @@
+//! End to end: the real `beacon-desktop` binary driven through WebDriver
+//! (tauri-driver → WebKitWebDriver). Run by `scripts/desktop-e2e.sh`, which
+//! builds everything, prepares a demo store and starts Xvfb, a session bus,
+//! dunst and tauri-driver. Ignored in a plain `cargo test`.
+//!
+//! Environment (set by the script):
+//! - `BEACON_E2E_APP`: the app binary; `BEACON_E2E_CLI`: the `beacon` binary
+//! - `BEACON_STORE`: the demo store both use
+//! - `BEACON_E2E_SHOTS`: where screenshots go
+//! - `BEACON_NOTIFY_LOG`: the file the app records sent notifications in
+//! - `WEBDRIVER_URL` (default `http://127.0.0.1:4444`)
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+type R<T> = Result<T, Box<dyn std::error::Error>>;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} must be set (run scripts/desktop-e2e.sh)"))
+}
+
+async fn js(c: &Client, script: &str) -> R<Value> {
+    Ok(c.execute(script, vec![]).await?)
+}
+
+/// Poll `script` (which returns a value) until `ok` accepts it.
+async fn wait_for(c: &Client, what: &str, timeout: Duration, script: &str, ok: impl Fn(&Value) -> bool) -> R<Value> {
+    let start = Instant::now();
+    loop {
+        let v = js(c, script).await.unwrap_or(Value::Null);
+        if ok(&v) {
+            return Ok(v);
+        }
+        if start.elapsed() > timeout {
+            return Err(format!("timed out after {timeout:?} waiting for {what}; last value: {v}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Click the element `css` names, finding it again if a re-render replaced it.
+async fn click(c: &Client, css: &str) -> R<()> {
+    let mut last = None;
+    for _ in 0..20 {
+        match c.find(Locator::Css(css)).await {
+            Ok(el) => match el.click().await {
+                Ok(()) => return Ok(()),
+                Err(e) => last = Some(e.to_string()),
+            },
+            Err(e) => last = Some(e.to_string()),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("could not click {css}: {}", last.unwrap_or_default()).into())
+}
+
+/// Text of the element `css` names (read in one script, so never stale).
+async fn text(c: &Client, css: &str) -> R<String> {
+    let v = js(c, &format!("return document.querySelector({css:?})?.innerText ?? null")).await?;
+    v.as_str().map(str::to_string).ok_or_else(|| format!("no element {css}").into())
+}
+
+async fn shot(c: &Client, name: &str) {
+    let dir = PathBuf::from(std::env::var("BEACON_E2E_SHOTS").unwrap_or_else(|_| "target/e2e-shots".into()));
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("{name}.png"));
+    // Let the last render settle; then the WebDriver screenshot, else the X root window.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    match c.screenshot().await {
+        Ok(png) if !png.is_empty() => {
+            let _ = std::fs::write(&path, png);
+        }
+        _ => {
+            let _ = std::process::Command::new("import").args(["-window", "root"]).arg(&path).status();
+        }
+    }
+    eprintln!("screenshot: {}", path.display());
+}
+
+const ROWS: &str = "return [...document.querySelectorAll('[data-testid=queue-row]')].map(r => ({id: r.dataset.caseId, p: r.dataset.priority, s: r.dataset.status, j: r.dataset.jurisdictionId}))";
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a display, tauri-driver and the built app: run scripts/desktop-e2e.sh"]
+async fn dispatcher_flow() -> R<()> {
+    let app = env("BEACON_E2E_APP");
+    let cli = env("BEACON_E2E_CLI");
+    let store = env("BEACON_STORE");
+    let url = std::env::var("WEBDRIVER_URL").unwrap_or_else(|_| "http://127.0.0.1:4444".into());
+    let mut caps = serde_json::Map::new();
+    caps.insert("tauri:options".into(), json!({ "application": app }));
+    let c = ClientBuilder::native().capabilities(caps).connect(&url).await?;
+    let result = flow(&c, &cli, &store).await;
+    if result.is_err() {
+        shot(&c, "99-failure").await;
+    }
+    c.close().await.ok();
+    result
+}
+
+async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
+    let long = Duration::from_secs(20);
+    // 1. The queue, P1 first.
+    let t0 = Instant::now();
+    let rows = wait_for(c, "queue rows", long, ROWS, |v| v.as_array().is_some_and(|a| !a.is_empty())).await?;
+    eprintln!("queue visible {} ms after the session started", t0.elapsed().as_millis());
+    let prios: Vec<String> = rows.as_array().unwrap().iter().map(|r| r["p"].as_str().unwrap_or("").to_string()).collect();
+    assert_eq!(prios.first().map(String::as_str), Some("P1"), "the first row is P1: {prios:?}");
+    let mut sorted = prios.clone();
+    sorted.sort();
+    assert_eq!(prios, sorted, "rows are ordered P1 first");
+    let sync = text(c, "[data-testid=sync-status]").await?;
+    assert!(sync.contains("Local only"), "sync status says Local only: {sync}");
+    shot(c, "01-queue").await;
+
+    // 2. Open a P1 case that has not been handed off yet.
+    let target = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["p"] == "P1" && matches!(r["s"].as_str(), Some("new" | "triaged" | "reopened")))
+        .or_else(|| rows.as_array().unwrap().iter().find(|r| r["p"] == "P1"))
+        .cloned()
+        .ok_or("no P1 row")?;
+    let id = target["id"].as_str().unwrap().to_string();
+    click(c, &format!("[data-testid=queue-row][data-case-id='{id}']")).await?;
+    wait_for(c, "case detail", long, "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null", |v| {
+        v.as_str() == Some(&id)
+    })
+    .await?;
+    wait_for(c, "handoff button", long, "return !!document.querySelector('[data-testid=handoff-trooper]')", |v| v == &json!(true))
+        .await?;
+    shot(c, "02-case").await;
+
+    // 3. One click hands it to the suggested trooper; the status changes.
+    let who = js(c, "return document.querySelector('[data-testid=handoff-trooper]').dataset.responderId").await?;
+    click(c, "[data-testid=handoff-trooper]").await?;
+    wait_for(c, "status handed_off", long, "return document.querySelector('[data-testid=status-badge]')?.dataset.status", |v| {
+        v.as_str() == Some("handed_off")
+    })
+    .await?;
+    let result = text(c, "[data-testid=handoff-result]").await?;
+    assert!(result.contains("Shared") && result.contains("Withheld"), "the result says what was shared and withheld: {result}");
+    eprintln!("handed case {id} to {who}");
+    shot(c, "03-handoff").await;
+
+    // 4. The map; clicking a county filters the queue to it.
+    click(c, "nav button:nth-child(2)").await?;
+    let county = wait_for(
+        c,
+        "map with open counties",
+        long,
+        "const m = document.querySelector('[data-testid=map]'); if (!m) return null; \
+         const busy = [...m.querySelectorAll('[data-testid^=county-]')].filter(e => Number(e.dataset.open) > 0); \
+         busy.sort((a, b) => Number(a.dataset.open) - Number(b.dataset.open)); \
+         return busy.length ? busy[Math.floor(busy.length / 2)].dataset.testid.slice(7) : null",
+        |v| v.is_string(),
+    )
+    .await?;
+    let county = county.as_str().unwrap().to_string();
+    shot(c, "04-map").await;
+    click(c, &format!("[data-testid=county-{county}]")).await?;
+    let filtered = wait_for(c, "queue filtered to the county", long, ROWS, |v| {
+        v.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(|r| r["j"].as_str() == Some(county.as_str())))
+    })
+    .await?;
+    let n = filtered.as_array().unwrap().len();
+    eprintln!("county {county}: {n} open cases listed");
+    wait_for(c, "the header to count the filtered cases", long, "return document.querySelector('.queue-head')?.innerText ?? ''", |v| {
+        v.as_str().is_some_and(|t| t.contains(&format!("{n} shown")))
+    })
+    .await?;
+    let again = js(c, ROWS).await?;
+    assert!(again.as_array().is_some_and(|a| a.iter().all(|r| r["j"].as_str() == Some(county.as_str()))), "the queue stays filtered: {again}");
+    shot(c, "05-queue-filtered").await;
+
+    // 5. A referral added by the CLI while the app runs appears, with a notification.
+    click(c, ".filters .btn.ghost").await?; // Clear filters
+    wait_for(c, "unfiltered queue", long, ROWS, |v| v.as_array().is_some_and(|a| a.len() > filtered.as_array().unwrap().len()))
+        .await?;
+    let ext = format!("E2E-{}", std::process::id());
+    let referral = json!({
+        "external_id": ext, "source": "hotline_call", "received_at": chrono_now(),
+        "urgency": "in_progress", "trafficking_type": "sex",
+        "location": {"address": "1200 E Sunshine St", "city": "Springfield", "state": "MO", "zip": "65804", "lat": 37.1816, "lon": -93.2713, "place_type": "hotel"},
+        "potential_victims": {"count": 1, "minors": "yes"},
+        "narrative": "Caller reports a minor being moved between rooms right now (end-to-end test)."
+    });
+    let file = std::env::temp_dir().join(format!("{ext}.json"));
+    std::fs::write(&file, referral.to_string())?;
+    let before = Instant::now();
+    let out = std::process::Command::new(cli).args(["--store", store, "--json", "referral", "add"]).arg(&file).output()?;
+    let committed = Instant::now();
+    assert!(out.status.success(), "beacon referral add failed: {}", String::from_utf8_lossy(&out.stderr));
+    let added: Value = serde_json::from_slice(&out.stdout)?;
+    let new_id = added["id"].as_str().ok_or("no id from the CLI")?.to_string();
+    wait_for(c, "the new referral in the queue", long, &format!("return window.beaconTest.rowIds().includes('{new_id}')"), |v| {
+        v == &json!(true)
+    })
+    .await?;
+    eprintln!(
+        "referral {new_id} in the queue {} ms after the CLI committed it ({} ms after the CLI started)",
+        committed.elapsed().as_millis(),
+        before.elapsed().as_millis()
+    );
+    let banner = wait_for(c, "the alert banner", long, "return document.querySelector('[data-testid=alert-toast]')?.innerText ?? null", |v| {
+        v.as_str().is_some_and(|t| t.contains("New P1 referral"))
+    })
+    .await?;
+    eprintln!("banner on screen: {}", banner.as_str().unwrap_or("").replace('\n', " "));
+    shot(c, "06-live-update").await;
+    click(c, "[data-testid=alert-toast] .toast-action").await?;
+    wait_for(c, "the new case opened from the banner", long, "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null", |v| {
+        v.as_str() == Some(&new_id)
+    })
+    .await?;
+    shot(c, "07-new-case").await;
+    let notified = wait_notification(Duration::from_secs(10)).await;
+    assert!(notified.is_ok(), "a desktop notification was sent: {notified:?}");
+    eprintln!("notification: {}", notified.unwrap_or_default());
+
+    // 6. The other screens open (screenshots for review).
+    for (n, name) in [(4, "08-new-referral"), (5, "09-response-times"), (3, "10-my-cases"), (2, "11-map-after")] {
+        click(c, &format!("nav button:nth-child({n})")).await?;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        shot(c, name).await;
+    }
+    let form = js(c, "return !!document.querySelector('[data-testid=new-referral]')").await;
+    let _ = form;
+    Ok(())
+}
+
+fn chrono_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    // RFC 3339 in UTC without a date library.
+    let days = secs / 86_400;
+    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+    let (y, mo, d) = civil_from_days(days as i64);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{s:02}Z")
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The notification reached the daemon: dunst's record (a script rule the
+/// e2e script installs) or `dunstctl history` shows it.
+async fn wait_notification(timeout: Duration) -> Result<String, String> {
+    let start = Instant::now();
+    let log = std::env::var("BEACON_NOTIFY_LOG").ok();
+    let received = std::env::var("BEACON_E2E_DUNST_RECORD").ok();
+    loop {
+        if let Some(line) = received
+            .as_deref()
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| t.lines().find(|l| l.contains("New P1 referral")).map(str::to_string))
+        {
+            return Ok(format!("dunst received: {line}"));
+        }
+        if let Ok(out) = std::process::Command::new("dunstctl").arg("history").output()
+            && out.status.success()
+        {
+            let text = String::from_utf8_lossy(&out.stdout);
+            if let Some(line) = text.lines().find(|l| l.contains("New P1 referral")) {
+                return Ok(format!("dunst history: {}", line.trim()));
+            }
+        }
+        if start.elapsed() > timeout {
+            let recorded = log.as_deref().and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+            return Err(format!("dunst did not record 'New P1 referral'; app's record: {recorded:?}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

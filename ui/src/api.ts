@@ -1,0 +1,82 @@
+// Typed calls into the app's commands. Payload types are generated from the
+// Rust types (ts-rs) into ./bindings — never edit those by hand.
+import { invoke } from '@tauri-apps/api/core';
+import { listen, type UnlistenFn } from '@tauri-apps/api/event';
+import type { AddOutcome } from './bindings/AddOutcome';
+import type { AlertEvent } from './bindings/AlertEvent';
+import type { AppInfo } from './bindings/AppInfo';
+import type { CaseDetail } from './bindings/CaseDetail';
+import type { CasePoint } from './bindings/CasePoint';
+import type { CaseStatus } from './bindings/CaseStatus';
+import type { CaseView } from './bindings/CaseView';
+import type { HandoffRecord } from './bindings/HandoffRecord';
+import type { MapLayer } from './bindings/MapLayer';
+import type { OpenCount } from './bindings/OpenCount';
+import type { Preview } from './bindings/Preview';
+import type { Priority } from './bindings/Priority';
+import type { QueueArgs } from './bindings/QueueArgs';
+import type { QueueRow } from './bindings/QueueRow';
+import type { Responder } from './bindings/Responder';
+import type { ResponseStats } from './bindings/ResponseStats';
+import type { StoreChanged } from './bindings/StoreChanged';
+import type { StoredEvent } from './bindings/StoredEvent';
+import type { Suggestions } from './bindings/Suggestions';
+import type { UiError } from './bindings/UiError';
+
+export type {
+  AddOutcome, AlertEvent, AppInfo, CaseDetail, CasePoint, CaseStatus, CaseView, HandoffRecord, MapLayer, OpenCount,
+  Preview, Priority, QueueArgs, QueueRow, Responder, ResponseStats, StoredEvent, Suggestions, UiError,
+};
+
+/** Every failure as {code, message, field}: the command's own, or a bridge failure. */
+export function asUiError(e: unknown): UiError {
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e) return e as UiError;
+  return { code: 'internal', message: String(e), field: null };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw asUiError(e);
+  }
+}
+
+export const api = {
+  appInfo: () => call<AppInfo>('app_info'),
+  queue: (query: QueueArgs) => call<QueueRow[]>('queue', { query }),
+  search: (text: string, limit: number) => call<QueueRow[]>('search', { text, limit }),
+  openCount: () => call<number>('open_count'),
+  newestOpen: (priority: Priority, limit: number) => call<QueueRow[]>('newest_open', { priority, limit }),
+  caseDetail: (id: string) => call<CaseDetail>('case_detail', { id }),
+  audit: (id: string) => call<StoredEvent[]>('audit', { id }),
+  suggest: (id: string) => call<Suggestions>('suggest', { id }),
+  handoff: (id: string, responder: string) => call<HandoffRecord>('handoff', { id, responder }),
+  acknowledge: (id: string) => call<null>('acknowledge', { id }),
+  setStatus: (id: string, status: CaseStatus, disposition: string | null) => call<null>('set_status', { id, status, disposition }),
+  addNote: (id: string, text: string) => call<null>('add_note', { id, text }),
+  overridePriority: (id: string, priority: Priority, reason: string) => call<null>('override_priority', { id, priority, reason }),
+  confirmJurisdiction: (id: string, jurisdictionId: string) => call<null>('confirm_jurisdiction', { id, jurisdictionId }),
+  preview: (referral: unknown) => call<Preview>('preview', { referral }),
+  addReferral: (referral: unknown) => call<AddOutcome>('add_referral', { referral }),
+  responders: () => call<Responder[]>('responders'),
+  setOnDuty: (id: string, onDuty: boolean) => call<null>('set_on_duty', { id, onDuty }),
+  stats: (days: number) => call<ResponseStats>('stats', { days }),
+  mapLayer: () => call<MapLayer>('map_layer'),
+  openCounts: () => call<OpenCount[]>('open_counts'),
+  openPoints: (limit: number) => call<CasePoint[]>('open_points', { limit }),
+  casesForResponder: (responder: string, limit: number) => call<CaseView[]>('cases_for_responder', { responder, limit }),
+  indicators: () => call<[string, string][]>('indicators'),
+  signIn: (responder: string | null) => call<null>('sign_in', { responder }),
+  perfMark: (name: string, detail?: string) => call<null>('perf_mark', { name, detail: detail ?? null }).catch(() => null),
+};
+
+export function onStoreChanged(f: (e: StoreChanged) => void): Promise<UnlistenFn> {
+  return listen<StoreChanged>('store-changed', (e) => f(e.payload));
+}
+export function onAlert(f: (e: AlertEvent) => void): Promise<UnlistenFn> {
+  return listen<AlertEvent>('alert', (e) => f(e.payload));
+}
+export function onOpenCase(f: (id: string) => void): Promise<UnlistenFn> {
+  return listen<{ id: string }>('open-case', (e) => f(e.payload.id));
+}

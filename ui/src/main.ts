@@ -1,0 +1,196 @@
+// Beacon's console: the shell (navigation, keyboard, live updates, alerts) and the views.
+import { api, onAlert, onOpenCase, onStoreChanged } from './api';
+import { clear, h } from './dom';
+import { go, goBack, onNavigate, state, VIEWS, type View } from './state';
+import './styles.css';
+import * as caseView from './views/case';
+import { playAlert, toast } from './views/common';
+import * as mapView from './views/map';
+import * as mine from './views/mine';
+import * as newref from './views/newref';
+import * as queue from './views/queue';
+import * as statsView from './views/stats';
+
+const app = document.getElementById('app')!;
+const main = h('main', { id: 'main', tabindex: '-1' });
+const nav = h('nav', { 'aria-label': 'Screens' });
+let helpOpen = false;
+
+function applyTheme() {
+  document.documentElement.dataset.theme = state.theme;
+  localStorage.setItem('beacon.theme', state.theme);
+}
+
+function header() {
+  const who = h('select', { id: 'signed-in', 'aria-label': 'Signed in as' },
+    h('option', { value: '' }, 'Dispatcher (no responder)'),
+    state.responders.map((r) => h('option', { value: r.id, selected: r.id === state.signedIn }, `${r.name} — ${r.role === 'trooper' ? 'trooper' : 'advocate'}`))) as HTMLSelectElement;
+  who.value = state.signedIn ?? '';
+  who.addEventListener('change', () => {
+    state.signedIn = who.value || null;
+    localStorage.setItem('beacon.signedIn', who.value);
+    void api.signIn(state.signedIn);
+    void mine.loadMine().then(() => render());
+  });
+  return h('header', { class: 'top' },
+    h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'Beacon'),
+    nav,
+    h('div', { class: 'right' },
+      h('span', { class: 'sync', 'data-testid': 'sync-status', title: `Store: ${state.info?.store_path ?? ''}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), state.info?.sync_status ?? 'Local only'),
+      h('label', { class: 'who' }, h('span', { class: 'muted small' }, 'Signed in as '), who),
+      h('button', { class: 'btn ghost small', 'aria-label': `Switch to the ${state.theme === 'dark' ? 'light' : 'dark'} theme`, onclick: () => { state.theme = state.theme === 'dark' ? 'light' : 'dark'; applyTheme(); } }, state.theme === 'dark' ? '☀ Light' : '☾ Dark'),
+      h('button', { class: 'btn ghost small', 'aria-label': 'Keyboard shortcuts (?)', onclick: () => toggleHelp() }, '?')));
+}
+
+function renderNav() {
+  clear(nav);
+  for (const v of VIEWS) {
+    const current = state.view === v.id || (v.id === 'queue' && state.view === 'case');
+    nav.append(h('button', { class: `tab ${current ? 'on' : ''}`, 'aria-current': current ? 'page' : null, onclick: () => go(v.id) },
+      v.title, v.id === 'mine' && state.signedIn ? '' : '', h('kbd', {}, v.key)));
+  }
+}
+
+function render() {
+  renderNav();
+  switch (state.view) {
+    case 'queue': queue.render(main); break;
+    case 'case': caseView.render(main); break;
+    case 'map': mapView.render(main); break;
+    case 'mine': mine.render(main); break;
+    case 'new': void newref.render(main); break;
+    case 'stats': statsView.render(main); break;
+  }
+}
+
+function toggleHelp(force?: boolean) {
+  helpOpen = force ?? !helpOpen;
+  document.getElementById('help')?.remove();
+  if (!helpOpen) return;
+  const keys: [string, string][] = [
+    ['j / ↓', 'Next case in the queue'], ['k / ↑', 'Previous case'], ['Enter', 'Open the selected case'],
+    ['t', 'Hand off to the suggested trooper (queue or case)'], ['v', 'Hand off to the suggested victim advocate'],
+    ['Shift+T / Shift+V', 'Next suggested trooper / advocate (case)'], ['/', 'Search'], ['n', 'New referral'],
+    ['q  m  c  r', 'Queue, Map, My cases, Response times'], ['Esc', 'Back / close'], ['?', 'This help'],
+  ];
+  const box = h('div', { id: 'help', class: 'overlay', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'help-title', 'data-testid': 'help' },
+    h('div', { class: 'panel dialog' }, h('h2', { id: 'help-title' }, 'Keyboard'),
+      h('table', { class: 'table keys' }, h('tbody', {}, keys.map(([k, t]) => h('tr', {}, h('td', {}, h('kbd', {}, k)), h('td', {}, t))))),
+      h('button', { class: 'btn', onclick: () => toggleHelp(false) }, 'Close (Esc)')));
+  document.body.append(box);
+  (box.querySelector('button') as HTMLElement).focus();
+}
+
+function typing(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement | null;
+  return !!t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable);
+}
+
+/** t / v from the queue: hand the selected case to the top suggestion without leaving the list. */
+async function handOffFromQueue(role: 'trooper' | 'advocate') {
+  const row = queue.selectedRow();
+  if (!row) return;
+  try {
+    const sug = await api.suggest(row.id);
+    const top = (role === 'trooper' ? sug.troopers : sug.advocates)[0];
+    if (!top) { toast(`No ${role} to suggest for case ${row.short_id}.`, { kind: 'error' }); return; }
+    const ho = await api.handoff(row.id, top.responder.id);
+    toast(`Case ${row.short_id} handed to ${ho.responder_name}: shared ${ho.shared_fields.length} fields, withheld ${ho.withheld_fields.length} without consent.`,
+      { action: { label: 'Open case', run: () => go('case', { caseId: row.id }) } });
+    void queue.loadQueue();
+  } catch (e) {
+    toast((e as { message?: string }).message ?? String(e), { kind: 'error' });
+  }
+}
+
+document.addEventListener('keydown', (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === 'Escape') {
+    if (helpOpen) { toggleHelp(false); return; }
+    if (typing(e)) { (e.target as HTMLElement).blur(); if (state.view === 'queue') queue.focusList(); return; }
+    if (state.view !== 'queue') { goBack(); return; }
+    return;
+  }
+  if (typing(e) || helpOpen) return;
+  const k = e.key;
+  if (k === '?') { e.preventDefault(); toggleHelp(); return; }
+  if (k === '/') { e.preventDefault(); if (state.view !== 'queue') go('queue'); queue.focusSearch(); return; }
+  const view = VIEWS.find((v) => v.key === k);
+  if (view) { e.preventDefault(); go(view.id as View); return; }
+  if (state.view === 'queue') {
+    if (k === 'j' || k === 'ArrowDown') { e.preventDefault(); queue.moveSelection(1); }
+    else if (k === 'k' || k === 'ArrowUp') { e.preventDefault(); queue.moveSelection(-1); }
+    else if (k === 'PageDown') { e.preventDefault(); queue.moveSelection(15); }
+    else if (k === 'PageUp') { e.preventDefault(); queue.moveSelection(-15); }
+    else if (k === 'Enter') { const r = queue.selectedRow(); if (r) { e.preventDefault(); go('case', { caseId: r.id }); } }
+    else if (k === 't') void handOffFromQueue('trooper');
+    else if (k === 'v') void handOffFromQueue('advocate');
+  } else if (state.view === 'case') {
+    if (k === 't') void caseView.handOff('trooper');
+    else if (k === 'v') void caseView.handOff('advocate');
+    else if (k === 'T') caseView.nextSuggestion('trooper');
+    else if (k === 'V') caseView.nextSuggestion('advocate');
+  }
+});
+
+/** Refresh whatever is on screen after the store changed (any process). */
+let refreshTimer: number | undefined;
+function refresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = window.setTimeout(() => {
+    void queue.loadQueue();
+    if (state.view === 'case' && state.caseId) void caseView.loadCase(state.caseId);
+    if (state.view === 'map') void mapView.loadMapData();
+    if (state.view === 'mine') void mine.loadMine();
+    if (state.view === 'stats') void statsView.loadStats();
+  }, 15);
+}
+
+onNavigate(() => {
+  render();
+  if (state.view === 'map') void mapView.loadMapData();
+  if (state.view === 'mine') void mine.loadMine();
+  if (state.view === 'stats') void statsView.loadStats();
+  if (state.view === 'case' && state.caseId) void caseView.loadCase(state.caseId);
+  if (state.view === 'queue') requestAnimationFrame(() => queue.focusList());
+  else main.focus({ preventScroll: true });
+});
+
+async function start() {
+  applyTheme();
+  const [info] = await Promise.all([api.appInfo(), queue.loadQueue()]);
+  state.info = info;
+  clear(app);
+  app.removeAttribute('aria-busy');
+  app.append(header(), main);
+  render();
+  queue.focusList();
+  // Everything below is not needed for the first screen.
+  const [layer, responders] = await Promise.all([api.mapLayer(), api.responders()]);
+  state.layer = layer;
+  state.responders = responders;
+  app.replaceChild(header(), app.querySelector('header.top')!);
+  renderNav();
+  if (state.signedIn) void api.signIn(state.signedIn);
+  if (state.view === 'queue') { const st = (document.querySelector('.viewport') as HTMLElement | null)?.scrollTop ?? 0; render(); const vp = document.querySelector('.viewport') as HTMLElement | null; if (vp) vp.scrollTop = st; queue.focusList(); }
+  void mapView.loadMapData();
+  await onStoreChanged(() => refresh());
+  await onAlert((a) => {
+    playAlert();
+    toast(a.title, { kind: 'alert', action: { label: 'Open', run: () => go('case', { caseId: a.alert.case_id }) }, ms: 15000 });
+  });
+  await onOpenCase((id) => go('case', { caseId: id }));
+  setInterval(() => {
+    if (document.hidden) return;
+    if (state.view === 'queue') queue.tickRows();
+    if (state.view === 'case') caseView.tick();
+  }, 1000);
+}
+
+// For end-to-end tests: the ids in the (virtualised) queue, not only those in view.
+(window as unknown as { beaconTest: unknown }).beaconTest = { rowIds: () => state.rows.map((r) => r.id) };
+
+start().catch((e) => {
+  clear(app);
+  app.append(h('div', { class: 'panel narrow' }, h('h1', {}, 'Beacon could not start'), h('p', { class: 'error' }, (e as { message?: string }).message ?? String(e))));
+});

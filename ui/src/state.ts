@@ -1,0 +1,65 @@
+// The console's state, shared by the views, and navigation between them.
+import type { AppInfo, CasePoint, MapLayer, OpenCount, QueueRow, Responder } from './api';
+import { emptyFilters, type Filters } from './lib/filters';
+
+export type View = 'queue' | 'case' | 'map' | 'mine' | 'new' | 'stats';
+
+export const VIEWS: { id: View; title: string; key: string }[] = [
+  { id: 'queue', title: 'Queue', key: 'q' },
+  { id: 'map', title: 'Map', key: 'm' },
+  { id: 'mine', title: 'My cases', key: 'c' },
+  { id: 'new', title: 'New referral', key: 'n' },
+  { id: 'stats', title: 'Response times', key: 'r' },
+];
+
+export const state = {
+  view: 'queue' as View,
+  /** Views to go back to with Esc. */
+  back: [] as View[],
+  caseId: null as string | null,
+  filters: emptyFilters() as Filters,
+  rows: [] as QueueRow[],
+  openTotal: 0,
+  selected: 0,
+  loading: false,
+  queueError: null as string | null,
+  info: null as AppInfo | null,
+  layer: null as MapLayer | null,
+  counts: [] as OpenCount[],
+  points: [] as CasePoint[],
+  responders: [] as Responder[],
+  signedIn: (localStorage.getItem('beacon.signedIn') || null) as string | null,
+  theme: (localStorage.getItem('beacon.theme') || 'dark') as 'dark' | 'light',
+  /** Case ids seen in the queue so far (to notice new ones on screen). */
+  seen: new Set<string>(),
+};
+
+type Listener = () => void;
+const listeners: Listener[] = [];
+export function onNavigate(f: Listener) {
+  listeners.push(f);
+}
+
+export function go(view: View, opts: { caseId?: string; replace?: boolean } = {}) {
+  if (!opts.replace && state.view !== view) state.back.push(state.view);
+  if (!opts.replace && view === 'case' && state.view === 'case') state.back.push('case');
+  state.view = view;
+  if (opts.caseId !== undefined) state.caseId = opts.caseId;
+  for (const f of listeners) f();
+}
+
+export function goBack() {
+  const prev = state.back.pop() ?? 'queue';
+  state.view = prev === 'case' && !state.caseId ? 'queue' : prev;
+  for (const f of listeners) f();
+}
+
+export function setFilters(f: Partial<Filters>) {
+  state.filters = { ...state.filters, ...f };
+  state.selected = 0;
+}
+
+export function jurisdictionName(id: string | null | undefined): string | null {
+  if (!id || !state.layer) return null;
+  return state.layer.jurisdictions.find((j) => j.id === id)?.name ?? null;
+}

@@ -1,0 +1,333 @@
+// One case: the referral, priority and why, one-click handoff, status, map, notes, history.
+import { api, asUiError, type CaseDetail, type HandoffRecord, type StoredEvent, type Suggestions, type UiError } from '../api';
+import { clear, h, label, s, words } from '../dom';
+import { centroid, fitProjection, pathOf, polygonsOf, type BBox } from '../lib/geo';
+import { formatCountdown, formatSpan, formatWhen, secondsUntil, urgencyOf } from '../lib/time';
+import { go, state } from '../state';
+import { errorLine, priorityBadge, statusBadge, toast } from './common';
+
+interface CaseScreen {
+  id: string;
+  detail: CaseDetail | null;
+  suggestions: Suggestions | null;
+  audit: StoredEvent[];
+  pick: { trooper: number; advocate: number };
+  lastHandoff: HandoffRecord | null;
+  errors: Record<string, UiError | null>;
+  busy: boolean;
+}
+
+let screen: CaseScreen | null = null;
+
+export async function loadCase(id: string) {
+  if (!screen || screen.id !== id) {
+    screen = { id, detail: null, suggestions: null, audit: [], pick: { trooper: 0, advocate: 0 }, lastHandoff: null, errors: {}, busy: false };
+  }
+  try {
+    const [detail, suggestions, audit] = await Promise.all([api.caseDetail(id), api.suggest(id), api.audit(id)]);
+    if (screen.id !== id) return;
+    screen.detail = detail;
+    screen.suggestions = suggestions;
+    screen.audit = audit;
+    screen.errors.load = null;
+  } catch (e) {
+    screen.errors.load = asUiError(e);
+  }
+  if (state.view === 'case' && state.caseId === id) render(document.getElementById('main')!);
+}
+
+/** Hand the open case to the current suggestion of `role`, at once. */
+export async function handOff(role: 'trooper' | 'advocate') {
+  if (!screen?.suggestions || !screen.detail || screen.busy) return;
+  const list = role === 'trooper' ? screen.suggestions.troopers : screen.suggestions.advocates;
+  const sug = list[screen.pick[role]];
+  if (!sug) {
+    toast(`No ${role === 'trooper' ? 'trooper' : 'victim advocate'} to suggest for this case.`, { kind: 'error' });
+    return;
+  }
+  screen.busy = true;
+  try {
+    screen.lastHandoff = await api.handoff(screen.id, sug.responder.id);
+    screen.errors.handoff = null;
+    screen.pick[role] = 0;
+  } catch (e) {
+    screen.errors.handoff = asUiError(e);
+  } finally {
+    screen.busy = false;
+  }
+  await loadCase(screen.id);
+  focusHandoffResult();
+}
+
+/** The next suggestion for `role` (one key: Shift+T / Shift+V). */
+export function nextSuggestion(role: 'trooper' | 'advocate') {
+  if (!screen?.suggestions) return;
+  const n = (role === 'trooper' ? screen.suggestions.troopers : screen.suggestions.advocates).length;
+  if (!n) return;
+  screen.pick[role] = (screen.pick[role] + 1) % n;
+  render(document.getElementById('main')!);
+  document.querySelector<HTMLElement>(`[data-testid="handoff-${role}"]`)?.focus();
+}
+
+function focusHandoffResult() {
+  document.getElementById('handoff-result')?.focus();
+}
+
+async function act(key: string, f: () => Promise<unknown>) {
+  if (!screen) return;
+  try {
+    await f();
+    screen.errors[key] = null;
+  } catch (e) {
+    screen.errors[key] = asUiError(e);
+  }
+  await loadCase(screen.id);
+}
+
+export function render(main: HTMLElement) {
+  clear(main);
+  if (!screen || screen.id !== state.caseId) {
+    main.append(h('p', { class: 'empty' }, 'Loading the case…'));
+    if (state.caseId) void loadCase(state.caseId);
+    return;
+  }
+  const d = screen.detail;
+  if (!d) {
+    main.append(errorLine(screen.errors.load ?? null) ?? h('p', { class: 'empty' }, 'Loading the case…'));
+    return;
+  }
+  const j = d.jurisdiction;
+  const header = h('header', { class: 'case-head' },
+    h('button', { class: 'btn ghost', onclick: () => history.length && go('queue'), 'aria-label': 'Back to the queue (Esc)' }, '← Queue'),
+    priorityBadge(d.priority, 'big'),
+    h('h1', {}, `Case ${d.short_id}`),
+    statusBadge(d.status, true),
+    h('span', { class: 'juris big' }, j.name ? `${j.name} County` : 'Jurisdiction unknown', j.troop ? ` · Troop ${j.troop}` : ''),
+    deadlineText(d),
+  );
+  main.append(h('section', { class: 'case', 'data-testid': 'case-detail', 'data-case-id': d.id, 'aria-label': `Case ${d.short_id}` },
+    header,
+    h('div', { class: 'case-grid' },
+      h('div', { class: 'col' }, handoffPanel(d), statusPanel(d), timeline(d), priorityPanel(d), notesPanel(d)),
+      h('div', { class: 'col' }, referralPanel(d), linkedPanel(d)),
+      h('div', { class: 'col' }, miniMap(d), historyPanel()),
+    )));
+}
+
+function deadlineText(d: CaseDetail) {
+  if (!d.deadline) return null;
+  const left = secondsUntil(d.deadline.due_at, Date.now());
+  const allowed = (Date.parse(d.deadline.due_at) - Date.parse(d.received_at)) / 1000;
+  const u = urgencyOf(left, allowed);
+  return h('span', { class: `countdown big u-${u}`, id: 'case-countdown', 'data-due': d.deadline.due_at, 'data-kind': d.deadline.kind, 'data-allowed': String(allowed) },
+    formatCountdown(left, d.deadline.kind));
+}
+
+/** Called every second while the case is on screen. */
+export function tick() {
+  const el = document.getElementById('case-countdown');
+  if (!el) return;
+  const left = secondsUntil(el.dataset.due!, Date.now());
+  const u = urgencyOf(left, Number(el.dataset.allowed));
+  el.className = `countdown big u-${u}`;
+  el.textContent = formatCountdown(left, el.dataset.kind as 'acknowledge' | 'arrive');
+}
+
+function panel(title: string, ...children: unknown[]) {
+  return h('section', { class: 'panel', 'aria-label': title }, h('h2', {}, title), ...(children as Node[]));
+}
+
+function handoffPanel(d: CaseDetail) {
+  const sug = screen!.suggestions;
+  const closed = d.status === 'closed';
+  const card = (role: 'trooper' | 'advocate') => {
+    const list = role === 'trooper' ? sug?.troopers ?? [] : sug?.advocates ?? [];
+    const i = screen!.pick[role];
+    const s0 = list[i];
+    const roleName = role === 'trooper' ? 'trooper' : 'victim advocate';
+    const key = role === 'trooper' ? 't' : 'v';
+    if (!s0) return h('div', { class: 'suggest' }, h('p', { class: 'muted' }, `No ${roleName} on the roster to suggest.`));
+    const r = s0.responder;
+    const already = d.assigned.some((a) => a.id === r.id);
+    return h('div', { class: 'suggest' },
+      h('div', { class: 'who' },
+        h('span', { class: 'role' }, i === 0 ? `Suggested ${roleName}` : `${roleName} — choice ${i + 1} of ${list.length}`),
+        h('strong', {}, r.name), h('span', { class: 'muted' }, ` · ${r.agency || '—'}`),
+        r.on_duty ? h('span', { class: 'tag ok' }, 'on duty') : h('span', { class: 'tag warn' }, 'off duty'),
+        h('span', { class: 'muted small' }, ` · ${s0.open_cases} open case${s0.open_cases === 1 ? '' : 's'}`),
+        s0.reasons.length ? h('div', { class: 'muted small' }, s0.reasons.join('; ')) : null),
+      h('div', { class: 'actions' },
+        h('button', {
+          class: 'btn primary', 'data-testid': `handoff-${role}`, 'data-responder-id': r.id, disabled: closed || screen!.busy,
+          'aria-keyshortcuts': key, onclick: () => void handOff(role),
+        }, already ? `Hand off again to ${r.name}` : `Hand off to ${r.name}`, h('kbd', {}, key)),
+        list.length > 1 && h('button', { class: 'btn ghost small', 'aria-keyshortcuts': `Shift+${key.toUpperCase()}`, onclick: () => nextSuggestion(role) },
+          'Next suggestion', h('kbd', {}, `⇧${key.toUpperCase()}`))));
+  };
+  const last = screen!.lastHandoff;
+  return panel('Hand off',
+    closed ? h('p', { class: 'muted' }, 'This case is closed. Reopen it to hand it off.') : null,
+    card('trooper'), card('advocate'),
+    errorLine(screen!.errors.handoff ?? null),
+    last && h('div', { class: 'handoff-result', id: 'handoff-result', tabindex: '-1', role: 'status', 'data-testid': 'handoff-result' },
+      h('p', {}, h('strong', {}, `Handed to ${last.responder_name}`), ` (${words(last.role)}) at ${formatWhen(last.handed_off_at)}.`),
+      h('p', {}, h('span', { class: 'ok-text' }, `Shared (${last.shared_fields.length}): `), last.shared_fields.map(words).join(', ') || 'nothing'),
+      h('p', {}, h('span', { class: 'warn-text' }, `Withheld without consent (${last.withheld_fields.length}): `),
+        last.withheld_fields.length ? last.withheld_fields.map(words).join(', ') : 'nothing — consent covers every field')),
+    d.handoffs.length > 0 && h('details', {}, h('summary', {}, `Earlier handoffs (${d.handoffs.length})`),
+      h('ul', { class: 'plain' }, d.handoffs.map((ho) => h('li', {},
+        `${formatWhen(ho.handed_off_at)} — ${ho.responder_name} (${words(ho.role)}) by ${ho.handed_off_by}; shared ${ho.shared_fields.length}, withheld ${ho.withheld_fields.length}`,
+        ho.acknowledged_at ? `; acknowledged ${formatWhen(ho.acknowledged_at)}` : '; not yet acknowledged')))),
+  );
+}
+
+function statusPanel(d: CaseDetail) {
+  const disp = h('input', { type: 'text', id: 'disposition', placeholder: 'Disposition, e.g. referred to services', 'aria-label': 'Disposition (needed to close)' }) as HTMLInputElement;
+  const btn = (text: string, onclick: () => void, enabled: boolean, testid?: string) =>
+    h('button', { class: 'btn', disabled: !enabled, onclick, 'data-testid': testid ?? null }, text);
+  const s0 = d.status;
+  const pendingAck = d.handoffs.some((x) => !x.acknowledged_at);
+  return panel('Status',
+    h('div', { class: 'actions wrap' },
+      btn('Acknowledged', () => void act('status', () => (pendingAck ? api.acknowledge(d.id) : api.setStatus(d.id, 'acknowledged', null))),
+        ['handed_off', 'triaged', 'new', 'reopened'].includes(s0) && (pendingAck || s0 !== 'handed_off'), 'status-acknowledged'),
+      btn('On scene', () => void act('status', () => api.setStatus(d.id, 'on_scene', null)), s0 === 'acknowledged', 'status-on-scene'),
+      s0 === 'closed'
+        ? btn('Reopen', () => void act('status', () => api.setStatus(d.id, 'reopened', null)), true)
+        : h('span', { class: 'close-group' }, disp, btn('Close', () => void act('status', () => api.setStatus(d.id, 'closed', disp.value || null)), true, 'status-close'))),
+    errorLine(screen!.errors.status ?? null),
+    d.disposition ? h('p', { class: 'muted' }, `Disposition: ${d.disposition}`) : null);
+}
+
+function timeline(d: CaseDetail) {
+  const steps: [string, string | null][] = [
+    ['Received', d.received_at], ['Handed off', d.handed_off_at], ['Acknowledged', d.acknowledged_at], ['On scene', d.on_scene_at], ['Closed', d.closed_at],
+  ];
+  const t0 = Date.parse(d.received_at);
+  return panel('Response timeline',
+    h('ol', { class: 'timeline' }, steps.map(([name, at]) => h('li', { class: at ? 'done' : 'todo' },
+      h('span', { class: 'dot', 'aria-hidden': 'true' }), h('strong', {}, name), ' ',
+      at ? h('span', {}, `${formatWhen(at)}${name !== 'Received' ? ` (+${formatSpan((Date.parse(at) - t0) / 1000)})` : ''}`) : h('span', { class: 'muted' }, 'not yet')))));
+}
+
+function priorityPanel(d: CaseDetail) {
+  const sel = h('select', { 'aria-label': 'New priority' }, ['P1', 'P2', 'P3', 'P4'].map((p) => h('option', { value: p, selected: p === d.priority }, p))) as HTMLSelectElement;
+  const reason = h('input', { type: 'text', placeholder: 'Why? (required, kept in the record)', 'aria-label': 'Reason for changing the priority', id: 'override-reason' }) as HTMLInputElement;
+  return panel(`Priority ${d.priority}${d.priority_overridden ? ' (set by hand)' : ''}`,
+    h('ul', { class: 'reasons' }, d.priority_reasons.map((r) => h('li', {}, r.text))),
+    h('details', {}, h('summary', {}, 'Change priority…'),
+      h('div', { class: 'actions wrap' }, sel, reason,
+        h('button', { class: 'btn', onclick: () => void act('priority', () => api.overridePriority(d.id, sel.value as 'P1', reason.value)) }, 'Set priority')),
+      errorLine(screen!.errors.priority ?? null)));
+}
+
+function notesPanel(d: CaseDetail) {
+  const ta = h('textarea', { rows: '2', placeholder: 'Add a note', 'aria-label': 'New note', id: 'note-text' }) as HTMLTextAreaElement;
+  return panel(`Notes (${d.notes.length})`,
+    h('ul', { class: 'notes' }, d.notes.map((n) => h('li', {}, h('div', { class: 'muted small' }, `${formatWhen(n.created_at)} · ${n.author}`), h('div', {}, n.body)))),
+    h('div', { class: 'actions' }, ta, h('button', { class: 'btn', onclick: () => void act('note', () => api.addNote(d.id, ta.value)) }, 'Add note')),
+    errorLine(screen!.errors.note ?? null));
+}
+
+// Every referral field, as received, grouped the way the hotline sends them.
+function referralPanel(d: CaseDetail) {
+  const r = d as unknown as Record<string, unknown>;
+  const top = ['external_id', 'source', 'received_at', 'urgency', 'trafficking_type', 'indicators'];
+  const groups = ['location', 'potential_victims', 'suspects', 'reporter', 'consent'];
+  const known = new Set([...top, ...groups, 'narrative', 'id', 'short_id', 'status', 'priority', 'priority_reasons', 'priority_overridden', 'jurisdiction',
+    'links', 'assigned', 'deadline', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs']);
+  const extra = Object.keys(r).filter((k) => !known.has(k));
+  const dl = (obj: Record<string, unknown>, keys: string[]) =>
+    h('dl', { class: 'fields' }, keys.flatMap((k) => {
+      const v = obj[k];
+      if (v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)) return [];
+      return [h('dt', {}, label(k)), h('dd', {}, valueNode(k, v))];
+    }));
+  const j = d.jurisdiction;
+  return panel('Referral',
+    dl(r, [...top, ...extra]),
+    h('h3', {}, 'Narrative'), h('p', { class: 'narrative' }, d.narrative),
+    ...groups.flatMap((g) => (r[g] ? [h('h3', {}, label(g)), Array.isArray(r[g])
+      ? (r[g] as Record<string, unknown>[]).map((x, i) => h('div', {}, h('h4', {}, `${label(g).replace(/s$/, '')} ${i + 1}`), dl(x, Object.keys(x))))
+      : dl(r[g] as Record<string, unknown>, Object.keys(r[g] as object))] : [])),
+    h('h3', {}, 'Jurisdiction'),
+    h('dl', { class: 'fields' },
+      h('dt', {}, 'Assigned'), h('dd', {}, j.name ? `${j.name} (${j.jurisdiction_id})` : 'Unknown'),
+      h('dt', {}, 'Troop'), h('dd', {}, j.troop ? `Troop ${j.troop}${j.troop_verified ? '' : ' (not yet confirmed with the agency)'}` : '—'),
+      h('dt', {}, 'How'), h('dd', {}, label(j.method)),
+      j.near_border ? [h('dt', {}, 'Near a border'), h('dd', {}, `Also possible: ${(j.candidates ?? []).map((c) => `${c.name} (${c.distance_km.toFixed(1)} km)`).join(', ')}`,
+        (j.candidates ?? []).map((c) => h('button', { class: 'btn small', onclick: () => void act('jurisdiction', () => api.confirmJurisdiction(d.id, c.jurisdiction_id)) }, `Use ${c.name}`)),
+        j.jurisdiction_id ? h('button', { class: 'btn small', onclick: () => void act('jurisdiction', () => api.confirmJurisdiction(d.id, j.jurisdiction_id!)) }, `Confirm ${j.name}`) : null)] : null),
+    errorLine(screen!.errors.jurisdiction ?? null));
+}
+
+function valueNode(k: string, v: unknown): string {
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : words(String(x)))).join(', ');
+  if (v && typeof v === 'object') return Object.entries(v).filter(([, x]) => x !== null && x !== '').map(([a, b]) => `${label(a)}: ${typeof b === 'object' ? JSON.stringify(b) : b}`).join('; ');
+  if (k.endsWith('_at') && typeof v === 'string') return formatWhen(v);
+  return k === 'source' || k === 'urgency' || k === 'trafficking_type' || k === 'minors' || k === 'kind' || k === 'place_type' ? words(String(v)) : String(v);
+}
+
+function linkedPanel(d: CaseDetail) {
+  if (!d.linked.length) return panel('Linked referrals', h('p', { class: 'muted' }, 'No other referral shares a phone, plate or address.'));
+  return panel(`Linked referrals (${d.linked.length})`,
+    h('ul', { class: 'plain' }, d.linked.map((l) => h('li', {},
+      h('button', { class: 'linkish', onclick: () => go('case', { caseId: l.case_id }) }, l.case_id.slice(0, 8)), ' ',
+      priorityBadge(l.priority), ' ', statusBadge(l.status), ` shares ${l.kinds.join(', ')} · ${formatWhen(l.received_at)}`))));
+}
+
+function miniMap(d: CaseDetail) {
+  const loc = (d as unknown as { location?: { lat?: number | null; lon?: number | null } }).location;
+  const jid = d.jurisdiction.jurisdiction_id;
+  const layer = state.layer;
+  const title = 'Location';
+  if (!layer || !jid) return panel(title, h('p', { class: 'muted' }, loc?.lat != null ? `Outside every county of the layer: ${loc.lat!.toFixed(4)}, ${loc.lon!.toFixed(4)}.` : 'No coordinates or county given: nothing to draw. Confirm the place with the caller.'));
+  const feature = featureOf(jid);
+  const info = layer.jurisdictions.find((x) => x.id === jid);
+  if (!feature || !info) return panel(title, h('p', { class: 'muted' }, 'The county is not in the active layer.'));
+  const polys = polygonsOf(feature.geometry);
+  const bb = info.bbox as BBox;
+  const padDeg = 0.05;
+  const pj = fitProjection([bb[0] - padDeg, bb[1] - padDeg, bb[2] + padDeg, bb[3] + padDeg], 320, 240, 8);
+  const svg = s('svg', { viewBox: '0 0 320 240', class: 'minimap', role: 'img', 'aria-label': `Map of ${info.name} County${loc?.lat != null ? ' with the reported location' : ''}` },
+    s('path', { d: pathOf(polys, pj), class: 'county-shape' }));
+  if (loc?.lat != null && loc?.lon != null) {
+    const [x, y] = pj.project(loc.lon, loc.lat);
+    svg.append(s('circle', { cx: x, cy: y, r: 9, class: 'pin-halo' }), s('circle', { cx: x, cy: y, r: 4.5, class: `pin p-${d.priority.toLowerCase()}` }));
+  } else {
+    const [cx, cy] = centroid(polys);
+    const [x, y] = pj.project(cx, cy);
+    svg.append(s('text', { x, y, class: 'map-label', 'text-anchor': 'middle' }, 'no coordinates'));
+  }
+  return panel(title, svg, h('p', { class: 'muted small' }, `${info.name} County${loc?.lat != null ? ` · ${loc.lat!.toFixed(4)}, ${loc.lon!.toFixed(4)}` : ''}`));
+}
+
+let features: Map<string, { geometry: { type: string; coordinates: unknown } }> | null = null;
+export function featureOf(id: string) {
+  if (!features && state.layer) {
+    const fc = JSON.parse(state.layer.geojson) as { features: { properties: Record<string, unknown>; geometry: { type: string; coordinates: unknown } }[] };
+    features = new Map(fc.features.map((f) => [String(f.properties.id ?? f.properties.fips), f]));
+  }
+  return features?.get(id);
+}
+
+function historyPanel() {
+  return panel(`History (${screen!.audit.length})`,
+    h('ol', { class: 'history' }, [...screen!.audit].reverse().map((e) => h('li', {},
+      h('div', { class: 'muted small' }, `${formatWhen(e.at)} · ${e.actor}`), h('div', {}, eventText(e))))));
+}
+
+export function eventText(e: StoredEvent): string {
+  const p = (e as unknown as { payload: Record<string, any> }).payload ?? {};
+  switch (e.kind) {
+    case 'referral_received': return `Referral received; triaged ${p.triage?.priority ?? ''}${p.jurisdiction?.name ? `; ${p.jurisdiction.name}` : ''}`;
+    case 'priority_overridden': return `Priority ${p.from} → ${p.to}: ${p.reason}`;
+    case 'note_added': return `Note: ${p.text}`;
+    case 'status_changed': return `Status ${words(p.from)} → ${words(p.to)}${p.disposition ? ` (${p.disposition})` : ''}`;
+    case 'handed_off': return `Handed off to ${p.responder_name} (${words(p.role)}); shared ${p.shared_fields?.length ?? 0} fields${p.withheld_fields?.length ? `, withheld ${p.withheld_fields.length} without consent` : ''}`;
+    case 'acknowledged': return `Acknowledged${p.responder_id ? ` by ${p.responder_id}` : ''}`;
+    case 'jurisdiction_changed': return `Jurisdiction ${p.from?.name ?? 'unknown'} → ${p.to?.name ?? 'unknown'}: ${p.reason}`;
+    default: return words(e.kind);
+  }
+}

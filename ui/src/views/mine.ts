@@ -1,0 +1,66 @@
+// My cases: what was handed to the responder this console is signed in as.
+import { api, asUiError, type CaseView, type UiError } from '../api';
+import { clear, h, label } from '../dom';
+import { formatCountdown, formatWhen, secondsUntil, urgencyOf } from '../lib/time';
+import { go, state } from '../state';
+import { errorLine, priorityBadge, statusBadge } from './common';
+
+let cases: CaseView[] = [];
+let errors: Record<string, UiError | null> = {};
+
+export async function loadMine() {
+  if (!state.signedIn) { cases = []; return; }
+  try {
+    cases = await api.casesForResponder(state.signedIn, 200);
+    errors.load = null;
+  } catch (e) {
+    errors.load = asUiError(e);
+  }
+  if (state.view === 'mine') render(document.getElementById('main')!);
+}
+
+async function act(id: string, f: () => Promise<unknown>) {
+  try { await f(); errors[id] = null; } catch (e) { errors[id] = asUiError(e); }
+  await loadMine();
+}
+
+export function render(main: HTMLElement) {
+  clear(main);
+  const me = state.responders.find((r) => r.id === state.signedIn);
+  if (!me) {
+    main.append(h('section', { class: 'panel narrow' }, h('h1', {}, 'My cases'),
+      h('p', {}, 'Choose who you are signed in as (top right) to see the cases handed to you.'),
+      h('p', { class: 'muted' }, 'Sign-in proper comes later; for now the roster stands in.')));
+    return;
+  }
+  const open = cases.filter((c) => c.status !== 'closed');
+  main.append(h('section', { class: 'mine', 'aria-label': 'My cases' },
+    h('h1', {}, `Cases handed to ${me.name}`, h('span', { class: 'muted' }, ` · ${me.role === 'trooper' ? 'Trooper' : 'Victim advocate'}, ${me.agency} · ${open.length} open of ${cases.length}`)),
+    errorLine(errors.load ?? null),
+    cases.length === 0 ? h('p', { class: 'empty' }, 'Nothing has been handed to you yet.') : null,
+    h('div', { class: 'cards' }, cases.map((c) => card(c)))));
+}
+
+function card(c: CaseView) {
+  const note = h('input', { type: 'text', placeholder: 'Add a note', 'aria-label': `Note on case ${c.short_id}` }) as HTMLInputElement;
+  const disp = h('input', { type: 'text', placeholder: 'Disposition', 'aria-label': `Disposition to close case ${c.short_id}` }) as HTMLInputElement;
+  const loc = (c as unknown as { location?: { city?: string; address?: string } }).location;
+  let countdown: HTMLElement | null = null;
+  if (c.deadline) {
+    const left = secondsUntil(c.deadline.due_at, Date.now());
+    const u = urgencyOf(left, (Date.parse(c.deadline.due_at) - Date.parse(c.received_at)) / 1000);
+    countdown = h('span', { class: `countdown u-${u}` }, formatCountdown(left, c.deadline.kind));
+  }
+  const s0 = c.status;
+  return h('article', { class: `panel card p-${c.priority.toLowerCase()}`, 'data-case-id': c.id, 'aria-label': `Case ${c.short_id}` },
+    h('header', {}, priorityBadge(c.priority), h('button', { class: 'linkish', onclick: () => go('case', { caseId: c.id }) }, `Case ${c.short_id}`),
+      statusBadge(s0), countdown),
+    h('p', {}, `${c.jurisdiction.name ?? 'Unknown'}${c.jurisdiction.troop ? ` · Troop ${c.jurisdiction.troop}` : ''} · ${label(c.trafficking_type)} · ${[loc?.address, loc?.city].filter(Boolean).join(', ') || '—'}`),
+    h('p', { class: 'muted small' }, `Handed off ${formatWhen(c.handed_off_at)}${c.acknowledged_at ? ` · acknowledged ${formatWhen(c.acknowledged_at)}` : ''}`),
+    h('div', { class: 'actions wrap' },
+      h('button', { class: 'btn primary', disabled: s0 !== 'handed_off', onclick: () => void act(c.id, () => api.acknowledge(c.id)) }, 'Acknowledge'),
+      h('button', { class: 'btn', disabled: s0 !== 'acknowledged', onclick: () => void act(c.id, () => api.setStatus(c.id, 'on_scene', null)) }, 'On scene'),
+      s0 !== 'closed' && [disp, h('button', { class: 'btn', onclick: () => void act(c.id, () => api.setStatus(c.id, 'closed', disp.value || null)) }, 'Close')]),
+    h('div', { class: 'actions' }, note, h('button', { class: 'btn', onclick: () => void act(c.id, () => api.addNote(c.id, note.value)) }, 'Add note')),
+    errorLine(errors[c.id] ?? null));
+}
