@@ -9,7 +9,7 @@ use beacon_api::domain::{CaseStatus, Priority, Responder};
 use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
-    AddOutcome, AlertBatch, AuditTrail, Beacon, CasePoint, CaseDetail, CaseView, MapLayer, OpenCount, Preview,
+    AddOutcome, AlertBatch, AuditTrail, Beacon, CaseDetail, CasePoint, CaseView, MapLayer, OpenCount, Preview,
     QueueQuery, QueueRow, ResponseStats, Suggestions,
 };
 use serde::{Deserialize, Serialize};

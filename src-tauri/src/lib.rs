@@ -90,7 +90,13 @@ pub fn run() {
         if demo_loaded { " (demo data set loaded)" } else { "" }
     );
     let signed_in = Arc::new(Mutex::new(None));
-    let state = AppState { beacon: Mutex::new(beacon), store_path: path.clone(), signed_in: signed_in.clone(), started, demo_loaded };
+    let state = AppState {
+        beacon: Mutex::new(beacon),
+        store_path: path.clone(),
+        signed_in: signed_in.clone(),
+        started,
+        demo_loaded,
+    };
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(commands::handler())

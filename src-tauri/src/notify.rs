@@ -53,7 +53,9 @@ fn record(title: &str, body: &str) {
     let Some(path) = std::env::var_os("BEACON_NOTIFY_LOG") else { return };
     use std::io::Write;
     let line = format!("{}\t{title}\t{body}\n", chrono::Utc::now().to_rfc3339());
-    if let Err(e) = std::fs::OpenOptions::new().create(true).append(true).open(&path).and_then(|mut f| f.write_all(line.as_bytes())) {
+    if let Err(e) =
+        std::fs::OpenOptions::new().create(true).append(true).open(&path).and_then(|mut f| f.write_all(line.as_bytes()))
+    {
         eprintln!("beacon-desktop: could not record the notification: {e}");
     }
 }

@@ -105,7 +105,8 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     let t0 = Instant::now();
     let rows = wait_for(c, "queue rows", long, ROWS, |v| v.as_array().is_some_and(|a| !a.is_empty())).await?;
     eprintln!("queue visible {} ms after the session started", t0.elapsed().as_millis());
-    let prios: Vec<String> = rows.as_array().unwrap().iter().map(|r| r["p"].as_str().unwrap_or("").to_string()).collect();
+    let prios: Vec<String> =
+        rows.as_array().unwrap().iter().map(|r| r["p"].as_str().unwrap_or("").to_string()).collect();
     assert_eq!(prios.first().map(String::as_str), Some("P1"), "the first row is P1: {prios:?}");
     let mut sorted = prios.clone();
     sorted.sort();
@@ -125,23 +126,36 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         .ok_or("no P1 row")?;
     let id = target["id"].as_str().unwrap().to_string();
     click(c, &format!("[data-testid=queue-row][data-case-id='{id}']")).await?;
-    wait_for(c, "case detail", long, "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null", |v| {
-        v.as_str() == Some(&id)
+    wait_for(
+        c,
+        "case detail",
+        long,
+        "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null",
+        |v| v.as_str() == Some(&id),
+    )
+    .await?;
+    wait_for(c, "handoff button", long, "return !!document.querySelector('[data-testid=handoff-trooper]')", |v| {
+        v == &json!(true)
     })
     .await?;
-    wait_for(c, "handoff button", long, "return !!document.querySelector('[data-testid=handoff-trooper]')", |v| v == &json!(true))
-        .await?;
     shot(c, "02-case").await;
 
     // 3. One click hands it to the suggested trooper; the status changes.
     let who = js(c, "return document.querySelector('[data-testid=handoff-trooper]').dataset.responderId").await?;
     click(c, "[data-testid=handoff-trooper]").await?;
-    wait_for(c, "status handed_off", long, "return document.querySelector('[data-testid=status-badge]')?.dataset.status", |v| {
-        v.as_str() == Some("handed_off")
-    })
+    wait_for(
+        c,
+        "status handed_off",
+        long,
+        "return document.querySelector('[data-testid=status-badge]')?.dataset.status",
+        |v| v.as_str() == Some("handed_off"),
+    )
     .await?;
     let result = text(c, "[data-testid=handoff-result]").await?;
-    assert!(result.contains("Shared") && result.contains("Withheld"), "the result says what was shared and withheld: {result}");
+    assert!(
+        result.contains("Shared") && result.contains("Withheld"),
+        "the result says what was shared and withheld: {result}"
+    );
     eprintln!("handed case {id} to {who}");
     shot(c, "03-handoff").await;
 
@@ -167,18 +181,27 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     .await?;
     let n = filtered.as_array().unwrap().len();
     eprintln!("county {county}: {n} open cases listed");
-    wait_for(c, "the header to count the filtered cases", long, "return document.querySelector('.queue-head')?.innerText ?? ''", |v| {
-        v.as_str().is_some_and(|t| t.contains(&format!("{n} shown")))
-    })
+    wait_for(
+        c,
+        "the header to count the filtered cases",
+        long,
+        "return document.querySelector('.queue-head')?.innerText ?? ''",
+        |v| v.as_str().is_some_and(|t| t.contains(&format!("{n} shown"))),
+    )
     .await?;
     let again = js(c, ROWS).await?;
-    assert!(again.as_array().is_some_and(|a| a.iter().all(|r| r["j"].as_str() == Some(county.as_str()))), "the queue stays filtered: {again}");
+    assert!(
+        again.as_array().is_some_and(|a| a.iter().all(|r| r["j"].as_str() == Some(county.as_str()))),
+        "the queue stays filtered: {again}"
+    );
     shot(c, "05-queue-filtered").await;
 
     // 5. A referral added by the CLI while the app runs appears, with a notification.
     click(c, ".filters .btn.ghost").await?; // Clear filters
-    wait_for(c, "unfiltered queue", long, ROWS, |v| v.as_array().is_some_and(|a| a.len() > filtered.as_array().unwrap().len()))
-        .await?;
+    wait_for(c, "unfiltered queue", long, ROWS, |v| {
+        v.as_array().is_some_and(|a| a.len() > filtered.as_array().unwrap().len())
+    })
+    .await?;
     let ext = format!("E2E-{}", std::process::id());
     let referral = json!({
         "external_id": ext, "source": "hotline_call", "received_at": chrono_now(),
@@ -190,30 +213,43 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     let file = std::env::temp_dir().join(format!("{ext}.json"));
     std::fs::write(&file, referral.to_string())?;
     let before = Instant::now();
-    let out = std::process::Command::new(cli).args(["--store", store, "--json", "referral", "add"]).arg(&file).output()?;
+    let out =
+        std::process::Command::new(cli).args(["--store", store, "--json", "referral", "add"]).arg(&file).output()?;
     let committed = Instant::now();
     assert!(out.status.success(), "beacon referral add failed: {}", String::from_utf8_lossy(&out.stderr));
     let added: Value = serde_json::from_slice(&out.stdout)?;
     let new_id = added["id"].as_str().ok_or("no id from the CLI")?.to_string();
-    wait_for(c, "the new referral in the queue", long, &format!("return window.beaconTest.rowIds().includes('{new_id}')"), |v| {
-        v == &json!(true)
-    })
+    wait_for(
+        c,
+        "the new referral in the queue",
+        long,
+        &format!("return window.beaconTest.rowIds().includes('{new_id}')"),
+        |v| v == &json!(true),
+    )
     .await?;
     eprintln!(
         "referral {new_id} in the queue {} ms after the CLI committed it ({} ms after the CLI started)",
         committed.elapsed().as_millis(),
         before.elapsed().as_millis()
     );
-    let banner = wait_for(c, "the alert banner", long, "return document.querySelector('[data-testid=alert-toast]')?.innerText ?? null", |v| {
-        v.as_str().is_some_and(|t| t.contains("New P1 referral"))
-    })
+    let banner = wait_for(
+        c,
+        "the alert banner",
+        long,
+        "return document.querySelector('[data-testid=alert-toast]')?.innerText ?? null",
+        |v| v.as_str().is_some_and(|t| t.contains("New P1 referral")),
+    )
     .await?;
     eprintln!("banner on screen: {}", banner.as_str().unwrap_or("").replace('\n', " "));
     shot(c, "06-live-update").await;
     click(c, "[data-testid=alert-toast] .toast-action").await?;
-    wait_for(c, "the new case opened from the banner", long, "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null", |v| {
-        v.as_str() == Some(&new_id)
-    })
+    wait_for(
+        c,
+        "the new case opened from the banner",
+        long,
+        "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null",
+        |v| v.as_str() == Some(&new_id),
+    )
     .await?;
     shot(c, "07-new-case").await;
     let notified = wait_notification(Duration::from_secs(10)).await;

@@ -8,8 +8,8 @@ use beacon_api::domain::{CaseStatus, Priority, Responder};
 use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
-    AddOutcome, AlertBatch, CaseDetail, CasePoint, CaseView, MapLayer, OpenCount, Preview, QueueRow,
-    ResponseStats, Suggestions,
+    AddOutcome, AlertBatch, CaseDetail, CasePoint, CaseView, MapLayer, OpenCount, Preview, QueueRow, ResponseStats,
+    Suggestions,
 };
 use beacon_desktop::UiError;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,12 @@ fn files(dir: &Path) -> Vec<(String, String)> {
         .map(|rd| {
             rd.filter_map(|e| e.ok())
                 .filter(|e| e.path().extension().is_some_and(|x| x == "ts"))
-                .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read_to_string(e.path()).unwrap_or_default()))
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(e.path()).unwrap_or_default(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -70,7 +75,9 @@ fn main() {
             let names = |v: &Vec<(String, String)>| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
             let stale: Vec<String> = want.iter().filter(|w| !have.contains(w)).map(|(n, _)| n.clone()).collect();
             let extra: Vec<String> = names(&have).into_iter().filter(|n| !names(&want).contains(n)).collect();
-            eprintln!("ui/src/bindings is out of date (changed or missing: {stale:?}; not generated: {extra:?}); run scripts/desktop-bindings.sh");
+            eprintln!(
+                "ui/src/bindings is out of date (changed or missing: {stale:?}; not generated: {extra:?}); run scripts/desktop-bindings.sh"
+            );
             std::process::exit(1);
         }
         println!("ui/src/bindings is up to date ({} files)", want.len());
