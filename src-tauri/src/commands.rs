@@ -5,7 +5,7 @@
 //! query never freezes the window.
 
 use beacon_api::domain::referral::Referral;
-use beacon_api::domain::{CaseStatus, Priority, Responder};
+use beacon_api::domain::{CaseId, CaseStatus, Priority, Responder};
 use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
@@ -96,6 +96,12 @@ fn search(s: State<'_, AppState>, text: String, limit: usize) -> Res<Vec<QueueRo
 #[tauri::command(async)]
 fn newest_open(s: State<'_, AppState>, priority: Priority, limit: usize) -> Res<Vec<QueueRow>> {
     Ok(beacon(&s).newest_open(priority, limit)?)
+}
+
+/// Rows of the given cases, open or closed: patches the queue after a change.
+#[tauri::command(async)]
+fn queue_rows(s: State<'_, AppState>, ids: Vec<CaseId>) -> Res<Vec<QueueRow>> {
+    Ok(beacon(&s).rows(&ids)?)
 }
 
 #[tauri::command(async)]
@@ -239,6 +245,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         search,
         open_count,
         newest_open,
+        queue_rows,
         case_detail,
         audit,
         suggest,

@@ -47,19 +47,21 @@ pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         let _ = std::fs::create_dir_all(dir);
     }
-    let mut loaded = false;
+    let b = Beacon::open(path, beacon_api::default_actor(), Arc::new(SystemClock))?;
+    let skip = std::env::var("BEACON_NO_DEMO").is_ok_and(|v| v == "1");
+    if skip || !b.store().has_no_cases()? || !b.responders()?.is_empty() {
+        return Ok((b, false));
+    }
+    drop(b);
     {
+        // The demo's history is written on a clock it moves through the past months.
         let now = chrono::Utc::now();
         let clock = ManualClock::at(now);
-        let mut b = Beacon::open(path, beacon_api::default_actor(), Arc::new(clock.clone()))?;
-        let skip = std::env::var("BEACON_NO_DEMO").is_ok_and(|v| v == "1");
-        if !skip && b.store().case_count()? == 0 && b.responders()?.is_empty() {
-            b.load_demo(FIRST_RUN_DEMO_REFERRALS, 2026, now, &clock)?;
-            loaded = true;
-        }
+        let mut demo = Beacon::open(path, beacon_api::default_actor(), Arc::new(clock.clone()))?;
+        demo.load_demo(FIRST_RUN_DEMO_REFERRALS, 2026, now, &clock)?;
     }
     let b = Beacon::open(path, beacon_api::default_actor(), Arc::new(SystemClock))?;
-    Ok((b, loaded))
+    Ok((b, true))
 }
 
 /// Exports the desktop crate's own payload types (used by the `export-bindings` bin).

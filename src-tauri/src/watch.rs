@@ -1,10 +1,12 @@
 //! Live updates: a background thread with its own store connection polls the
-//! change marker (one indexed `max()` read) every 200 ms. When it moves — a
-//! write by this app or by any other process, such as the CLI — the window
-//! gets a `store-changed` event, and new P1/P2 referrals and handoffs to the
-//! signed-in responder become `alert` events plus a desktop notification.
+//! change marker (one read of the event log's primary key) every 50 ms. When
+//! it moves — a write by this app or by any other process, such as the CLI —
+//! the window gets a `store-changed` event naming the cases touched, so it
+//! patches those rows instead of reloading; new P1/P2 referrals and handoffs
+//! to the signed-in responder become `alert` events plus a desktop
+//! notification.
 
-use beacon_api::domain::{Priority, SystemClock};
+use beacon_api::domain::{CaseId, Priority, SystemClock};
 use beacon_api::{Alert, Beacon};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -12,7 +14,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tauri::{AppHandle, Emitter};
 
-pub const POLL: Duration = Duration::from_millis(200);
+pub const POLL: Duration = Duration::from_millis(50);
+/// Past this many changed cases at once (a bulk import) the window reloads
+/// instead of patching.
+const MAX_PATCHED_CASES: usize = 500;
 const MAX_NOTIFICATIONS_AT_ONCE: usize = 3;
 
 #[derive(Clone, Debug, Serialize)]
@@ -20,6 +25,11 @@ const MAX_NOTIFICATIONS_AT_ONCE: usize = 3;
 pub struct StoreChanged {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub marker: i64,
+    /// The cases touched since the last event, in order of first change.
+    pub case_ids: Vec<CaseId>,
+    /// False when the change is too large to patch, or touched more than
+    /// cases (responders, settings, the jurisdiction layer): reload all.
+    pub complete: bool,
 }
 
 /// An alert the window should announce (sound + banner), with the text the
@@ -76,8 +86,15 @@ pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>
             if marker == last {
                 continue;
             }
-            last = marker;
-            let _ = app.emit("store-changed", StoreChanged { marker });
+            let changed = match b.changes_since(last, MAX_PATCHED_CASES) {
+                Ok(c) => StoreChanged { marker: c.marker, case_ids: c.case_ids, complete: c.complete },
+                Err(e) => {
+                    eprintln!("beacon-desktop: could not read what changed: {e}");
+                    StoreChanged { marker, case_ids: Vec::new(), complete: false }
+                }
+            };
+            last = changed.marker.max(marker);
+            let _ = app.emit("store-changed", changed);
             loop {
                 let batch = match b.alerts_since(alerts_after, 200) {
                     Ok(batch) => batch,

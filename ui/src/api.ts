@@ -25,7 +25,7 @@ import type { UiError } from './bindings/UiError';
 
 export type {
   AddOutcome, AlertEvent, AppInfo, CaseDetail, CasePoint, CaseStatus, CaseView, HandoffRecord, MapLayer, OpenCount,
-  Preview, Priority, QueueArgs, QueueRow, Responder, ResponseStats, StoredEvent, Suggestions, UiError,
+  Preview, Priority, QueueArgs, QueueRow, Responder, ResponseStats, StoreChanged, StoredEvent, Suggestions, UiError,
 };
 
 /** Every failure as {code, message, field}: the command's own, or a bridge failure. */
@@ -47,6 +47,7 @@ export const api = {
   queue: (query: QueueArgs) => call<QueueRow[]>('queue', { query }),
   search: (text: string, limit: number) => call<QueueRow[]>('search', { text, limit }),
   openCount: () => call<number>('open_count'),
+  queueRows: (ids: string[]) => call<QueueRow[]>('queue_rows', { ids }),
   newestOpen: (priority: Priority, limit: number) => call<QueueRow[]>('newest_open', { priority, limit }),
   caseDetail: (id: string) => call<CaseDetail>('case_detail', { id }),
   audit: (id: string) => call<StoredEvent[]>('audit', { id }),

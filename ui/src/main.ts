@@ -1,5 +1,5 @@
 // Beacon's console: the shell (navigation, keyboard, live updates, alerts) and the views.
-import { api, onAlert, onOpenCase, onStoreChanged } from './api';
+import { api, onAlert, onOpenCase, onStoreChanged, type StoreChanged } from './api';
 import { clear, h } from './dom';
 import { go, goBack, onNavigate, state, VIEWS, type View } from './state';
 import './styles.css';
@@ -97,7 +97,7 @@ async function handOffFromQueue(role: 'trooper' | 'advocate') {
     const ho = await api.handoff(row.id, top.responder.id);
     toast(`Case ${row.short_id} handed to ${ho.responder_name}: shared ${ho.shared_fields.length} fields, withheld ${ho.withheld_fields.length} without consent.`,
       { action: { label: 'Open case', run: () => go('case', { caseId: row.id }) } });
-    void queue.loadQueue();
+    void queue.applyChanges([row.id]);
   } catch (e) {
     toast((e as { message?: string }).message ?? String(e), { kind: 'error' });
   }
@@ -133,17 +133,20 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
-/** Refresh whatever is on screen after the store changed (any process). */
-let refreshTimer: number | undefined;
-function refresh() {
-  clearTimeout(refreshTimer);
-  refreshTimer = window.setTimeout(() => {
-    void queue.loadQueue();
-    if (state.view === 'case' && state.caseId) void caseView.loadCase(state.caseId);
-    if (state.view === 'map') void mapView.loadMapData();
-    if (state.view === 'mine') void mine.loadMine();
-    if (state.view === 'stats') void statsView.loadStats();
-  }, 15);
+/**
+ * Refresh what is on screen after the store changed (any process). The queue
+ * patches the rows of the cases named in the change; a change too large to
+ * name (a bulk import, new responders or settings) reloads it.
+ */
+function refresh(change: StoreChanged) {
+  if (change.complete) void queue.applyChanges(change.case_ids);
+  else void queue.loadQueue();
+  const touches = (id: string | null) => !change.complete || (id !== null && change.case_ids.includes(id));
+  if (state.view === 'case' && state.caseId && touches(state.caseId)) void caseView.loadCase(state.caseId);
+  mapView.markStale();
+  if (state.view === 'map') void mapView.loadMapData();
+  if (state.view === 'mine') void mine.loadMine();
+  if (state.view === 'stats') void statsView.loadStats();
 }
 
 onNavigate(() => {
@@ -158,6 +161,13 @@ onNavigate(() => {
 
 async function start() {
   applyTheme();
+  // Listen before the first load: a change committed while it runs is not missed.
+  await onStoreChanged(refresh);
+  await onAlert((a) => {
+    playAlert();
+    toast(a.title, { kind: 'alert', action: { label: 'Open', run: () => go('case', { caseId: a.alert.case_id }) }, ms: 15000 });
+  });
+  await onOpenCase((id) => go('case', { caseId: id }));
   const [info] = await Promise.all([api.appInfo(), queue.loadQueue()]);
   state.info = info;
   clear(app);
@@ -173,13 +183,8 @@ async function start() {
   renderNav();
   if (state.signedIn) void api.signIn(state.signedIn);
   if (state.view === 'queue') { const st = (document.querySelector('.viewport') as HTMLElement | null)?.scrollTop ?? 0; render(); const vp = document.querySelector('.viewport') as HTMLElement | null; if (vp) vp.scrollTop = st; queue.focusList(); }
-  void mapView.loadMapData();
-  await onStoreChanged(() => refresh());
-  await onAlert((a) => {
-    playAlert();
-    toast(a.title, { kind: 'alert', action: { label: 'Open', run: () => go('case', { caseId: a.alert.case_id }) }, ms: 15000 });
-  });
-  await onOpenCase((id) => go('case', { caseId: id }));
+  // The map, built while the dispatcher reads the queue: pressing m only attaches it.
+  void mapView.loadMapData().then(() => setTimeout(() => mapView.prewarm(), 0));
   setInterval(() => {
     if (document.hidden) return;
     if (state.view === 'queue') queue.tickRows();

@@ -6,7 +6,7 @@
 
 use beacon_domain::{CaseId, Priority};
 use beacon_geo::JurisdictionInfo;
-use beacon_store::StoreError;
+use beacon_store::{ChangedCases, StoreError};
 use serde::Serialize;
 
 use crate::views::{CaseView, QueueRow};
@@ -134,19 +134,23 @@ impl Beacon {
             .map_err(sql)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(sql)?;
-        let now = self.store().now();
-        let targets = self.store().settings()?.targets;
-        let mut rows = Vec::new();
-        for id in ids {
-            let Ok(id) = id.parse::<CaseId>() else { continue };
-            let Some(record) = self.store().case(id)? else { continue };
-            let c = record.summary;
-            let deadline =
-                targets.deadline(c.priority, c.received_at, c.acknowledged_at.is_some(), c.on_scene_at.is_some(), now);
-            rows.push(QueueRow { short_id: c.id.short(), case: c, deadline });
-        }
+        let ids: Vec<CaseId> = ids.iter().filter_map(|id| id.parse().ok()).collect();
+        let mut rows = self.rows(&ids)?;
         rows.sort_by_key(|r| std::cmp::Reverse(r.case.received_at));
         Ok(rows)
+    }
+
+    /// Queue rows of the given cases, open or closed (a closed one has no
+    /// deadline), in no particular order; unknown ids are left out.
+    pub fn rows(&self, ids: &[CaseId]) -> Result<Vec<QueueRow>, ApiError> {
+        let targets = self.store().settings()?.targets;
+        Ok(crate::to_rows(&targets, self.store().summaries(ids)?, self.store().now()))
+    }
+
+    /// What changed after `after` (a change marker): the cases touched, at
+    /// most `limit`, so the window can patch what it shows.
+    pub fn changes_since(&self, after: i64, limit: usize) -> Result<ChangedCases, ApiError> {
+        Ok(self.store().changed_cases(after, limit)?)
     }
 
     /// Cases handed to a responder (latest handoff first), open ones first.

@@ -133,14 +133,7 @@ impl Beacon {
             overdue_before,
             limit: q.limit,
         };
-        let rows = self.store.queue(&filter)?;
-        Ok(rows
-            .into_iter()
-            .map(|case| {
-                let deadline = deadline_of(&settings.targets, &case, now);
-                QueueRow { short_id: case.id.short(), case, deadline }
-            })
-            .collect())
+        Ok(to_rows(&settings.targets, self.store.queue(&filter)?, now))
     }
 
     /// Full views (with the referral) of the given cases, in the given order.
@@ -176,21 +169,28 @@ impl Beacon {
     pub fn search(&self, text: &str, limit: usize) -> Result<Vec<QueueRow>, ApiError> {
         let now = self.store.now();
         let settings = self.store.settings()?;
-        Ok(self
-            .store
-            .search(text, limit)?
-            .into_iter()
-            .map(|case| {
-                let deadline = deadline_of(&settings.targets, &case, now);
-                QueueRow { short_id: case.id.short(), case, deadline }
-            })
-            .collect())
+        Ok(to_rows(&settings.targets, self.store.search(text, limit)?, now))
     }
 
     pub fn audit(&self, id: &str) -> Result<AuditTrail, ApiError> {
         let id = self.resolve(id)?;
         Ok(self.store.events(id)?)
     }
+}
+
+/// Queue rows of case summaries: each with its short id and deadline.
+fn to_rows(
+    targets: &beacon_domain::Targets,
+    cases: Vec<beacon_store::CaseSummary>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<QueueRow> {
+    cases
+        .into_iter()
+        .map(|case| {
+            let deadline = deadline_of(targets, &case, now);
+            QueueRow { short_id: case.id.short(), case, deadline }
+        })
+        .collect()
 }
 
 /// Where an open case stands against its next target; closed cases have none.

@@ -30,10 +30,21 @@ struct Args {
     reads_only: bool,
     /// Run the queue against an existing store in a loop (for profiling).
     queue_loop: Option<String>,
+    /// Keep the store with history here; when it already holds the same
+    /// number of cases, reuse it and measure reads only (loading 1M cases
+    /// with history takes minutes).
+    demo_store: Option<std::path::PathBuf>,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { referrals: 1_000_000, seed: 42, import_only: false, reads_only: false, queue_loop: None };
+    let mut a = Args {
+        referrals: 1_000_000,
+        seed: 42,
+        import_only: false,
+        reads_only: false,
+        queue_loop: None,
+        demo_store: None,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -42,6 +53,7 @@ fn args() -> Result<Args> {
             "--import-only" => a.import_only = true,
             "--reads-only" => a.reads_only = true,
             "--queue-loop" => a.queue_loop = Some(it.next().context("--queue-loop STORE")?),
+            "--demo-store" => a.demo_store = Some(it.next().context("--demo-store PATH")?.into()),
             "--bench" => {} // passed by `cargo bench`
             other => bail!("unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N]"),
         }
@@ -78,7 +90,7 @@ fn main() -> Result<()> {
 
     // The data: generated once, written as JSON Lines, as a hotline export would be.
     let t = Instant::now();
-    let demo_store = dir.path().join("demo.sqlite3");
+    let demo_store = args.demo_store.clone().unwrap_or_else(|| dir.path().join("demo.sqlite3"));
     let places = {
         let b = Beacon::open(&dir.path().join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
         b.demo_places()
@@ -137,8 +149,19 @@ fn main() -> Result<()> {
     let t = Instant::now();
     let clock = ManualClock::at(now);
     let mut d = Beacon::open(&demo_store, Actor("bench".into()), Arc::new(clock.clone()))?;
-    d.load_demo(args.referrals, args.seed, now, &clock)?;
-    eprintln!("loaded the demo store with history in {:.1?}", t.elapsed());
+    let existing = d.store().case_count()?;
+    if existing == 0 {
+        d.load_demo(args.referrals, args.seed, now, &clock)?;
+        eprintln!("loaded the demo store with history in {:.1?}", t.elapsed());
+    } else if existing as usize != args.referrals {
+        bail!(
+            "{} holds {existing} cases, not {}; remove it or pass --referrals {existing}",
+            demo_store.display(),
+            args.referrals
+        );
+    } else {
+        eprintln!("reusing {} ({existing} cases)", demo_store.display());
+    }
     drop(d);
     let d = Beacon::open(&demo_store, Actor("bench".into()), Arc::new(SystemClock))?;
     let open = d.store().open_count()?;

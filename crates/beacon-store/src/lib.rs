@@ -21,8 +21,8 @@ mod write;
 
 pub use error::StoreError;
 pub use model::{
-    Assignee, CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, OverdueCut, QueueFilter, ResponseRow,
-    StoredEvent,
+    Assignee, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, OverdueCut, QueueFilter,
+    ResponseRow, StoredEvent,
 };
 pub use project::search_text;
 pub use settings::Settings;

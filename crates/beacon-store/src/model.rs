@@ -104,6 +104,20 @@ pub struct StoredEvent {
     pub body: EventBody,
 }
 
+/// The cases touched by events written after a change marker (see
+/// [`crate::Store::changed_cases`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ChangedCases {
+    /// The marker the log was read up to; ask from here next time.
+    pub marker: i64,
+    /// Distinct cases touched, in order of first change.
+    pub case_ids: Vec<CaseId>,
+    /// False when more cases changed than asked for, or an event touched no
+    /// case (settings, responders, a new jurisdiction layer): a reader should
+    /// reload everything rather than patch what it holds.
+    pub complete: bool,
+}
+
 /// Which open cases the queue shows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QueueFilter {

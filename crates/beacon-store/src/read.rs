@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 
 use crate::model::{
-    CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, QueueFilter, ResponseRow, StoredEvent,
+    CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, QueueFilter, ResponseRow, StoredEvent,
 };
 use crate::{Store, StoreError};
 
@@ -367,6 +367,55 @@ impl Store {
     /// the desktop app polls it to know when to refresh.
     pub fn change_marker(&self) -> Result<i64, StoreError> {
         Ok(self.conn.query_row("SELECT coalesce(max(local_seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+
+    /// Which cases events after `after` (a [`Store::change_marker`] value)
+    /// touched, up to `limit` of them: lets a screen patch the rows it shows
+    /// instead of reloading them all.
+    pub fn changed_cases(&self, after: i64, limit: usize) -> Result<ChangedCases, StoreError> {
+        let marker = self.change_marker()?;
+        let mut out = ChangedCases { marker, case_ids: Vec::new(), complete: true };
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT case_id FROM events WHERE local_seq > ?1 AND local_seq <= ?2 ORDER BY local_seq")?;
+        let mut rows = stmt.query(params![after, marker])?;
+        let mut seen = std::collections::HashSet::new();
+        while let Some(row) = rows.next()? {
+            let Some(id) = row.get::<_, Option<String>>(0)? else {
+                out.complete = false;
+                break;
+            };
+            let id: CaseId = parse(id, "case id")?;
+            if seen.insert(id) {
+                if out.case_ids.len() == limit {
+                    out.complete = false;
+                    break;
+                }
+                out.case_ids.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Summaries of the given cases, open or closed, in no particular order;
+    /// ids the store does not hold are left out.
+    pub fn summaries(&self, ids: &[CaseId]) -> Result<Vec<CaseSummary>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(200) {
+            let sql = format!("SELECT {SUMMARY_COLUMNS} FROM cases c WHERE c.id IN ({})", placeholders(chunk.len()));
+            // Not cached: the statement's text varies with the number of ids.
+            let mut stmt = self.conn.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(chunk.iter().map(|c| c.to_string())), summary)?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// True when the store holds no case (cheaper than counting them).
+    pub fn has_no_cases(&self) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM cases)", [], |r| r.get(0))?)
     }
 
     pub fn case_count(&self) -> Result<u64, StoreError> {

@@ -43,12 +43,22 @@ function build(): Geometry | null {
   return { pj, counties, troopPath: edgesPath(troop, pj), outlinePath: edgesPath(outline, pj), troopLabels };
 }
 
+/** Whether the store changed since the counts and points were loaded. */
+let stale = true;
+export function markStale() {
+  stale = true;
+}
+
+/** Load the counts and points, if the store changed since the last load. */
 export async function loadMapData() {
+  if (!stale) return;
+  stale = false;
   try {
     const [counts, points] = await Promise.all([api.openCounts(), api.openPoints(POINTS)]);
     state.counts = counts;
     state.points = points;
   } catch (e) {
+    stale = true;
     toast(`The map could not load its counts: ${asUiError(e).message}`, { kind: 'error' });
   }
   if (state.view === 'map') render(document.getElementById('main')!);
@@ -60,6 +70,19 @@ function filterBy(f: { county?: string; countyName?: string; troop?: string }) {
   void loadQueue();
 }
 
+/**
+ * The map view for the current counts and points, built once per change of
+ * them and kept: drawing it again (or for the first time, after `prewarm`)
+ * is only attaching it.
+ */
+let view: { el: HTMLElement; counts: unknown; points: unknown; clusters: number } | null = null;
+
+/** Build the map view while the window is idle, so the first `m` shows it at once. */
+export function prewarm() {
+  geom ??= build();
+  if (geom && !(view && view.counts === state.counts && view.points === state.points)) view = buildView(geom);
+}
+
 export function render(main: HTMLElement) {
   const t0 = performance.now();
   clear(main);
@@ -68,8 +91,26 @@ export function render(main: HTMLElement) {
     main.append(h('p', { class: 'empty' }, 'Loading the map…'));
     return;
   }
-  const byId = new Map(state.counts.filter((c) => c.jurisdiction_id).map((c) => [c.jurisdiction_id!, c]));
-  const max = Math.max(1, ...state.counts.map((c) => Number(c.open)));
+  if (!(view && view.counts === state.counts && view.points === state.points)) view = buildView(geom);
+  main.append(view.el);
+  const built = performance.now() - t0;
+  if (!firstRender) return;
+  firstRender = false;
+  // After the next frame the SVG has been laid out and painted.
+  const clusters = view.clusters;
+  requestAnimationFrame(() => {
+    const frame = performance.now() - t0;
+    setTimeout(() => {
+      const total = performance.now() - t0;
+      void api.perfMark('map-first-render', `${total.toFixed(1)} ms to first paint (${built.toFixed(1)} ms attaching the view, next frame at ${frame.toFixed(1)} ms), ${geom!.counties.length} counties, ${clusters} markers`);
+    }, 0);
+  });
+}
+
+function buildView(geom: Geometry): NonNullable<typeof view> {
+  const counts = state.counts, points = state.points;
+  const byId = new Map(counts.filter((c) => c.jurisdiction_id).map((c) => [c.jurisdiction_id!, c]));
+  const max = Math.max(1, ...counts.map((c) => Number(c.open)));
   const tip = h('div', { class: 'maptip', role: 'status', 'aria-live': 'polite' });
   const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, class: 'map', 'data-testid': 'map', role: 'group', 'aria-label': 'Map of open cases by county and troop' });
   const countiesG = s('g', { class: 'counties' });
@@ -85,7 +126,7 @@ export function render(main: HTMLElement) {
       tip.textContent = name;
       tip.classList.add('on');
       if (e instanceof MouseEvent) {
-        const r = (main.querySelector('.mapwrap') as HTMLElement).getBoundingClientRect();
+        const r = (tip.parentElement as HTMLElement).getBoundingClientRect();
         tip.style.left = `${e.clientX - r.left + 14}px`;
         tip.style.top = `${e.clientY - r.top + 10}px`;
       }
@@ -108,7 +149,7 @@ export function render(main: HTMLElement) {
     marks.append(s('circle', { cx: c.c[0], cy: c.c[1], r: p === 'p1' ? 6 : p === 'p2' ? 5 : 3, class: `mark p-${p}` }));
   }
   // Case points, clustered in 22-pixel cells (most urgent first sets the colour).
-  const pts = state.points.map((p) => { const [x, y] = geom!.pj.project(p.lon, p.lat); return { x, y, item: p }; });
+  const pts = points.map((p) => { const [x, y] = geom!.pj.project(p.lon, p.lat); return { x, y, item: p }; });
   const clusters = cluster(pts, 22);
   const pointsG = s('g', { class: 'points', 'aria-hidden': 'true' });
   for (const k of clusters) {
@@ -141,7 +182,7 @@ export function render(main: HTMLElement) {
     if (oc.top_priority < t.top) t.top = oc.top_priority;
     troopTotals.set(c.troop, t);
   }
-  const unknown = state.counts.find((c) => !c.jurisdiction_id);
+  const unknown = counts.find((c) => !c.jurisdiction_id);
   const side = h('aside', { class: 'mapside', 'aria-label': 'Legend and troops' },
     h('h2', {}, 'Open cases'),
     h('div', { class: 'legend' },
@@ -157,13 +198,7 @@ export function render(main: HTMLElement) {
       h('button', { class: 'btn small ghost', onclick: () => filterBy({ troop: t }) }, `Troop ${t}`), ` ${v.open} open · highest `, h('span', { class: `badge prio prio-${v.top.toLowerCase()}` }, v.top)))),
     unknown ? h('p', { class: 'muted small' }, `${unknown.open} open case(s) have no known jurisdiction; see the queue's Unassigned filter.`) : null,
     h('p', { class: 'muted small' }, `Click a county or a troop letter to list its cases. Points: the ${POINTS.toLocaleString()} most urgent open cases with coordinates.`));
-  main.append(h('section', { class: 'mapview', 'aria-label': 'Map by jurisdiction' }, h('div', { class: 'mapwrap' }, svg, tip), side));
-  const built = performance.now() - t0;
-  if (!firstRender) return;
-  firstRender = false;
-  // After the next frame the SVG has been laid out and painted.
-  requestAnimationFrame(() => setTimeout(() => {
-    const total = performance.now() - t0;
-    void api.perfMark('map-first-render', `${total.toFixed(1)} ms to first paint (${built.toFixed(1)} ms building the SVG), ${geom!.counties.length} counties, ${clusters.length} markers`);
-  }, 0));
+  const wrap = h('div', { class: 'mapwrap' }, svg, tip);
+  const el = h('section', { class: 'mapview', 'aria-label': 'Map by jurisdiction' }, wrap, side);
+  return { el, counts, points, clusters: clusters.length };
 }

@@ -2,6 +2,7 @@
 import { api, asUiError, type QueueRow } from '../api';
 import { clear, h, label, words } from '../dom';
 import { describe, isFiltered, matchesLocally, PAGE_SIZE, toggle, toQueueArgs, type Priority, type Status } from '../lib/filters';
+import { canPatch, isUnassigned, patchRows } from '../lib/queue-patch';
 import { formatAge, formatCountdown, secondsUntil, urgencyOf } from '../lib/time';
 import { scrollToShow, visibleWindow } from '../lib/virtual';
 import { go, jurisdictionName, setFilters, state } from '../state';
@@ -33,20 +34,50 @@ export async function loadQueue(): Promise<void> {
       rows = pinNewest(page, newest, f);
     }
     if (my !== loadSeq) return;
-    const fresh = state.seen.size > 0 ? rows.filter((r) => !state.seen.has(r.id)) : [];
-    for (const r of rows) state.seen.add(r.id);
-    state.rows = rows;
-    state.queueError = null;
-    state.openTotal = await api.openCount();
-    if (state.selected >= rows.length) state.selected = Math.max(0, rows.length - 1);
-    if (state.view === 'queue') renderRows(true);
-    for (const r of fresh) void api.perfMark('case-on-screen', r.id);
+    const total = await api.openCount();
+    if (my !== loadSeq) return;
+    show(rows, total);
   } catch (e) {
     state.queueError = asUiError(e).message;
     if (state.view === 'queue') renderRows(true);
   } finally {
     state.loading = false;
   }
+}
+
+/**
+ * After cases changed (in this window or any other process): fetch only their
+ * rows and patch them into the list, keeping the selection on the same case.
+ * Text search and the overdue filter depend on the server, so those reload.
+ */
+export async function applyChanges(caseIds: string[]): Promise<void> {
+  if (!canPatch(state.filters) || state.loading) return loadQueue();
+  const my = ++loadSeq;
+  try {
+    const [changed, total] = await Promise.all([api.queueRows(caseIds), api.openCount()]);
+    if (my !== loadSeq) return;
+    const patched = patchRows(state.rows, changed, state.filters, justIn, PAGE_SIZE, Date.now(), PIN_MINUTES);
+    for (const id of patched.pinned) justIn.add(id);
+    show(patched.rows, total);
+  } catch (e) {
+    state.queueError = asUiError(e).message;
+    if (state.view === 'queue') renderRows(true);
+  }
+}
+
+/** Put a new list of rows on screen, keeping the selected case selected where it is still listed. */
+function show(rows: QueueRow[], total: number) {
+  const selectedId = state.rows[state.selected]?.id;
+  const fresh = state.seen.size > 0 ? rows.filter((r) => !state.seen.has(r.id)) : [];
+  for (const r of rows) state.seen.add(r.id);
+  state.rows = rows;
+  state.queueError = null;
+  state.openTotal = total;
+  const keep = selectedId ? rows.findIndex((r) => r.id === selectedId) : -1;
+  if (keep >= 0) state.selected = keep;
+  else if (state.selected >= rows.length) state.selected = Math.max(0, rows.length - 1);
+  if (state.view === 'queue') renderRows(true);
+  if (fresh.length) requestAnimationFrame(() => { for (const r of fresh) void api.perfMark('case-on-screen', r.id); });
 }
 
 /** Minutes a new P1 stays pinned at the top when the page is full of older P1s. */
@@ -63,7 +94,7 @@ function pinNewest(page: QueueRow[], newest: QueueRow[], f: typeof state.filters
   const cutoff = Date.now() - PIN_MINUTES * 60_000;
   const pinned = newest.filter((r) => !have.has(r.id) && Date.parse(r.received_at) >= cutoff &&
     matchesLocally({ priority: r.priority, status: r.status, troop: r.jurisdiction.troop, jurisdiction_id: r.jurisdiction.jurisdiction_id, open: true }, f) &&
-    (!f.unassigned || !r.jurisdiction.jurisdiction_id));
+    (!f.unassigned || isUnassigned(r)));
   for (const r of pinned) justIn.add(r.id);
   return [...pinned, ...page];
 }
