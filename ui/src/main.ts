@@ -53,10 +53,15 @@ function renderNav() {
 
 function render() {
   renderNav();
+  // The map keeps its own pane (see views/map.ts); every other screen draws into main.
+  const onMap = state.view === 'map';
+  mapView.stage.classList.toggle('parked', !onMap);
+  main.classList.toggle('parked', onMap);
+  if (onMap) clear(main);
   switch (state.view) {
     case 'queue': queue.render(main); break;
     case 'case': caseView.render(main); break;
-    case 'map': mapView.render(main); break;
+    case 'map': mapView.render(); break;
     case 'mine': mine.render(main); break;
     case 'new': void newref.render(main); break;
     case 'stats': statsView.render(main); break;
@@ -156,7 +161,7 @@ onNavigate(() => {
   if (state.view === 'stats') void statsView.loadStats();
   if (state.view === 'case' && state.caseId) void caseView.loadCase(state.caseId);
   if (state.view === 'queue') requestAnimationFrame(() => queue.focusList());
-  else main.focus({ preventScroll: true });
+  else (state.view === 'map' ? mapView.stage : main).focus({ preventScroll: true });
 });
 
 async function start() {
@@ -172,7 +177,7 @@ async function start() {
   state.info = info;
   clear(app);
   app.removeAttribute('aria-busy');
-  app.append(header(), main);
+  app.append(header(), h('div', { class: 'stage' }, main, mapView.stage));
   render();
   queue.focusList();
   // Everything below is not needed for the first screen.

@@ -5,7 +5,7 @@ import { toast } from './common';
 
 /** Case points drawn: the most urgent open cases with coordinates. */
 const POINTS = 3000;
-import { clear, h, s } from '../dom';
+import { h, s } from '../dom';
 import { centroid, cluster, edgesPath, fitProjection, pathOf, polygonsOf, shadeClass, troopBorders, type BBox, type Polygon, type Projection } from '../lib/geo';
 import { go, setFilters, state } from '../state';
 import { loadQueue } from './queue';
@@ -61,7 +61,7 @@ export async function loadMapData() {
     stale = true;
     toast(`The map could not load its counts: ${asUiError(e).message}`, { kind: 'error' });
   }
-  if (state.view === 'map') render(document.getElementById('main')!);
+  if (state.view === 'map') render();
 }
 
 function filterBy(f: { county?: string; countyName?: string; troop?: string }) {
@@ -77,32 +77,45 @@ function filterBy(f: { county?: string; countyName?: string; troop?: string }) {
  */
 let view: { el: HTMLElement; counts: unknown; points: unknown; clusters: number } | null = null;
 
-/** Build the map view while the window is idle, so the first `m` shows it at once. */
+/**
+ * Where the map lives: a pane beside `main` that stays in the document. When
+ * another screen is shown it is parked (hidden, but laid out), so coming back
+ * to the map, or opening it the first time after `prewarm`, is only a paint.
+ */
+export const stage = h('div', { id: 'mapstage', class: 'pane parked', tabindex: '-1' });
+
+/** Build and lay out the map while the window is idle, so the first `m` only paints it. */
 export function prewarm() {
   geom ??= build();
-  if (geom && !(view && view.counts === state.counts && view.points === state.points)) view = buildView(geom);
+  if (!geom) return;
+  attachView(geom);
+  stage.getBoundingClientRect(); // lay it out now, not when it is first shown
 }
 
-export function render(main: HTMLElement) {
+/** Put the view for the current counts and points on the stage (building it if they changed). */
+function attachView(g: Geometry) {
+  if (!(view && view.counts === state.counts && view.points === state.points)) view = buildView(g);
+  if (stage.firstChild !== view.el) stage.replaceChildren(view.el);
+  return view;
+}
+
+export function render() {
   const t0 = performance.now();
-  clear(main);
   geom ??= build();
   if (!geom) {
-    main.append(h('p', { class: 'empty' }, 'Loading the map…'));
+    stage.replaceChildren(h('p', { class: 'empty' }, 'Loading the map…'));
     return;
   }
-  if (!(view && view.counts === state.counts && view.points === state.points)) view = buildView(geom);
-  main.append(view.el);
+  const v = attachView(geom);
   const built = performance.now() - t0;
   if (!firstRender) return;
   firstRender = false;
   // After the next frame the SVG has been laid out and painted.
-  const clusters = view.clusters;
   requestAnimationFrame(() => {
     const frame = performance.now() - t0;
     setTimeout(() => {
       const total = performance.now() - t0;
-      void api.perfMark('map-first-render', `${total.toFixed(1)} ms to first paint (${built.toFixed(1)} ms attaching the view, next frame at ${frame.toFixed(1)} ms), ${geom!.counties.length} counties, ${clusters} markers`);
+      void api.perfMark('map-first-render', `${total.toFixed(1)} ms to first paint (${built.toFixed(1)} ms attaching the view, next frame at ${frame.toFixed(1)} ms), ${geom!.counties.length} counties, ${v.clusters} markers`);
     }, 0);
   });
 }
