@@ -238,7 +238,7 @@ fn perf_mark(s: State<'_, AppState>, name: String, detail: Option<String>) {
 #[allow(dead_code)]
 fn _referral_type(_: Referral) {}
 
-pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app_info,
         queue,

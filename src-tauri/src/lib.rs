@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 mod commands;
+#[cfg(test)]
+mod commands_test;
 mod error;
 mod notify;
 mod watch;
