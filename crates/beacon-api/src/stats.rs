@@ -97,8 +97,16 @@ impl Beacon {
         let mut groups: BTreeMap<Option<String>, (String, Samples)> = BTreeMap::new();
         for r in &rows {
             overall.add(r);
-            let name = r.jurisdiction_name.clone().unwrap_or_else(|| "unassigned".into());
-            groups.entry(r.jurisdiction_id.clone()).or_insert_with(|| (name, Samples::default())).1.add(r);
+            // Look up before inserting: no per-row clone of the id and name.
+            match groups.get_mut(&r.jurisdiction_id) {
+                Some((_, samples)) => samples.add(r),
+                None => {
+                    let name = r.jurisdiction_name.clone().unwrap_or_else(|| "unassigned".into());
+                    let mut samples = Samples::default();
+                    samples.add(r);
+                    groups.insert(r.jurisdiction_id.clone(), (name, samples));
+                }
+            }
         }
         let mut by_jurisdiction: Vec<StatsGroup> =
             groups.into_iter().map(|(id, (name, s))| s.finish(id, name)).collect();

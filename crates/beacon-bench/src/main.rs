@@ -171,6 +171,17 @@ fn main() -> Result<()> {
     println!("|---|---:|---:|---:|---:|---:|");
 
     let conn = rusqlite::Connection::open(&demo_store)?;
+    let words = search_terms(&data.referrals);
+    // One untimed pass over every query first: the figures are for a warm
+    // page cache, as a console that has been running is (a store of several
+    // GB read cold from a virtual disk measures the disk instead).
+    for (_, f) in queue_filters() {
+        d.queue(&f)?;
+    }
+    for w in &words {
+        d.search(w, 50)?;
+    }
+    d.stats(90)?;
     let base_queue = percentiles(time_n(500, |_| {
         let mut s = conn.prepare_cached("SELECT id, priority, received_at FROM cases INDEXED BY cases_queue WHERE is_open = 1 ORDER BY priority, unassigned DESC, received_at LIMIT 200")?;
         let n = s.query_map([], |r| r.get::<_, String>(0))?.count();
@@ -185,7 +196,6 @@ fn main() -> Result<()> {
     }
     row("queue: all of the above", all.len(), &percentiles(all), Some(&base_queue));
 
-    let words = search_terms(&data.referrals);
     let base_search = percentiles(time_n(words.len(), |i| {
         let mut s = conn.prepare_cached(
             "SELECT c.id FROM cases_fts f JOIN cases c ON c.row_id = f.rowid WHERE cases_fts MATCH ?1 LIMIT 50",
