@@ -37,6 +37,8 @@ export BEACON_NOTIFY_LOG="$OUT/notifications.log"
 export WEBDRIVER_URL="http://127.0.0.1:$PORT"
 export BEACON_ACTOR=e2e-dispatcher
 export ROOT PORT OUT
+# A fresh webview profile each run (theme and sign-in live in its local storage).
+export XDG_DATA_HOME="$OUT/xdg/data" XDG_CONFIG_HOME="$OUT/xdg/config" XDG_CACHE_HOME="$OUT/xdg/cache"
 # dunst records every notification it receives (a script rule), so the test
 # can check the daemon got it, not only that the app tried.
 export BEACON_E2E_DUNST_RECORD="$OUT/dunst-received.log"

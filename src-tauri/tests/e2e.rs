@@ -255,15 +255,67 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     let notified = wait_notification(Duration::from_secs(10)).await;
     assert!(notified.is_ok(), "a desktop notification was sent: {notified:?}");
     eprintln!("notification: {}", notified.unwrap_or_default());
+    let sounds = wait_for(c, "the alert sound to be tried", long, "return window.beaconTest.sounds()", |v| {
+        v["requested"].as_u64().unwrap_or(0) >= 1
+            && v["played"].as_u64().unwrap_or(0) + v["failed"].as_u64().unwrap_or(0)
+                >= v["requested"].as_u64().unwrap_or(1)
+    })
+    .await?;
+    eprintln!("alert sound: {sounds} (a webview without an audio output reports it as failed, once, on screen)");
 
-    // 6. The other screens open (screenshots for review).
-    for (n, name) in [(4, "08-new-referral"), (5, "09-response-times"), (3, "10-my-cases"), (2, "11-map-after")] {
+    // 6. Clicking the desktop notification (its default action, as dunst performs it) opens the case.
+    click(c, "nav button:nth-child(1)").await?;
+    wait_for(c, "the queue", long, "return document.querySelector('[data-testid=case-detail]') === null", |v| {
+        v == &json!(true)
+    })
+    .await?;
+    let action = std::process::Command::new("dunstctl").args(["action", "0"]).output()?;
+    assert!(action.status.success(), "dunstctl action: {}", String::from_utf8_lossy(&action.stderr));
+    wait_for(
+        c,
+        "the case opened from the desktop notification",
+        long,
+        "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null",
+        |v| v.as_str() == Some(&new_id),
+    )
+    .await?;
+
+    // 7. The other screens open (screenshots for review), each showing its own content.
+    for (n, name, testid) in [
+        (4, "08-new-referral", "new-referral"),
+        (5, "09-response-times", "response-times"),
+        (3, "10-my-cases", "my-cases"),
+        (2, "11-map-after", "map"),
+    ] {
         click(c, &format!("nav button:nth-child({n})")).await?;
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        wait_for(
+            c,
+            testid,
+            long,
+            &format!("return !!document.querySelector('[data-testid={testid}]')?.getClientRects().length"),
+            |v| v == &json!(true),
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
         shot(c, name).await;
     }
-    let form = js(c, "return !!document.querySelector('[data-testid=new-referral]')").await;
-    let _ = form;
+
+    // 8. The light theme: switched from the header, it changes the page's colours (and back).
+    assert_eq!(js(c, "return document.documentElement.dataset.theme").await?, json!("dark"), "dark by default");
+    let dark_bg = js(c, "return getComputedStyle(document.body).backgroundColor").await?;
+    click(c, "#theme-toggle").await?;
+    assert_eq!(js(c, "return document.documentElement.dataset.theme").await?, json!("light"));
+    let light_bg = js(c, "return getComputedStyle(document.body).backgroundColor").await?;
+    assert_ne!(dark_bg, light_bg, "the background changes with the theme");
+    assert_eq!(
+        js(c, "return document.getElementById('theme-toggle').getAttribute('aria-label')").await?,
+        json!("Switch to the dark theme")
+    );
+    click(c, "nav button:nth-child(1)").await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    shot(c, "12-queue-light").await;
+    click(c, "#theme-toggle").await?;
+    assert_eq!(js(c, "return document.documentElement.dataset.theme").await?, json!("dark"));
     Ok(())
 }
 

@@ -4,7 +4,7 @@ import { clear, h } from './dom';
 import { go, goBack, onNavigate, state, VIEWS, type View } from './state';
 import './styles.css';
 import * as caseView from './views/case';
-import { playAlert, toast } from './views/common';
+import { alertSounds, playAlert, toast } from './views/common';
 import * as mapView from './views/map';
 import * as mine from './views/mine';
 import * as newref from './views/newref';
@@ -19,6 +19,19 @@ let helpOpen = false;
 function applyTheme() {
   document.documentElement.dataset.theme = state.theme;
   localStorage.setItem('beacon.theme', state.theme);
+}
+
+/** Switches dark ↔ light; its label always names the theme it switches to. */
+function themeButton() {
+  const b = h('button', { class: 'btn ghost small', id: 'theme-toggle' }) as HTMLButtonElement;
+  const show = () => {
+    const other = state.theme === 'dark' ? 'light' : 'dark';
+    b.setAttribute('aria-label', `Switch to the ${other} theme`);
+    b.textContent = other === 'light' ? '☀ Light' : '☾ Dark';
+  };
+  b.addEventListener('click', () => { state.theme = state.theme === 'dark' ? 'light' : 'dark'; applyTheme(); show(); });
+  show();
+  return b;
 }
 
 function header() {
@@ -38,7 +51,7 @@ function header() {
     h('div', { class: 'right' },
       h('span', { class: 'sync', 'data-testid': 'sync-status', title: `Store: ${state.info?.store_path ?? ''}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), state.info?.sync_status ?? 'Local only'),
       h('label', { class: 'who' }, h('span', { class: 'muted small' }, 'Signed in as '), who),
-      h('button', { class: 'btn ghost small', 'aria-label': `Switch to the ${state.theme === 'dark' ? 'light' : 'dark'} theme`, onclick: () => { state.theme = state.theme === 'dark' ? 'light' : 'dark'; applyTheme(); } }, state.theme === 'dark' ? '☀ Light' : '☾ Dark'),
+      themeButton(),
       h('button', { class: 'btn ghost small', 'aria-label': 'Keyboard shortcuts (?)', onclick: () => toggleHelp() }, '?')));
 }
 
@@ -198,7 +211,7 @@ async function start() {
 }
 
 // For end-to-end tests: the ids in the (virtualised) queue, not only those in view.
-(window as unknown as { beaconTest: unknown }).beaconTest = { rowIds: () => state.rows.map((r) => r.id) };
+(window as unknown as { beaconTest: unknown }).beaconTest = { rowIds: () => state.rows.map((r) => r.id), sounds: () => ({ ...alertSounds }) };
 
 start().catch((e) => {
   clear(app);

@@ -40,14 +40,23 @@ export function toast(text: string, opts: { action?: { label: string; run: () =>
 }
 
 let audio: HTMLAudioElement | null = null;
-/** The bundled alert sound; silently skipped where the webview has no audio output. */
+/** What became of each alert sound: the end-to-end test reads it, and a failure is reported once. */
+export const alertSounds = { requested: 0, played: 0, failed: 0, lastError: null as string | null };
+
+/** The bundled alert sound. Where the webview has no audio output it cannot play: say so once, not at every alert. */
 export function playAlert() {
+  alertSounds.requested++;
+  const failed = (e: unknown) => {
+    alertSounds.failed++;
+    alertSounds.lastError = String((e as { message?: string })?.message ?? e);
+    if (alertSounds.failed === 1) toast('The alert sound could not play on this computer; watch for the banners.', { kind: 'error' });
+  };
   try {
     audio ??= new Audio('/alert.wav');
     audio.currentTime = 0;
-    void audio.play().catch(() => undefined);
-  } catch {
-    /* no audio */
+    audio.play().then(() => { alertSounds.played++; }, failed);
+  } catch (e) {
+    failed(e);
   }
 }
 

@@ -28,13 +28,13 @@ export function render(main: HTMLElement) {
   clear(main);
   const me = state.responders.find((r) => r.id === state.signedIn);
   if (!me) {
-    main.append(h('section', { class: 'panel narrow' }, h('h1', {}, 'My cases'),
+    main.append(h('section', { class: 'panel narrow', 'data-testid': 'my-cases' }, h('h1', {}, 'My cases'),
       h('p', {}, 'Choose who you are signed in as (top right) to see the cases handed to you.'),
       h('p', { class: 'muted' }, 'Sign-in proper comes later; for now the roster stands in.')));
     return;
   }
   const open = cases.filter((c) => c.status !== 'closed');
-  main.append(h('section', { class: 'mine', 'aria-label': 'My cases' },
+  main.append(h('section', { class: 'mine', 'data-testid': 'my-cases', 'aria-label': 'My cases' },
     h('h1', {}, `Cases handed to ${me.name}`, h('span', { class: 'muted' }, ` · ${me.role === 'trooper' ? 'Trooper' : 'Victim advocate'}, ${me.agency} · ${open.length} open of ${cases.length}`)),
     errorLine(errors.load ?? null),
     cases.length === 0 ? h('p', { class: 'empty' }, 'Nothing has been handed to you yet.') : null,

@@ -63,7 +63,7 @@ export function render(main: HTMLElement) {
       s('text', { x: 200 + 570, y: y + 17, class: 'axis' }, `${formatSpan(SEGMENTS.reduce((a, sg) => a + med(g, sg.key), 0))} · ${g.referrals} ref.`));
   });
 
-  main.append(h('section', { class: 'stats', 'aria-label': 'Response times' },
+  main.append(h('section', { class: 'stats', 'data-testid': 'response-times', 'aria-label': 'Response times' },
     h('header', { class: 'row' }, h('h1', {}, 'Response times'), daysSel),
     h('section', { class: 'panel' }, h('h2', {}, `All jurisdictions · ${o.referrals} referrals`), legend, overallSvg,
       h('table', { class: 'table' }, h('thead', {}, h('tr', {}, h('th', {}, 'Interval'), h('th', {}, 'Cases'), h('th', {}, 'Median'), h('th', {}, '90th percentile'))),
