@@ -74,6 +74,10 @@ pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>
         };
         let mut last = b.store().change_marker().unwrap_or(0);
         let mut alerts_after = last;
+        // Prepare the statements (and read the schema) now, so the first
+        // change after start reaches the window as fast as the others.
+        let _ = b.changes_since(last, 1);
+        let _ = b.alerts_since(last, 1);
         loop {
             std::thread::sleep(POLL);
             let marker = match b.store().change_marker() {
