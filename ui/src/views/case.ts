@@ -174,7 +174,7 @@ function handoffPanel(d: CaseDetail) {
       h('p', {}, h('span', { class: 'ok-text' }, `Shared (${last.shared_fields.length}): `), last.shared_fields.map(words).join(', ') || 'nothing'),
       h('p', {}, h('span', { class: 'warn-text' }, `Withheld without consent (${last.withheld_fields.length}): `),
         last.withheld_fields.length ? last.withheld_fields.map(words).join(', ') : 'nothing — consent covers every field')),
-    d.handoffs.length > 0 && h('details', {}, h('summary', {}, `Earlier handoffs (${d.handoffs.length})`),
+    d.handoffs.length > 0 && h('details', {}, h('summary', {}, `Handoffs of this case (${d.handoffs.length})`),
       h('ul', { class: 'plain' }, d.handoffs.map((ho) => h('li', {},
         `${formatWhen(ho.handed_off_at)} — ${ho.responder_name} (${words(ho.role)}) by ${ho.handed_off_by}; shared ${ho.shared_fields.length}, withheld ${ho.withheld_fields.length}`,
         ho.acknowledged_at ? `; acknowledged ${formatWhen(ho.acknowledged_at)}` : '; not yet acknowledged')))),
