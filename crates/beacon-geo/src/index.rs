@@ -374,29 +374,7 @@ impl LayerIndex {
                         let cx = x0 + ((i0 + li) as f64 + 0.5) * cw;
                         let cy = y0 + ((j0 + lj) as f64 + 0.5) * ch;
                         let label = if self.contains(pi, cx, cy, &[]) { 2 } else { 3 };
-                        win[l] = label;
-                        stack.push(l);
-                        while let Some(l) = stack.pop() {
-                            let (li, lj) = (l % w, l / w);
-                            let mut visit = |n: usize| {
-                                if win[n] == 0 {
-                                    win[n] = label;
-                                    stack.push(n);
-                                }
-                            };
-                            if li > 0 {
-                                visit(l - 1);
-                            }
-                            if li + 1 < w {
-                                visit(l + 1);
-                            }
-                            if lj > 0 {
-                                visit(l - w);
-                            }
-                            if lj + 1 < h {
-                                visit(l + w);
-                            }
-                        }
+                        flood_fill(&mut win, w, h, l, 0, label, &mut stack);
                     }
                     match win[l] {
                         1 => ppairs.push((mi, pi as u32)),
@@ -438,29 +416,7 @@ impl LayerIndex {
                 [p] => (TAG_INSIDE << TAG_SHIFT) | *p,
                 _ => TAG_SLOW << TAG_SHIFT,
             };
-            cells[start] = code;
-            stack.push(start);
-            while let Some(k) = stack.pop() {
-                let (i, j) = (k % nx, k / nx);
-                let mut visit = |n: usize| {
-                    if cells[n] == u32::MAX {
-                        cells[n] = code;
-                        stack.push(n);
-                    }
-                };
-                if i > 0 {
-                    visit(k - 1);
-                }
-                if i + 1 < nx {
-                    visit(k + 1);
-                }
-                if j > 0 {
-                    visit(k - nx);
-                }
-                if j + 1 < ny {
-                    visit(k + nx);
-                }
-            }
+            flood_fill(&mut cells, nx, ny, start, u32::MAX, code, &mut stack);
         }
 
         // 4. Blocks of BLOCK x BLOCK cells holding far-outside cells get the
@@ -858,4 +814,41 @@ fn upsert(near: &mut Vec<(u32, f64)>, poly: u32, d: f64) {
         }
     }
     near.push((poly, d));
+}
+
+/// Give `label` to `start` and to every cell 4-connected to it through cells
+/// still holding `empty`, in a `w` x `h` row-major grid. `stack` is scratch
+/// space, reused across calls.
+fn flood_fill<T: Copy + PartialEq>(
+    grid: &mut [T],
+    w: usize,
+    h: usize,
+    start: usize,
+    empty: T,
+    label: T,
+    stack: &mut Vec<usize>,
+) {
+    grid[start] = label;
+    stack.push(start);
+    while let Some(k) = stack.pop() {
+        let (i, j) = (k % w, k / w);
+        let mut visit = |n: usize| {
+            if grid[n] == empty {
+                grid[n] = label;
+                stack.push(n);
+            }
+        };
+        if i > 0 {
+            visit(k - 1);
+        }
+        if i + 1 < w {
+            visit(k + 1);
+        }
+        if j > 0 {
+            visit(k - w);
+        }
+        if j + 1 < h {
+            visit(k + w);
+        }
+    }
 }
