@@ -116,6 +116,11 @@ fn errors_carry_a_code_and_the_field() {
     let no_case = invoke(&c, "case_detail", json!({ "id": "ffffffff" })).expect_err("no such case");
     assert_eq!(no_case["code"], "not_found");
 
+    // A malformed id never reaches the store: the bridge refuses the argument.
+    let bad_ids = invoke(&c, "queue_rows", json!({ "ids": ["not-a-case-id"] })).expect_err("not a case id");
+    assert!(bad_ids.to_string().contains("ids"), "names the argument: {bad_ids}");
+    assert_eq!(invoke(&c, "queue_rows", json!({ "ids": [] })).expect("no ids"), json!([]));
+
     let reason = invoke(&c, "override_priority", json!({ "id": id, "priority": "P4", "reason": "  " }))
         .expect_err("a reason is required");
     assert_eq!(reason["code"], "invalid_input");

@@ -57,6 +57,13 @@ async fn click(c: &Client, css: &str) -> R<()> {
 }
 
 /// Text of the element `css` names (read in one script, so never stale).
+/// Wait until the case view shows case `id`.
+async fn wait_case_open(c: &Client, what: &str, id: &str) -> R<()> {
+    let script = "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null";
+    wait_for(c, what, Duration::from_secs(20), script, |v| v.as_str() == Some(id)).await?;
+    Ok(())
+}
+
 async fn text(c: &Client, css: &str) -> R<String> {
     let v = js(c, &format!("return document.querySelector({css:?})?.innerText ?? null")).await?;
     v.as_str().map(str::to_string).ok_or_else(|| format!("no element {css}").into())
@@ -126,14 +133,7 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         .ok_or("no P1 row")?;
     let id = target["id"].as_str().unwrap().to_string();
     click(c, &format!("[data-testid=queue-row][data-case-id='{id}']")).await?;
-    wait_for(
-        c,
-        "case detail",
-        long,
-        "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null",
-        |v| v.as_str() == Some(&id),
-    )
-    .await?;
+    wait_case_open(c, "case detail", &id).await?;
     wait_for(c, "handoff button", long, "return !!document.querySelector('[data-testid=handoff-trooper]')", |v| {
         v == &json!(true)
     })
@@ -243,14 +243,7 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     eprintln!("banner on screen: {}", banner.as_str().unwrap_or("").replace('\n', " "));
     shot(c, "06-live-update").await;
     click(c, "[data-testid=alert-toast] .toast-action").await?;
-    wait_for(
-        c,
-        "the new case opened from the banner",
-        long,
-        "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null",
-        |v| v.as_str() == Some(&new_id),
-    )
-    .await?;
+    wait_case_open(c, "the new case opened from the banner", &new_id).await?;
     shot(c, "07-new-case").await;
     let notified = wait_notification(Duration::from_secs(10)).await;
     assert!(notified.is_ok(), "a desktop notification was sent: {notified:?}");
@@ -271,14 +264,7 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     .await?;
     let action = std::process::Command::new("dunstctl").args(["action", "0"]).output()?;
     assert!(action.status.success(), "dunstctl action: {}", String::from_utf8_lossy(&action.stderr));
-    wait_for(
-        c,
-        "the case opened from the desktop notification",
-        long,
-        "return document.querySelector('[data-testid=case-detail]')?.dataset.caseId ?? null",
-        |v| v.as_str() == Some(&new_id),
-    )
-    .await?;
+    wait_case_open(c, "the case opened from the desktop notification", &new_id).await?;
 
     // 7. The other screens open (screenshots for review), each showing its own content.
     for (n, name, testid) in [
