@@ -71,8 +71,16 @@ pub fn span_days(n: usize) -> i64 {
 }
 
 pub fn generate(places: &[Place], opts: &Options) -> DemoData {
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let responders = roster(&mut rng, &opts.troops);
+    // One random stream each for the referrals, the roster and the history,
+    // so a seed gives the same referrals whatever the troops and whether the
+    // history is made (the benchmarks import the one and load the other).
+    let stream = |n: u64| {
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+        rng.set_stream(n);
+        rng
+    };
+    let (mut rng, mut roster_rng, mut history_rng) = (stream(0), stream(1), stream(2));
+    let responders = roster(&mut roster_rng, &opts.troops);
     let pools = Pools::new(&mut rng, opts.referrals);
     let span = span_days(opts.referrals);
     let mut referrals = Vec::with_capacity(opts.referrals);
@@ -86,7 +94,7 @@ pub fn generate(places: &[Place], opts: &Options) -> DemoData {
         let received_at = opts.now - Duration::seconds(back as i64 + 60);
         let r = referral(&mut rng, i, received_at, places, &pools);
         if opts.history {
-            history(&mut rng, i, &r, &responders, opts.now, &mut steps);
+            history(&mut history_rng, i, &r, &responders, opts.now, &mut steps);
         }
         referrals.push(r);
     }
