@@ -9,12 +9,14 @@
 #![forbid(unsafe_code)]
 
 use beacon_domain::ResponderId;
+use beacon_domain::links::DEFAULT_LINK_WINDOW_DAYS;
 use beacon_domain::referral::*;
 use beacon_domain::responder::{Responder, Role};
 use chrono::{DateTime, Duration, Utc};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::collections::HashSet;
 
 /// A town the generator may place a tip in (from the jurisdiction layer's ZIP table).
 #[derive(Clone, Debug, PartialEq)]
@@ -81,7 +83,8 @@ pub fn generate(places: &[Place], opts: &Options) -> DemoData {
     };
     let (mut rng, mut roster_rng, mut history_rng) = (stream(0), stream(1), stream(2));
     let responders = roster(&mut roster_rng, &opts.troops);
-    let pools = Pools::new(&mut rng, opts.referrals);
+    let mut fresh = Fresh::default();
+    let mut scenes: Vec<Scene> = Vec::with_capacity(opts.referrals);
     let span = span_days(opts.referrals);
     let mut referrals = Vec::with_capacity(opts.referrals);
     let mut steps = Vec::new();
@@ -92,11 +95,13 @@ pub fn generate(places: &[Place], opts: &Options) -> DemoData {
         let skew = if opts.referrals <= 10_000 { u * u } else { u };
         let back = skew * (span * 86_400) as f64;
         let received_at = opts.now - Duration::seconds(back as i64 + 60);
-        let r = referral(&mut rng, i, received_at, places, &pools);
+        let echo = if rng.random_bool(ECHO_SHARE) { echo(&mut rng, received_at, &referrals, &scenes) } else { None };
+        let (r, scene) = referral(&mut rng, i, received_at, places, &mut fresh, echo);
         if opts.history {
             history(&mut history_rng, i, &r, &responders, opts.now, &mut steps);
         }
         referrals.push(r);
+        scenes.push(scene);
     }
     steps.sort_by(|a, b| a.at.cmp(&b.at).then(a.referral.cmp(&b.referral)));
     DemoData { responders, referrals, steps }
@@ -160,30 +165,91 @@ const DISPOSITIONS: &[&str] = &[
     "duplicate of an earlier referral",
 ];
 
-/// Phones and plates that recur across tips, so linked referrals exist.
-struct Pools {
-    phones: Vec<String>,
-    plates: Vec<String>,
+/// The share of tips about someone or somewhere an earlier tip was about: the
+/// same suspect (phone or car) or the same address. Each such tip links itself
+/// and the earlier one, so about twice this share of referrals is linked.
+const ECHO_SHARE: f64 = 0.055;
+
+/// How far apart (days) a tip and the earlier one it repeats may be: well
+/// inside the link window, so the two are linked.
+const ECHO_DAYS: i64 = DEFAULT_LINK_WINDOW_DAYS * 2 / 3;
+
+/// Phones, plates and addresses already given out, so that apart from the
+/// tips that repeat an earlier one, referrals do not share them by chance.
+#[derive(Default)]
+struct Fresh {
+    phones: HashSet<String>,
+    plates: HashSet<String>,
+    addresses: HashSet<String>,
 }
 
-impl Pools {
-    fn new(rng: &mut ChaCha8Rng, n: usize) -> Self {
-        let size = (n / 4).max(20);
-        Pools {
-            phones: (0..size)
-                .map(|_| {
-                    format!(
-                        "({}) 555-{:04}",
-                        [314, 816, 417, 573, 636, 660].choose(rng).copied().unwrap_or(573),
-                        rng.random_range(100..10_000)
-                    )
-                })
-                .collect(),
-            plates: (0..size)
-                .map(|_| format!("{}{}{}-{:03}", letter(rng), letter(rng), letter(rng), rng.random_range(0..1000)))
-                .collect(),
+impl Fresh {
+    /// Draw until `make` gives something not yet used (a few tries: in very
+    /// large sets the invented numbers run out and some repeat).
+    fn draw(
+        rng: &mut ChaCha8Rng,
+        used: &mut HashSet<String>,
+        make: impl Fn(&mut ChaCha8Rng) -> String,
+        key: impl Fn(&str) -> String,
+    ) -> String {
+        let mut value = make(rng);
+        for _ in 0..8 {
+            if used.insert(key(&value)) {
+                break;
+            }
+            value = make(rng);
+        }
+        value
+    }
+}
+
+/// Where a tip is set, kept so a later tip about the same place can say the same.
+#[derive(Clone, Debug)]
+struct Scene {
+    place: usize,
+    street: String,
+    motel: &'static str,
+}
+
+/// What a tip repeats from an earlier one.
+enum Echo {
+    /// The same person: their phone or car.
+    Suspect(Suspect),
+    /// The same address.
+    Place(Scene, Location),
+}
+
+/// Something an earlier tip, received within [`ECHO_DAYS`], gave that this one repeats.
+fn echo(rng: &mut ChaCha8Rng, at: DateTime<Utc>, earlier: &[Referral], scenes: &[Scene]) -> Option<Echo> {
+    if earlier.is_empty() {
+        return None;
+    }
+    for _ in 0..8 {
+        let j = rng.random_range(0..earlier.len());
+        let other = &earlier[j];
+        if (other.received_at - at).abs() > Duration::days(ECHO_DAYS) {
+            continue;
+        }
+        let suspects: Vec<&Suspect> =
+            other.suspects.iter().filter(|s| !s.phones.is_empty() || s.vehicle.is_some()).collect();
+        let address = other.location.as_ref().filter(|l| l.address.is_some());
+        match (suspects.choose(rng), address) {
+            (Some(s), None) => return Some(Echo::Suspect((*s).clone())),
+            (Some(s), Some(_)) if rng.random_bool(0.6) => return Some(Echo::Suspect((*s).clone())),
+            (_, Some(l)) => return Some(Echo::Place(scenes[j].clone(), l.clone())),
+            (None, None) => {}
         }
     }
+    None
+}
+
+/// An invented number in one of the state's area codes, in the 555 exchange.
+fn phone(rng: &mut ChaCha8Rng) -> String {
+    format!("({}) 555-{:04}", pick(rng, &[314, 816, 417, 573, 636, 660]), rng.random_range(100..10_000))
+}
+
+fn plate(rng: &mut ChaCha8Rng) -> String {
+    format!("{}{}{}-{:03}", letter(rng), letter(rng), letter(rng), rng.random_range(0..1000))
 }
 
 fn letter(rng: &mut ChaCha8Rng) -> char {
@@ -206,7 +272,14 @@ fn weighted<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, u32)]) -> T {
     items[0].0
 }
 
-fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: &[Place], pools: &Pools) -> Referral {
+fn referral(
+    rng: &mut ChaCha8Rng,
+    i: usize,
+    received_at: DateTime<Utc>,
+    places: &[Place],
+    fresh: &mut Fresh,
+    echo: Option<Echo>,
+) -> (Referral, Scene) {
     let urgency = weighted(
         rng,
         &[(Urgency::InProgress, 4), (Urgency::Imminent, 7), (Urgency::Recent, 47), (Urgency::Historical, 42)],
@@ -220,7 +293,7 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
             (TraffickingType::Unknown, 13),
         ],
     );
-    let place_type = weighted(
+    let mut place_type = weighted(
         rng,
         &[
             (PlaceType::Hotel, 28),
@@ -244,11 +317,32 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
             (Source::Other, 2),
         ],
     );
-    let place = pick(rng, places).clone();
-    let street = format!("{} {}", rng.random_range(100..9_900), pick(rng, STREETS));
-    let motel = pick(rng, MOTELS);
+    let (scene, echoed_location, echoed_suspect) = match echo {
+        Some(Echo::Place(scene, location)) => {
+            place_type = location.place_type.unwrap_or(place_type);
+            (scene, Some(location), None)
+        }
+        echo => {
+            let place = rng.random_range(0..places.len());
+            let city = &places[place].city;
+            let street = Fresh::draw(
+                rng,
+                &mut fresh.addresses,
+                |rng| format!("{} {}", rng.random_range(100..9_900), pick(rng, STREETS)),
+                |street| format!("{street}|{city}"),
+            );
+            let suspect = match echo {
+                Some(Echo::Suspect(s)) => Some(s),
+                _ => None,
+            };
+            let motel = *pick::<&str>(rng, MOTELS);
+            (Scene { place, street, motel }, None, suspect)
+        }
+    };
+    let place = &places[scene.place];
+    let (street, motel) = (&scene.street, scene.motel);
     let detail = rng.random_range(0..100);
-    let location = (place_type != PlaceType::Online || detail < 30).then(|| {
+    let fresh_location = (place_type != PlaceType::Online || detail < 30).then(|| {
         let (lat, lon) = if detail < 70 {
             // Within about 3 km of the ZIP's centre.
             (
@@ -271,6 +365,7 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
             extra: Default::default(),
         }
     });
+    let location = echoed_location.or(fresh_location);
     let minors = weighted(rng, &[(YesNoUnknown::Yes, 14), (YesNoUnknown::No, 56), (YesNoUnknown::Unknown, 30)]);
     let count = rng.random_range(1..=5u32);
     let lang = *pick(rng, LANGUAGES);
@@ -295,8 +390,11 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
         )),
         extra: Default::default(),
     };
-    let suspects = (0..rng.random_range(0..=2))
-        .map(|_| Suspect {
+    // Up to two suspects; a tip about someone named before tells of them first.
+    let others = rng.random_range(0..=2u32).min(2 - u32::from(echoed_suspect.is_some()));
+    let suspects: Vec<Suspect> = echoed_suspect
+        .into_iter()
+        .chain((0..others).map(|_| Suspect {
             description: Some(format!(
                 "{} {}, {}",
                 pick(rng, FIRST),
@@ -312,11 +410,15 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
                     ]
                 )
             )),
-            phones: if rng.random_bool(0.6) { vec![pick(rng, &pools.phones).clone()] } else { vec![] },
+            phones: if rng.random_bool(0.6) {
+                vec![Fresh::draw(rng, &mut fresh.phones, phone, str::to_string)]
+            } else {
+                vec![]
+            },
             vehicle: rng.random_bool(0.4).then(|| {
                 let (make, model) = *pick(rng, MAKES);
                 Vehicle {
-                    plate: Some(pick(rng, &pools.plates).clone()),
+                    plate: Some(Fresh::draw(rng, &mut fresh.plates, plate, str::to_string)),
                     state: if rng.random_bool(0.8) { place.state.clone() } else { Some("IL".into()) },
                     make: Some(make.into()),
                     model: Some(model.into()),
@@ -325,7 +427,7 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
                 }
             }),
             extra: Default::default(),
-        })
+        }))
         .collect();
     let reporter_kind = weighted(
         rng,
@@ -356,8 +458,8 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
         (0..rng.random_range(0..=4)).map(|_| pick(rng, &all_indicators).to_string()).collect();
     indicators.sort();
     indicators.dedup();
-    let narrative = narrative(rng, place_type, trafficking_type, urgency, &place.city, motel, &street);
-    Referral {
+    let narrative = narrative(rng, place_type, trafficking_type, urgency, &place.city, motel, street);
+    let referral = Referral {
         external_id: format!("NHTH-{}-{:07}", received_at.format("%y%m"), i + 1),
         source,
         received_at,
@@ -371,7 +473,8 @@ fn referral(rng: &mut ChaCha8Rng, i: usize, received_at: DateTime<Utc>, places: 
         indicators,
         narrative,
         extra: Default::default(),
-    }
+    };
+    (referral, scene)
 }
 
 fn round6(x: f64) -> f64 {
