@@ -1,8 +1,11 @@
 //! A generated data set that looks like a state's referral traffic: tips
 //! spread over recent months (more of them recently), across the state's
 //! towns, with the mix of urgency, trafficking type and place a hotline sees;
-//! a roster of troopers and advocates for every troop; and, for older cases,
-//! what happened next (handoff, acknowledgement, arrival, closure).
+//! a roster of troopers and advocates for every troop; and what happened next
+//! (handoff, acknowledgement, arrival, closure), at the pace of a centre that
+//! meets its response targets: urgent tips are reached within the hour, and
+//! nearly every case is closed within a few days. About one tip in ten
+//! repeats a phone, plate or address of an earlier one, so it is linked.
 //!
 //! Deterministic for a given seed and `now`, so tests and benchmarks can rely
 //! on it. Every name, phone number and plate is invented.
@@ -12,6 +15,7 @@ use beacon_domain::ResponderId;
 use beacon_domain::links::DEFAULT_LINK_WINDOW_DAYS;
 use beacon_domain::referral::*;
 use beacon_domain::responder::{Responder, Role};
+use beacon_domain::triage::{self, Priority};
 use chrono::{DateTime, Duration, Utc};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
@@ -156,6 +160,7 @@ const MAKES: &[(&str, &str)] = &[
     ("Ford", "F-150"),
 ];
 const COLORS: &[&str] = &["white", "black", "silver", "gray", "red", "blue", "maroon"];
+/// How a case ends once someone has been there.
 const DISPOSITIONS: &[&str] = &[
     "victim recovered and referred to services",
     "referred to services; victim declined law enforcement",
@@ -163,6 +168,20 @@ const DISPOSITIONS: &[&str] = &[
     "unable to locate",
     "investigation opened by task force",
     "duplicate of an earlier referral",
+];
+/// How a case ends when nobody went: followed up by phone or passed on.
+const FOLLOW_UP_DISPOSITIONS: &[&str] = &[
+    "referred to services; victim declined law enforcement",
+    "unable to locate",
+    "investigation opened by task force",
+    "duplicate of an earlier referral",
+    "reporter called back; no further action",
+];
+/// How a tip with nothing to act on is closed at the desk, without a handoff.
+const DESK_DISPOSITIONS: &[&str] = &[
+    "logged for the task force; nothing to act on",
+    "duplicate of an earlier referral",
+    "outside the state; passed on",
 ];
 
 /// The share of tips about someone or somewhere an earlier tip was about: the
@@ -589,7 +608,91 @@ fn role_code(r: Role) -> &'static str {
     }
 }
 
-/// What happened to a case. Older cases are further along; the newest are untouched.
+const HOUR: i64 = 60;
+const DAY: i64 = 24 * HOUR;
+
+/// How fast a priority's cases move. Durations are in minutes, as (least, most).
+struct Pace {
+    /// Share closed at the desk without a handoff: old tips with nothing to act on.
+    desk: f64,
+    /// From receipt to the first handoff.
+    handoff: (i64, i64),
+    /// Share acknowledged inside the target.
+    on_time: f64,
+    /// From the handoff to the acknowledgement, when on time.
+    ack: (i64, i64),
+    /// From receipt to the acknowledgement, when late.
+    late_ack: (i64, i64),
+    /// Share where someone goes to the scene.
+    go: f64,
+    /// From the acknowledgement to arriving.
+    travel: (i64, i64),
+    /// Share that take longer to get there, and how long.
+    late_travel: (f64, (i64, i64)),
+    /// From the last step to closing the case.
+    close: (i64, i64),
+}
+
+/// Inside the default targets (P1 15 min to acknowledge and 60 to arrive,
+/// P2 1 h, P3 24 h, P4 72 h) for most cases, with a few late.
+fn pace(p: Priority) -> Pace {
+    match p {
+        Priority::P1 => Pace {
+            desk: 0.0,
+            handoff: (1, 5),
+            on_time: 0.96,
+            ack: (1, 9),
+            late_ack: (16, 35),
+            go: 0.985,
+            travel: (8, 40),
+            late_travel: (0.025, (45, 100)),
+            close: (HOUR, 12 * HOUR),
+        },
+        Priority::P2 => Pace {
+            desk: 0.0,
+            handoff: (3, 25),
+            on_time: 0.9,
+            ack: (3, 30),
+            late_ack: (65, 4 * HOUR),
+            go: 0.45,
+            travel: (30, 6 * HOUR),
+            late_travel: (0.0, (0, 1)),
+            close: (2 * HOUR, 30 * HOUR),
+        },
+        Priority::P3 => Pace {
+            desk: 0.05,
+            handoff: (20, 6 * HOUR),
+            on_time: 0.9,
+            ack: (20, 12 * HOUR),
+            late_ack: (25 * HOUR, 2 * DAY),
+            go: 0.25,
+            travel: (HOUR, DAY),
+            late_travel: (0.0, (0, 1)),
+            close: (6 * HOUR, 36 * HOUR),
+        },
+        Priority::P4 => Pace {
+            desk: 0.35,
+            handoff: (HOUR, DAY),
+            on_time: 0.9,
+            ack: (HOUR, 40 * HOUR),
+            late_ack: (73 * HOUR, 5 * DAY),
+            go: 0.08,
+            travel: (2 * HOUR, 2 * DAY),
+            late_travel: (0.0, (0, 1)),
+            close: (12 * HOUR, 3 * DAY),
+        },
+    }
+}
+
+fn minutes(rng: &mut ChaCha8Rng, (least, most): (i64, i64)) -> Duration {
+    Duration::seconds(rng.random_range(least * 60..most * 60))
+}
+
+/// What happened to a case, paced by its priority: urgent cases are handed
+/// off in minutes and reached within the hour, and nearly every case is
+/// closed within a few days. Steps after `now` have not happened yet, so the
+/// newest cases are part way along; a small tail is never acknowledged or
+/// never closed (the stale cases a supervisor reviews).
 fn history(
     rng: &mut ChaCha8Rng,
     i: usize,
@@ -598,79 +701,74 @@ fn history(
     now: DateTime<Utc>,
     steps: &mut Vec<Step>,
 ) {
-    let age = now - r.received_at;
-    if age < Duration::minutes(20) {
-        return;
-    }
-    // A working centre closes its cases: past a few days nearly every case
-    // has run its course, and only a handful stay open (stale) for review.
-    let settled = age > Duration::days(3) && rng.random_bool(0.97);
-    let fast = matches!(r.urgency, Urgency::InProgress | Urgency::Imminent);
-    let progress = if settled || (fast && age > Duration::minutes(30)) {
-        0.95
-    } else if age > Duration::days(1) {
-        0.7
-    } else {
-        0.4
-    };
-    if !(settled || rng.random_bool(progress)) {
-        return;
-    }
-    let mut t = r.received_at
-        + Duration::seconds(if fast { rng.random_range(120..1_500) } else { rng.random_range(900..20_000) });
     let troopers: Vec<&Responder> = roster.iter().filter(|p| p.role == Role::Trooper).collect();
     let advocates: Vec<&Responder> = roster.iter().filter(|p| p.role == Role::VictimAdvocate).collect();
     let (Some(trooper), Some(advocate)) = (troopers.choose(rng), advocates.choose(rng)) else { return };
+    let priority = triage::triage(r).priority;
+    let pace = pace(priority);
+    let stale = rng.random_bool(if priority == Priority::P1 { 0.01 } else { 0.025 });
     let mut push = |at: DateTime<Utc>, action: Action| {
-        if at < now {
+        let happened = at < now;
+        if happened {
             steps.push(Step { at, referral: i, action });
-            true
-        } else {
-            false
         }
+        happened
     };
-    if !push(t, Action::HandOff { responder: trooper.id.clone() }) {
+
+    if rng.random_bool(pace.desk) {
+        let at = r.received_at + minutes(rng, (2 * HOUR, 36 * HOUR));
+        push(at, Action::Close { disposition: pick(rng, DESK_DISPOSITIONS).to_string() });
         return;
     }
-    if rng.random_bool(0.6) {
-        push(t + Duration::seconds(30), Action::HandOff { responder: advocate.id.clone() });
-    }
-    t += Duration::seconds(if fast { rng.random_range(60..900) } else { rng.random_range(300..7_200) });
-    if !(settled || rng.random_bool(0.9)) || !push(t, Action::Acknowledge) {
+    let handoff = r.received_at + minutes(rng, pace.handoff);
+    if !push(handoff, Action::HandOff { responder: trooper.id.clone() }) {
         return;
     }
+    let with_advocate = rng.random_bool(0.6);
+    if with_advocate {
+        push(handoff + Duration::seconds(30), Action::HandOff { responder: advocate.id.clone() });
+    }
+    let ack = if rng.random_bool(pace.on_time) {
+        handoff + minutes(rng, pace.ack)
+    } else {
+        (r.received_at + minutes(rng, pace.late_ack)).max(handoff + Duration::minutes(1))
+    };
+    if stale && priority != Priority::P1 && rng.random_bool(0.5) {
+        return;
+    }
+    if !push(ack, Action::Acknowledge) {
+        return;
+    }
+    if with_advocate {
+        push(ack + minutes(rng, (1, 20)), Action::Acknowledge);
+    }
+    let went = rng.random_bool(pace.go);
     if rng.random_bool(0.4) {
-        push(
-            t + Duration::seconds(rng.random_range(60..600)),
-            Action::Note {
-                text: pick(
-                    rng,
-                    &[
-                        "Trooper en route.",
-                        "Called the reporter back; details confirmed.",
-                        "Advocate standing by.",
-                        "Hotel manager contacted.",
-                    ],
-                )
-                .to_string(),
-            },
-        );
+        let notes: &[&str] = if went {
+            &["Trooper en route.", "Advocate standing by.", "Called the reporter back; details confirmed."]
+        } else {
+            &[
+                "Called the reporter back; details confirmed.",
+                "Left a message for the reporter.",
+                "Passed to the task force.",
+            ]
+        };
+        push(ack + Duration::seconds(rng.random_range(30..300)), Action::Note { text: pick(rng, notes).to_string() });
     }
-    t += Duration::seconds(if fast { rng.random_range(600..3_600) } else { rng.random_range(1_800..36_000) });
-    if !rng.random_bool(0.75) {
-        // Nobody went: closed from acknowledged after follow-up by phone.
-        if settled {
-            push(t + Duration::hours(6), Action::Close { disposition: pick(rng, &DISPOSITIONS[2..]).to_string() });
+    let mut last = ack;
+    if went {
+        let (late_share, late) = pace.late_travel;
+        let travel = if rng.random_bool(late_share) { late } else { pace.travel };
+        last = ack + minutes(rng, travel);
+        if !push(last, Action::OnScene) {
+            return;
         }
+    }
+    if stale {
         return;
     }
-    if !push(t, Action::OnScene) {
-        return;
-    }
-    t += Duration::seconds(rng.random_range(3_600..172_800));
-    if settled || rng.random_bool(0.5) {
-        push(t, Action::Close { disposition: pick(rng, DISPOSITIONS).to_string() });
-    }
+    let disposition = pick(rng, if went { DISPOSITIONS } else { FOLLOW_UP_DISPOSITIONS }).to_string();
+    push(last + minutes(rng, pace.close), Action::Close { disposition });
 }
 
 #[cfg(test)]
