@@ -210,7 +210,8 @@ fn two_thousand_referrals_look_like_the_field() {
 
 #[test]
 fn the_default_demo_looks_like_the_field() {
-    assert_realistic(600, 1);
+    // As `beacon demo` makes it by default.
+    assert_realistic(600, 2026);
 }
 
 #[test]
