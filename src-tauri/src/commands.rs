@@ -5,14 +5,14 @@
 //! query never freezes the window.
 
 use beacon_api::domain::referral::Referral;
-use beacon_api::domain::{CaseId, CaseStatus, Priority, Responder};
+use beacon_api::domain::{CaseId, CaseStatus, Priority, Responder, Role};
 use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
     AddOutcome, AlertBatch, AuditTrail, Beacon, CaseDetail, CasePoint, CaseView, MapLayer, OpenCount, Preview,
     QueueQuery, QueueRow, ResponseStats, Suggestions,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::sync::MutexGuard;
 use tauri::State;
 
@@ -22,38 +22,6 @@ type Res<T> = Result<T, UiError>;
 
 fn beacon<'a>(s: &'a State<'_, AppState>) -> MutexGuard<'a, Beacon> {
     s.beacon.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// The queue's filters as the window sends them.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct QueueArgs {
-    #[serde(default)]
-    pub priorities: Vec<Priority>,
-    #[serde(default)]
-    pub statuses: Vec<CaseStatus>,
-    pub troop: Option<String>,
-    /// A jurisdiction id or name.
-    pub county: Option<String>,
-    #[serde(default)]
-    pub unassigned: bool,
-    #[serde(default)]
-    pub overdue: bool,
-    pub limit: usize,
-}
-
-impl From<QueueArgs> for QueueQuery {
-    fn from(a: QueueArgs) -> Self {
-        QueueQuery {
-            priorities: a.priorities,
-            statuses: a.statuses,
-            troop: a.troop.filter(|t| !t.trim().is_empty()),
-            county: a.county.filter(|c| !c.trim().is_empty()),
-            unassigned: a.unassigned,
-            overdue: a.overdue,
-            limit: a.limit,
-        }
-    }
 }
 
 /// What the window shows about where it runs.
@@ -68,6 +36,8 @@ pub struct AppInfo {
     pub troops: Vec<String>,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub change_marker: i64,
+    /// The queue's order in words, for the help overlay.
+    pub queue_order: Vec<String>,
 }
 
 #[tauri::command(async)]
@@ -80,28 +50,19 @@ fn app_info(s: State<'_, AppState>) -> Res<AppInfo> {
         demo_loaded: s.demo_loaded,
         troops: b.troops(),
         change_marker: b.store().change_marker().map_err(beacon_api::ApiError::from)?,
+        queue_order: beacon_api::domain::queue::ORDER_HELP.iter().map(|l| l.to_string()).collect(),
     })
 }
 
 #[tauri::command(async)]
-fn queue(s: State<'_, AppState>, query: QueueArgs) -> Res<Vec<QueueRow>> {
-    Ok(beacon(&s).queue(&query.into())?)
+fn queue(s: State<'_, AppState>, query: QueueQuery) -> Res<Vec<QueueRow>> {
+    Ok(beacon(&s).queue(&query)?)
 }
 
+/// Of the given (changed) cases, the rows that belong in the queue `query`: patches the queue after a change.
 #[tauri::command(async)]
-fn search(s: State<'_, AppState>, text: String, limit: usize) -> Res<Vec<QueueRow>> {
-    Ok(beacon(&s).search(&text, limit)?)
-}
-
-#[tauri::command(async)]
-fn newest_open(s: State<'_, AppState>, priority: Priority, limit: usize) -> Res<Vec<QueueRow>> {
-    Ok(beacon(&s).newest_open(priority, limit)?)
-}
-
-/// Rows of the given cases, open or closed: patches the queue after a change.
-#[tauri::command(async)]
-fn queue_rows(s: State<'_, AppState>, ids: Vec<CaseId>) -> Res<Vec<QueueRow>> {
-    Ok(beacon(&s).rows(&ids)?)
+fn queue_rows(s: State<'_, AppState>, ids: Vec<CaseId>, query: QueueQuery) -> Res<Vec<QueueRow>> {
+    Ok(beacon(&s).queue_rows(&ids, &query)?)
 }
 
 #[tauri::command(async)]
@@ -127,6 +88,12 @@ fn suggest(s: State<'_, AppState>, id: String) -> Res<Suggestions> {
 #[tauri::command(async)]
 fn handoff(s: State<'_, AppState>, id: String, responder: String) -> Res<HandoffRecord> {
     Ok(beacon(&s).handoff(&id, &responder)?)
+}
+
+/// The one-click handoff: to the top suggested responder of that role.
+#[tauri::command(async)]
+fn handoff_to_suggested(s: State<'_, AppState>, id: String, role: Role) -> Res<HandoffRecord> {
+    Ok(beacon(&s).handoff_to_suggested(&id, role)?)
 }
 
 #[tauri::command(async)]
@@ -242,14 +209,13 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
     tauri::generate_handler![
         app_info,
         queue,
-        search,
-        open_count,
-        newest_open,
         queue_rows,
+        open_count,
         case_detail,
         audit,
         suggest,
         handoff,
+        handoff_to_suggested,
         acknowledge,
         set_status,
         add_note,

@@ -70,7 +70,6 @@ pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::
 #[cfg(feature = "ts")]
 pub fn export_bindings(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     use ts_rs::TS;
-    commands::QueueArgs::export_all(cfg)?;
     commands::AppInfo::export_all(cfg)?;
     watch::StoreChanged::export_all(cfg)?;
     watch::AlertEvent::export_all(cfg)?;

@@ -42,27 +42,6 @@ pub struct AlertEvent {
     pub body: String,
 }
 
-/// Notification text: no victim-identifying details, only priority, place and case number.
-pub fn notification_text(a: &Alert, for_me: bool) -> (String, String) {
-    // "Greene" → "Greene County"; "St. Louis County" and "St. Louis city" stay as they are.
-    let county = a.jurisdiction_name.as_ref().map(|n| {
-        let l = n.to_ascii_lowercase();
-        if l.ends_with("county") || l.ends_with("city") { n.clone() } else { format!("{n} County") }
-    });
-    let place = match (&county, &a.troop) {
-        (Some(n), Some(t)) => format!("{n} (Troop {t})"),
-        (Some(n), None) => n.clone(),
-        (None, Some(t)) => format!("Troop {t}"),
-        (None, None) => "jurisdiction not known".into(),
-    };
-    let p = a.priority.map(|p| p.as_str()).unwrap_or("New");
-    if a.kind == "handed_off" && for_me {
-        (format!("{p} case handed to you — {place}"), format!("Case {}. Open Beacon to acknowledge.", a.short_id))
-    } else {
-        (format!("New {p} referral — {place}"), format!("Case {}. Open Beacon to triage.", a.short_id))
-    }
-}
-
 pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>>) {
     let spawned = std::thread::Builder::new().name("beacon-watch".into()).spawn(move || {
         let b = match Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock)) {
@@ -125,7 +104,7 @@ pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>
                     crate::notify::send(&app, &title, "Open Beacon to triage.", None);
                 }
                 for (i, (a, for_me)) in wanted.iter().enumerate() {
-                    let (title, body) = notification_text(a, *for_me);
+                    let (title, body) = a.notification(*for_me);
                     if wanted.len() <= MAX_NOTIFICATIONS_AT_ONCE {
                         crate::notify::send(&app, &title, &body, Some(a.case_id.to_string()));
                     }

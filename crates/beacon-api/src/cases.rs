@@ -4,7 +4,7 @@
 
 use beacon_domain::event::EventBody;
 use beacon_domain::sharing;
-use beacon_domain::{CaseId, CaseStatus, HandoffId, NoteId, Priority};
+use beacon_domain::{CaseId, CaseStatus, HandoffId, NoteId, Priority, Role};
 use beacon_store::HandoffRecord;
 
 use crate::{ApiError, Beacon};
@@ -129,6 +129,24 @@ impl Beacon {
             .into_iter()
             .find(|h| h.id == handoff_id)
             .ok_or_else(|| ApiError::NotFound { what: "handoff", id: handoff_id.to_string() })
+    }
+
+    /// Hand the case to the top suggestion for `role` (see [`Beacon::suggest`]):
+    /// the console's one-click handoff.
+    pub fn handoff_to_suggested(&mut self, id: &str, role: Role) -> Result<HandoffRecord, ApiError> {
+        let suggestions = self.suggest(id)?;
+        let list = match role {
+            Role::Trooper => &suggestions.troopers,
+            Role::VictimAdvocate => &suggestions.advocates,
+            Role::Investigator | Role::Supervisor => {
+                return Err(ApiError::Refused(format!("Beacon suggests troopers and victim advocates, not a {role}")));
+            }
+        };
+        let top = list.first().ok_or_else(|| {
+            ApiError::Refused(format!("no {role} is on duty to hand case {} to", suggestions.case_id.short()))
+        })?;
+        let responder = top.responder.id.0.clone();
+        self.handoff(&suggestions.case_id.to_string(), &responder)
     }
 
     /// A responder takes the case: acknowledges the oldest handoff not yet acknowledged.

@@ -4,9 +4,9 @@
 //! Read-only; every change still goes through the operations in the other
 //! modules.
 
-use beacon_domain::{CaseId, Priority};
+use beacon_domain::{CaseId, Priority, QueueQuery};
 use beacon_geo::JurisdictionInfo;
-use beacon_store::{ChangedCases, StoreError};
+use beacon_store::ChangedCases;
 use serde::Serialize;
 
 use crate::views::{CaseView, QueueRow};
@@ -59,11 +59,27 @@ pub struct Alert {
     pub case_id: CaseId,
     pub short_id: String,
     pub priority: Option<Priority>,
-    pub jurisdiction_name: Option<String>,
+    /// How screens name the jurisdiction.
+    pub jurisdiction_label: String,
     pub troop: Option<String>,
     /// For handoffs: who the case went to.
     pub responder_id: Option<String>,
     pub responder_name: Option<String>,
+}
+
+impl Alert {
+    /// The desktop notification for this alert: priority, place and case
+    /// number only, never victim details. `for_me`: the handoff is to the
+    /// person at this console.
+    pub fn notification(&self, for_me: bool) -> (String, String) {
+        let p = self.priority.map(|p| p.as_str()).unwrap_or("New");
+        let place = &self.jurisdiction_label;
+        if self.kind == "handed_off" && for_me {
+            (format!("{p} case handed to you — {place}"), format!("Case {}. Open Beacon to acknowledge.", self.short_id))
+        } else {
+            (format!("New {p} referral — {place}"), format!("Case {}. Open Beacon to triage.", self.short_id))
+        }
+    }
 }
 
 /// Alerts after a point in the log, and the point to ask from next time.
@@ -73,10 +89,6 @@ pub struct AlertBatch {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub next: i64,
     pub alerts: Vec<Alert>,
-}
-
-fn sql(e: impl Into<StoreError>) -> ApiError {
-    ApiError::Store(e.into())
 }
 
 impl Beacon {
@@ -99,10 +111,11 @@ impl Beacon {
         Ok(self.store().open_count()?)
     }
 
-    /// Up to `limit` open cases with coordinates, most urgent first. Reads
+    /// Up to `limit` open cases with coordinates, in queue order. Reads
     /// through the store's own queries (the queue, then each case's referral).
     pub fn open_points(&self, limit: usize) -> Result<Vec<CasePoint>, ApiError> {
-        let rows = self.store().queue(&beacon_store::QueueFilter { limit: limit.max(1), ..Default::default() })?;
+        let query = QueueQuery { limit: u32::try_from(limit.max(1)).unwrap_or(u32::MAX), ..Default::default() };
+        let rows = self.store().queue(&query, self.store().now())?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(case) = self.store().case(row.id)? else { continue };
@@ -118,33 +131,14 @@ impl Beacon {
         Ok(out)
     }
 
-    /// The most recently received open cases of `priority`, newest first: the
-    /// queue lists the most urgent oldest first, so with thousands open a tip
-    /// that just arrived would otherwise sit beyond the first page.
-    pub fn newest_open(&self, priority: Priority, limit: usize) -> Result<Vec<QueueRow>, ApiError> {
-        let conn = self.store().connection();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT id FROM cases INDEXED BY cases_queue WHERE is_open = 1 AND priority = ?1
-                 ORDER BY received_at DESC LIMIT ?2",
-            )
-            .map_err(sql)?;
-        let ids = stmt
-            .query_map((i64::from(priority.rank()), limit as i64), |r| r.get::<_, String>(0))
-            .map_err(sql)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(sql)?;
-        let ids: Vec<CaseId> = ids.iter().filter_map(|id| id.parse().ok()).collect();
-        let mut rows = self.rows(&ids)?;
-        rows.sort_by_key(|r| std::cmp::Reverse(r.case.received_at));
-        Ok(rows)
-    }
-
-    /// Queue rows of the given cases, open or closed (a closed one has no
-    /// deadline), in no particular order; unknown ids are left out.
-    pub fn rows(&self, ids: &[CaseId]) -> Result<Vec<QueueRow>, ApiError> {
+    /// After cases changed: the rows of those among `ids` that belong in the
+    /// queue `q` now, in no particular order. A screen drops every id it
+    /// asked about and puts these back, each at its `place.order_key`.
+    pub fn queue_rows(&self, ids: &[CaseId], q: &QueueQuery) -> Result<Vec<QueueRow>, ApiError> {
+        let now = self.store().now();
+        let q = self.resolve_query(q)?;
         let targets = self.store().settings()?.targets;
-        Ok(crate::to_rows(&targets, self.store().summaries(ids)?, self.store().now()))
+        Ok(crate::to_rows(&targets, self.store().queue_members(ids, &q, now)?, now))
     }
 
     /// What changed after `after` (a change marker): the cases touched, at
@@ -155,19 +149,7 @@ impl Beacon {
 
     /// Cases handed to a responder (latest handoff first), open ones first.
     pub fn cases_for_responder(&self, responder_id: &str, limit: usize) -> Result<Vec<CaseView>, ApiError> {
-        let conn = self.store().connection();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT h.case_id FROM handoffs h JOIN cases c ON c.id = h.case_id
-                 WHERE h.responder_id = ?1
-                 GROUP BY h.case_id ORDER BY max(c.is_open) DESC, max(h.handed_off_at) DESC LIMIT ?2",
-            )
-            .map_err(sql)?;
-        let ids = stmt
-            .query_map((responder_id, limit as i64), |r| r.get::<_, String>(0))
-            .map_err(sql)?
-            .filter_map(|r| r.ok().and_then(|s| s.parse::<CaseId>().ok()))
-            .collect::<Vec<_>>();
+        let ids = self.store().cases_handed_to(responder_id, limit)?;
         self.views(&ids)
     }
 
@@ -175,24 +157,8 @@ impl Beacon {
     /// [`beacon_store::Store::change_marker`]), by any process. At most `limit`.
     pub fn alerts_since(&self, after: i64, limit: usize) -> Result<AlertBatch, ApiError> {
         let top = self.store().change_marker()?;
-        let conn = self.store().connection();
-        let mut stmt = conn
-            .prepare_cached(
-                "SELECT local_seq, kind, case_id FROM events
-                 WHERE local_seq > ?1 AND local_seq <= ?3 AND kind IN ('referral_received', 'handed_off') AND case_id IS NOT NULL
-                 ORDER BY local_seq LIMIT ?2",
-            )
-            .map_err(sql)?;
-        let rows = stmt
-            .query_map((after, limit as i64, top), |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
-            })
-            .map_err(sql)?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(sql)?;
         let mut alerts = Vec::new();
-        for (seq, kind, case_id) in rows {
-            let Ok(case_id) = case_id.parse::<CaseId>() else { continue };
+        for (seq, kind, case_id) in self.store().alert_events(after, top, limit)? {
             let Some(case) = self.store().case(case_id)? else { continue };
             let (responder_id, responder_name) = if kind == "handed_off" {
                 let latest = self.store().handoffs(case_id)?.into_iter().max_by_key(|h| h.handed_off_at);
@@ -206,7 +172,7 @@ impl Beacon {
                 short_id: case_id.short(),
                 case_id,
                 priority: Some(case.summary.priority),
-                jurisdiction_name: case.summary.jurisdiction.name,
+                jurisdiction_label: case.summary.jurisdiction.label(),
                 troop: case.summary.jurisdiction.troop,
                 responder_id,
                 responder_name,

@@ -26,11 +26,12 @@ pub use beacon_domain as domain;
 pub use beacon_geo as geo;
 pub use beacon_store as store;
 
+pub use beacon_domain::QueueQuery;
+
 use beacon_domain::event::Actor;
-use beacon_domain::{CaseId, Clock, Priority};
+use beacon_domain::{CaseId, Clock, Progress};
 use beacon_geo::Gazetteer;
-use beacon_store::{OverdueCut, QueueFilter, Store};
-use chrono::Duration;
+use beacon_store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -59,19 +60,6 @@ pub fn default_actor() -> Actor {
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "dispatcher".into());
     Actor(name)
-}
-
-/// Which open cases to list.
-#[derive(Clone, Debug, Default)]
-pub struct QueueQuery {
-    pub priorities: Vec<Priority>,
-    pub statuses: Vec<beacon_domain::CaseStatus>,
-    pub troop: Option<String>,
-    /// A jurisdiction id or a name ("Greene", "St Louis City").
-    pub county: Option<String>,
-    pub unassigned: bool,
-    pub overdue: bool,
-    pub limit: usize,
 }
 
 impl Beacon {
@@ -107,33 +95,24 @@ impl Beacon {
         }
     }
 
+    /// The queue: open cases matching `q` in the order of
+    /// [`beacon_domain::queue`] (with text, the matches newest first).
     pub fn queue(&self, q: &QueueQuery) -> Result<Vec<QueueRow>, ApiError> {
         let now = self.store.now();
-        let settings = self.store.settings()?;
-        let jurisdiction_id = match &q.county {
-            None => None,
-            Some(c) => {
-                Some(self.resolve_jurisdiction(c).ok_or_else(|| ApiError::NotFound { what: "county", id: c.clone() })?)
-            }
-        };
-        let overdue_before = q.overdue.then(|| {
-            let t = &settings.targets;
-            let cut = |minutes: u32| (now - Duration::minutes(i64::from(minutes))).timestamp_millis();
-            OverdueCut {
-                ack_before_ms: Priority::ALL.map(|p| cut(t.for_priority(p).ack_minutes)),
-                arrive_before_ms: Priority::ALL.map(|p| t.for_priority(p).arrival_minutes.map(cut)),
-            }
-        });
-        let filter = QueueFilter {
-            priorities: q.priorities.clone(),
-            statuses: q.statuses.clone(),
-            troop: q.troop.as_ref().map(|t| t.trim().trim_start_matches("Troop ").trim().to_ascii_uppercase()),
-            jurisdiction_id,
-            unassigned_only: q.unassigned,
-            overdue_before,
-            limit: q.limit,
-        };
-        Ok(to_rows(&settings.targets, self.store.queue(&filter)?, now))
+        let q = self.resolve_query(q)?;
+        let targets = self.store.settings()?.targets;
+        Ok(to_rows(&targets, self.store.queue(&q, now)?, now))
+    }
+
+    /// The query in the store's terms: normalised, and a jurisdiction given
+    /// by name resolved to its id (an unknown one is refused, not ignored).
+    fn resolve_query(&self, q: &QueueQuery) -> Result<QueueQuery, ApiError> {
+        let mut q = q.clone().normalized();
+        if let Some(j) = &q.jurisdiction {
+            q.jurisdiction =
+                Some(self.resolve_jurisdiction(j).ok_or_else(|| ApiError::NotFound { what: "county", id: j.clone() })?);
+        }
+        Ok(q)
     }
 
     /// Full views (with the referral) of the given cases, in the given order.
@@ -146,7 +125,8 @@ impl Beacon {
             let record =
                 self.store.case(*id)?.ok_or_else(|| ApiError::NotFound { what: "case", id: id.to_string() })?;
             let deadline = deadline_of(&settings.targets, &record.summary, now);
-            out.push(CaseView::from_record(record, links.remove(id).unwrap_or_default(), deadline));
+            let place = place_of(&record.summary, deadline.as_ref(), now);
+            out.push(CaseView::from_record(record, links.remove(id).unwrap_or_default(), deadline, place));
         }
         Ok(out)
     }
@@ -166,10 +146,9 @@ impl Beacon {
         })
     }
 
-    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<QueueRow>, ApiError> {
-        let now = self.store.now();
-        let settings = self.store.settings()?;
-        Ok(to_rows(&settings.targets, self.store.search(text, limit)?, now))
+    /// Rebuild every table from the event log (see [`Store::rebuild`]).
+    pub fn rebuild(&mut self) -> Result<beacon_store::RebuildReport, ApiError> {
+        Ok(self.store.rebuild()?)
     }
 
     pub fn audit(&self, id: &str) -> Result<AuditTrail, ApiError> {
@@ -188,9 +167,20 @@ fn to_rows(
         .into_iter()
         .map(|case| {
             let deadline = deadline_of(targets, &case, now);
-            QueueRow { short_id: case.id.short(), case, deadline }
+            let place = place_of(&case, deadline.as_ref(), now);
+            QueueRow { short_id: case.id.short(), jurisdiction_label: case.jurisdiction.label(), place, case, deadline }
         })
         .collect()
+}
+
+/// Where a case goes in the queue at `now` ([`beacon_domain::queue`]); closed cases have no place.
+fn place_of(
+    c: &beacon_store::CaseSummary,
+    deadline: Option<&beacon_domain::triage::Deadline>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<beacon_domain::QueuePlace> {
+    let facts = beacon_domain::queue::facts(c.id, c.status, c.priority, deadline.map(|d| d.due_at))?;
+    Some(beacon_domain::queue::place(&facts, now))
 }
 
 /// Where an open case stands against its next target; closed cases have none.
@@ -202,5 +192,5 @@ fn deadline_of(
     if !c.status.is_open() {
         return None;
     }
-    targets.deadline(c.priority, c.received_at, c.acknowledged_at.is_some(), c.on_scene_at.is_some(), now)
+    targets.deadline(c.priority, c.received_at, Progress::from_times(c.acknowledged_at, c.on_scene_at), now)
 }

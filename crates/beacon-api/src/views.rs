@@ -3,7 +3,7 @@
 use beacon_domain::referral::Referral;
 use beacon_domain::responder::Suggestion;
 use beacon_domain::triage::{Deadline, Reason};
-use beacon_domain::{CaseId, CaseStatus, JurisdictionAssignment, Priority, RecordError};
+use beacon_domain::{CaseId, CaseStatus, JurisdictionAssignment, Priority, QueuePlace, RecordError};
 use beacon_store::{Assignee, CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, StoredEvent};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,10 +22,14 @@ pub struct CaseView {
     pub priority_reasons: Vec<Reason>,
     pub priority_overridden: bool,
     pub jurisdiction: JurisdictionAssignment,
+    /// How screens name the jurisdiction ([`JurisdictionAssignment::label`]).
+    pub jurisdiction_label: String,
     pub links: Vec<CaseId>,
     pub assigned: Vec<Assignee>,
     /// The next target and the time left against it (open cases only).
     pub deadline: Option<Deadline>,
+    /// Where the case goes in the queue and why; `None` once closed.
+    pub place: Option<QueuePlace>,
     pub handed_off_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub on_scene_at: Option<DateTime<Utc>>,
@@ -41,6 +45,10 @@ pub struct QueueRow {
     #[serde(flatten)]
     pub case: CaseSummary,
     pub deadline: Option<Deadline>,
+    /// Where the row goes in the queue and why; `None` for a closed case.
+    pub place: Option<QueuePlace>,
+    /// How screens name the jurisdiction ([`JurisdictionAssignment::label`]).
+    pub jurisdiction_label: String,
 }
 
 /// Everything about one case.
@@ -96,7 +104,12 @@ pub struct AddOutcome {
 pub type AuditTrail = Vec<StoredEvent>;
 
 impl CaseView {
-    pub(crate) fn from_record(r: CaseRecord, links: Vec<CaseId>, deadline: Option<Deadline>) -> Self {
+    pub(crate) fn from_record(
+        r: CaseRecord,
+        links: Vec<CaseId>,
+        deadline: Option<Deadline>,
+        place: Option<QueuePlace>,
+    ) -> Self {
         let s = r.summary;
         CaseView {
             short_id: s.id.short(),
@@ -106,10 +119,12 @@ impl CaseView {
             priority: s.priority,
             priority_reasons: s.priority_reasons,
             priority_overridden: s.priority_overridden,
+            jurisdiction_label: s.jurisdiction.label(),
             jurisdiction: s.jurisdiction,
             links,
             assigned: s.assigned,
             deadline,
+            place,
             handed_off_at: s.handed_off_at,
             acknowledged_at: s.acknowledged_at,
             on_scene_at: s.on_scene_at,

@@ -2,8 +2,9 @@
 //! (from this or another connection), their queue rows, and the alerts.
 
 use beacon_api::Beacon;
+use beacon_api::QueueQuery;
 use beacon_api::domain::event::Actor;
-use beacon_api::domain::{CaseStatus, SystemClock};
+use beacon_api::domain::{CaseStatus, Priority, SystemClock};
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
@@ -61,19 +62,34 @@ fn a_change_to_no_case_asks_for_a_reload() {
 }
 
 #[test]
-fn rows_carry_the_current_state_open_or_closed() {
+fn patched_rows_are_the_changed_cases_that_still_belong_to_the_query() {
     let dir = tempfile::tempdir().unwrap();
     let mut b = open(&dir.path().join("s.sqlite3"));
-    let open_case = b.add_referral_json(referral("R-1", "in_progress")).unwrap().id;
-    let closed = b.add_referral_json(referral("R-2", "recent")).unwrap().id;
+    let p1 = b.add_referral_json(referral("R-1", "in_progress")).unwrap().id;
+    let p3 = b.add_referral_json(referral("R-2", "recent")).unwrap().id;
+    let closed = b.add_referral_json(referral("R-3", "in_progress")).unwrap().id;
     b.set_status(&closed.to_string(), CaseStatus::Closed, Some("unfounded")).unwrap();
 
-    let rows = b.rows(&[open_case, closed]).unwrap();
-    assert_eq!(rows.len(), 2);
-    let o = rows.iter().find(|r| r.case.id == open_case).unwrap();
-    let c = rows.iter().find(|r| r.case.id == closed).unwrap();
+    let all = b.queue_rows(&[p1, p3, closed], &QueueQuery::default()).unwrap();
+    let mut ids: Vec<_> = all.iter().map(|r| r.case.id).collect();
+    ids.sort();
+    let mut want = vec![p1, p3];
+    want.sort();
+    assert_eq!(ids, want, "a closed case leaves the queue");
+    let o = all.iter().find(|r| r.case.id == p1).unwrap();
     assert!(o.deadline.is_some(), "an open case runs against its target");
-    assert_eq!(c.case.status, CaseStatus::Closed);
-    assert!(c.deadline.is_none() && c.case.closed_at.is_some());
-    assert_eq!(o.short_id, open_case.short());
+    assert_eq!(o.short_id, p1.short());
+    let place = o.place.as_ref().expect("an open case has a place in the queue");
+    assert_eq!(place.group, beacon_api::domain::QueueGroup::NeedsDispatcher);
+
+    // The same filters as the queue: only P1 here.
+    let p1_only = QueueQuery { priorities: vec![Priority::P1], ..Default::default() };
+    let rows = b.queue_rows(&[p1, p3, closed], &p1_only).unwrap();
+    assert_eq!(rows.iter().map(|r| r.case.id).collect::<Vec<_>>(), vec![p1]);
+    // And the patched row sorts where a full reload puts it.
+    let reload = b.queue(&QueueQuery::default()).unwrap();
+    let keys: Vec<_> = reload.iter().map(|r| r.place.as_ref().unwrap().order_key.clone()).collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "the queue is in order_key order");
 }

@@ -35,7 +35,8 @@ pub enum Command {
     /// Add or import referrals.
     #[command(subcommand)]
     Referral(ReferralCommand),
-    /// Open cases: P1 first, then oldest first, with time left against each target.
+    /// Open cases, what needs a dispatcher first, with time left against each target.
+    #[command(after_long_help = queue_order_help())]
     Queue(QueueArgs),
     /// Everything about one case. ID is the short id, the full id, or the external id.
     Show { id: String },
@@ -44,7 +45,7 @@ pub enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
         #[arg(long, default_value_t = 50)]
-        limit: usize,
+        limit: u32,
     },
     /// Set a case's priority by hand, with the reason.
     Triage {
@@ -91,6 +92,8 @@ pub enum Command {
     },
     /// Print the JSON Schema of the referral format.
     Schema,
+    /// Rebuild every table from the event log, in one transaction.
+    Rebuild,
     /// Response targets and the link window: show or change.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -206,6 +209,11 @@ pub struct QueueArgs {
     /// Only cases past their target.
     #[arg(long)]
     pub overdue: bool,
-    #[arg(long, default_value_t = 200)]
-    pub limit: usize,
+    #[arg(long, default_value_t = beacon_api::domain::queue::DEFAULT_QUEUE_LIMIT)]
+    pub limit: u32,
+}
+
+/// The queue's order, as the domain states it.
+fn queue_order_help() -> String {
+    format!("The order:\n  {}", beacon_api::domain::queue::ORDER_HELP.join("\n  "))
 }

@@ -53,223 +53,35 @@ fn open(cli: &Cli) -> Result<Beacon> {
     Ok(Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock))?)
 }
 
+/// One line per command: each is a function below.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let out = Out { json: cli.json };
+    let cli = &cli;
+    let out = &out;
     match &cli.command {
-        Command::Init => {
-            let b = open(&cli)?;
-            if out.json {
-                out.value(&serde_json::json!({"store": b.store().path(), "device_id": b.store().device_id(), "cases": b.store().case_count()?}))?;
-            } else {
-                println!("Store ready at {} ({} cases).", b.store().path().display(), b.store().case_count()?);
-            }
-        }
-        Command::Demo { referrals, seed } => demo(&cli, &out, *referrals, *seed)?,
-        Command::Referral(ReferralCommand::Add { file }) => {
-            let mut b = open(&cli)?;
-            let bytes = read_input(file)?;
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|e| usage(format!("{file}: not valid UTF-8 (at byte {})", e.valid_up_to())))?;
-            let value: serde_json::Value = serde_json::from_str(text)
-                .map_err(|e| usage(format!("{file}: not a JSON object (line {}, column {})", e.line(), e.column())))?;
-            let added = b.add_referral_json(value)?;
-            if out.json {
-                let view = b.views(&[added.id])?.remove(0);
-                out.value(&view)?;
-            } else if added.created {
-                println!("Case {} created: {} — {}", added.short_id, added.priority, added.jurisdiction.label());
-            } else {
-                println!("Case {} already exists (same source and external id); nothing changed.", added.short_id);
-            }
-        }
-        Command::Referral(ReferralCommand::Import { file, batch }) => return import(&cli, &out, file, *batch),
-        Command::Queue(q) => queue(&cli, &out, q)?,
-        Command::Show { id } => show(&cli, &out, id)?,
-        Command::Search { text, limit } => {
-            let b = open(&cli)?;
-            let rows = b.search(&text.join(" "), *limit)?;
-            print_rows(&b, &out, rows, b.store().now())?;
-        }
-        Command::Triage { id, priority, reason } => {
-            let mut b = open(&cli)?;
-            let p: Priority = priority.parse().map_err(usage)?;
-            b.override_priority(id, p, reason)?;
-            after_change(&b, &out, id, &format!("priority set to {p}"))?;
-        }
-        Command::Note { id, text } => {
-            let mut b = open(&cli)?;
-            b.add_note(id, &text.join(" "))?;
-            after_change(&b, &out, id, "note added")?;
-        }
-        Command::Status { id, status, disposition } => {
-            let mut b = open(&cli)?;
-            let s: CaseStatus = status.parse().map_err(usage)?;
-            b.set_status(id, s, disposition.as_deref())?;
-            after_change(&b, &out, id, &format!("status is now {s}"))?;
-        }
-        Command::Responder(ResponderCommand::Import { file }) => {
-            let mut b = open(&cli)?;
-            let report = b.import_responders(BufReader::new(open_input(file)?))?;
-            if out.json {
-                out.value(&report)?;
-            } else {
-                println!(
-                    "{} responders saved, {} unchanged, {} rejected.",
-                    report.saved,
-                    report.unchanged,
-                    report.rejected.len()
-                );
-                for r in &report.rejected {
-                    eprintln!("  {r}");
-                }
-            }
-            if !report.rejected.is_empty() {
-                return Ok(ExitCode::from(2));
-            }
-        }
-        Command::Responder(ResponderCommand::List) => {
-            let b = open(&cli)?;
-            let list = b.responders()?;
-            if out.json {
-                out.value(&list)?;
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|r| {
-                        vec![
-                            r.id.to_string(),
-                            r.name.clone(),
-                            r.role.to_string(),
-                            r.agency.clone(),
-                            r.jurisdictions.join(";"),
-                            r.languages.join(";"),
-                            if r.on_duty { "on duty".into() } else { "off".into() },
-                        ]
-                    })
-                    .collect();
-                table::print(&["ID", "NAME", "ROLE", "AGENCY", "SERVES", "LANGUAGES", "DUTY"], &rows);
-            }
-        }
-        Command::Responder(ResponderCommand::Duty { id, state }) => {
-            let mut b = open(&cli)?;
-            b.set_on_duty(id, state == "on")?;
-            if out.json {
-                out.value(&serde_json::json!({"id": id, "on_duty": state == "on"}))?;
-            } else {
-                println!("Responder {id} is now {}.", if state == "on" { "on duty" } else { "off duty" });
-            }
-        }
-        Command::Suggest { id } => {
-            let b = open(&cli)?;
-            let s = b.suggest(id)?;
-            if out.json {
-                out.value(&s)?;
-            } else {
-                for (title, list) in [("Troopers", &s.troopers), ("Victim advocates", &s.advocates)] {
-                    println!("{title}:");
-                    if list.is_empty() {
-                        println!("  none on duty");
-                    }
-                    for (i, sug) in list.iter().take(5).enumerate() {
-                        println!(
-                            "  {}. {} ({}) — {}",
-                            i + 1,
-                            sug.responder.name,
-                            sug.responder.id,
-                            sug.reasons.join(", ")
-                        );
-                    }
-                }
-            }
-        }
-        Command::Handoff { id, to } => {
-            let mut b = open(&cli)?;
-            let h = b.handoff(id, to)?;
-            if out.json {
-                out.value(&h)?;
-            } else {
-                println!("Handed off to {} ({}).", h.responder_name, h.role);
-                println!("Shared: {}", h.shared_fields.join(", "));
-                if !h.withheld_fields.is_empty() {
-                    println!("Withheld (no consent): {}", h.withheld_fields.join(", "));
-                }
-            }
-        }
-        Command::Ack { id } => {
-            let mut b = open(&cli)?;
-            b.acknowledge(id)?;
-            after_change(&b, &out, id, "acknowledged")?;
-        }
-        Command::Audit { id } => {
-            let b = open(&cli)?;
-            let events = b.audit(id)?;
-            if out.json {
-                out.value(&events)?;
-            } else {
-                let rows: Vec<Vec<String>> = events
-                    .iter()
-                    .map(|e| vec![local(e.at), e.actor.to_string(), e.body.kind().to_string(), e.body.summary()])
-                    .collect();
-                table::print(&["WHEN", "WHO", "EVENT", "WHAT"], &rows);
-            }
-        }
-        Command::Stats { days } => stats(&cli, &out, *days)?,
-        Command::Schema => {
-            let schema = schemars::schema_for!(beacon_api::domain::Referral);
-            out.value(&schema)?;
-        }
-        Command::Config(c) => {
-            let mut b = open(&cli)?;
-            match c {
-                ConfigCommand::Show => {}
-                ConfigCommand::Target { priority, ack, arrive } => {
-                    let p: Priority = priority.parse().map_err(usage)?;
-                    b.set_target(p, *ack, *arrive)?;
-                }
-                ConfigCommand::LinkWindow { days } => b.set_link_window(*days)?,
-            }
-            let s = b.settings()?;
-            if out.json {
-                out.value(&s)?;
-            } else {
-                let rows: Vec<Vec<String>> = Priority::ALL
-                    .iter()
-                    .map(|p| {
-                        let t = s.targets.for_priority(*p);
-                        vec![
-                            p.to_string(),
-                            format_span(u64::from(t.ack_minutes) * 60),
-                            t.arrival_minutes.map(|a| format_span(u64::from(a) * 60)).unwrap_or_else(|| "—".into()),
-                        ]
-                    })
-                    .collect();
-                table::print(&["PRIORITY", "ACKNOWLEDGE WITHIN", "ON SCENE WITHIN"], &rows);
-                println!("Referrals sharing a phone, plate or address within {} days are linked.", s.link_window_days);
-            }
-        }
-        Command::Locate { lat, lon } => return locate(&cli, &out, lat, lon.as_deref()),
-        Command::Jurisdiction(JurisdictionCommand::List) => {
-            let b = open(&cli)?;
-            let list = b.jurisdictions();
-            if out.json {
-                out.value(&list)?;
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|j| {
-                        vec![
-                            j.id.clone(),
-                            j.name.clone(),
-                            j.troop
-                                .clone()
-                                .map(|t| if j.troop_verified { t } else { format!("{t} (unverified)") })
-                                .unwrap_or_default(),
-                        ]
-                    })
-                    .collect();
-                table::print(&["ID", "NAME", "TROOP"], &rows);
-            }
-        }
+        Command::Init => init(cli, out)?,
+        Command::Demo { referrals, seed } => demo(cli, out, *referrals, *seed)?,
+        Command::Referral(ReferralCommand::Add { file }) => add_referral(cli, out, file)?,
+        Command::Referral(ReferralCommand::Import { file, batch }) => return import(cli, out, file, *batch),
+        Command::Queue(q) => queue(cli, out, q)?,
+        Command::Show { id } => show(cli, out, id)?,
+        Command::Search { text, limit } => search(cli, out, &text.join(" "), *limit)?,
+        Command::Triage { id, priority, reason } => triage(cli, out, id, priority, reason)?,
+        Command::Note { id, text } => note(cli, out, id, &text.join(" "))?,
+        Command::Status { id, status, disposition } => set_status(cli, out, id, status, disposition.as_deref())?,
+        Command::Responder(ResponderCommand::Import { file }) => return import_responders(cli, out, file),
+        Command::Responder(ResponderCommand::List) => list_responders(cli, out)?,
+        Command::Responder(ResponderCommand::Duty { id, state }) => set_duty(cli, out, id, state == "on")?,
+        Command::Suggest { id } => suggest(cli, out, id)?,
+        Command::Handoff { id, to } => handoff(cli, out, id, to)?,
+        Command::Ack { id } => ack(cli, out, id)?,
+        Command::Audit { id } => audit(cli, out, id)?,
+        Command::Stats { days } => stats(cli, out, *days)?,
+        Command::Schema => out.value(&schemars::schema_for!(beacon_api::domain::Referral))?,
+        Command::Config(c) => config(cli, out, c)?,
+        Command::Rebuild => rebuild(cli, out)?,
+        Command::Locate { lat, lon } => return locate(cli, out, lat, lon.as_deref()),
+        Command::Jurisdiction(JurisdictionCommand::List) => list_jurisdictions(cli, out)?,
         Command::Jurisdiction(JurisdictionCommand::Import {
             file,
             id_property,
@@ -277,35 +89,272 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             authoritative,
             margin_km,
             agencies,
-        }) => {
-            let mut b = open(&cli)?;
-            let n =
-                b.import_layer(file, id_property, name_property, *authoritative, *margin_km, agencies.as_deref())?;
-            if out.json {
-                out.value(&serde_json::json!({"jurisdictions": n}))?;
-            } else {
-                println!(
-                    "Layer imported: {n} jurisdictions. Existing cases keep their jurisdiction; run `beacon jurisdiction reassign` to recompute."
-                );
-            }
-        }
+        }) => import_layer(cli, out, file, id_property, name_property, *authoritative, *margin_km, agencies.as_deref())?,
         Command::Jurisdiction(JurisdictionCommand::Confirm { id, jurisdiction }) => {
-            let mut b = open(&cli)?;
-            let target = b.resolve_jurisdiction(jurisdiction).unwrap_or_else(|| jurisdiction.clone());
-            b.confirm_jurisdiction(id, &target)?;
-            after_change(&b, &out, id, "jurisdiction confirmed")?;
+            confirm_jurisdiction(cli, out, id, jurisdiction)?
         }
-        Command::Jurisdiction(JurisdictionCommand::Reassign) => {
-            let mut b = open(&cli)?;
-            let changed = b.reassign()?;
-            if out.json {
-                out.value(&serde_json::json!({"changed": changed}))?;
-            } else {
-                println!("{changed} cases changed jurisdiction.");
-            }
-        }
+        Command::Jurisdiction(JurisdictionCommand::Reassign) => reassign(cli, out)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn init(cli: &Cli, out: &Out) -> Result<()> {
+    let b = open(cli)?;
+    if out.json {
+        out.value(&serde_json::json!({"store": b.store().path(), "device_id": b.store().device_id(), "cases": b.store().case_count()?}))
+    } else {
+        println!("Store ready at {} ({} cases).", b.store().path().display(), b.store().case_count()?);
+        Ok(())
+    }
+}
+
+fn add_referral(cli: &Cli, out: &Out, file: &str) -> Result<()> {
+    let mut b = open(cli)?;
+    let bytes = read_input(file)?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|e| usage(format!("{file}: not valid UTF-8 (at byte {})", e.valid_up_to())))?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| usage(format!("{file}: not a JSON object (line {}, column {})", e.line(), e.column())))?;
+    let added = b.add_referral_json(value)?;
+    if out.json {
+        let view = b.views(&[added.id])?.remove(0);
+        out.value(&view)?;
+    } else if added.created {
+        println!("Case {} created: {} — {}", added.short_id, added.priority, added.jurisdiction.label());
+    } else {
+        println!("Case {} already exists (same source and external id); nothing changed.", added.short_id);
+    }
+    Ok(())
+}
+
+fn search(cli: &Cli, out: &Out, text: &str, limit: u32) -> Result<()> {
+    let b = open(cli)?;
+    let query = QueueQuery { text: Some(text.to_string()), include_closed: true, limit, ..Default::default() };
+    let rows = b.queue(&query)?;
+    print_rows(&b, out, rows, b.store().now())
+}
+
+fn triage(cli: &Cli, out: &Out, id: &str, priority: &str, reason: &str) -> Result<()> {
+    let mut b = open(cli)?;
+    let p: Priority = priority.parse().map_err(usage)?;
+    b.override_priority(id, p, reason)?;
+    after_change(&b, out, id, &format!("priority set to {p}"))
+}
+
+fn note(cli: &Cli, out: &Out, id: &str, text: &str) -> Result<()> {
+    let mut b = open(cli)?;
+    b.add_note(id, text)?;
+    after_change(&b, out, id, "note added")
+}
+
+fn set_status(cli: &Cli, out: &Out, id: &str, status: &str, disposition: Option<&str>) -> Result<()> {
+    let mut b = open(cli)?;
+    let s: CaseStatus = status.parse().map_err(usage)?;
+    b.set_status(id, s, disposition)?;
+    after_change(&b, out, id, &format!("status is now {s}"))
+}
+
+fn import_responders(cli: &Cli, out: &Out, file: &str) -> Result<ExitCode> {
+    let mut b = open(cli)?;
+    let report = b.import_responders(BufReader::new(open_input(file)?))?;
+    if out.json {
+        out.value(&report)?;
+    } else {
+        println!("{} responders saved, {} unchanged, {} rejected.", report.saved, report.unchanged, report.rejected.len());
+        for r in &report.rejected {
+            eprintln!("  {r}");
+        }
+    }
+    Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn list_responders(cli: &Cli, out: &Out) -> Result<()> {
+    let b = open(cli)?;
+    let list = b.responders()?;
+    if out.json {
+        return out.value(&list);
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|r| {
+            vec![
+                r.id.to_string(),
+                r.name.clone(),
+                r.role.to_string(),
+                r.agency.clone(),
+                r.jurisdictions.join(";"),
+                r.languages.join(";"),
+                if r.on_duty { "on duty".into() } else { "off".into() },
+            ]
+        })
+        .collect();
+    table::print(&["ID", "NAME", "ROLE", "AGENCY", "SERVES", "LANGUAGES", "DUTY"], &rows);
+    Ok(())
+}
+
+fn set_duty(cli: &Cli, out: &Out, id: &str, on_duty: bool) -> Result<()> {
+    let mut b = open(cli)?;
+    b.set_on_duty(id, on_duty)?;
+    if out.json {
+        out.value(&serde_json::json!({"id": id, "on_duty": on_duty}))
+    } else {
+        println!("Responder {id} is now {}.", if on_duty { "on duty" } else { "off duty" });
+        Ok(())
+    }
+}
+
+fn suggest(cli: &Cli, out: &Out, id: &str) -> Result<()> {
+    let b = open(cli)?;
+    let s = b.suggest(id)?;
+    if out.json {
+        return out.value(&s);
+    }
+    for (title, list) in [("Troopers", &s.troopers), ("Victim advocates", &s.advocates)] {
+        println!("{title}:");
+        if list.is_empty() {
+            println!("  none on duty");
+        }
+        for (i, sug) in list.iter().take(5).enumerate() {
+            println!("  {}. {} ({}) — {}", i + 1, sug.responder.name, sug.responder.id, sug.reasons.join(", "));
+        }
+    }
+    Ok(())
+}
+
+fn handoff(cli: &Cli, out: &Out, id: &str, to: &str) -> Result<()> {
+    let mut b = open(cli)?;
+    let h = b.handoff(id, to)?;
+    if out.json {
+        return out.value(&h);
+    }
+    println!("Handed off to {} ({}).", h.responder_name, h.role);
+    println!("Shared: {}", h.shared_fields.join(", "));
+    if !h.withheld_fields.is_empty() {
+        println!("Withheld (no consent): {}", h.withheld_fields.join(", "));
+    }
+    Ok(())
+}
+
+fn ack(cli: &Cli, out: &Out, id: &str) -> Result<()> {
+    let mut b = open(cli)?;
+    b.acknowledge(id)?;
+    after_change(&b, out, id, "acknowledged")
+}
+
+fn audit(cli: &Cli, out: &Out, id: &str) -> Result<()> {
+    let b = open(cli)?;
+    let events = b.audit(id)?;
+    if out.json {
+        return out.value(&events);
+    }
+    let rows: Vec<Vec<String>> =
+        events.iter().map(|e| vec![local(e.at), e.actor.to_string(), e.body.kind().to_string(), e.summary.clone()]).collect();
+    table::print(&["WHEN", "WHO", "EVENT", "WHAT"], &rows);
+    Ok(())
+}
+
+fn config(cli: &Cli, out: &Out, c: &ConfigCommand) -> Result<()> {
+    let mut b = open(cli)?;
+    match c {
+        ConfigCommand::Show => {}
+        ConfigCommand::Target { priority, ack, arrive } => {
+            let p: Priority = priority.parse().map_err(usage)?;
+            b.set_target(p, *ack, *arrive)?;
+        }
+        ConfigCommand::LinkWindow { days } => b.set_link_window(*days)?,
+    }
+    let s = b.settings()?;
+    if out.json {
+        return out.value(&s);
+    }
+    let rows: Vec<Vec<String>> = Priority::ALL
+        .iter()
+        .map(|p| {
+            let t = s.targets.for_priority(*p);
+            vec![
+                p.to_string(),
+                format_span(u64::from(t.ack_minutes) * 60),
+                t.arrival_minutes.map(|a| format_span(u64::from(a) * 60)).unwrap_or_else(|| "—".into()),
+            ]
+        })
+        .collect();
+    table::print(&["PRIORITY", "ACKNOWLEDGE WITHIN", "ON SCENE WITHIN"], &rows);
+    println!("Referrals sharing a phone, plate or address within {} days are linked.", s.link_window_days);
+    Ok(())
+}
+
+fn rebuild(cli: &Cli, out: &Out) -> Result<()> {
+    let mut b = open(cli)?;
+    let report = b.rebuild()?;
+    if out.json {
+        out.value(&report)
+    } else {
+        println!("Rebuilt every table from the event log: {} events, {} cases.", report.events, report.cases);
+        Ok(())
+    }
+}
+
+fn list_jurisdictions(cli: &Cli, out: &Out) -> Result<()> {
+    let b = open(cli)?;
+    let list = b.jurisdictions();
+    if out.json {
+        return out.value(&list);
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|j| {
+            vec![
+                j.id.clone(),
+                j.name.clone(),
+                j.troop
+                    .clone()
+                    .map(|t| if j.troop_verified { t } else { format!("{t} (unverified)") })
+                    .unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table::print(&["ID", "NAME", "TROOP"], &rows);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn import_layer(
+    cli: &Cli,
+    out: &Out,
+    file: &std::path::Path,
+    id_property: &str,
+    name_property: &str,
+    authoritative: bool,
+    margin_km: Option<f64>,
+    agencies: Option<&std::path::Path>,
+) -> Result<()> {
+    let mut b = open(cli)?;
+    let n = b.import_layer(file, id_property, name_property, authoritative, margin_km, agencies)?;
+    if out.json {
+        return out.value(&serde_json::json!({"jurisdictions": n}));
+    }
+    println!(
+        "Layer imported: {n} jurisdictions. Existing cases keep their jurisdiction; run `beacon jurisdiction reassign` to recompute."
+    );
+    Ok(())
+}
+
+fn confirm_jurisdiction(cli: &Cli, out: &Out, id: &str, jurisdiction: &str) -> Result<()> {
+    let mut b = open(cli)?;
+    let target = b.resolve_jurisdiction(jurisdiction).unwrap_or_else(|| jurisdiction.to_string());
+    b.confirm_jurisdiction(id, &target)?;
+    after_change(&b, out, id, "jurisdiction confirmed")
+}
+
+fn reassign(cli: &Cli, out: &Out) -> Result<()> {
+    let mut b = open(cli)?;
+    let changed = b.reassign()?;
+    if out.json {
+        out.value(&serde_json::json!({"changed": changed}))
+    } else {
+        println!("{changed} cases changed jurisdiction.");
+        Ok(())
+    }
 }
 
 fn read_input(file: &str) -> Result<Vec<u8>> {
@@ -371,15 +420,16 @@ fn queue(cli: &Cli, out: &Out, q: &QueueArgs) -> Result<()> {
         priorities: q.priority.iter().map(|p| p.parse()).collect::<Result<_, _>>().map_err(usage)?,
         statuses: q.status.iter().map(|s| s.parse()).collect::<Result<_, _>>().map_err(usage)?,
         troop: q.troop.clone(),
-        county: q.county.clone(),
+        jurisdiction: q.county.clone(),
         unassigned: q.unassigned,
         overdue: q.overdue,
         limit: q.limit,
+        ..Default::default()
     };
     let rows = b.queue(&query)?;
     let now = b.store().now();
     if !out.json {
-        println!("{} open cases in the store; showing {}.", b.store().open_count()?, rows.len());
+        println!("{} open cases in the store; showing {}, what needs a dispatcher first.", b.store().open_count()?, rows.len());
     }
     print_rows(&b, out, rows, now)
 }
@@ -399,8 +449,8 @@ fn print_rows(b: &Beacon, out: &Out, rows: Vec<QueueRow>, now: DateTime<Utc>) ->
                 c.priority.to_string(),
                 format!("{} ago", format_span(age)),
                 deadline_text(r.deadline.as_ref()),
-                c.status.to_string(),
-                c.jurisdiction.label() + if c.jurisdiction.near_border { " ⚠border" } else { "" },
+                r.place.as_ref().map(|p| p.reason.text().to_string()).unwrap_or_else(|| c.status.to_string()),
+                r.jurisdiction_label.clone() + if c.jurisdiction.near_border { " ⚠border" } else { "" },
                 c.trafficking_type.to_string(),
                 c.place_type.map(|p| p.to_string()).unwrap_or_default(),
                 c.location.clone(),
@@ -415,7 +465,7 @@ fn print_rows(b: &Beacon, out: &Out, rows: Vec<QueueRow>, now: DateTime<Utc>) ->
             "PRI",
             "RECEIVED",
             "TARGET",
-            "STATUS",
+            "NEXT",
             "JURISDICTION",
             "TYPE",
             "PLACE",

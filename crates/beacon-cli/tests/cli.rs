@@ -299,10 +299,17 @@ fn demo_loads_a_realistic_store() {
     let q = env.run(&["--json", "queue", "--limit", "500"]).ok().json();
     let q = q.as_array().unwrap();
     assert!(!q.is_empty());
-    let ranks: Vec<&str> = q.iter().map(|c| c["priority"].as_str().unwrap()).collect();
+    // The queue's order: group (needs a dispatcher first), then priority within it.
+    let group_rank = |g: &str| ["needs_dispatcher", "awaiting_responder", "responder_working"].iter().position(|x| *x == g);
+    let ranks: Vec<(usize, &str)> = q
+        .iter()
+        .map(|c| (group_rank(c["place"]["group"].as_str().unwrap()).unwrap(), c["priority"].as_str().unwrap()))
+        .collect();
     let mut sorted = ranks.clone();
     sorted.sort();
-    assert_eq!(ranks, sorted, "queue must be ordered by priority");
+    assert_eq!(ranks, sorted, "queue must be ordered by group, then priority");
+    let keys: Vec<&str> = q.iter().map(|c| c["place"]["order_key"].as_str().unwrap()).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "rows follow their order keys");
     assert!(common::count(&env.store, "SELECT count(*) FROM cases WHERE status = 'closed'") > 50);
     assert!(common::count(&env.store, "SELECT count(*) FROM cases WHERE jurisdiction_id IS NOT NULL") > 300);
     assert!(

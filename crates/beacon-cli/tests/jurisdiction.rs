@@ -97,9 +97,11 @@ fn referrals_get_a_jurisdiction_from_point_zip_or_county_name_and_the_queue_filt
     assert_eq!(ids, vec!["J-PT"]);
     let un = env.run(&["--json", "queue", "--unassigned"]).ok().json();
     assert_eq!(un[0]["external_id"], "J-UNK");
-    // Unassigned first among equals in the full queue.
+    // Every one of them needs a dispatcher; an unknown jurisdiction does not
+    // change the order (priority, then the deadline), it is flagged on the row.
     let all = env.run(&["--json", "queue"]).ok().json();
-    assert_eq!(all[0]["external_id"], "J-UNK");
+    assert_eq!(all.as_array().unwrap().len(), 4);
+    assert!(all.as_array().unwrap().iter().all(|c| c["place"]["group"] == "needs_dispatcher"));
     assert_eq!(env.run(&["queue", "--county", "Atlantis"]).code, 2);
 }
 

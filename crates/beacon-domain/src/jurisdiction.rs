@@ -82,12 +82,45 @@ impl JurisdictionAssignment {
         self.jurisdiction_id.is_none() || self.outside
     }
 
-    /// "Greene (Troop D)", or "unassigned".
+    /// How every screen and listing names the jurisdiction: the layer's own
+    /// name (a layer of counties may call one "Greene" and another
+    /// "St. Louis city"; nothing is appended), with the troop:
+    /// "Greene · Troop D", "Outside the layer (nearest: Greene, 12.5 km)",
+    /// "Jurisdiction unknown".
     pub fn label(&self) -> String {
         match (&self.name, &self.troop) {
-            (Some(n), Some(t)) if !self.outside => format!("{n} (Troop {t})"),
-            (Some(n), _) if !self.outside => n.clone(),
-            _ => "unassigned".to_string(),
+            (Some(n), _) if self.outside => match self.distance_km {
+                Some(d) => format!("Outside the layer (nearest: {n}, {d:.1} km)"),
+                None => format!("Outside the layer (nearest: {n})"),
+            },
+            (Some(n), Some(t)) => format!("{n} · Troop {t}"),
+            (Some(n), None) => n.clone(),
+            (None, _) if self.outside => "Outside the layer".to_string(),
+            (None, _) => "Jurisdiction unknown".to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn named(name: &str, troop: Option<&str>) -> JurisdictionAssignment {
+        JurisdictionAssignment {
+            jurisdiction_id: Some("1".into()),
+            name: Some(name.into()),
+            troop: troop.map(str::to_string),
+            ..JurisdictionAssignment::unknown()
+        }
+    }
+
+    #[test]
+    fn labels_use_the_layer_name_as_it_is() {
+        assert_eq!(named("St. Louis County", Some("C")).label(), "St. Louis County · Troop C");
+        assert_eq!(named("St. Louis city", Some("C")).label(), "St. Louis city · Troop C");
+        assert_eq!(named("Precinct 4", None).label(), "Precinct 4");
+        assert_eq!(JurisdictionAssignment::unknown().label(), "Jurisdiction unknown");
+        let outside = JurisdictionAssignment { outside: true, distance_km: Some(12.46), ..named("Greene", Some("D")) };
+        assert_eq!(outside.label(), "Outside the layer (nearest: Greene, 12.5 km)");
     }
 }

@@ -194,26 +194,42 @@ impl Targets {
         }
     }
 
-    /// The next target an open case must meet: acknowledgement until someone
-    /// acknowledges, then arrival if the priority has one.
-    pub fn deadline(
-        &self,
-        p: Priority,
-        received_at: DateTime<Utc>,
-        acknowledged: bool,
-        on_scene: bool,
-        now: DateTime<Utc>,
-    ) -> Option<Deadline> {
+    /// The next target an open case must meet and when it falls due:
+    /// acknowledgement until someone acknowledges, then arrival if the
+    /// priority has one; none once a responder is on scene.
+    pub fn next_due(&self, p: Priority, received_at: DateTime<Utc>, progress: Progress) -> Option<(DeadlineKind, DateTime<Utc>)> {
         let t = self.for_priority(p);
-        let (kind, minutes) = if !acknowledged {
-            (DeadlineKind::Acknowledge, t.ack_minutes)
-        } else if !on_scene {
-            (DeadlineKind::Arrive, t.arrival_minutes?)
-        } else {
-            return None;
+        let (kind, minutes) = match progress {
+            Progress::Unacknowledged => (DeadlineKind::Acknowledge, t.ack_minutes),
+            Progress::Acknowledged => (DeadlineKind::Arrive, t.arrival_minutes?),
+            Progress::OnScene => return None,
         };
-        let due_at = received_at + Duration::minutes(i64::from(minutes));
+        Some((kind, received_at + Duration::minutes(i64::from(minutes))))
+    }
+
+    /// [`Targets::next_due`] with the time left at `now`.
+    pub fn deadline(&self, p: Priority, received_at: DateTime<Utc>, progress: Progress, now: DateTime<Utc>) -> Option<Deadline> {
+        let (kind, due_at) = self.next_due(p, received_at, progress)?;
         Some(Deadline { kind, due_at, seconds_left: (due_at - now).num_seconds() })
+    }
+}
+
+/// How far the response to a case has come, which decides its next target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Progress {
+    Unacknowledged,
+    Acknowledged,
+    OnScene,
+}
+
+impl Progress {
+    /// From the times a case was acknowledged and a responder arrived.
+    pub fn from_times<T>(acknowledged_at: Option<T>, on_scene_at: Option<T>) -> Progress {
+        match (acknowledged_at, on_scene_at) {
+            (_, Some(_)) => Progress::OnScene,
+            (Some(_), None) => Progress::Acknowledged,
+            (None, None) => Progress::Unacknowledged,
+        }
     }
 }
 
@@ -225,18 +241,29 @@ pub fn format_time_left(seconds_left: i64) -> String {
     if overdue { format!("overdue {text}") } else { format!("{text} left") }
 }
 
-/// "45s", "12m", "3h 05m", "2d 4h".
+/// "45s", "12m 04s", "3h 05m", "2d 4h": compact, for a column. Seconds
+/// show under an hour, where a P1's 15 minutes are counted.
+/// The console formats live countdowns with the same rule; its test checks
+/// it against examples this function produces (`span-examples.json`).
 pub fn format_span(seconds: u64) -> String {
-    let (d, h, m) = (seconds / 86_400, (seconds % 86_400) / 3600, (seconds % 3600) / 60);
+    let (d, h, m, s) = (seconds / 86_400, (seconds % 86_400) / 3600, (seconds % 3600) / 60, seconds % 60);
     if d > 0 {
         format!("{d}d {h}h")
     } else if h > 0 {
         format!("{h}h {m:02}m")
     } else if m > 0 {
-        format!("{m}m")
+        format!("{m}m {s:02}s")
     } else {
-        format!("{seconds}s")
+        format!("{s}s")
     }
+}
+
+/// Sample spans with their text, for the console's test of its own formatting.
+pub fn span_examples() -> Vec<(u64, String)> {
+    [0, 1, 59, 60, 61, 599, 3599, 3600, 3661, 7325, 86_399, 86_400, 90_061, 400_000, 9_000_000]
+        .into_iter()
+        .map(|s| (s, format_span(s)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -301,12 +328,14 @@ mod tests {
         let t = Targets::default();
         let rx = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
         let now = rx + Duration::minutes(20);
-        let d = t.deadline(Priority::P1, rx, false, false, now).unwrap();
+        let d = t.deadline(Priority::P1, rx, Progress::Unacknowledged, now).unwrap();
         assert_eq!((d.kind, d.seconds_left), (DeadlineKind::Acknowledge, -300));
-        let d = t.deadline(Priority::P1, rx, true, false, now).unwrap();
+        let d = t.deadline(Priority::P1, rx, Progress::Acknowledged, now).unwrap();
         assert_eq!((d.kind, d.seconds_left), (DeadlineKind::Arrive, 40 * 60));
-        assert!(t.deadline(Priority::P2, rx, true, false, now).is_none());
-        assert_eq!(format_time_left(-300), "overdue 5m");
+        assert!(t.deadline(Priority::P2, rx, Progress::Acknowledged, now).is_none());
+        assert!(t.deadline(Priority::P1, rx, Progress::OnScene, now).is_none());
+        assert_eq!(format_time_left(-125), "overdue 2m 05s");
+        assert_eq!(format_time_left(-300), "overdue 5m 00s");
         assert_eq!(format_time_left(3 * 3600 + 5 * 60), "3h 05m left");
     }
 

@@ -16,15 +16,18 @@ mod migrate;
 mod model;
 mod project;
 mod read;
+mod rebuild;
 mod settings;
 mod write;
 
 pub use error::StoreError;
 pub use model::{
-    Assignee, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, OverdueCut, QueueFilter,
-    ResponseRow, StoredEvent,
+    Assignee, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow,
+    StoredEvent,
 };
+pub use migrate::SCHEMA_VERSION;
 pub use project::search_text;
+pub use rebuild::RebuildReport;
 pub use settings::Settings;
 pub use write::Writer;
 

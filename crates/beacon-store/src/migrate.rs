@@ -1,25 +1,43 @@
 //! Versioned migrations. `PRAGMA user_version` records the schema version;
-//! each migration runs in its own transaction, so a crash mid-upgrade leaves
-//! the previous version intact.
+//! each migration (its SQL, then its Rust step if it has one) runs in its own
+//! transaction, so a crash mid-upgrade leaves the previous version intact.
 
 use rusqlite::Connection;
 
 use crate::StoreError;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+struct Migration {
+    sql: &'static str,
+    /// Work SQL alone cannot do, run after `sql` in the same transaction.
+    then: Option<fn(&Connection) -> Result<(), StoreError>>,
+}
+
+const MIGRATIONS: &[Migration] = &[
+    Migration { sql: include_str!("migrations/0001_initial.sql"), then: None },
+    Migration { sql: include_str!("migrations/0002_queue_order.sql"), then: Some(crate::project::refresh_all_queue_columns) },
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
-    let known = MIGRATIONS.len() as i64;
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > known {
-        return Err(StoreError::TooNew { found: current, known });
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { found: current, known: SCHEMA_VERSION });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = i as i64 + 1;
-        conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;"))
-            .inspect_err(|_| {
-                let _ = conn.execute_batch("ROLLBACK");
-            })?;
+        let run = || -> Result<(), StoreError> {
+            conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{}", m.sql))?;
+            if let Some(step) = m.then {
+                step(conn)?;
+            }
+            conn.execute_batch(&format!("PRAGMA user_version = {version};\nCOMMIT;"))?;
+            Ok(())
+        };
+        run().inspect_err(|_| {
+            let _ = conn.execute_batch("ROLLBACK");
+        })?;
     }
     Ok(())
 }

@@ -43,6 +43,10 @@ pub struct CaseSummary {
     pub on_scene_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub disposition: Option<String>,
+    /// The deadline of the next step as the store keeps it (unix ms;
+    /// `i64::MAX` for none): the queue merges its walks by it.
+    #[serde(skip)]
+    pub due_ms: i64,
 }
 
 /// A case with its referral.
@@ -100,6 +104,8 @@ pub struct StoredEvent {
     pub at: DateTime<Utc>,
     pub actor: Actor,
     pub case_id: Option<CaseId>,
+    /// One line for an audit listing ([`EventBody::summary`]).
+    pub summary: String,
     #[serde(flatten)]
     pub body: EventBody,
 }
@@ -116,28 +122,6 @@ pub struct ChangedCases {
     /// case (settings, responders, a new jurisdiction layer): a reader should
     /// reload everything rather than patch what it holds.
     pub complete: bool,
-}
-
-/// Which open cases the queue shows.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct QueueFilter {
-    pub priorities: Vec<Priority>,
-    pub statuses: Vec<CaseStatus>,
-    pub troop: Option<String>,
-    pub jurisdiction_id: Option<String>,
-    pub unassigned_only: bool,
-    /// Only cases whose target time is already past (needs the targets and now).
-    pub overdue_before: Option<OverdueCut>,
-    pub limit: usize,
-}
-
-/// Received-before cut-offs per priority (P1 first) that make a case overdue
-/// now: against the acknowledgement target until acknowledged, then against
-/// the arrival target where the priority has one.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OverdueCut {
-    pub ack_before_ms: [i64; 4],
-    pub arrive_before_ms: [Option<i64>; 4],
 }
 
 /// The timestamps response statistics are computed from.

@@ -7,8 +7,10 @@ use beacon_domain::event::{Event, EventBody};
 use beacon_domain::links;
 use beacon_domain::referral::Referral;
 use beacon_domain::triage::Reason;
-use beacon_domain::{CaseId, JurisdictionAssignment};
-use rusqlite::{Transaction, params};
+use beacon_domain::queue::{Standing, due_ms};
+use beacon_domain::{CaseId, JurisdictionAssignment, Priority, Progress, Targets};
+use chrono::{TimeZone, Utc};
+use rusqlite::{Connection, Transaction, params};
 
 use crate::StoreError;
 use crate::model::Assignee;
@@ -119,6 +121,8 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
         }
         EventBody::SettingsChanged { targets, link_window_days } => {
             crate::settings::save(tx, &Settings { targets: *targets, link_window_days: *link_window_days })?;
+            // New targets move every open case's deadline.
+            refresh_all_queue_columns(tx)?;
         }
         EventBody::ResponderUpserted { responder } => {
             tx.prepare_cached(
@@ -128,16 +132,63 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
             .execute(params![responder.id.0, responder.name, responder.role.as_str(), responder.on_duty, json(responder)?])?;
         }
     }
-    match event.case_id {
-        None => Ok(None),
-        Some(id) => Ok(Some(
-            tx.prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?
-                .query_row([id.to_string()], |r| r.get(0))
-                .map_err(|_| {
-                    StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind()))
-                })?,
-        )),
+    let Some(id) = event.case_id else { return Ok(None) };
+    let row: i64 = tx.prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?.query_row([id.to_string()], |r| r.get(0)).map_err(|_| {
+        StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind()))
+    })?;
+    if changes_queue_place(&event.body) {
+        refresh_queue_columns(tx, row, &settings.targets)?;
     }
+    Ok(Some(row))
+}
+
+/// Whether an event can change a case's standing or deadline (a new case
+/// gets both when it is inserted).
+fn changes_queue_place(body: &EventBody) -> bool {
+    matches!(
+        body,
+        EventBody::PriorityOverridden { .. }
+            | EventBody::StatusChanged { .. }
+            | EventBody::HandedOff { .. }
+            | EventBody::Acknowledged { .. }
+    )
+}
+
+/// The queue columns of a case (`standing`, `due_at`) from what the case
+/// holds, by the domain's rule. Closed cases keep neither (the queue's
+/// indexes hold open cases only).
+fn queue_columns(
+    targets: &Targets,
+    status: CaseStatus,
+    priority: Priority,
+    received_ms: i64,
+    progress: Progress,
+) -> (u8, i64) {
+    let Some(standing) = Standing::of(status) else { return (0, due_ms(None)) };
+    let received = Utc.timestamp_millis_opt(received_ms).single().unwrap_or_default();
+    (standing.rank(), due_ms(targets.next_due(priority, received, progress).map(|(_, due)| due)))
+}
+
+fn refresh_queue_columns(tx: &Connection, row: i64, targets: &Targets) -> Result<(), StoreError> {
+    let (status, priority, received, acknowledged, on_scene): (String, i64, i64, Option<i64>, Option<i64>) = tx
+        .prepare_cached("SELECT status, priority, received_at, acknowledged_at, on_scene_at FROM cases WHERE row_id = ?1")?
+        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+    let status: CaseStatus = status.parse().map_err(StoreError::Corrupt)?;
+    let priority = Priority::from_rank(priority).ok_or_else(|| StoreError::Corrupt(format!("priority rank {priority}")))?;
+    let (standing, due) = queue_columns(targets, status, priority, received, Progress::from_times(acknowledged, on_scene));
+    tx.prepare_cached("UPDATE cases SET standing = ?2, due_at = ?3 WHERE row_id = ?1")?.execute(params![row, standing, due])?;
+    Ok(())
+}
+
+/// Recompute the queue columns of every open case with the store's current
+/// targets: after the targets change, and when migrating to schema 2.
+pub(crate) fn refresh_all_queue_columns(conn: &Connection) -> Result<(), StoreError> {
+    let targets = crate::settings::load(conn)?.targets;
+    let rows: Vec<i64> = conn.prepare("SELECT row_id FROM cases WHERE is_open = 1")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    for row in rows {
+        refresh_queue_columns(conn, row, &targets)?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -154,10 +205,13 @@ fn insert_case(
     let location = r.location.as_ref().map(|l| l.summary()).unwrap_or_default();
     let received = r.received_at.timestamp_millis();
     let id_text = id.to_string();
+    let rank = Priority::from_rank(i64::from(priority)).unwrap_or(Priority::P4);
+    let (standing, due) = queue_columns(&settings.targets, CaseStatus::New, rank, received, Progress::Unacknowledged);
     tx.prepare_cached(
         "INSERT INTO cases (id, source, external_id, received_at, status, is_open, priority, priority_reasons, unassigned,
-            jurisdiction_id, jurisdiction_name, troop, jurisdiction, trafficking_type, place_type, location_summary, updated_hlc)
-         VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            jurisdiction_id, jurisdiction_name, troop, jurisdiction, trafficking_type, place_type, location_summary, updated_hlc,
+            standing, due_at)
+         VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         id_text,
@@ -175,6 +229,8 @@ fn insert_case(
         r.place_type().map(|p| p.as_str()),
         location,
         hlc,
+        standing,
+        due,
     ])?;
     let row_id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT INTO cases_fts (rowid, narrative, notes, location, names) VALUES (?1, ?2, '', ?3, ?4)")?
@@ -206,10 +262,15 @@ fn link(tx: &Transaction<'_>, row: i64, r: &Referral, received: i64, window_days
              ON CONFLICT (case_row, other_row) DO UPDATE SET kinds = kinds || ',' || excluded.kinds
              WHERE instr(',' || kinds || ',', ',' || excluded.kinds || ',') = 0",
         )?;
+        let mut count = tx.prepare_cached(
+            "UPDATE cases SET link_count = (SELECT count(*) FROM links WHERE case_row = ?1) WHERE row_id = ?1",
+        )?;
         for (other, _) in others {
             insert.execute(params![row, other, kind.as_str()])?;
             insert.execute(params![other, row, kind.as_str()])?;
+            count.execute([other])?;
         }
+        count.execute([row])?;
     }
     Ok(())
 }

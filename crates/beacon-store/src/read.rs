@@ -1,22 +1,21 @@
 //! Read queries. Each one is shaped for an index named in the migration.
 
 use beacon_domain::event::{Actor, EventBody};
+use beacon_domain::queue::{QueueQuery, Standing};
 use beacon_domain::{CaseId, Hlc, Priority, Responder, ResponderId};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 
-use crate::model::{
-    CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, QueueFilter, ResponseRow, StoredEvent,
-};
+use crate::model::{CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, StoredEvent};
 use crate::{Store, StoreError};
 
 const SUMMARY_COLUMNS: &str =
     "c.id, c.source, c.external_id, c.received_at, c.status, c.priority, c.priority_reasons, c.priority_overridden,
     c.jurisdiction, c.trafficking_type, c.place_type, c.location_summary,
-    (SELECT count(*) FROM links l WHERE l.case_row = c.row_id), c.assigned,
-    c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition";
+    c.link_count, c.assigned,
+    c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition, c.due_at";
 
 fn ms(v: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(v).single().unwrap_or_default()
@@ -54,6 +53,7 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
         on_scene_at: r.get::<_, Option<i64>>(16)?.map(ms),
         closed_at: r.get::<_, Option<i64>>(17)?.map(ms),
         disposition: r.get(18)?,
+        due_ms: r.get(19)?,
     })
 }
 
@@ -64,7 +64,7 @@ pub(crate) fn case(conn: &Connection, id: CaseId) -> Result<Option<CaseRecord>, 
     );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row([id.to_string()], |r| Ok(CaseRecord { summary: summary(r)?, referral: referral_of(r.get(19)?)? }))
+        .query_row([id.to_string()], |r| Ok(CaseRecord { summary: summary(r)?, referral: referral_of(r.get(20)?)? }))
         .optional()?)
 }
 
@@ -113,57 +113,116 @@ impl Store {
         Ok(out)
     }
 
-    /// Open cases, P1 first, unassigned first among equals, then oldest first.
-    pub fn queue(&self, f: &QueueFilter) -> Result<Vec<CaseSummary>, StoreError> {
-        // Each filter has an index that already holds open cases in queue order.
-        let index = if f.jurisdiction_id.is_some() {
+    /// The queue: open cases matching `q`, in the order of
+    /// [`beacon_domain::queue`] at `now` (or, with text, the matches newest
+    /// first). `q.jurisdiction` is a jurisdiction id here.
+    pub fn queue(&self, q: &QueueQuery, now: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
+        if q.has_text() {
+            return self.search(q, now);
+        }
+        let limit = q.row_limit();
+        let now_ms = now.timestamp_millis();
+        let priorities: Vec<Priority> = if q.priorities.is_empty() { Priority::ALL.to_vec() } else { q.priorities.clone() };
+        let mut out: Vec<CaseSummary> = Vec::with_capacity(limit.min(512));
+        // "Needs a dispatcher": per priority, cases nobody has, then overdue
+        // ones (from both other standings, merged by deadline).
+        for &p in &priorities {
+            let until = if q.overdue { now_ms - 1 } else { i64::MAX };
+            self.segment(q, Standing::Unhandled, p, i64::MIN, until, limit - out.len(), &mut out)?;
+            if out.len() >= limit {
+                return Ok(out);
+            }
+            let from = out.len();
+            self.segment(q, Standing::AwaitingAcknowledgement, p, i64::MIN, now_ms - 1, limit - out.len(), &mut out)?;
+            self.segment(q, Standing::ResponderWorking, p, i64::MIN, now_ms - 1, limit - from, &mut out)?;
+            out[from..].sort_by(|a, b| (a.due_ms, a.id.to_string()).cmp(&(b.due_ms, b.id.to_string())));
+            out.truncate(limit);
+            if out.len() >= limit {
+                return Ok(out);
+            }
+        }
+        if q.overdue {
+            return Ok(out);
+        }
+        // Then waiting for a responder, then being worked: inside the target.
+        for standing in [Standing::AwaitingAcknowledgement, Standing::ResponderWorking] {
+            for &p in &priorities {
+                self.segment(q, standing, p, now_ms, i64::MAX, limit - out.len(), &mut out)?;
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// One walk of a queue index: open cases of one standing and priority
+    /// with a deadline in `from..=until`, in deadline order, appended to `out`.
+    #[allow(clippy::too_many_arguments)]
+    fn segment(
+        &self,
+        q: &QueueQuery,
+        standing: Standing,
+        priority: Priority,
+        from: i64,
+        until: i64,
+        limit: usize,
+        out: &mut Vec<CaseSummary>,
+    ) -> Result<(), StoreError> {
+        if limit == 0 || from > until {
+            return Ok(());
+        }
+        // Each filter has an index that already holds open cases in this order.
+        let index = if q.jurisdiction.is_some() {
             "cases_queue_jurisdiction"
-        } else if f.troop.is_some() {
+        } else if q.troop.is_some() {
             "cases_queue_troop"
         } else {
             "cases_queue"
         };
-        let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM cases c INDEXED BY {index} WHERE c.is_open = 1");
-        let mut args: Vec<Sql> = Vec::new();
-        if !f.priorities.is_empty() {
-            sql += &format!(" AND c.priority IN ({})", placeholders(f.priorities.len()));
-            args.extend(f.priorities.iter().map(|p| Sql::Integer(i64::from(p.rank()))));
-        }
-        if !f.statuses.is_empty() {
-            sql += &format!(" AND c.status IN ({})", placeholders(f.statuses.len()));
-            args.extend(f.statuses.iter().map(|s| Sql::Text(s.as_str().into())));
-        }
-        if let Some(t) = &f.troop {
-            sql += " AND c.troop = ?";
-            args.push(Sql::Text(t.clone()));
-        }
-        if let Some(j) = &f.jurisdiction_id {
-            sql += " AND c.jurisdiction_id = ?";
-            args.push(Sql::Text(j.clone()));
-        }
-        if f.unassigned_only {
-            sql += " AND c.unassigned = 1";
-        }
-        if let Some(cut) = &f.overdue_before {
-            let mut arms = Vec::new();
-            for (i, p) in Priority::ALL.iter().enumerate() {
-                arms.push(format!("(c.priority = {} AND c.acknowledged_at IS NULL AND c.received_at < ?)", p.rank()));
-                args.push(Sql::Integer(cut.ack_before_ms[i]));
-                if let Some(arrive) = cut.arrive_before_ms[i] {
-                    arms.push(format!(
-                        "(c.priority = {} AND c.acknowledged_at IS NOT NULL AND c.on_scene_at IS NULL AND c.received_at < ?)",
-                        p.rank()
-                    ));
-                    args.push(Sql::Integer(arrive));
-                }
-            }
-            sql += &format!(" AND ({})", arms.join(" OR "));
-        }
-        sql += " ORDER BY c.priority, c.unassigned DESC, c.received_at LIMIT ?";
-        args.push(Sql::Integer(if f.limit == 0 { 200 } else { f.limit as i64 }));
+        let mut sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM cases c INDEXED BY {index}
+             WHERE c.is_open = 1 AND c.standing = ? AND c.priority = ? AND c.due_at >= ? AND c.due_at <= ?"
+        );
+        let mut args: Vec<Sql> =
+            vec![Sql::Integer(standing.rank().into()), Sql::Integer(priority.rank().into()), Sql::Integer(from), Sql::Integer(until)];
+        filters(q, None, &mut sql, &mut args);
+        sql += " ORDER BY c.due_at, c.id LIMIT ?";
+        args.push(Sql::Integer(limit as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), summary)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        for row in stmt.query_map(params_from_iter(args), summary)? {
+            out.push(row?);
+        }
+        Ok(())
+    }
+
+    /// Of the given cases, those that belong in the queue `q` at `now`, in no
+    /// particular order: a screen patches its rows with these after a change
+    /// (and drops the other ids).
+    pub fn queue_members(&self, ids: &[CaseId], q: &QueueQuery, now: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(200) {
+            let mut sql = format!(
+                "SELECT {SUMMARY_COLUMNS} FROM cases c WHERE c.id IN ({}) AND c.is_open = 1",
+                placeholders(chunk.len())
+            );
+            let mut args: Vec<Sql> = chunk.iter().map(|c| Sql::Text(c.to_string())).collect();
+            if !q.priorities.is_empty() {
+                sql += &format!(" AND c.priority IN ({})", placeholders(q.priorities.len()));
+                args.extend(q.priorities.iter().map(|p| Sql::Integer(p.rank().into())));
+            }
+            filters(q, Some(now.timestamp_millis()), &mut sql, &mut args);
+            if let Some(text) = q.text.as_deref().and_then(fts_query) {
+                sql += " AND c.row_id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)";
+                args.push(Sql::Text(text));
+            }
+            // Not cached: the statement's text varies with the number of ids.
+            let mut stmt = self.conn.prepare(&sql)?;
+            for row in stmt.query_map(params_from_iter(args), summary)? {
+                out.push(row?);
+            }
+        }
+        Ok(out)
     }
 
     /// Count of open cases (for the queue's header).
@@ -173,18 +232,30 @@ impl Store {
         })? as u64)
     }
 
-    /// Full-text search over narratives, notes, locations and names; newest
-    /// cases first. (Newest first rather than best-ranked: a dispatcher looks
-    /// for the recent tip, and FTS5 reads a term's matches newest-first
-    /// without scoring them all, so common words stay fast in a large store.)
-    pub fn search(&self, text: &str, limit: usize) -> Result<Vec<CaseSummary>, StoreError> {
-        let Some(query) = fts_query(text) else { return Ok(Vec::new()) };
-        let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM cases_fts f JOIN cases c ON c.row_id = f.rowid
-             WHERE cases_fts MATCH ?1 ORDER BY f.rowid DESC LIMIT ?2"
+    /// Full-text search over narratives, notes, locations and names, with the
+    /// queue's filters; newest cases first. Open cases only unless
+    /// `q.include_closed`. (Newest first rather than best-ranked: a
+    /// dispatcher looks for the recent tip, and FTS5 reads a term's matches
+    /// newest-first without scoring them all, so common words stay fast in a
+    /// large store.)
+    pub fn search(&self, q: &QueueQuery, now: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
+        let Some(query) = q.text.as_deref().and_then(fts_query) else { return Ok(Vec::new()) };
+        let mut sql = format!(
+            "SELECT {SUMMARY_COLUMNS} FROM cases_fts f JOIN cases c ON c.row_id = f.rowid WHERE cases_fts MATCH ?"
         );
+        let mut args = vec![Sql::Text(query)];
+        if !q.include_closed {
+            sql += " AND c.is_open = 1";
+        }
+        if !q.priorities.is_empty() {
+            sql += &format!(" AND c.priority IN ({})", placeholders(q.priorities.len()));
+            args.extend(q.priorities.iter().map(|p| Sql::Integer(p.rank().into())));
+        }
+        filters(q, Some(now.timestamp_millis()), &mut sql, &mut args);
+        sql += " ORDER BY f.rowid DESC LIMIT ?";
+        args.push(Sql::Integer(q.row_limit() as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![query, limit as i64], summary)?;
+        let rows = stmt.query_map(params_from_iter(args), summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -283,6 +354,7 @@ impl Store {
                 at: ms(hlc.wall_ms),
                 actor: Actor(r.get(4)?),
                 case_id: r.get::<_, Option<String>>(5)?.map(|c| parse(c, "case id")).transpose()?,
+                summary: body.summary(),
                 body,
             })
         })?;
@@ -335,7 +407,7 @@ impl Store {
     /// Open cases per jurisdiction with their highest priority: (id, name, count, best priority).
     pub fn open_by_jurisdiction(&self) -> Result<Vec<OpenCount>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT jurisdiction_id, max(jurisdiction_name), count(*), min(priority) FROM cases INDEXED BY cases_queue
+            "SELECT jurisdiction_id, max(jurisdiction_name), count(*), min(priority) FROM cases INDEXED BY cases_queue_jurisdiction
              WHERE is_open = 1 GROUP BY jurisdiction_id ORDER BY count(*) DESC",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -413,6 +485,32 @@ impl Store {
         Ok(out)
     }
 
+    /// Cases handed to a responder (latest handoff first), open ones first.
+    pub fn cases_handed_to(&self, responder_id: &str, limit: usize) -> Result<Vec<CaseId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT h.case_id FROM handoffs h JOIN cases c ON c.id = h.case_id
+             WHERE h.responder_id = ?1
+             GROUP BY h.case_id ORDER BY max(c.is_open) DESC, max(h.handed_off_at) DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![responder_id, limit as i64], |r| parse(r.get(0)?, "case id"))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Events a person may need to be told about (new referrals and
+    /// handoffs) after change marker `after` and up to `until`, oldest first,
+    /// at most `limit`: (marker, kind, case).
+    pub fn alert_events(&self, after: i64, until: i64, limit: usize) -> Result<Vec<(i64, String, CaseId)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT local_seq, kind, case_id FROM events
+             WHERE local_seq > ?1 AND local_seq <= ?2 AND kind IN ('referral_received', 'handed_off') AND case_id IS NOT NULL
+             ORDER BY local_seq LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![after, until, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, parse(r.get(2)?, "case id")?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// True when the store holds no case (cheaper than counting them).
     pub fn has_no_cases(&self) -> Result<bool, StoreError> {
         Ok(self.conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM cases)", [], |r| r.get(0))?)
@@ -425,6 +523,31 @@ impl Store {
 
 /// Open cases in one jurisdiction: (id, name, count, highest priority).
 pub type OpenCount = (Option<String>, Option<String>, u64, Priority);
+
+/// The query's filters other than priority and text, as SQL conditions on
+/// `c` (a case row). `overdue_at` is "now" in unix ms when the overdue filter
+/// is read here (the queue's walks apply it as a deadline range instead).
+fn filters(q: &QueueQuery, overdue_at: Option<i64>, sql: &mut String, args: &mut Vec<Sql>) {
+    if !q.statuses.is_empty() {
+        *sql += &format!(" AND c.status IN ({})", placeholders(q.statuses.len()));
+        args.extend(q.statuses.iter().map(|s| Sql::Text(s.as_str().into())));
+    }
+    if let Some(t) = &q.troop {
+        *sql += " AND c.troop = ?";
+        args.push(Sql::Text(t.clone()));
+    }
+    if let Some(j) = &q.jurisdiction {
+        *sql += " AND c.jurisdiction_id = ?";
+        args.push(Sql::Text(j.clone()));
+    }
+    if q.unassigned {
+        *sql += " AND c.unassigned = 1";
+    }
+    if let (true, Some(now)) = (q.overdue, overdue_at) {
+        *sql += " AND c.is_open = 1 AND c.due_at < ?";
+        args.push(Sql::Integer(now));
+    }
+}
 
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")

@@ -15,7 +15,7 @@ use beacon_desktop::UiError;
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
-fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
+fn export_all(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     // JSON numbers: i64/u64 counts and times are plain `number` in the UI.
     let cfg = ts_rs::Config::new().with_large_int("number").with_out_dir(dir);
     QueueRow::export_all(&cfg)?;
@@ -37,8 +37,28 @@ fn export_all(dir: &Path) -> Result<(), ts_rs::ExportError> {
     CaseStatus::export_all(&cfg)?;
     Priority::export_all(&cfg)?;
     UiError::export_all(&cfg)?;
+    beacon_api::QueueQuery::export_all(&cfg)?;
     beacon_desktop::export_bindings(&cfg)?;
+    write_span_examples(dir)?;
     Ok(())
+}
+
+/// The console formats live countdowns itself (every second, without a
+/// round trip); its test checks that it writes what Rust's `format_span`
+/// writes for these spans.
+fn write_span_examples(dir: &Path) -> std::io::Result<()> {
+    let rows: Vec<String> = beacon_api::domain::triage::span_examples()
+        .into_iter()
+        .map(|(seconds, text)| format!("  [{seconds}, {}],", serde_json::to_string(&text).unwrap_or_default()))
+        .collect();
+    let body = format!(
+        "// Generated from beacon-domain's `format_span` by export-bindings. Do not edit.\n\n\
+         /** (seconds, the text Rust's `format_span` gives them). */\n\
+         export const SPAN_EXAMPLES: [number, string][] = [\n{}\n];\n",
+        rows.join("\n")
+    );
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("spanExamples.ts"), body)
 }
 
 fn files(dir: &Path) -> Vec<(String, String)> {

@@ -1,0 +1,76 @@
+//! Rebuilding every projection from the event log: the tables people read
+//! are a fold of the log, and this is that fold done again from nothing.
+//! Sync relies on it (a device's tables must equal the fold of its log,
+//! whatever order events arrived in), and `beacon rebuild` offers it to an
+//! operator who suspects a table.
+
+use beacon_domain::event::{Actor, Event, EventBody};
+use beacon_domain::{CaseId, DeviceId, EventId, Hlc};
+use rusqlite::TransactionBehavior;
+
+use crate::settings::{self, Settings};
+use crate::{Store, StoreError, project};
+
+/// Tables that are projections of the log, emptied before a rebuild. (The
+/// log itself, `devices` and `meta` are not projections.)
+const PROJECTIONS: &[&str] = &["links", "link_keys", "notes", "handoffs", "responders", "cases_fts", "cases"];
+
+/// What a rebuild did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RebuildReport {
+    pub events: u64,
+    pub cases: u64,
+}
+
+impl Store {
+    /// Empty every projection and replay the whole log through the same
+    /// projections, in the order events arrived, in one transaction: a
+    /// reader sees the old tables or the new ones, never a mix, and a crash
+    /// leaves the old ones.
+    pub fn rebuild(&mut self) -> Result<RebuildReport, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for table in PROJECTIONS {
+            tx.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        tx.execute("DELETE FROM meta WHERE key = 'settings'", [])?;
+        let mut settings = Settings::default();
+        let mut report = RebuildReport::default();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT e.id, d.id, e.device_seq, e.hlc, e.actor, e.case_id, e.body
+                 FROM events e JOIN devices d ON d.device = e.device ORDER BY e.local_seq",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let text = |i: usize| -> Result<String, StoreError> { Ok(r.get::<_, String>(i)?) };
+                let corrupt = |what: &str| StoreError::Corrupt(format!("event log: {what} is malformed"));
+                let event = Event {
+                    id: text(0)?.parse::<EventId>().map_err(|_| corrupt("an event id"))?,
+                    device_id: text(1)?.parse::<DeviceId>().map_err(|_| corrupt("a device id"))?,
+                    seq: r.get::<_, i64>(2)? as u64,
+                    hlc: Hlc::unpack(r.get(3)?),
+                    actor: Actor(text(4)?),
+                    case_id: r
+                        .get::<_, Option<String>>(5)?
+                        .map(|c| c.parse::<CaseId>().map_err(|_| corrupt("a case id")))
+                        .transpose()?,
+                    body: serde_json::from_str::<EventBody>(&text(6)?).map_err(StoreError::json("event"))?,
+                };
+                project::apply(&tx, &event, &settings)?;
+                if let EventBody::SettingsChanged { targets, link_window_days } = &event.body {
+                    settings = Settings { targets: *targets, link_window_days: *link_window_days };
+                }
+                report.events += 1;
+            }
+        }
+        // Rows are numbered afresh: point each event at its case's new row.
+        tx.execute(
+            "UPDATE events SET case_row = (SELECT row_id FROM cases WHERE cases.id = events.case_id) WHERE case_id IS NOT NULL",
+            [],
+        )?;
+        report.cases = tx.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64;
+        settings::save(&tx, &settings)?;
+        tx.commit()?;
+        Ok(report)
+    }
+}
