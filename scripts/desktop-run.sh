@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build beacon-desktop and open it on this display with a demo store
-# (BEACON_STORE if set, else $BEACON_CACHE/demo.sqlite3, made on first run).
+# Build beacon-desktop and open it on this display with the store the command
+# line uses (BEACON_STORE if set, else its default; the app loads the demo
+# data set into an empty store).
 # Pass --release for an optimised build.
 set -euo pipefail
 . "$(dirname "$0")/desktop-common.sh"
@@ -12,8 +13,7 @@ ensure_ui_deps
 build_ui
 log "building beacon-desktop ($profile)"
 (cd "$ROOT" && cargo build "${flag[@]}" -p beacon-desktop -p beacon-cli --bins)
-export BEACON_STORE=${BEACON_STORE:-$CACHE/demo.sqlite3}
-log "store: $BEACON_STORE (the app loads the demo data set into an empty store)"
+log "store: ${BEACON_STORE:-the command line's default} (the app loads the demo data set into an empty store)"
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   log "no DISPLAY: running under Xvfb (screenshot with: import -display :99 -window root shot.png)"
   exec xvfb-run -n 99 -s "-screen 0 1600x1000x24" "$CARGO_TARGET_DIR/$profile/beacon-desktop"

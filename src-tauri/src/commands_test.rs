@@ -72,10 +72,9 @@ fn the_queue_lists_open_cases_most_urgent_first() {
     let c = console();
     let rows = queue(&c, json!({ "limit": 500 }));
     assert!(!rows.is_empty());
-    let ranks: Vec<&str> = rows.iter().map(|r| r["priority"].as_str().unwrap()).collect();
-    let mut sorted = ranks.clone();
-    sorted.sort();
-    assert_eq!(ranks, sorted, "P1 first");
+    let keys: Vec<&str> = rows.iter().map(|r| r["place"]["order_key"].as_str().unwrap()).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "rows come in the order Rust decides");
+    assert_eq!(rows[0]["place"]["group"], "needs_dispatcher", "what needs a dispatcher first");
     assert!(rows.iter().all(|r| r["closed_at"].is_null()));
     let total = invoke(&c, "open_count", json!({})).unwrap().as_u64().unwrap();
     assert_eq!(total as usize, rows.len());
@@ -87,18 +86,31 @@ fn the_queue_lists_open_cases_most_urgent_first() {
 #[test]
 fn one_click_handoff_goes_to_the_suggested_trooper_and_the_row_follows() {
     let c = console();
-    let row = queue(&c, json!({ "statuses": ["new"], "limit": 1 })).remove(0);
-    let id = row["id"].as_str().unwrap();
+    let referral = json!({
+        "external_id": "CMD-1", "source": "hotline_call", "received_at": chrono::Utc::now().to_rfc3339(),
+        "urgency": "in_progress", "trafficking_type": "sex",
+        "location": {"city": "Springfield", "state": "MO", "lat": 37.1816, "lon": -93.2713},
+        "narrative": "a new tip"
+    });
+    let added = invoke(&c, "add_referral", json!({ "referral": referral })).expect("added");
+    let id = added["id"].as_str().unwrap();
+    let row = queue(&c, json!({ "statuses": ["new"], "limit": 500 })).into_iter().find(|r| r["id"] == id).expect("listed");
+    assert_eq!(row["place"]["reason"], "not_handed_off");
     let sug = invoke(&c, "suggest", json!({ "id": id })).expect("suggest");
     let trooper = sug["troopers"][0]["responder"]["id"].as_str().expect("a suggested trooper").to_string();
 
-    let handoff = invoke(&c, "handoff", json!({ "id": id, "responder": trooper })).expect("handoff");
+    // One call: the window names the role, Rust picks the top suggestion.
+    let handoff = invoke(&c, "handoff_to_suggested", json!({ "id": id, "role": "trooper" })).expect("handoff");
     assert_eq!(handoff["responder_id"], trooper.as_str());
     assert!(handoff["shared_fields"].as_array().is_some_and(|f| !f.is_empty()));
 
-    let after = invoke(&c, "queue_rows", json!({ "ids": [id] })).expect("rows");
+    let after = invoke(&c, "queue_rows", json!({ "ids": [id], "query": {} })).expect("rows");
     assert_eq!(after[0]["status"], "handed_off");
     assert_eq!(after[0]["assigned"][0]["id"], trooper.as_str());
+    assert_eq!(after[0]["place"]["group"], "awaiting_responder", "waiting for the trooper now");
+    // With a filter it no longer matches, the row is not returned (the window drops it).
+    let gone = invoke(&c, "queue_rows", json!({ "ids": [id], "query": { "statuses": ["new"] } })).expect("rows");
+    assert_eq!(gone, json!([]));
 }
 
 #[test]
@@ -117,9 +129,13 @@ fn errors_carry_a_code_and_the_field() {
     assert_eq!(no_case["code"], "not_found");
 
     // A malformed id never reaches the store: the bridge refuses the argument.
-    let bad_ids = invoke(&c, "queue_rows", json!({ "ids": ["not-a-case-id"] })).expect_err("not a case id");
+    let bad_ids =
+        invoke(&c, "queue_rows", json!({ "ids": ["not-a-case-id"], "query": {} })).expect_err("not a case id");
     assert!(bad_ids.to_string().contains("ids"), "names the argument: {bad_ids}");
-    assert_eq!(invoke(&c, "queue_rows", json!({ "ids": [] })).expect("no ids"), json!([]));
+    assert_eq!(invoke(&c, "queue_rows", json!({ "ids": [], "query": {} })).expect("no ids"), json!([]));
+    let role =
+        invoke(&c, "handoff_to_suggested", json!({ "id": id, "role": "supervisor" })).expect_err("not suggested");
+    assert_eq!(role["code"], "refused");
 
     let reason = invoke(&c, "override_priority", json!({ "id": id, "priority": "P4", "reason": "  " }))
         .expect_err("a reason is required");

@@ -86,7 +86,26 @@ async fn shot(c: &Client, name: &str) {
     eprintln!("screenshot: {}", path.display());
 }
 
-const ROWS: &str = "return [...document.querySelectorAll('[data-testid=queue-row]')].map(r => ({id: r.dataset.caseId, p: r.dataset.priority, s: r.dataset.status, j: r.dataset.jurisdictionId}))";
+const ROWS: &str = "return [...document.querySelectorAll('[data-testid=queue-row]')].map(r => ({id: r.dataset.caseId, p: r.dataset.priority, s: r.dataset.status, j: r.dataset.jurisdictionId, g: r.dataset.group}))";
+/// Every row of the (virtualised) queue, in order: id, group, priority.
+const ORDER: &str = "return window.beaconTest.order()";
+const GROUPS: [&str; 3] = ["needs_dispatcher", "awaiting_responder", "responder_working"];
+
+/// Rows are in the queue's order: group first, then priority within a group.
+fn assert_queue_order(rows: &Value) {
+    let keys: Vec<(usize, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let g = GROUPS.iter().position(|g| r["g"].as_str() == Some(*g)).expect("every open row has a group");
+            (g, r["p"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "rows are ordered by group, then priority");
+}
 
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a display, tauri-driver and the built app: run scripts/desktop-e2e.sh"]
@@ -108,16 +127,20 @@ async fn dispatcher_flow() -> R<()> {
 
 async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     let long = Duration::from_secs(20);
-    // 1. The queue, P1 first.
+    // 1. The queue: what needs a dispatcher first, P1 first within it.
     let t0 = Instant::now();
     let rows = wait_for(c, "queue rows", long, ROWS, |v| v.as_array().is_some_and(|a| !a.is_empty())).await?;
     eprintln!("queue visible {} ms after the session started", t0.elapsed().as_millis());
-    let prios: Vec<String> =
-        rows.as_array().unwrap().iter().map(|r| r["p"].as_str().unwrap_or("").to_string()).collect();
-    assert_eq!(prios.first().map(String::as_str), Some("P1"), "the first row is P1: {prios:?}");
-    let mut sorted = prios.clone();
-    sorted.sort();
-    assert_eq!(prios, sorted, "rows are ordered P1 first");
+    assert_eq!(rows[0]["g"], "needs_dispatcher", "the first row needs a dispatcher: {rows}");
+    assert_queue_order(&js(c, ORDER).await?);
+    // The help names the order.
+    c.execute("document.dispatchEvent(new KeyboardEvent('keydown', {key: '?'}))", vec![]).await?;
+    let help = wait_for(c, "the order in the help", long, "return [...document.querySelectorAll('[data-testid=queue-order-help] li')].map(l => l.innerText)", |v| {
+        v.as_array().is_some_and(|a| a.len() == 3)
+    })
+    .await?;
+    assert!(help[0].as_str().unwrap_or("").starts_with("Needs a dispatcher"), "{help}");
+    c.execute("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))", vec![]).await?;
     let sync = text(c, "[data-testid=sync-status]").await?;
     assert!(sync.contains("Local only"), "sync status says Local only: {sync}");
     shot(c, "01-queue").await;
@@ -138,6 +161,9 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         v == &json!(true)
     })
     .await?;
+    // The jurisdiction reads as the layer names it, once.
+    let juris = text(c, "[data-testid=case-jurisdiction]").await?;
+    assert!(!juris.contains("County County") && !juris.is_empty(), "jurisdiction label: {juris}");
     shot(c, "02-case").await;
 
     // 3. One click hands it to the suggested trooper; the status changes.
@@ -232,6 +258,14 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         committed.elapsed().as_millis(),
         before.elapsed().as_millis()
     );
+    // A new P1 is above every case someone is already working.
+    let order = js(c, ORDER).await?;
+    assert_queue_order(&order);
+    let order = order.as_array().unwrap();
+    let at = order.iter().position(|r| r["id"] == new_id.as_str()).unwrap();
+    let first_worked = order.iter().position(|r| r["g"] != "needs_dispatcher").unwrap_or(order.len());
+    assert!(at < first_worked, "the new P1 (row {at}) is above the first case being worked (row {first_worked})");
+    assert_eq!(order[at]["g"], "needs_dispatcher");
     let banner = wait_for(
         c,
         "the alert banner",

@@ -14,9 +14,10 @@ import type { MapLayer } from './bindings/MapLayer';
 import type { OpenCount } from './bindings/OpenCount';
 import type { Preview } from './bindings/Preview';
 import type { Priority } from './bindings/Priority';
-import type { QueueArgs } from './bindings/QueueArgs';
+import type { QueueQuery } from './bindings/QueueQuery';
 import type { QueueRow } from './bindings/QueueRow';
 import type { Responder } from './bindings/Responder';
+import type { Role } from './bindings/Role';
 import type { ResponseStats } from './bindings/ResponseStats';
 import type { StoreChanged } from './bindings/StoreChanged';
 import type { StoredEvent } from './bindings/StoredEvent';
@@ -25,7 +26,7 @@ import type { UiError } from './bindings/UiError';
 
 export type {
   AddOutcome, AlertEvent, AppInfo, CaseDetail, CasePoint, CaseStatus, CaseView, HandoffRecord, MapLayer, OpenCount,
-  Preview, Priority, QueueArgs, QueueRow, Responder, ResponseStats, StoreChanged, StoredEvent, Suggestions, UiError,
+  Preview, Priority, QueueQuery, QueueRow, Responder, ResponseStats, StoreChanged, StoredEvent, Suggestions, UiError, Role,
 };
 
 /** Every failure as {code, message, field}: the command's own, or a bridge failure. */
@@ -44,15 +45,14 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 export const api = {
   appInfo: () => call<AppInfo>('app_info'),
-  queue: (query: QueueArgs) => call<QueueRow[]>('queue', { query }),
-  search: (text: string, limit: number) => call<QueueRow[]>('search', { text, limit }),
+  queue: (query: QueueQuery) => call<QueueRow[]>('queue', { query }),
   openCount: () => call<number>('open_count'),
-  queueRows: (ids: string[]) => call<QueueRow[]>('queue_rows', { ids }),
-  newestOpen: (priority: Priority, limit: number) => call<QueueRow[]>('newest_open', { priority, limit }),
+  queueRows: (ids: string[], query: QueueQuery) => call<QueueRow[]>('queue_rows', { ids, query }),
   caseDetail: (id: string) => call<CaseDetail>('case_detail', { id }),
   audit: (id: string) => call<StoredEvent[]>('audit', { id }),
   suggest: (id: string) => call<Suggestions>('suggest', { id }),
   handoff: (id: string, responder: string) => call<HandoffRecord>('handoff', { id, responder }),
+  handoffToSuggested: (id: string, role: Role) => call<HandoffRecord>('handoff_to_suggested', { id, role }),
   acknowledge: (id: string) => call<null>('acknowledge', { id }),
   setStatus: (id: string, status: CaseStatus, disposition: string | null) => call<null>('set_status', { id, status, disposition }),
   addNote: (id: string, text: string) => call<null>('add_note', { id, text }),

@@ -94,6 +94,8 @@ function toggleHelp(force?: boolean) {
   const box = h('div', { id: 'help', class: 'overlay', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'help-title', 'data-testid': 'help' },
     h('div', { class: 'panel dialog' }, h('h2', { id: 'help-title' }, 'Keyboard'),
       h('table', { class: 'table keys' }, h('tbody', {}, keys.map(([k, t]) => h('tr', {}, h('td', {}, h('kbd', {}, k)), h('td', {}, t))))),
+      h('h2', {}, 'The queue\'s order'),
+      h('ol', { class: 'order-help', 'data-testid': 'queue-order-help' }, (state.info?.queue_order ?? []).map((line) => h('li', {}, line.replace(/^\d+\.\s*/, '')))),
       h('button', { class: 'btn', onclick: () => toggleHelp(false) }, 'Close (Esc)')));
   document.body.append(box);
   (box.querySelector('button') as HTMLElement).focus();
@@ -109,10 +111,7 @@ async function handOffFromQueue(role: 'trooper' | 'advocate') {
   const row = queue.selectedRow();
   if (!row) return;
   try {
-    const sug = await api.suggest(row.id);
-    const top = (role === 'trooper' ? sug.troopers : sug.advocates)[0];
-    if (!top) { toast(`No ${role} to suggest for case ${row.short_id}.`, { kind: 'error' }); return; }
-    const ho = await api.handoff(row.id, top.responder.id);
+    const ho = await api.handoffToSuggested(row.id, role === 'trooper' ? 'trooper' : 'victim_advocate');
     toast(`Case ${row.short_id} handed to ${ho.responder_name}: shared ${ho.shared_fields.length} fields, withheld ${ho.withheld_fields.length} without consent.`,
       { action: { label: 'Open case', run: () => go('case', { caseId: row.id }) } });
     void queue.applyChanges([row.id]);
@@ -211,7 +210,20 @@ async function start() {
 }
 
 // For end-to-end tests: the ids in the (virtualised) queue, not only those in view.
-(window as unknown as { beaconTest: unknown }).beaconTest = { rowIds: () => state.rows.map((r) => r.id), sounds: () => ({ ...alertSounds }) };
+declare global {
+  interface Window {
+    beaconTest: {
+      rowIds: () => string[];
+      order: () => { id: string; g: string | null; p: string }[];
+      sounds: () => typeof alertSounds;
+    };
+  }
+}
+window.beaconTest = {
+  rowIds: () => state.rows.map((r) => r.id),
+  order: () => state.rows.map((r) => ({ id: r.id, g: r.place?.group ?? null, p: r.priority })),
+  sounds: () => ({ ...alertSounds }),
+};
 
 start().catch((e) => {
   clear(app);

@@ -75,7 +75,10 @@ impl Alert {
         let p = self.priority.map(|p| p.as_str()).unwrap_or("New");
         let place = &self.jurisdiction_label;
         if self.kind == "handed_off" && for_me {
-            (format!("{p} case handed to you — {place}"), format!("Case {}. Open Beacon to acknowledge.", self.short_id))
+            (
+                format!("{p} case handed to you — {place}"),
+                format!("Case {}. Open Beacon to acknowledge.", self.short_id),
+            )
         } else {
             (format!("New {p} referral — {place}"), format!("Case {}. Open Beacon to triage.", self.short_id))
         }

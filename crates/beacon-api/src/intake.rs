@@ -21,6 +21,8 @@ pub const IMPORT_BATCH: usize = 5_000;
 pub struct Preview {
     pub triage: Option<Triage>,
     pub jurisdiction: Option<JurisdictionAssignment>,
+    /// How screens name that jurisdiction.
+    pub jurisdiction_label: Option<String>,
     /// Every problem, each naming its field; empty when the referral can be saved.
     pub problems: Vec<FieldError>,
 }
@@ -36,12 +38,16 @@ impl Beacon {
     /// Validate without storing.
     pub fn preview(&self, value: serde_json::Value) -> Preview {
         match intake::all_problems(value, self.store().now()) {
-            Ok(r) => Preview {
-                triage: Some(triage::triage(&r)),
-                jurisdiction: Some(self.assign_location(r.location.as_ref())),
-                problems: Vec::new(),
-            },
-            Err(problems) => Preview { triage: None, jurisdiction: None, problems },
+            Ok(r) => {
+                let jurisdiction = self.assign_location(r.location.as_ref());
+                Preview {
+                    triage: Some(triage::triage(&r)),
+                    jurisdiction_label: Some(jurisdiction.label()),
+                    jurisdiction: Some(jurisdiction),
+                    problems: Vec::new(),
+                }
+            }
+            Err(problems) => Preview { triage: None, jurisdiction: None, jurisdiction_label: None, problems },
         }
     }
 

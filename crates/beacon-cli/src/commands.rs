@@ -89,7 +89,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             authoritative,
             margin_km,
             agencies,
-        }) => import_layer(cli, out, file, id_property, name_property, *authoritative, *margin_km, agencies.as_deref())?,
+        }) => {
+            import_layer(cli, out, file, id_property, name_property, *authoritative, *margin_km, agencies.as_deref())?
+        }
         Command::Jurisdiction(JurisdictionCommand::Confirm { id, jurisdiction }) => {
             confirm_jurisdiction(cli, out, id, jurisdiction)?
         }
@@ -111,8 +113,8 @@ fn init(cli: &Cli, out: &Out) -> Result<()> {
 fn add_referral(cli: &Cli, out: &Out, file: &str) -> Result<()> {
     let mut b = open(cli)?;
     let bytes = read_input(file)?;
-    let text =
-        std::str::from_utf8(&bytes).map_err(|e| usage(format!("{file}: not valid UTF-8 (at byte {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|e| usage(format!("{file}: not valid UTF-8 (at byte {})", e.valid_up_to())))?;
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| usage(format!("{file}: not a JSON object (line {}, column {})", e.line(), e.column())))?;
     let added = b.add_referral_json(value)?;
@@ -160,7 +162,12 @@ fn import_responders(cli: &Cli, out: &Out, file: &str) -> Result<ExitCode> {
     if out.json {
         out.value(&report)?;
     } else {
-        println!("{} responders saved, {} unchanged, {} rejected.", report.saved, report.unchanged, report.rejected.len());
+        println!(
+            "{} responders saved, {} unchanged, {} rejected.",
+            report.saved,
+            report.unchanged,
+            report.rejected.len()
+        );
         for r in &report.rejected {
             eprintln!("  {r}");
         }
@@ -247,8 +254,10 @@ fn audit(cli: &Cli, out: &Out, id: &str) -> Result<()> {
     if out.json {
         return out.value(&events);
     }
-    let rows: Vec<Vec<String>> =
-        events.iter().map(|e| vec![local(e.at), e.actor.to_string(), e.body.kind().to_string(), e.summary.clone()]).collect();
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| vec![local(e.at), e.actor.to_string(), e.body.kind().to_string(), e.summary.clone()])
+        .collect();
     table::print(&["WHEN", "WHO", "EVENT", "WHAT"], &rows);
     Ok(())
 }
@@ -429,7 +438,11 @@ fn queue(cli: &Cli, out: &Out, q: &QueueArgs) -> Result<()> {
     let rows = b.queue(&query)?;
     let now = b.store().now();
     if !out.json {
-        println!("{} open cases in the store; showing {}, what needs a dispatcher first.", b.store().open_count()?, rows.len());
+        println!(
+            "{} open cases in the store; showing {}, what needs a dispatcher first.",
+            b.store().open_count()?,
+            rows.len()
+        );
     }
     print_rows(&b, out, rows, now)
 }

@@ -300,7 +300,8 @@ fn demo_loads_a_realistic_store() {
     let q = q.as_array().unwrap();
     assert!(!q.is_empty());
     // The queue's order: group (needs a dispatcher first), then priority within it.
-    let group_rank = |g: &str| ["needs_dispatcher", "awaiting_responder", "responder_working"].iter().position(|x| *x == g);
+    let group_rank =
+        |g: &str| ["needs_dispatcher", "awaiting_responder", "responder_working"].iter().position(|x| *x == g);
     let ranks: Vec<(usize, &str)> = q
         .iter()
         .map(|c| (group_rank(c["place"]["group"].as_str().unwrap()).unwrap(), c["priority"].as_str().unwrap()))

@@ -276,12 +276,7 @@ pub fn normalize_troop(t: &str) -> String {
 }
 
 /// The facts of a case for the order, from what the store keeps.
-pub fn facts(
-    id: CaseId,
-    status: CaseStatus,
-    priority: Priority,
-    due_at: Option<DateTime<Utc>>,
-) -> Option<QueueFacts> {
+pub fn facts(id: CaseId, status: CaseStatus, priority: Priority, due_at: Option<DateTime<Utc>>) -> Option<QueueFacts> {
     Some(QueueFacts { id, standing: Standing::of(status)?, priority, due_at })
 }
 
@@ -379,9 +374,15 @@ mod tests {
             due_at: Some(due),
         };
         let before = place(&f, now);
-        assert_eq!((before.group, before.reason, before.reorder_at), (QueueGroup::AwaitingResponder, QueueReason::AwaitingAcknowledgement, Some(due)));
+        assert_eq!(
+            (before.group, before.reason, before.reorder_at),
+            (QueueGroup::AwaitingResponder, QueueReason::AwaitingAcknowledgement, Some(due))
+        );
         let after = place(&f, due + Duration::seconds(1));
-        assert_eq!((after.group, after.reason, after.reorder_at), (QueueGroup::NeedsDispatcher, QueueReason::Overdue, None));
+        assert_eq!(
+            (after.group, after.reason, after.reorder_at),
+            (QueueGroup::NeedsDispatcher, QueueReason::Overdue, None)
+        );
         assert!(after.order_key < before.order_key);
     }
 
@@ -414,7 +415,14 @@ mod tests {
 
     #[test]
     fn queries_normalize_their_free_text() {
-        let q = QueueQuery { troop: Some(" Troop c ".into()), jurisdiction: Some("  ".into()), text: Some(" ".into()), priorities: vec![P2, P1, P2], ..Default::default() }.normalized();
+        let q = QueueQuery {
+            troop: Some(" Troop c ".into()),
+            jurisdiction: Some("  ".into()),
+            text: Some(" ".into()),
+            priorities: vec![P2, P1, P2],
+            ..Default::default()
+        }
+        .normalized();
         assert_eq!(q.troop.as_deref(), Some("C"));
         assert_eq!(q.jurisdiction, None);
         assert_eq!(q.text, None);

@@ -197,7 +197,12 @@ impl Targets {
     /// The next target an open case must meet and when it falls due:
     /// acknowledgement until someone acknowledges, then arrival if the
     /// priority has one; none once a responder is on scene.
-    pub fn next_due(&self, p: Priority, received_at: DateTime<Utc>, progress: Progress) -> Option<(DeadlineKind, DateTime<Utc>)> {
+    pub fn next_due(
+        &self,
+        p: Priority,
+        received_at: DateTime<Utc>,
+        progress: Progress,
+    ) -> Option<(DeadlineKind, DateTime<Utc>)> {
         let t = self.for_priority(p);
         let (kind, minutes) = match progress {
             Progress::Unacknowledged => (DeadlineKind::Acknowledge, t.ack_minutes),
@@ -208,7 +213,13 @@ impl Targets {
     }
 
     /// [`Targets::next_due`] with the time left at `now`.
-    pub fn deadline(&self, p: Priority, received_at: DateTime<Utc>, progress: Progress, now: DateTime<Utc>) -> Option<Deadline> {
+    pub fn deadline(
+        &self,
+        p: Priority,
+        received_at: DateTime<Utc>,
+        progress: Progress,
+        now: DateTime<Utc>,
+    ) -> Option<Deadline> {
         let (kind, due_at) = self.next_due(p, received_at, progress)?;
         Some(Deadline { kind, due_at, seconds_left: (due_at - now).num_seconds() })
     }

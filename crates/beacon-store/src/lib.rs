@@ -21,11 +21,10 @@ mod settings;
 mod write;
 
 pub use error::StoreError;
-pub use model::{
-    Assignee, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow,
-    StoredEvent,
-};
 pub use migrate::SCHEMA_VERSION;
+pub use model::{
+    Assignee, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, StoredEvent,
+};
 pub use project::search_text;
 pub use rebuild::RebuildReport;
 pub use settings::Settings;

@@ -6,15 +6,20 @@ use rusqlite::Connection;
 
 use crate::StoreError;
 
+/// Work SQL alone cannot do, run after a migration's SQL in the same transaction.
+type Step = fn(&Connection) -> Result<(), StoreError>;
+
 struct Migration {
     sql: &'static str,
-    /// Work SQL alone cannot do, run after `sql` in the same transaction.
-    then: Option<fn(&Connection) -> Result<(), StoreError>>,
+    then: Option<Step>,
 }
 
 const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0001_initial.sql"), then: None },
-    Migration { sql: include_str!("migrations/0002_queue_order.sql"), then: Some(crate::project::refresh_all_queue_columns) },
+    Migration {
+        sql: include_str!("migrations/0002_queue_order.sql"),
+        then: Some(crate::project::refresh_all_queue_columns),
+    },
 ];
 
 /// The schema version this build writes.

@@ -5,9 +5,9 @@
 use beacon_domain::case::CaseStatus;
 use beacon_domain::event::{Event, EventBody};
 use beacon_domain::links;
+use beacon_domain::queue::{Standing, due_ms};
 use beacon_domain::referral::Referral;
 use beacon_domain::triage::Reason;
-use beacon_domain::queue::{Standing, due_ms};
 use beacon_domain::{CaseId, JurisdictionAssignment, Priority, Progress, Targets};
 use chrono::{TimeZone, Utc};
 use rusqlite::{Connection, Transaction, params};
@@ -133,9 +133,10 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
         }
     }
     let Some(id) = event.case_id else { return Ok(None) };
-    let row: i64 = tx.prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?.query_row([id.to_string()], |r| r.get(0)).map_err(|_| {
-        StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind()))
-    })?;
+    let row: i64 = tx
+        .prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .map_err(|_| StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind())))?;
     if changes_queue_place(&event.body) {
         refresh_queue_columns(tx, row, &settings.targets)?;
     }
@@ -171,12 +172,17 @@ fn queue_columns(
 
 fn refresh_queue_columns(tx: &Connection, row: i64, targets: &Targets) -> Result<(), StoreError> {
     let (status, priority, received, acknowledged, on_scene): (String, i64, i64, Option<i64>, Option<i64>) = tx
-        .prepare_cached("SELECT status, priority, received_at, acknowledged_at, on_scene_at FROM cases WHERE row_id = ?1")?
+        .prepare_cached(
+            "SELECT status, priority, received_at, acknowledged_at, on_scene_at FROM cases WHERE row_id = ?1",
+        )?
         .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
     let status: CaseStatus = status.parse().map_err(StoreError::Corrupt)?;
-    let priority = Priority::from_rank(priority).ok_or_else(|| StoreError::Corrupt(format!("priority rank {priority}")))?;
-    let (standing, due) = queue_columns(targets, status, priority, received, Progress::from_times(acknowledged, on_scene));
-    tx.prepare_cached("UPDATE cases SET standing = ?2, due_at = ?3 WHERE row_id = ?1")?.execute(params![row, standing, due])?;
+    let priority =
+        Priority::from_rank(priority).ok_or_else(|| StoreError::Corrupt(format!("priority rank {priority}")))?;
+    let (standing, due) =
+        queue_columns(targets, status, priority, received, Progress::from_times(acknowledged, on_scene));
+    tx.prepare_cached("UPDATE cases SET standing = ?2, due_at = ?3 WHERE row_id = ?1")?
+        .execute(params![row, standing, due])?;
     Ok(())
 }
 
@@ -184,7 +190,10 @@ fn refresh_queue_columns(tx: &Connection, row: i64, targets: &Targets) -> Result
 /// targets: after the targets change, and when migrating to schema 2.
 pub(crate) fn refresh_all_queue_columns(conn: &Connection) -> Result<(), StoreError> {
     let targets = crate::settings::load(conn)?.targets;
-    let rows: Vec<i64> = conn.prepare("SELECT row_id FROM cases WHERE is_open = 1")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let rows: Vec<i64> = conn
+        .prepare("SELECT row_id FROM cases WHERE is_open = 1")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     for row in rows {
         refresh_queue_columns(conn, row, &targets)?;
     }

@@ -8,7 +8,9 @@ use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 
-use crate::model::{CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, StoredEvent};
+use crate::model::{
+    CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, StoredEvent,
+};
 use crate::{Store, StoreError};
 
 const SUMMARY_COLUMNS: &str =
@@ -122,7 +124,8 @@ impl Store {
         }
         let limit = q.row_limit();
         let now_ms = now.timestamp_millis();
-        let priorities: Vec<Priority> = if q.priorities.is_empty() { Priority::ALL.to_vec() } else { q.priorities.clone() };
+        let priorities: Vec<Priority> =
+            if q.priorities.is_empty() { Priority::ALL.to_vec() } else { q.priorities.clone() };
         let mut out: Vec<CaseSummary> = Vec::with_capacity(limit.min(512));
         // "Needs a dispatcher": per priority, cases nobody has, then overdue
         // ones (from both other standings, merged by deadline).
@@ -135,7 +138,8 @@ impl Store {
             let from = out.len();
             self.segment(q, Standing::AwaitingAcknowledgement, p, i64::MIN, now_ms - 1, limit - out.len(), &mut out)?;
             self.segment(q, Standing::ResponderWorking, p, i64::MIN, now_ms - 1, limit - from, &mut out)?;
-            out[from..].sort_by(|a, b| (a.due_ms, a.id.to_string()).cmp(&(b.due_ms, b.id.to_string())));
+            // A UUID's order is its text's order, which is the order SQL gives.
+            out[from..].sort_by_key(|c| (c.due_ms, c.id));
             out.truncate(limit);
             if out.len() >= limit {
                 return Ok(out);
@@ -184,8 +188,12 @@ impl Store {
             "SELECT {SUMMARY_COLUMNS} FROM cases c INDEXED BY {index}
              WHERE c.is_open = 1 AND c.standing = ? AND c.priority = ? AND c.due_at >= ? AND c.due_at <= ?"
         );
-        let mut args: Vec<Sql> =
-            vec![Sql::Integer(standing.rank().into()), Sql::Integer(priority.rank().into()), Sql::Integer(from), Sql::Integer(until)];
+        let mut args: Vec<Sql> = vec![
+            Sql::Integer(standing.rank().into()),
+            Sql::Integer(priority.rank().into()),
+            Sql::Integer(from),
+            Sql::Integer(until),
+        ];
         filters(q, None, &mut sql, &mut args);
         sql += " ORDER BY c.due_at, c.id LIMIT ?";
         args.push(Sql::Integer(limit as i64));
@@ -199,7 +207,12 @@ impl Store {
     /// Of the given cases, those that belong in the queue `q` at `now`, in no
     /// particular order: a screen patches its rows with these after a change
     /// (and drops the other ids).
-    pub fn queue_members(&self, ids: &[CaseId], q: &QueueQuery, now: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
+    pub fn queue_members(
+        &self,
+        ids: &[CaseId],
+        q: &QueueQuery,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CaseSummary>, StoreError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(200) {
             let mut sql = format!(

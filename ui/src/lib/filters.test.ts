@@ -1,14 +1,18 @@
 import { describe as suite, expect, it } from 'vitest';
-import { describe, emptyFilters, isFiltered, matchesLocally, toQueueArgs, toggle } from './filters';
+import { describe, emptyFilters, isFiltered, toQueueQuery, toggle } from './filters';
 
 suite('filters', () => {
   it('toggles values in and out', () => {
     expect(toggle(['P1'], 'P2')).toEqual(['P1', 'P2']);
     expect(toggle(['P1', 'P2'], 'P1')).toEqual(['P2']);
   });
-  it('maps to the queue command', () => {
+  it('becomes the store query, text and all', () => {
     const f = { ...emptyFilters(), priorities: ['P1' as const], county: '29510', troop: 'C' };
-    expect(toQueueArgs(f, 50)).toEqual({ priorities: ['P1'], statuses: [], troop: 'C', county: '29510', unassigned: false, overdue: false, limit: 50 });
+    expect(toQueueQuery(f, 50)).toEqual({
+      priorities: ['P1'], statuses: [], troop: 'C', jurisdiction: '29510', unassigned: false, overdue: false, text: null, include_closed: false, limit: 50,
+    });
+    expect(toQueueQuery({ ...f, text: 'glenstone motel' }).text).toBe('glenstone motel');
+    expect(toQueueQuery({ ...f, text: '   ' }).text).toBeNull();
   });
   it('describes itself in words', () => {
     expect(describe(emptyFilters())).toBe('All open cases');
@@ -17,11 +21,5 @@ suite('filters', () => {
     );
     expect(isFiltered(emptyFilters())).toBe(false);
     expect(isFiltered({ ...emptyFilters(), text: 'motel' })).toBe(true);
-  });
-  it('filters search results locally', () => {
-    const row = { priority: 'P1', status: 'new', troop: 'D', jurisdiction_id: '29077', open: true };
-    expect(matchesLocally(row, { ...emptyFilters(), troop: 'D' })).toBe(true);
-    expect(matchesLocally(row, { ...emptyFilters(), troop: 'C' })).toBe(false);
-    expect(matchesLocally(row, { ...emptyFilters(), priorities: ['P2'] })).toBe(false);
   });
 });

@@ -1,7 +1,12 @@
-// The queue's filter state, what it sends to the app, and how it reads.
+// The queue's filter state, the query it becomes, and how it reads. Which
+// cases match is decided by the store (`QueueQuery`); nothing here filters rows.
+import type { CaseStatus } from '../bindings/CaseStatus';
+import type { Priority } from '../bindings/Priority';
+import type { QueueQuery } from '../bindings/QueueQuery';
 
-export type Priority = 'P1' | 'P2' | 'P3' | 'P4';
-export type Status = 'new' | 'triaged' | 'handed_off' | 'acknowledged' | 'on_scene' | 'reopened';
+export type { Priority };
+/** The statuses an open case can have (the queue lists open cases only). */
+export type Status = Exclude<CaseStatus, 'closed'>;
 
 export interface Filters {
   priorities: Priority[];
@@ -25,15 +30,17 @@ export function toggle<T>(list: T[], v: T): T[] {
   return list.includes(v) ? list.filter((x) => x !== v) : [...list, v];
 }
 
-/** The `queue` command's argument. */
-export function toQueueArgs(f: Filters, limit = PAGE_SIZE) {
+/** The query the `queue` and `queue_rows` commands take. */
+export function toQueueQuery(f: Filters, limit = PAGE_SIZE): QueueQuery {
   return {
     priorities: f.priorities,
     statuses: f.statuses,
     troop: f.troop,
-    county: f.county,
+    jurisdiction: f.county,
     unassigned: f.unassigned,
     overdue: f.overdue,
+    text: f.text.trim() ? f.text : null,
+    include_closed: false,
     limit,
   };
 }
@@ -53,16 +60,4 @@ export function describe(f: Filters): string {
   if (f.unassigned) parts.push('jurisdiction unknown');
   if (f.overdue) parts.push('overdue');
   return parts.length ? `Open cases: ${parts.join(', ')}` : 'All open cases';
-}
-
-/** Apply filters the search command cannot (search spans every status). */
-export function matchesLocally(
-  row: { priority: string; status: string; troop?: string | null; jurisdiction_id?: string | null; open: boolean },
-  f: Filters,
-): boolean {
-  if (f.priorities.length && !f.priorities.includes(row.priority as Priority)) return false;
-  if (f.statuses.length && !f.statuses.includes(row.status as Status)) return false;
-  if (f.troop && row.troop !== f.troop) return false;
-  if (f.county && row.jurisdiction_id !== f.county) return false;
-  return true;
 }

@@ -1,77 +1,45 @@
 import { describe, expect, it } from 'vitest';
-import { emptyFilters } from './filters';
-import { belongs, canPatch, patchRows, queueOrder, type PatchRow } from './queue-patch';
+import { canPatch, dueForReorder, patchRows, type PatchRow } from './queue-patch';
 
-const NOW = Date.parse('2026-11-30T03:00:00Z');
-const minsAgo = (m: number) => new Date(NOW - m * 60_000).toISOString();
-
-function row(id: string, priority: string, ageMinutes: number, more: Partial<PatchRow> = {}): PatchRow {
-  return {
-    id, priority, status: 'new', received_at: minsAgo(ageMinutes), closed_at: null,
-    jurisdiction: { jurisdiction_id: '29077', troop: 'D', outside: false }, ...more,
-  };
-}
+// Keys as Rust makes them: group, priority, sub-rank, deadline, id. The
+// tests only rely on them being compared as strings.
+const row = (id: string, key: string): PatchRow => ({ id, place: { order_key: key } });
 const ids = (rows: PatchRow[]) => rows.map((r) => r.id);
-
-describe('queue order', () => {
-  it('puts P1 first, unknown jurisdiction first among equals, then oldest first', () => {
-    const unknown = row('u', 'P2', 5, { jurisdiction: { jurisdiction_id: null, troop: null, outside: false } });
-    const rows = [row('p2-new', 'P2', 1), row('p3', 'P3', 100), unknown, row('p1', 'P1', 2), row('p2-old', 'P2', 50)];
-    expect(ids(rows.sort(queueOrder))).toEqual(['p1', 'u', 'p2-old', 'p2-new', 'p3']);
-  });
-});
+const base = [row('a', '010a'), row('b', '020b'), row('c', '030c')];
 
 describe('patching the queue', () => {
-  const f = emptyFilters();
-  const base = [row('a', 'P1', 30), row('b', 'P2', 60), row('c', 'P3', 90)];
-
-  it('inserts a new case at its place in the order', () => {
-    const r = patchRows(base, [row('n', 'P2', 1)], f, new Set(), 2000, NOW, 60);
-    expect(ids(r.rows)).toEqual(['a', 'b', 'n', 'c']);
-    expect(r.pinned).toEqual([]);
+  it('inserts a new case where its key sorts', () => {
+    expect(ids(patchRows(base, ['n'], [row('n', '025n')], 2000))).toEqual(['a', 'b', 'n', 'c']);
   });
 
-  it('moves a re-prioritised case and drops a closed one', () => {
-    const r = patchRows(base, [row('c', 'P1', 90), { ...row('b', 'P2', 60), status: 'closed', closed_at: minsAgo(0) }], f, new Set(), 2000, NOW, 60);
-    expect(ids(r.rows)).toEqual(['c', 'a']);
+  it('moves a changed case and drops one the store no longer returns', () => {
+    expect(ids(patchRows(base, ['c', 'b'], [row('c', '005c')], 2000))).toEqual(['c', 'a']);
   });
 
-  it('updates a row in place (status change keeps its position)', () => {
-    const handed = { ...row('b', 'P2', 60), status: 'handed_off' };
-    const r = patchRows(base, [handed], f, new Set(), 2000, NOW, 60);
-    expect(ids(r.rows)).toEqual(['a', 'b', 'c']);
-    expect(r.rows[1].status).toBe('handed_off');
+  it('keeps a changed case in place when its key did not move', () => {
+    const r = patchRows(base, ['b'], [{ ...row('b', '020b') }], 2000);
+    expect(ids(r)).toEqual(['a', 'b', 'c']);
   });
 
-  it('drops a case that no longer matches the filters', () => {
-    const p1Only = { ...emptyFilters(), priorities: ['P1' as const] };
-    const r = patchRows([row('a', 'P1', 30), row('d', 'P1', 20)], [row('d', 'P2', 20)], p1Only, new Set(), 2000, NOW, 60);
-    expect(ids(r.rows)).toEqual(['a']);
+  it('on a full page, leaves out a case that sorts past the last row', () => {
+    const full = [row('a', '010a'), row('b', '020b')];
+    expect(ids(patchRows(full, ['late', 'early'], [row('late', '090late'), row('early', '001early')], 2))).toEqual(['early', 'a']);
   });
 
-  it('on a full page, pins a fresh P1 that sorts past the end and leaves out an older case', () => {
-    const full = [row('a', 'P1', 300), row('b', 'P1', 200)];
-    const r = patchRows(full, [row('fresh', 'P1', 1), row('old-p2', 'P2', 500)], f, new Set(), 2, NOW, 60);
-    expect(ids(r.rows)).toEqual(['fresh', 'a', 'b']);
-    expect(r.pinned).toEqual(['fresh']);
+  it('leaves text searches to the server', () => {
+    expect(canPatch('')).toBe(true);
+    expect(canPatch('  ')).toBe(true);
+    expect(canPatch('motel')).toBe(false);
   });
 
-  it('keeps pinned rows on top, newest first, when they change', () => {
-    const rows = [row('pin1', 'P1', 5), row('a', 'P1', 300), row('b', 'P1', 200)];
-    const r = patchRows(rows, [{ ...row('pin1', 'P1', 5), status: 'handed_off' }, row('pin2', 'P1', 2)], f, new Set(['pin1']), 2, NOW, 60);
-    expect(ids(r.rows)).toEqual(['pin2', 'pin1', 'a', 'b']);
-  });
-
-  it('respects the unassigned filter', () => {
-    const un = { ...emptyFilters(), unassigned: true };
-    const outside = row('o', 'P2', 5, { jurisdiction: { jurisdiction_id: '29077', troop: 'D', outside: true } });
-    expect(belongs(outside, un)).toBe(true);
-    expect(belongs(row('k', 'P2', 5), un)).toBe(false);
-  });
-
-  it('leaves text search and overdue to the server', () => {
-    expect(canPatch(emptyFilters())).toBe(true);
-    expect(canPatch({ ...emptyFilters(), text: 'motel' })).toBe(false);
-    expect(canPatch({ ...emptyFilters(), overdue: true })).toBe(false);
+  it('names the rows whose deadline has passed since they were fetched', () => {
+    const now = Date.parse('2026-12-01T03:00:00Z');
+    const rows = [
+      { id: 'due', place: { reorder_at: '2026-12-01T02:59:59Z' } },
+      { id: 'later', place: { reorder_at: '2026-12-01T03:05:00Z' } },
+      { id: 'never', place: { reorder_at: null } },
+      { id: 'closed', place: null },
+    ];
+    expect(dueForReorder(rows, now)).toEqual(['due']);
   });
 });

@@ -1,98 +1,59 @@
 // Patching the queue with the rows of cases that just changed, so a new or
-// updated case is on screen without reloading the whole page of rows. The
-// order and filters mirror the store's queue query (beacon-store read.rs).
-import type { Filters } from './filters';
-import { matchesLocally } from './filters';
+// updated case is on screen without reloading the whole page. Which rows
+// belong and where each goes are decided in Rust: the `queue_rows` command
+// returns the changed cases that still match the query, each with its
+// `place.order_key`; rows sort by that key as plain strings.
 
-/** The fields of a queue row the order and filters look at. */
+/** What a patch needs of a row. */
 export interface PatchRow {
   id: string;
-  priority: string;
-  status: string;
-  received_at: string;
-  closed_at: string | null;
-  jurisdiction: { jurisdiction_id: string | null; troop: string | null; outside: boolean };
+  place: { order_key: string } | null;
 }
 
-/** Jurisdiction not known, or the point lies outside the layer (as the store's `unassigned`). */
-export function isUnassigned(r: PatchRow): boolean {
-  return !r.jurisdiction.jurisdiction_id || r.jurisdiction.outside;
-}
-
-/** The queue's order: P1 first, unknown jurisdiction first among equals, then oldest first. */
-export function queueOrder(a: PatchRow, b: PatchRow): number {
-  if (a.priority !== b.priority) return a.priority < b.priority ? -1 : 1;
-  const ua = isUnassigned(a), ub = isUnassigned(b);
-  if (ua !== ub) return ua ? -1 : 1;
-  return Date.parse(a.received_at) - Date.parse(b.received_at);
-}
-
-/** Whether an (open or closed) row belongs in a queue with these filters. Overdue and text need the server. */
-export function belongs(r: PatchRow, f: Filters): boolean {
-  if (r.closed_at !== null || r.status === 'closed') return false;
-  if (f.unassigned && !isUnassigned(r)) return false;
-  return matchesLocally({ priority: r.priority, status: r.status, troop: r.jurisdiction.troop, jurisdiction_id: r.jurisdiction.jurisdiction_id, open: true }, f);
-}
-
-/** Whether a patch can stand in for a reload with these filters. */
-export function canPatch(f: Filters): boolean {
-  return !f.text.trim() && !f.overdue;
-}
-
-export interface PatchResult<R> {
-  rows: R[];
-  /** Ids newly pinned at the top ("just in"). */
-  pinned: string[];
+function key(r: PatchRow): string {
+  // A row without a place (a closed case) never reaches the queue; sort it last if it does.
+  return r.place?.order_key ?? '\u{10FFFF}';
 }
 
 /**
- * The queue after `changed` rows: each is removed, then put back at its place
- * in the order if it still belongs. `pinned` ids (new P1s shown above a full
- * page) stay at the top. When the page was full (`pageSize` rows listed, so
- * cases beyond it are not shown) a row that sorts past the last is left out,
- * unless it is a P1 received within `pinMinutes`: that one is pinned, as a
- * reload would pin it.
+ * The queue after cases `changedIds` changed: their old rows go, and
+ * `fresh` (those of them that still belong, from `queue_rows`) go back in at
+ * their place. When the page was full (`pageSize` rows, so cases beyond it
+ * are not shown), a row that sorts past the last one is left out, as a
+ * reload would leave it out.
  */
-export function patchRows<R extends PatchRow>(
-  current: R[], changed: R[], f: Filters, pinned: ReadonlySet<string>, pageSize: number, now: number, pinMinutes: number,
-): PatchResult<R> {
-  const changedIds = new Set(changed.map((r) => r.id));
-  const top: R[] = [];
-  const page: R[] = [];
-  for (const r of current) {
-    if (changedIds.has(r.id)) continue;
-    (pinned.has(r.id) ? top : page).push(r);
+export function patchRows<R extends PatchRow>(current: R[], changedIds: readonly string[], fresh: R[], pageSize: number): R[] {
+  const gone = new Set(changedIds);
+  const rows = current.filter((r) => !gone.has(r.id));
+  const full = current.length >= pageSize;
+  for (const r of [...fresh].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0))) {
+    const at = insertionPoint(rows, key(r));
+    if (full && at === rows.length) continue;
+    rows.splice(at, 0, r);
   }
-  const full = current.filter((r) => !pinned.has(r.id)).length >= pageSize;
-  const newlyPinned: string[] = [];
-  for (const r of changed) {
-    if (!belongs(r, f)) continue;
-    if (pinned.has(r.id)) {
-      top.push(r);
-      continue;
-    }
-    const at = insertionPoint(page, r);
-    if (full && at === page.length) {
-      if (r.priority === 'P1' && now - Date.parse(r.received_at) <= pinMinutes * 60_000) {
-        top.push(r);
-        newlyPinned.push(r.id);
-      }
-      continue;
-    }
-    page.splice(at, 0, r);
-  }
-  // Pinned rows read newest first.
-  top.sort((a, b) => Date.parse(b.received_at) - Date.parse(a.received_at));
-  return { rows: [...top, ...page], pinned: newlyPinned };
+  return rows.length > pageSize ? rows.slice(0, pageSize) : rows;
 }
 
-/** First index whose row sorts after `r` (binary search; equal keys keep arrival order). */
-function insertionPoint(rows: PatchRow[], r: PatchRow): number {
+/** First index whose key sorts after `k` (binary search). */
+function insertionPoint(rows: PatchRow[], k: string): number {
   let lo = 0, hi = rows.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (queueOrder(rows[mid], r) <= 0) lo = mid + 1;
+    if (key(rows[mid]) <= k) lo = mid + 1;
     else hi = mid;
   }
   return lo;
+}
+
+/** Whether a patch can stand in for a reload: text matches are listed newest first, not by key. */
+export function canPatch(text: string): boolean {
+  return !text.trim();
+}
+
+/**
+ * Rows whose place changes by time alone now (a deadline passed since they
+ * were fetched): fetch them again so they move.
+ */
+export function dueForReorder(rows: readonly { id: string; place: { reorder_at: string | null } | null }[], nowMs: number): string[] {
+  return rows.filter((r) => r.place?.reorder_at != null && Date.parse(r.place.reorder_at) <= nowMs).map((r) => r.id);
 }

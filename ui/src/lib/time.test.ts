@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { SPAN_EXAMPLES } from '../bindings/spanExamples';
 import { formatAge, formatCountdown, formatSpan, secondsUntil, urgencyOf } from './time';
 
 describe('formatSpan', () => {
+  it('writes every span as Rust\'s format_span does (examples generated from it)', () => {
+    expect(SPAN_EXAMPLES.length).toBeGreaterThan(10);
+    for (const [seconds, text] of SPAN_EXAMPLES) expect([seconds, formatSpan(seconds)]).toEqual([seconds, text]);
+  });
   it('is compact at every scale', () => {
     expect(formatSpan(0)).toBe('0s');
     expect(formatSpan(59)).toBe('59s');

@@ -3,7 +3,12 @@
 
 export type Urgency = 'ok' | 'near' | 'overdue';
 
-/** "45s", "12m", "3h 05m", "2d 4h" — compact, for a column. */
+/**
+ * "45s", "12m 04s", "3h 05m", "2d 4h" — compact, for a column. The same rule
+ * as Rust's `format_span` (beacon-domain triage.rs), which the command line
+ * prints: live countdowns are formatted here every second, and the test
+ * checks this against examples generated from the Rust function.
+ */
 export function formatSpan(totalSeconds: number): string {
   const s = Math.max(0, Math.floor(Math.abs(totalSeconds)));
   if (s < 60) return `${s}s`;

@@ -47,7 +47,11 @@ export async function handOff(role: 'trooper' | 'advocate') {
   }
   screen.busy = true;
   try {
-    screen.lastHandoff = await api.handoff(screen.id, sug.responder.id);
+    // The top suggestion is decided in Rust at the moment of the handoff; a
+    // later choice (Shift+T / Shift+V) names its responder.
+    screen.lastHandoff = screen.pick[role] === 0
+      ? await api.handoffToSuggested(screen.id, role === 'trooper' ? 'trooper' : 'victim_advocate')
+      : await api.handoff(screen.id, sug.responder.id);
     screen.errors.handoff = null;
     screen.pick[role] = 0;
   } catch (e) {
@@ -96,13 +100,12 @@ export function render(main: HTMLElement) {
     main.append(errorLine(screen.errors.load ?? null) ?? h('p', { class: 'empty' }, 'Loading the case…'));
     return;
   }
-  const j = d.jurisdiction;
   const header = h('header', { class: 'case-head' },
     h('button', { class: 'btn ghost', onclick: () => history.length && go('queue'), 'aria-label': 'Back to the queue (Esc)' }, '← Queue'),
     priorityBadge(d.priority, 'big'),
     h('h1', {}, `Case ${d.short_id}`),
     statusBadge(d.status, true),
-    h('span', { class: 'juris big' }, j.name ? `${j.name} County` : 'Jurisdiction unknown', j.troop ? ` · Troop ${j.troop}` : ''),
+    h('span', { class: 'juris big', 'data-testid': 'case-jurisdiction' }, d.jurisdiction_label),
     deadlineText(d),
   );
   main.append(h('section', { class: 'case', 'data-testid': 'case-detail', 'data-case-id': d.id, 'aria-label': `Case ${d.short_id}` },
@@ -231,11 +234,11 @@ function notesPanel(d: CaseDetail) {
 
 // Every referral field, as received, grouped the way the hotline sends them.
 function referralPanel(d: CaseDetail) {
-  const r = d as unknown as Record<string, unknown>;
+  const r: Record<string, unknown> = d;
   const top = ['external_id', 'source', 'received_at', 'urgency', 'trafficking_type', 'indicators'];
   const groups = ['location', 'potential_victims', 'suspects', 'reporter', 'consent'];
   const known = new Set([...top, ...groups, 'narrative', 'id', 'short_id', 'status', 'priority', 'priority_reasons', 'priority_overridden', 'jurisdiction',
-    'links', 'assigned', 'deadline', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs']);
+    'links', 'assigned', 'deadline', 'place', 'jurisdiction_label', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs']);
   const extra = Object.keys(r).filter((k) => !known.has(k));
   const dl = (obj: Record<string, unknown>, keys: string[]) =>
     h('dl', { class: 'fields' }, keys.flatMap((k) => {
@@ -252,7 +255,7 @@ function referralPanel(d: CaseDetail) {
       : dl(r[g] as Record<string, unknown>, Object.keys(r[g] as object))] : [])),
     h('h3', {}, 'Jurisdiction'),
     h('dl', { class: 'fields' },
-      h('dt', {}, 'Assigned'), h('dd', {}, j.name ? `${j.name} (${j.jurisdiction_id})` : 'Unknown'),
+      h('dt', {}, 'Assigned'), h('dd', {}, j.jurisdiction_id ? `${d.jurisdiction_label} (${j.jurisdiction_id})` : d.jurisdiction_label),
       h('dt', {}, 'Troop'), h('dd', {}, j.troop ? `Troop ${j.troop}${j.troop_verified ? '' : ' (not yet confirmed with the agency)'}` : '—'),
       h('dt', {}, 'How'), h('dd', {}, label(j.method)),
       j.near_border ? [h('dt', {}, 'Near a border'), h('dd', {}, `Also possible: ${(j.candidates ?? []).map((c) => `${c.name} (${c.distance_km.toFixed(1)} km)`).join(', ')}`,
@@ -278,7 +281,7 @@ function linkedPanel(d: CaseDetail) {
 }
 
 function miniMap(d: CaseDetail) {
-  const loc = (d as unknown as { location?: { lat?: number | null; lon?: number | null } }).location;
+  const loc = d.location;
   const jid = d.jurisdiction.jurisdiction_id;
   const layer = state.layer;
   const title = 'Location';
@@ -290,7 +293,7 @@ function miniMap(d: CaseDetail) {
   const bb = info.bbox as BBox;
   const padDeg = 0.05;
   const pj = fitProjection([bb[0] - padDeg, bb[1] - padDeg, bb[2] + padDeg, bb[3] + padDeg], 320, 240, 8);
-  const svg = s('svg', { viewBox: '0 0 320 240', class: 'minimap', role: 'img', 'aria-label': `Map of ${info.name} County${loc?.lat != null ? ' with the reported location' : ''}` },
+  const svg = s('svg', { viewBox: '0 0 320 240', class: 'minimap', role: 'img', 'aria-label': `Map of ${info.name}${loc?.lat != null ? ' with the reported location' : ''}` },
     s('path', { d: pathOf(polys, pj), class: 'county-shape' }));
   if (loc?.lat != null && loc?.lon != null) {
     const [x, y] = pj.project(loc.lon, loc.lat);
@@ -300,7 +303,7 @@ function miniMap(d: CaseDetail) {
     const [x, y] = pj.project(cx, cy);
     svg.append(s('text', { x, y, class: 'map-label', 'text-anchor': 'middle' }, 'no coordinates'));
   }
-  return panel(title, svg, h('p', { class: 'muted small' }, `${info.name} County${loc?.lat != null ? ` · ${loc.lat!.toFixed(4)}, ${loc.lon!.toFixed(4)}` : ''}`));
+  return panel(title, svg, h('p', { class: 'muted small' }, `${info.name}${loc?.lat != null ? ` · ${loc.lat!.toFixed(4)}, ${loc.lon!.toFixed(4)}` : ''}`));
 }
 
 let features: Map<string, { geometry: { type: string; coordinates: unknown } }> | null = null;
@@ -318,16 +321,7 @@ function historyPanel() {
       h('div', { class: 'muted small' }, `${formatWhen(e.at)} · ${e.actor}`), h('div', {}, eventText(e))))));
 }
 
+/** One line per event, as Rust words it (`EventBody::summary`). */
 export function eventText(e: StoredEvent): string {
-  const p = (e as unknown as { payload: Record<string, any> }).payload ?? {};
-  switch (e.kind) {
-    case 'referral_received': return `Referral received; triaged ${p.triage?.priority ?? ''}${p.jurisdiction?.name ? `; ${p.jurisdiction.name}` : ''}`;
-    case 'priority_overridden': return `Priority ${p.from} → ${p.to}: ${p.reason}`;
-    case 'note_added': return `Note: ${p.text}`;
-    case 'status_changed': return `Status ${words(p.from)} → ${words(p.to)}${p.disposition ? ` (${p.disposition})` : ''}`;
-    case 'handed_off': return `Handed off to ${p.responder_name} (${words(p.role)}); shared ${p.shared_fields?.length ?? 0} fields${p.withheld_fields?.length ? `, withheld ${p.withheld_fields.length} without consent` : ''}`;
-    case 'acknowledged': return `Acknowledged${p.responder_id ? ` by ${p.responder_id}` : ''}`;
-    case 'jurisdiction_changed': return `Jurisdiction ${p.from?.name ?? 'unknown'} → ${p.to?.name ?? 'unknown'}: ${p.reason}`;
-    default: return words(e.kind);
-  }
+  return e.summary;
 }

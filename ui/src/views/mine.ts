@@ -44,7 +44,7 @@ export function render(main: HTMLElement) {
 function card(c: CaseView) {
   const note = h('input', { type: 'text', placeholder: 'Add a note', 'aria-label': `Note on case ${c.short_id}` }) as HTMLInputElement;
   const disp = h('input', { type: 'text', placeholder: 'Disposition', 'aria-label': `Disposition to close case ${c.short_id}` }) as HTMLInputElement;
-  const loc = (c as unknown as { location?: { city?: string; address?: string } }).location;
+  const loc = c.location;
   let countdown: HTMLElement | null = null;
   if (c.deadline) {
     const left = secondsUntil(c.deadline.due_at, Date.now());
@@ -55,7 +55,7 @@ function card(c: CaseView) {
   return h('article', { class: `panel card p-${c.priority.toLowerCase()}`, 'data-case-id': c.id, 'aria-label': `Case ${c.short_id}` },
     h('header', {}, priorityBadge(c.priority), h('button', { class: 'linkish', onclick: () => go('case', { caseId: c.id }) }, `Case ${c.short_id}`),
       statusBadge(s0), countdown),
-    h('p', {}, `${c.jurisdiction.name ?? 'Unknown'}${c.jurisdiction.troop ? ` · Troop ${c.jurisdiction.troop}` : ''} · ${label(c.trafficking_type)} · ${[loc?.address, loc?.city].filter(Boolean).join(', ') || '—'}`),
+    h('p', {}, `${c.jurisdiction_label} · ${label(c.trafficking_type)} · ${[loc?.address, loc?.city].filter(Boolean).join(', ') || '—'}`),
     h('p', { class: 'muted small' }, `Handed off ${formatWhen(c.handed_off_at)}${c.acknowledged_at ? ` · acknowledged ${formatWhen(c.acknowledged_at)}` : ''}`),
     h('div', { class: 'actions wrap' },
       h('button', { class: 'btn primary', disabled: s0 !== 'handed_off', onclick: () => void act(c.id, () => api.acknowledge(c.id)) }, 'Acknowledge'),

@@ -150,7 +150,7 @@ async function update(side: HTMLElement) {
   }
   if (preview?.jurisdiction) {
     const j = preview.jurisdiction;
-    side.append(h('p', {}, h('strong', {}, j.name ? `${j.name} County` : 'Jurisdiction unknown'), j.troop ? ` · Troop ${j.troop}` : '', ` (${label(j.method)})`),
+    side.append(h('p', {}, h('strong', {}, preview.jurisdiction_label ?? ''), ` (${label(j.method)})`),
       j.near_border ? h('p', { class: 'warn-text' }, 'Near a county border: confirm the jurisdiction after saving.') : "");
   }
   const problems = preview?.problems ?? [];

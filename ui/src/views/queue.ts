@@ -1,8 +1,9 @@
-// The queue: open cases, P1 first then oldest, virtualised so 100,000 cases scroll smoothly.
+// The queue: open cases, what needs a dispatcher first (the order is decided
+// in Rust, beacon-domain queue.rs), virtualised so 100,000 cases scroll smoothly.
 import { api, asUiError, type QueueRow } from '../api';
-import { clear, h, label, words } from '../dom';
-import { describe, isFiltered, matchesLocally, PAGE_SIZE, toggle, toQueueArgs, type Priority, type Status } from '../lib/filters';
-import { canPatch, isUnassigned, patchRows } from '../lib/queue-patch';
+import { clear, h, label } from '../dom';
+import { describe, isFiltered, PAGE_SIZE, toggle, toQueueQuery, type Priority, type Status } from '../lib/filters';
+import { canPatch, dueForReorder, patchRows } from '../lib/queue-patch';
 import { formatAge, formatCountdown, secondsUntil, urgencyOf } from '../lib/time';
 import { scrollToShow, visibleWindow } from '../lib/virtual';
 import { go, jurisdictionName, setFilters, state } from '../state';
@@ -22,19 +23,7 @@ export async function loadQueue(): Promise<void> {
   const my = ++loadSeq;
   state.loading = true;
   try {
-    const f = state.filters;
-    let rows: QueueRow[];
-    if (f.text.trim()) {
-      rows = (await api.search(f.text, PAGE_SIZE)).filter((r) =>
-        r.closed_at === null &&
-        matchesLocally({ priority: r.priority, status: r.status, troop: r.jurisdiction.troop, jurisdiction_id: r.jurisdiction.jurisdiction_id, open: true }, f),
-      );
-    } else {
-      const [page, newest] = await Promise.all([api.queue(toQueueArgs(f)), api.newestOpen('P1', 50)]);
-      rows = pinNewest(page, newest, f);
-    }
-    if (my !== loadSeq) return;
-    const total = await api.openCount();
+    const [rows, total] = await Promise.all([api.queue(toQueueQuery(state.filters)), api.openCount()]);
     if (my !== loadSeq) return;
     show(rows, total);
   } catch (e) {
@@ -46,19 +35,18 @@ export async function loadQueue(): Promise<void> {
 }
 
 /**
- * After cases changed (in this window or any other process): fetch only their
- * rows and patch them into the list, keeping the selection on the same case.
- * Text search and the overdue filter depend on the server, so those reload.
+ * After cases changed (in this window or any other process), or their
+ * deadline passed: fetch only their rows, as the current query sees them,
+ * and patch them in, keeping the selection on the same case. Text search
+ * lists newest first, so it reloads.
  */
 export async function applyChanges(caseIds: string[]): Promise<void> {
-  if (!canPatch(state.filters) || state.loading) return loadQueue();
+  if (!canPatch(state.filters.text) || state.loading) return loadQueue();
   const my = ++loadSeq;
   try {
-    const [changed, total] = await Promise.all([api.queueRows(caseIds), api.openCount()]);
+    const [fresh, total] = await Promise.all([api.queueRows(caseIds, toQueueQuery(state.filters)), api.openCount()]);
     if (my !== loadSeq) return;
-    const patched = patchRows(state.rows, changed, state.filters, justIn, PAGE_SIZE, Date.now(), PIN_MINUTES);
-    for (const id of patched.pinned) justIn.add(id);
-    show(patched.rows, total);
+    show(patchRows(state.rows, caseIds, fresh, PAGE_SIZE), total);
   } catch (e) {
     state.queueError = asUiError(e).message;
     if (state.view === 'queue') renderRows(true);
@@ -79,26 +67,6 @@ function show(rows: QueueRow[], total: number) {
   if (state.view === 'queue') renderRows(true);
   if (fresh.length) requestAnimationFrame(() => { for (const r of fresh) void api.perfMark('case-on-screen', r.id); });
 }
-
-/** Minutes a new P1 stays pinned at the top when the page is full of older P1s. */
-export const PIN_MINUTES = 60;
-
-/**
- * The queue lists P1 oldest first and shows one page; with thousands of open
- * P1s a tip that just arrived would sit beyond it. P1s received in the last
- * hour that the page does not hold go first, newest first, marked "just in".
- */
-function pinNewest(page: QueueRow[], newest: QueueRow[], f: typeof state.filters): QueueRow[] {
-  if (page.length < PAGE_SIZE || f.overdue) return page;
-  const have = new Set(page.map((r) => r.id));
-  const cutoff = Date.now() - PIN_MINUTES * 60_000;
-  const pinned = newest.filter((r) => !have.has(r.id) && Date.parse(r.received_at) >= cutoff &&
-    matchesLocally({ priority: r.priority, status: r.status, troop: r.jurisdiction.troop, jurisdiction_id: r.jurisdiction.jurisdiction_id, open: true }, f) &&
-    (!f.unassigned || isUnassigned(r)));
-  for (const r of pinned) justIn.add(r.id);
-  return [...pinned, ...page];
-}
-const justIn = new Set<string>();
 
 function chip(text: string, pressed: boolean, onclick: () => void, title?: string) {
   return h('button', { class: `chip ${pressed ? 'on' : ''}`, 'aria-pressed': pressed ? 'true' : 'false', title: title ?? null, onclick }, text);
@@ -191,21 +159,21 @@ function rowEl(r: QueueRow, i: number, now: number) {
       class: `qrow ${selected ? 'selected' : ''} p-${r.priority.toLowerCase()}`,
       role: 'option', 'aria-selected': selected ? 'true' : 'false', id: `row-${i}`,
       'data-testid': 'queue-row', 'data-case-id': r.id, 'data-short-id': r.short_id, 'data-priority': r.priority, 'data-status': r.status, 'data-jurisdiction-id': j.jurisdiction_id ?? '', 'data-index': String(i),
+      'data-group': r.place?.group ?? '', 'data-reason': r.place?.reason ?? '',
       style: `top:${i * ROW_HEIGHT}px`,
       onclick: () => { state.selected = i; go('case', { caseId: r.id }); },
     },
     h('span', {}, priorityBadge(r.priority)),
     h('span', { class: 'age' }, formatAge(Date.parse(r.received_at), now)),
     h('span', {}, target),
-    h('span', { class: 'juris' },
-      h('strong', {}, j.name ?? 'Unknown jurisdiction'),
-      j.troop ? h('span', { class: 'troop' }, ` · Troop ${j.troop}`) : null,
-      j.near_border ? h('span', { class: 'tag warn', title: 'Near a county border: confirm the jurisdiction' }, 'border') : null,
-      justIn.has(r.id) ? h('span', { class: 'tag warn', title: `Received in the last ${PIN_MINUTES} minutes; pinned above older P1s` }, 'just in') : null),
+    h('span', { class: 'juris', title: r.jurisdiction_label },
+      h('strong', {}, r.jurisdiction_label),
+      j.near_border ? h('span', { class: 'tag warn', title: 'Near a county border: confirm the jurisdiction' }, 'border') : null),
     h('span', {}, label(r.trafficking_type)),
     h('span', { class: 'place', title: place }, place || '—',
       r.link_count > 0 ? h('span', { class: 'tag link', title: `${r.link_count} linked referral(s) share a phone, plate or address` }, `${r.link_count} linked`) : null),
-    h('span', {}, statusBadge(r.status)),
+    h('span', { class: 'next', title: r.place ? r.place.reason.replace(/_/g, ' ') : '' }, statusBadge(r.status),
+      r.place?.reason === 'overdue' ? h('span', { class: 'tag warn', 'data-testid': 'reason-overdue', title: 'A responder has it, but it is past its target: chase it' }, 'chase') : null),
     h('span', { class: 'assigned', title: assignedText(r) }, assignedText(r)),
   );
 }
@@ -216,8 +184,10 @@ export function renderRows(full: boolean) {
   if (full && headLine) {
     clear(headLine);
     const shown = state.rows.length;
+    const needs = state.rows.filter((r) => r.place?.group === 'needs_dispatcher').length;
     headLine.append(
       h('strong', {}, describe(state.filters)),
+      h('span', { class: `needs ${needs ? 'warn-text' : 'muted'}`, 'data-testid': 'needs-dispatcher' }, ` — ${needs.toLocaleString()} need${needs === 1 ? 's' : ''} a dispatcher`),
       h('span', { class: 'muted' }, ` — ${shown.toLocaleString()} shown` +
         (state.filters.text ? '' : ` of ${state.openTotal.toLocaleString()} open`) +
         (shown >= PAGE_SIZE ? `; the ${PAGE_SIZE.toLocaleString()} most urgent are listed, narrow the filters to see others` : '')),
@@ -239,10 +209,21 @@ export function renderRows(full: boolean) {
   }
 }
 
-/** Every second: refresh the age and countdown texts in place (rows stay the same elements). */
+/** Rows being fetched again because their deadline passed. */
+const reordering = new Set<string>();
+
+/**
+ * Every second: cases whose deadline just passed move (their place changes
+ * with time alone), and the age and countdown texts refresh in place.
+ */
 export function tickRows() {
-  if (!rowsHost) return;
   const now = Date.now();
+  const moved = dueForReorder(state.rows, now).filter((id) => !reordering.has(id));
+  if (moved.length) {
+    for (const id of moved) reordering.add(id);
+    void applyChanges(moved).finally(() => { for (const id of moved) reordering.delete(id); });
+  }
+  if (!rowsHost) return;
   for (const el of Array.from(rowsHost.children) as HTMLElement[]) {
     const r = state.rows[Number(el.dataset.index)];
     if (!r) continue;
@@ -281,4 +262,3 @@ export function focusList() {
   viewport?.focus();
 }
 
-export { words };

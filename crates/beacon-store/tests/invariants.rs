@@ -1,0 +1,216 @@
+//! The store's invariants, checked where they live: a write is all or
+//! nothing, the per-device sequence has no gaps, the queue follows the
+//! domain's order, the queue columns follow the targets, links are counted
+//! both ways, and a schema it does not know is refused.
+
+use beacon_domain::event::{Actor, EventBody};
+use beacon_domain::queue::{self, QueueFacts, QueueQuery};
+use beacon_domain::triage::{Target, Triage};
+use beacon_domain::{CaseId, CaseStatus, JurisdictionAssignment, ManualClock, Priority, Progress, Targets};
+use beacon_store::{Store, StoreError};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use proptest::prelude::*;
+use serde_json::json;
+use std::sync::Arc;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
+}
+
+fn open(dir: &tempfile::TempDir, clock: &ManualClock) -> Store {
+    Store::open(&dir.path().join("s.sqlite3"), Arc::new(clock.clone())).expect("open")
+}
+
+fn actor() -> Actor {
+    Actor("test".into())
+}
+
+/// Store a referral received `minutes_ago` with priority `p`; returns its case id.
+fn add(store: &mut Store, ext: &str, p: Priority, received: DateTime<Utc>, phone: Option<&str>) -> CaseId {
+    let mut value = json!({
+        "external_id": ext, "source": "hotline_call", "received_at": received.to_rfc3339(),
+        "urgency": "recent", "trafficking_type": "sex", "narrative": "n",
+    });
+    if let Some(phone) = phone {
+        value["suspects"] = json!([{"phones": [phone]}]);
+    }
+    let referral = beacon_domain::intake::referral_from_value(value, received + Duration::minutes(1)).expect("valid");
+    let id = CaseId::for_referral(referral.source, &referral.external_id);
+    let triage = Triage { priority: p, reasons: vec![] };
+    store
+        .write::<_, StoreError>(|w| {
+            w.append(
+                &actor(),
+                Some(id),
+                EventBody::ReferralReceived {
+                    referral: Box::new(referral),
+                    triage,
+                    jurisdiction: JurisdictionAssignment::unknown(),
+                },
+            )
+        })
+        .expect("stored");
+    id
+}
+
+fn status(store: &mut Store, id: CaseId, from: CaseStatus, to: CaseStatus) {
+    store
+        .write::<_, StoreError>(|w| {
+            if to == CaseStatus::Acknowledged {
+                w.append(&actor(), Some(id), EventBody::Acknowledged { handoff_id: None, responder_id: None })?;
+            }
+            w.append(&actor(), Some(id), EventBody::StatusChanged { from, to, disposition: None })
+        })
+        .expect("status");
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(t0());
+    let mut s = open(&dir, &clock);
+    let before = s.change_marker().unwrap();
+    let r: Result<(), StoreError> = s.write(|w| {
+        w.append(&actor(), None, EventBody::SettingsChanged { targets: Targets::default(), link_window_days: 9 })?;
+        Err(StoreError::Corrupt("refused on purpose".into()))
+    });
+    assert!(r.is_err());
+    assert_eq!(s.change_marker().unwrap(), before, "no event kept");
+    assert_eq!(
+        s.settings().unwrap().link_window_days,
+        beacon_domain::links::DEFAULT_LINK_WINDOW_DAYS,
+        "no projection kept"
+    );
+    s.check_consistency().unwrap();
+}
+
+#[test]
+fn the_device_sequence_has_no_gaps_and_clocks_only_move_forward() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(t0());
+    let mut s = open(&dir, &clock);
+    for i in 0..5 {
+        add(&mut s, &format!("R-{i}"), Priority::P2, t0(), None);
+        // A failed write in between must not burn a sequence number.
+        let _ = s.write::<(), StoreError>(|_| Err(StoreError::Corrupt("no".into())));
+        clock.advance_ms(-1_000); // a wall clock stepping back
+    }
+    s.check_consistency().unwrap();
+    let hlcs: Vec<i64> = s
+        .connection()
+        .prepare("SELECT hlc FROM events ORDER BY device_seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(hlcs.windows(2).all(|w| w[0] < w[1]), "HLC strictly increases: {hlcs:?}");
+}
+
+#[test]
+fn a_store_from_a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite3");
+    drop(Store::open(&path, Arc::new(ManualClock::at(t0()))).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&format!("PRAGMA user_version = {}", beacon_store::SCHEMA_VERSION + 1)).unwrap();
+    drop(conn);
+    match Store::open(&path, Arc::new(ManualClock::at(t0()))) {
+        Err(StoreError::TooNew { found, known }) => {
+            assert_eq!((found, known), (beacon_store::SCHEMA_VERSION + 1, beacon_store::SCHEMA_VERSION))
+        }
+        other => panic!("expected TooNew, got {other:?}"),
+    }
+}
+
+#[test]
+fn new_targets_move_the_deadlines_of_open_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(t0());
+    let mut s = open(&dir, &clock);
+    let id = add(&mut s, "R-1", Priority::P1, t0(), None);
+    let due = |s: &Store| -> i64 {
+        s.connection().query_row("SELECT due_at FROM cases WHERE id = ?1", [id.to_string()], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(due(&s), (t0() + Duration::minutes(15)).timestamp_millis());
+    let mut targets = Targets::default();
+    targets.set(Priority::P1, Target { ack_minutes: 5, arrival_minutes: Some(30) });
+    s.write::<_, StoreError>(|w| {
+        w.append(&actor(), None, EventBody::SettingsChanged { targets, link_window_days: 30 })
+    })
+    .unwrap();
+    assert_eq!(due(&s), (t0() + Duration::minutes(5)).timestamp_millis());
+    status(&mut s, id, CaseStatus::New, CaseStatus::Acknowledged);
+    assert_eq!(due(&s), (t0() + Duration::minutes(30)).timestamp_millis(), "acknowledged: the arrival target");
+}
+
+#[test]
+fn links_are_counted_on_both_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(t0());
+    let mut s = open(&dir, &clock);
+    let a = add(&mut s, "R-1", Priority::P2, t0(), Some("417-555-0100"));
+    let b = add(&mut s, "R-2", Priority::P2, t0() + Duration::hours(1), Some("(417) 555-0100"));
+    let c = add(&mut s, "R-3", Priority::P2, t0() + Duration::hours(2), Some("417-555-0199"));
+    let rows = s.summaries(&[a, b, c]).unwrap();
+    let count = |id: CaseId| rows.iter().find(|r| r.id == id).unwrap().link_count;
+    assert_eq!((count(a), count(b), count(c)), (1, 1, 0));
+}
+
+/// A random open case for the order test: (priority, minutes ago, how far the response came).
+fn case_strategy() -> impl Strategy<Value = (usize, i64, usize)> {
+    (0..4usize, 0..600i64, 0..4usize)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// The store's index walks give the order the domain's rule gives, for
+    /// any mix of cases, and every filter keeps that order.
+    #[test]
+    fn the_queue_is_in_the_domains_order(cases in proptest::collection::vec(case_strategy(), 1..30)) {
+        let dir = tempfile::tempdir().unwrap();
+        let now = t0() + Duration::hours(12);
+        let clock = ManualClock::at(now);
+        let mut s = open(&dir, &clock);
+        let targets = Targets::default();
+        let mut facts = Vec::new();
+        for (i, (p, minutes_ago, stage)) in cases.iter().enumerate() {
+            let p = Priority::ALL[*p];
+            let received = now - Duration::minutes(*minutes_ago);
+            let id = add(&mut s, &format!("R-{i}"), p, received, None);
+            let (st, progress) = match stage {
+                0 => (CaseStatus::New, Progress::Unacknowledged),
+                1 => {
+                    status(&mut s, id, CaseStatus::New, CaseStatus::Triaged);
+                    (CaseStatus::Triaged, Progress::Unacknowledged)
+                }
+                2 => {
+                    status(&mut s, id, CaseStatus::New, CaseStatus::Acknowledged);
+                    (CaseStatus::Acknowledged, Progress::Acknowledged)
+                }
+                _ => {
+                    status(&mut s, id, CaseStatus::New, CaseStatus::Acknowledged);
+                    status(&mut s, id, CaseStatus::Acknowledged, CaseStatus::OnScene);
+                    (CaseStatus::OnScene, Progress::OnScene)
+                }
+            };
+            // The domain's facts from the same inputs (received time in whole ms, as stored).
+            let received = Utc.timestamp_millis_opt(received.timestamp_millis()).unwrap();
+            let due = targets.next_due(p, received, progress).map(|(_, d)| d);
+            facts.push(queue::facts(id, st, p, due).unwrap());
+        }
+        let mut expected: Vec<QueueFacts> = facts.clone();
+        queue::sort(&mut expected, now);
+        let got: Vec<CaseId> = s.queue(&QueueQuery::default(), now).unwrap().into_iter().map(|c| c.id).collect();
+        prop_assert_eq!(got, expected.iter().map(|f| f.id).collect::<Vec<_>>());
+
+        let overdue: Vec<CaseId> = s.queue(&QueueQuery { overdue: true, ..Default::default() }, now).unwrap().into_iter().map(|c| c.id).collect();
+        let want: Vec<CaseId> = expected.iter().filter(|f| f.due_at.is_some_and(|d| d < now)).map(|f| f.id).collect();
+        prop_assert_eq!(overdue, want);
+
+        let p2: Vec<CaseId> = s.queue(&QueueQuery { priorities: vec![Priority::P2], limit: 3, ..Default::default() }, now).unwrap().into_iter().map(|c| c.id).collect();
+        let want: Vec<CaseId> = expected.iter().filter(|f| f.priority == Priority::P2).take(3).map(|f| f.id).collect();
+        prop_assert_eq!(p2, want);
+    }
+}
