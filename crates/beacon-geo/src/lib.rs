@@ -28,7 +28,10 @@
 //!   polygon on the jurisdictions whose bbox overlaps the cell, and distances
 //!   to the cell's list of boundary segments that can be within the margin).
 //!   Non-mixed cells are labelled by flood fill, one point-in-polygon test per
-//!   connected region. R-trees of segments and of jurisdiction bboxes serve
+//!   connected region. Cells are stored per block of 4x4: a block whose cells
+//!   all give the same answer keeps one code, so the table a query starts from
+//!   stays in cache; cells with identical lists share them, and a block's
+//!   nearest-segment list carries lower bounds so the scan stops early. R-trees of segments and of jurisdiction bboxes serve
 //!   points off the grid, overlapping layers and the reference path
 //!   [`LayerIndex::locate_exact`], which must agree with the grid exactly.
 //! * **Fallbacks** ([`Gazetteer::assign`]): coordinates, else the ZIP's centre
