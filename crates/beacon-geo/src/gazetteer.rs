@@ -12,6 +12,7 @@ use crate::error::{CoordError, GeoError};
 use crate::index::{Found, LayerIndex, Scratch};
 use crate::layer::{Layer, LayerOptions};
 use crate::names::NameIndex;
+use crate::states::state_code;
 use crate::tables::{AgencyTable, ZipTable};
 
 /// The shipped layer's files (see `assets/jurisdictions/default/PROVENANCE.md`).
@@ -146,11 +147,23 @@ impl Gazetteer {
     /// From coordinates if present and valid; else from the ZIP's centre
     /// (method `Zip`, approximate); else from the county name (method
     /// `CountyName`); else `Unknown`. The troop always comes from the agency table.
+    ///
+    /// ZIP codes and county names are the layer's state's: when the referral
+    /// gives another state (see [`Gazetteer::state`]), neither is used and the
+    /// answer is `outside` with `outside_reason`. Coordinates are used whatever
+    /// the state.
     pub fn assign(&self, loc: &Location) -> JurisdictionAssignment {
         if let (Some(lat), Some(lon)) = (loc.lat, loc.lon)
             && let Ok(a) = self.locate(lat, lon)
         {
             return a;
+        }
+        if let Some(reason) = self.other_state(loc.state.as_deref()) {
+            return JurisdictionAssignment {
+                outside: true,
+                outside_reason: Some(reason),
+                ..JurisdictionAssignment::unknown()
+            };
         }
         if let Some(a) = loc.zip.as_deref().and_then(|z| self.assign_zip(z)) {
             return a;
@@ -159,6 +172,25 @@ impl Gazetteer {
             return self.by_index(i, AssignMethod::CountyName);
         }
         JurisdictionAssignment::unknown()
+    }
+
+    /// The state the layer covers (postal code), from its agency table; `None`
+    /// when unknown, and then a referral's state is not checked.
+    pub fn state(&self) -> Option<&'static str> {
+        self.agencies.state()
+    }
+
+    /// Why a referral's `state` rules this layer out, if it does. Only a
+    /// recognised code or name is repeated (as its postal code): the field is
+    /// free text.
+    fn other_state(&self, state: Option<&str>) -> Option<String> {
+        let ours = self.state()?;
+        let given = state.map(str::trim).filter(|s| !s.is_empty())?;
+        match state_code(given) {
+            Some(code) if code == ours => None,
+            Some(code) => Some(format!("the referral's state ({code}) is not this layer's ({ours})")),
+            None => Some("the referral's state is not this layer's".to_string()),
+        }
     }
 
     /// A ZIP centre is only a stand-in for the address: when the ZIP table
@@ -252,6 +284,7 @@ impl Gazetteer {
                 .collect(),
             outside: found.outside,
             distance_km: found.distance_km,
+            outside_reason: None,
         }
     }
 
@@ -286,6 +319,7 @@ impl Gazetteer {
         out.method = method;
         out.outside = found.outside;
         out.distance_km = found.distance_km;
+        out.outside_reason = None;
         out.near_border = found.near_border;
         // Reuse the candidates' strings too: near a border this is most of the allocation.
         out.candidates.truncate(candidates.len());

@@ -36,7 +36,9 @@
 //!   [`LayerIndex::locate_exact`], which must agree with the grid exactly.
 //! * **Fallbacks** ([`Gazetteer::assign`]): coordinates, else the ZIP's centre
 //!   (approximate: the ZIP table's own county becomes a candidate when it
-//!   differs), else a spelling-tolerant county name, else unknown.
+//!   differs), else a spelling-tolerant county name, else unknown. The ZIP
+//!   and name fallbacks only apply within the layer's state (from the agency
+//!   table): a referral from another state is `outside`, with the reason.
 #![forbid(unsafe_code)]
 
 pub mod error;
@@ -44,6 +46,7 @@ pub mod gazetteer;
 pub mod index;
 pub mod layer;
 pub mod names;
+pub mod states;
 pub mod tables;
 
 pub use error::{CoordError, GeoError, LayerError, TableError};
@@ -51,4 +54,5 @@ pub use gazetteer::{Gazetteer, JurisdictionInfo};
 pub use index::{Hit, KM_PER_DEG, LayerIndex, Scratch};
 pub use layer::{DEFAULT_MARGIN_KM, DEFAULT_MAX_BYTES, Jurisdiction, Layer, LayerOptions};
 pub use names::name_key;
+pub use states::state_code;
 pub use tables::{Agency, AgencyTable, ZipEntry, ZipTable};
