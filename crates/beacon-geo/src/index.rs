@@ -85,6 +85,24 @@ fn seg_dist(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
     (qx * qx + qy * qy).sqrt() * KM_PER_DEG
 }
 
+/// Whether the segment meets the rectangle `[min_lon, min_lat, max_lon,
+/// max_lat]` grown by a hair. A segment that does not is more than the hair
+/// away from every point of the rectangle, far beyond rounding in the
+/// point-in-polygon test, which so gives the same answer all over it.
+fn seg_meets_rect(s: &Seg, r: [f64; 4]) -> bool {
+    const HAIR: f64 = 1e-9;
+    let (x0, y0, x1, y1) = (r[0] - HAIR, r[1] - HAIR, r[2] + HAIR, r[3] + HAIR);
+    let b = s.bbox();
+    if b[2] < x0 || b[0] > x1 || b[3] < y0 || b[1] > y1 {
+        return false;
+    }
+    // Within the bboxes: the segment misses only if all four corners are
+    // strictly on one side of its line.
+    let side = |x: f64, y: f64| (s.bx - s.ax) * (y - s.ay) - (s.by - s.ay) * (x - s.ax);
+    let d = [side(x0, y0), side(x1, y0), side(x0, y1), side(x1, y1)];
+    !(d.iter().all(|&v| v > 0.0) || d.iter().all(|&v| v < 0.0))
+}
+
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 fn boxed(b: [f64; 4], i: u32) -> Boxed {
@@ -398,12 +416,13 @@ impl LayerIndex {
         let nmixed = mixed_seg_off.len() - 1;
 
         // 2. Containers of mixed cells. Per jurisdiction Q, over the cells of its
-        //    bbox: a cell holding one of Q's segments needs a point-in-polygon
+        //    bbox: a cell that one of Q's segments meets needs a point-in-polygon
         //    test at query time (TEST); elsewhere Q's boundary does not cross the
         //    cell, so Q's containment is constant over each 4-connected region
         //    of such cells: one test per region decides (CONST when inside).
         //    Pairs were pushed in segment order, and a jurisdiction's segments
-        //    are contiguous, so its pairs are too.
+        //    are contiguous, so its pairs are too (every segment meeting a cell
+        //    is in the cell's list).
         let mut ppairs: Vec<(u32, u32)> = Vec::new();
         let mut pair_at = 0usize;
         let mut win: Vec<u8> = Vec::new();
@@ -416,9 +435,10 @@ impl LayerIndex {
             win.resize(w * h, 0); // 0 unvisited, 1 touched, 2 inside, 3 outside
             let segs = &self.poly_segs[pi];
             while pair_at < pairs.len() && (pairs[pair_at].1 as usize) < segs.end {
-                let k = pairs[pair_at].0 as usize;
+                let (k, si) = (pairs[pair_at].0 as usize, pairs[pair_at].1 as usize);
                 let (i, j) = (k % nx, k / nx);
-                if (i0..=i1).contains(&i) && (j0..=j1).contains(&j) {
+                let rect = [x0 + i as f64 * cw, y0 + j as f64 * ch, x0 + (i + 1) as f64 * cw, y0 + (j + 1) as f64 * ch];
+                if (i0..=i1).contains(&i) && (j0..=j1).contains(&j) && seg_meets_rect(&self.segs[si], rect) {
                     win[(j - j0) * w + (i - i0)] = 1;
                 }
                 pair_at += 1;
