@@ -75,7 +75,7 @@ impl Answers {
 
 thread_local! {
     /// Scratch space of [`Gazetteer::locate`], so one point allocates only its answer.
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
 }
 
 /// Layer + index + tables.
@@ -135,13 +135,18 @@ impl Gazetteer {
     /// Point in polygon (method `Point`). Errors only for non-finite or
     /// out-of-range coordinates.
     pub fn locate(&self, lat: f64, lon: f64) -> Result<JurisdictionAssignment, CoordError> {
-        SCRATCH.with_borrow_mut(|scratch| self.locate_with(lat, lon, scratch))
+        // Only the small parts leave the closure: the answer is built in place.
+        let (found, candidates) = SCRATCH.with_borrow_mut(|scratch| {
+            let found = self.index.find(lat, lon, scratch)?;
+            Ok::<_, CoordError>((found, self.candidates(&scratch.candidates)))
+        })?;
+        Ok(self.to_assignment(&found, candidates, AssignMethod::Point))
     }
 
     /// [`Gazetteer::locate`] with the caller's scratch space.
     pub fn locate_with(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<JurisdictionAssignment, CoordError> {
         let found = self.index.find(lat, lon, scratch)?;
-        Ok(self.to_assignment(&found, &scratch.candidates, AssignMethod::Point))
+        Ok(self.to_assignment(&found, self.candidates(&scratch.candidates), AssignMethod::Point))
     }
 
     /// From coordinates if present and valid; else from the ZIP's centre
@@ -203,7 +208,7 @@ impl Gazetteer {
         if let (Some(lat), Some(lon)) = (entry.lat, entry.lon)
             && let Ok(found) = self.index.find(lat, lon, &mut scratch)
         {
-            let mut a = self.to_assignment(&found, &scratch.candidates, AssignMethod::Zip);
+            let mut a = self.to_assignment(&found, self.candidates(&scratch.candidates), AssignMethod::Zip);
             if let Some(t) = table_idx
                 && found.primary != Some(t)
             {
@@ -245,15 +250,26 @@ impl Gazetteer {
 
     fn by_index(&self, i: usize, method: AssignMethod) -> JurisdictionAssignment {
         let found = Found { primary: Some(i), outside: false, distance_km: None, near_border: false };
-        self.to_assignment(&found, &[], method)
+        self.to_assignment(&found, Vec::new(), method)
     }
 
-    fn to_assignment(
-        &self,
-        found: &Found,
-        candidates: &[(usize, f64)],
-        method: AssignMethod,
-    ) -> JurisdictionAssignment {
+    fn candidates(&self, candidates: &[(usize, f64)]) -> Vec<Candidate> {
+        // Collecting an empty iterator costs ~40 instructions: skip it.
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let t = &self.answers;
+        candidates
+            .iter()
+            .map(|&(i, d)| Candidate {
+                jurisdiction_id: t.text(t.all[i].id).to_string(),
+                name: t.text(t.all[i].name).to_string(),
+                distance_km: d,
+            })
+            .collect()
+    }
+
+    fn to_assignment(&self, found: &Found, candidates: Vec<Candidate>, method: AssignMethod) -> JurisdictionAssignment {
         let t = &self.answers;
         let (jurisdiction_id, name, troop, troop_verified) = match found.primary {
             Some(i) => {
@@ -274,19 +290,7 @@ impl Gazetteer {
             troop_verified,
             method,
             near_border: found.near_border,
-            // Collecting an empty iterator costs ~80 instructions: skip it.
-            candidates: if candidates.is_empty() {
-                Vec::new()
-            } else {
-                candidates
-                    .iter()
-                    .map(|&(i, d)| Candidate {
-                        jurisdiction_id: t.text(t.all[i].id).to_string(),
-                        name: t.text(t.all[i].name).to_string(),
-                        distance_km: d,
-                    })
-                    .collect()
-            },
+            candidates,
             outside: found.outside,
             distance_km: found.distance_km,
             outside_reason: None,

@@ -197,6 +197,13 @@ pub struct Scratch {
     pub(crate) candidates: Vec<(usize, f64)>,
 }
 
+impl Scratch {
+    /// Empty; allocates nothing until used.
+    pub const fn new() -> Scratch {
+        Scratch { near: Vec::new(), containers: Vec::new(), candidates: Vec::new() }
+    }
+}
+
 /// The codes of one block's BLOCK x BLOCK cells, row by row: one cache line.
 #[derive(Clone, Copy, Debug)]
 #[repr(C, align(64))]
