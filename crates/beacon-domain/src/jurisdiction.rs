@@ -61,11 +61,17 @@ pub struct JurisdictionAssignment {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<Candidate>,
     /// The point lies outside every jurisdiction of the layer; `jurisdiction_id`
-    /// is then the nearest one and `distance_km` how far away it is.
+    /// is then the nearest one and `distance_km` how far away it is. Also set,
+    /// with no jurisdiction, when the referral is from another state than the
+    /// layer's (see `outside_reason`).
     #[serde(default)]
     pub outside: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
+    /// Why the case is `outside` when that does not come from its point, e.g.
+    /// "the referral's state (IL) is not this layer's (MO)". Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_reason: Option<String>,
 }
 
 fn yes() -> bool {

@@ -1,7 +1,8 @@
 //! `cargo bench -p beacon-geo --bench locate`
 //!
-//! Index build time (median of several builds) and points/s for the grid
-//! index, the raw index (no String allocations) and a brute-force baseline,
+//! Index build time (median of several builds) and points/s for the public
+//! API (`Gazetteer::locate`: a full `JurisdictionAssignment` per point), the
+//! index alone (jurisdiction indices, no strings) and a brute-force baseline,
 //! all on seeded uniformly random points over the shipped layer's bounding box.
 #![allow(clippy::print_stdout)]
 
@@ -48,8 +49,8 @@ fn main() {
     let idx = g.index();
     let mut scratch = Scratch::default();
     let mut out = beacon_domain::JurisdictionAssignment::unknown();
-    let (mut with, mut into, mut raw) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut with_cpu, mut into_cpu, mut raw_cpu) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut plain, mut with, mut into, mut raw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut plain_cpu, mut with_cpu, mut into_cpu, mut raw_cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut near, mut outside) = (0usize, 0usize);
     for _ in 0..3 {
         // Public API: a full JurisdictionAssignment per point (allocates its strings).
@@ -57,10 +58,18 @@ fn main() {
         let c = cpu_ns();
         (near, outside) = (0, 0);
         for &(lat, lon) in &pts {
-            let a = g.locate_with(lat, lon, &mut scratch).unwrap();
+            let a = g.locate(lat, lon).unwrap();
             near += a.near_border as usize;
             outside += a.outside as usize;
             black_box(a);
+        }
+        plain.push(N as f64 / t.elapsed().as_secs_f64() / 1e6);
+        plain_cpu.push(N as f64 / (cpu_ns() - c) as f64 * 1e3);
+        // The same with the caller's scratch space.
+        let t = Instant::now();
+        let c = cpu_ns();
+        for &(lat, lon) in &pts {
+            black_box(g.locate_with(lat, lon, &mut scratch).unwrap());
         }
         with.push(N as f64 / t.elapsed().as_secs_f64() / 1e6);
         with_cpu.push(N as f64 / (cpu_ns() - c) as f64 * 1e3);
@@ -91,10 +100,12 @@ fn main() {
         100.0 * near as f64 / N as f64,
         100.0 * outside as f64 / N as f64
     );
-    println!("  Gazetteer::locate_with (JurisdictionAssignment): wall {}", med(&mut with));
+    println!("  Gazetteer::locate (JurisdictionAssignment):      wall {}", med(&mut plain));
+    println!("  Gazetteer::locate_with (caller's scratch):       wall {}", med(&mut with));
     println!("  Gazetteer::locate_into (reused output):          wall {}", med(&mut into));
     println!("  LayerIndex::locate (indices):                    wall {}", med(&mut raw));
     println!("  the same per second on CPU (excludes time the scheduler gave to other processes):");
+    println!("  Gazetteer::locate:      {}", med(&mut plain_cpu));
     println!("  Gazetteer::locate_with: {}", med(&mut with_cpu));
     println!("  Gazetteer::locate_into: {}", med(&mut into_cpu));
     println!("  LayerIndex::locate:     {}", med(&mut raw_cpu));

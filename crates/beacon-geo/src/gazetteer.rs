@@ -1,15 +1,18 @@
 //! The layer, its agency table and its ZIP table together: what the rest of
 //! Beacon asks "which jurisdiction is this?".
 
+use std::cell::RefCell;
+
 use beacon_domain::jurisdiction::Candidate;
 use beacon_domain::referral::Location;
 use beacon_domain::{AssignMethod, JurisdictionAssignment};
 use serde::Serialize;
 
 use crate::error::{CoordError, GeoError};
-use crate::index::{Hit, LayerIndex, Scratch};
+use crate::index::{Found, LayerIndex, Scratch};
 use crate::layer::{Layer, LayerOptions};
 use crate::names::NameIndex;
+use crate::states::state_code;
 use crate::tables::{AgencyTable, ZipTable};
 
 /// The shipped layer's files (see `assets/jurisdictions/default/PROVENANCE.md`).
@@ -32,6 +35,49 @@ pub struct JurisdictionInfo {
     pub bbox: [f64; 4],
 }
 
+/// A run of [`Answers::text`].
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    at: u32,
+    len: u32,
+}
+
+/// What an answer copies for one jurisdiction.
+#[derive(Clone, Copy, Debug)]
+struct Answer {
+    id: Span,
+    name: Span,
+    troop: Option<Span>,
+    troop_verified: bool,
+}
+
+/// Id, name and troop of every jurisdiction, in layer order, packed into a
+/// few kilobytes: the hot path reads a few cache lines instead of chasing
+/// each jurisdiction's strings (no lookups either).
+#[derive(Debug, Default)]
+struct Answers {
+    text: String,
+    all: Vec<Answer>,
+}
+
+impl Answers {
+    fn push_text(&mut self, s: &str) -> Span {
+        let at = self.text.len() as u32;
+        self.text.push_str(s);
+        Span { at, len: s.len() as u32 }
+    }
+
+    #[inline]
+    fn text(&self, s: Span) -> &str {
+        &self.text[s.at as usize..(s.at + s.len) as usize]
+    }
+}
+
+thread_local! {
+    /// Scratch space of [`Gazetteer::locate`], so one point allocates only its answer.
+    static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
+}
+
 /// Layer + index + tables.
 #[derive(Debug)]
 pub struct Gazetteer {
@@ -40,24 +86,25 @@ pub struct Gazetteer {
     agencies: AgencyTable,
     zips: ZipTable,
     names: NameIndex,
-    /// Troop and verified flag per jurisdiction, in layer order (no lookups on the hot path).
-    troops: Vec<(Option<String>, bool)>,
+    answers: Answers,
 }
 
 impl Gazetteer {
     pub fn new(layer: Layer, agencies: AgencyTable, zips: ZipTable) -> Gazetteer {
         let index = LayerIndex::build(&layer);
         let names = NameIndex::new(layer.jurisdictions().iter().map(|j| (j.id.as_str(), j.name.as_str())));
-        // A jurisdiction without a table entry has no troop and is not verified.
-        let troops = layer
-            .jurisdictions()
-            .iter()
-            .map(|j| match agencies.get(&j.id) {
-                Some(a) => (Some(a.troop.clone()), a.verified),
+        let mut answers = Answers::default();
+        for j in layer.jurisdictions() {
+            let id = answers.push_text(&j.id);
+            let name = answers.push_text(&j.name);
+            // A jurisdiction without a table entry has no troop and is not verified.
+            let (troop, troop_verified) = match agencies.get(&j.id) {
+                Some(a) => (Some(answers.push_text(&a.troop)), a.verified),
                 None => (None, false),
-            })
-            .collect();
-        Gazetteer { layer, index, agencies, zips, names, troops }
+            };
+            answers.all.push(Answer { id, name, troop, troop_verified });
+        }
+        Gazetteer { layer, index, agencies, zips, names, answers }
     }
 
     /// The shipped layer, embedded in the binary, with its 2.5 km margin.
@@ -88,24 +135,40 @@ impl Gazetteer {
     /// Point in polygon (method `Point`). Errors only for non-finite or
     /// out-of-range coordinates.
     pub fn locate(&self, lat: f64, lon: f64) -> Result<JurisdictionAssignment, CoordError> {
-        let mut scratch = Scratch::default();
-        self.locate_with(lat, lon, &mut scratch)
+        // Only the small parts leave the closure: the answer is built in place.
+        let (found, candidates) = SCRATCH.with_borrow_mut(|scratch| {
+            let found = self.index.find(lat, lon, scratch)?;
+            Ok::<_, CoordError>((found, self.candidates(&scratch.candidates)))
+        })?;
+        Ok(self.to_assignment(&found, candidates, AssignMethod::Point))
     }
 
-    /// [`Gazetteer::locate`] reusing scratch space (for bulk work).
+    /// [`Gazetteer::locate`] with the caller's scratch space.
     pub fn locate_with(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<JurisdictionAssignment, CoordError> {
-        let hit = self.index.locate(lat, lon, scratch)?;
-        Ok(self.to_assignment(&hit, AssignMethod::Point))
+        let found = self.index.find(lat, lon, scratch)?;
+        Ok(self.to_assignment(&found, self.candidates(&scratch.candidates), AssignMethod::Point))
     }
 
     /// From coordinates if present and valid; else from the ZIP's centre
     /// (method `Zip`, approximate); else from the county name (method
     /// `CountyName`); else `Unknown`. The troop always comes from the agency table.
+    ///
+    /// ZIP codes and county names are the layer's state's: when the referral
+    /// gives another state (see [`Gazetteer::state`]), neither is used and the
+    /// answer is `outside` with `outside_reason`. Coordinates are used whatever
+    /// the state.
     pub fn assign(&self, loc: &Location) -> JurisdictionAssignment {
         if let (Some(lat), Some(lon)) = (loc.lat, loc.lon)
             && let Ok(a) = self.locate(lat, lon)
         {
             return a;
+        }
+        if let Some(reason) = self.other_state(loc.state.as_deref()) {
+            return JurisdictionAssignment {
+                outside: true,
+                outside_reason: Some(reason),
+                ..JurisdictionAssignment::unknown()
+            };
         }
         if let Some(a) = loc.zip.as_deref().and_then(|z| self.assign_zip(z)) {
             return a;
@@ -116,18 +179,38 @@ impl Gazetteer {
         JurisdictionAssignment::unknown()
     }
 
+    /// The state the layer covers (postal code), from its agency table; `None`
+    /// when unknown, and then a referral's state is not checked.
+    pub fn state(&self) -> Option<&'static str> {
+        self.agencies.state()
+    }
+
+    /// Why a referral's `state` rules this layer out, if it does. Only a
+    /// recognised code or name is repeated (as its postal code): the field is
+    /// free text.
+    fn other_state(&self, state: Option<&str>) -> Option<String> {
+        let ours = self.state()?;
+        let given = state.map(str::trim).filter(|s| !s.is_empty())?;
+        match state_code(given) {
+            Some(code) if code == ours => None,
+            Some(code) => Some(format!("the referral's state ({code}) is not this layer's ({ours})")),
+            None => Some("the referral's state is not this layer's".to_string()),
+        }
+    }
+
     /// A ZIP centre is only a stand-in for the address: when the ZIP table
     /// names another county than the one holding the centre, that county is
     /// added as a candidate and the case is flagged `near_border`.
     fn assign_zip(&self, zip: &str) -> Option<JurisdictionAssignment> {
         let entry = self.zips.get(zip)?;
         let table_idx = entry.county_fips.as_deref().and_then(|f| self.names.find(f));
+        let mut scratch = Scratch::default();
         if let (Some(lat), Some(lon)) = (entry.lat, entry.lon)
-            && let Ok(hit) = self.index.locate(lat, lon, &mut Scratch::default())
+            && let Ok(found) = self.index.find(lat, lon, &mut scratch)
         {
-            let mut a = self.to_assignment(&hit, AssignMethod::Zip);
+            let mut a = self.to_assignment(&found, self.candidates(&scratch.candidates), AssignMethod::Zip);
             if let Some(t) = table_idx
-                && hit.primary != Some(t)
+                && found.primary != Some(t)
             {
                 let j = &self.layer.jurisdictions()[t];
                 if !a.candidates.iter().any(|c| c.jurisdiction_id == j.id) {
@@ -154,38 +237,68 @@ impl Gazetteer {
         self.layer
             .jurisdictions()
             .iter()
-            .zip(&self.troops)
-            .map(|(j, (troop, troop_verified))| JurisdictionInfo {
+            .zip(&self.answers.all)
+            .map(|(j, a)| JurisdictionInfo {
                 id: j.id.clone(),
                 name: j.name.clone(),
-                troop: troop.clone(),
-                troop_verified: *troop_verified,
+                troop: a.troop.map(|t| self.answers.text(t).to_string()),
+                troop_verified: a.troop_verified,
                 bbox: j.bbox,
             })
             .collect()
     }
 
     fn by_index(&self, i: usize, method: AssignMethod) -> JurisdictionAssignment {
-        let j = &self.layer.jurisdictions()[i];
-        let (troop, troop_verified) = &self.troops[i];
+        let found = Found { primary: Some(i), outside: false, distance_km: None, near_border: false };
+        self.to_assignment(&found, Vec::new(), method)
+    }
+
+    fn candidates(&self, candidates: &[(usize, f64)]) -> Vec<Candidate> {
+        // Collecting an empty iterator costs ~40 instructions: skip it.
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let t = &self.answers;
+        candidates
+            .iter()
+            .map(|&(i, d)| Candidate {
+                jurisdiction_id: t.text(t.all[i].id).to_string(),
+                name: t.text(t.all[i].name).to_string(),
+                distance_km: d,
+            })
+            .collect()
+    }
+
+    fn to_assignment(&self, found: &Found, candidates: Vec<Candidate>, method: AssignMethod) -> JurisdictionAssignment {
+        let t = &self.answers;
+        let (jurisdiction_id, name, troop, troop_verified) = match found.primary {
+            Some(i) => {
+                let a = &t.all[i];
+                (
+                    Some(t.text(a.id).to_string()),
+                    Some(t.text(a.name).to_string()),
+                    a.troop.map(|s| t.text(s).to_string()),
+                    a.troop_verified,
+                )
+            }
+            None => (None, None, None, true),
+        };
         JurisdictionAssignment {
-            jurisdiction_id: Some(j.id.clone()),
-            name: Some(j.name.clone()),
-            troop: troop.clone(),
-            troop_verified: *troop_verified,
+            jurisdiction_id,
+            name,
+            troop,
+            troop_verified,
             method,
-            ..JurisdictionAssignment::unknown()
+            near_border: found.near_border,
+            candidates,
+            outside: found.outside,
+            distance_km: found.distance_km,
+            outside_reason: None,
         }
     }
 
-    fn to_assignment(&self, hit: &Hit, method: AssignMethod) -> JurisdictionAssignment {
-        let mut a = JurisdictionAssignment::unknown();
-        self.fill(hit, method, &mut a);
-        a
-    }
-
     /// Writes the answer into `out`, reusing its strings' buffers.
-    fn fill(&self, hit: &Hit, method: AssignMethod, out: &mut JurisdictionAssignment) {
+    fn fill(&self, found: &Found, candidates: &[(usize, f64)], method: AssignMethod, out: &mut JurisdictionAssignment) {
         fn set(dst: &mut Option<String>, src: Option<&str>) {
             match (dst.as_mut(), src) {
                 (Some(d), Some(s)) => {
@@ -196,13 +309,14 @@ impl Gazetteer {
                 (_, None) => *dst = None,
             }
         }
-        let js = self.layer.jurisdictions();
-        match hit.primary {
+        let t = &self.answers;
+        match found.primary {
             Some(i) => {
-                set(&mut out.jurisdiction_id, Some(&js[i].id));
-                set(&mut out.name, Some(&js[i].name));
-                set(&mut out.troop, self.troops[i].0.as_deref());
-                out.troop_verified = self.troops[i].1;
+                let a = &t.all[i];
+                set(&mut out.jurisdiction_id, Some(t.text(a.id)));
+                set(&mut out.name, Some(t.text(a.name)));
+                set(&mut out.troop, a.troop.map(|s| t.text(s)));
+                out.troop_verified = a.troop_verified;
             }
             None => {
                 out.jurisdiction_id = None;
@@ -212,21 +326,25 @@ impl Gazetteer {
             }
         }
         out.method = method;
-        out.outside = hit.outside;
-        out.distance_km = hit.distance_km;
-        out.near_border = hit.near_border;
+        out.outside = found.outside;
+        out.distance_km = found.distance_km;
+        out.outside_reason = None;
+        out.near_border = found.near_border;
         // Reuse the candidates' strings too: near a border this is most of the allocation.
-        out.candidates.truncate(hit.candidates.len());
-        for (k, &(i, d)) in hit.candidates.iter().enumerate() {
+        out.candidates.truncate(candidates.len());
+        for (k, &(i, d)) in candidates.iter().enumerate() {
+            let (id, name) = (t.text(t.all[i].id), t.text(t.all[i].name));
             match out.candidates.get_mut(k) {
                 Some(c) => {
-                    c.jurisdiction_id.clone_from(&js[i].id);
-                    c.name.clone_from(&js[i].name);
+                    c.jurisdiction_id.clear();
+                    c.jurisdiction_id.push_str(id);
+                    c.name.clear();
+                    c.name.push_str(name);
                     c.distance_km = d;
                 }
                 None => out.candidates.push(Candidate {
-                    jurisdiction_id: js[i].id.clone(),
-                    name: js[i].name.clone(),
+                    jurisdiction_id: id.to_string(),
+                    name: name.to_string(),
                     distance_km: d,
                 }),
             }
@@ -242,8 +360,8 @@ impl Gazetteer {
         scratch: &mut Scratch,
         out: &mut JurisdictionAssignment,
     ) -> Result<(), CoordError> {
-        let hit = self.index.locate(lat, lon, scratch)?;
-        self.fill(&hit, AssignMethod::Point, out);
+        let found = self.index.find(lat, lon, scratch)?;
+        self.fill(&found, &scratch.candidates, AssignMethod::Point, out);
         Ok(())
     }
 }

@@ -13,6 +13,7 @@
 //! the smallest/largest `cos φ` over the cell so that they hold for any point's
 //! own metric.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -47,6 +48,9 @@ const TAG_OUTSIDE: u32 = 1;
 const TAG_MIXED: u32 = 2;
 /// Overlapping jurisdictions: always take the exact path.
 const TAG_SLOW: u32 = 3;
+/// In a block's code (never a cell's): the block's cells differ, they are in
+/// `Grid::lines` at the payload.
+const TAG_LINE: u32 = TAG_MIXED;
 
 #[derive(Clone, Copy, Debug)]
 struct Seg {
@@ -81,6 +85,24 @@ fn seg_dist(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
     (qx * qx + qy * qy).sqrt() * KM_PER_DEG
 }
 
+/// Whether the segment meets the rectangle `[min_lon, min_lat, max_lon,
+/// max_lat]` grown by a hair. A segment that does not is more than the hair
+/// away from every point of the rectangle, far beyond rounding in the
+/// point-in-polygon test, which so gives the same answer all over it.
+fn seg_meets_rect(s: &Seg, r: [f64; 4]) -> bool {
+    const HAIR: f64 = 1e-9;
+    let (x0, y0, x1, y1) = (r[0] - HAIR, r[1] - HAIR, r[2] + HAIR, r[3] + HAIR);
+    let b = s.bbox();
+    if b[2] < x0 || b[0] > x1 || b[3] < y0 || b[1] > y1 {
+        return false;
+    }
+    // Within the bboxes: the segment misses only if all four corners are
+    // strictly on one side of its line.
+    let side = |x: f64, y: f64| (s.bx - s.ax) * (y - s.ay) - (s.by - s.ay) * (x - s.ax);
+    let d = [side(x0, y0), side(x1, y0), side(x0, y1), side(x1, y1)];
+    !(d.iter().all(|&v| v > 0.0) || d.iter().all(|&v| v < 0.0))
+}
+
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
 
 fn boxed(b: [f64; 4], i: u32) -> Boxed {
@@ -98,6 +120,32 @@ pub struct Hit {
     pub near_border: bool,
     /// Other jurisdictions whose boundary is within the margin: (index, km), nearest first.
     pub candidates: Vec<(usize, f64)>,
+}
+
+/// A [`Hit`] without its candidates, which stay in [`Scratch`]: the hot path
+/// allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Found {
+    pub primary: Option<usize>,
+    pub outside: bool,
+    pub distance_km: Option<f64>,
+    pub near_border: bool,
+}
+
+impl Found {
+    fn inside(primary: usize) -> Found {
+        Found { primary: Some(primary), outside: false, distance_km: None, near_border: false }
+    }
+
+    fn hit(self, candidates: &[(usize, f64)]) -> Hit {
+        Hit {
+            primary: self.primary,
+            outside: self.outside,
+            distance_km: self.distance_km,
+            near_border: self.near_border,
+            candidates: candidates.to_vec(),
+        }
+    }
 }
 
 /// Distance bounds between a lon/lat rectangle and a segment that hold for
@@ -145,7 +193,21 @@ impl RectBounds {
 pub struct Scratch {
     near: Vec<(u32, f64)>,
     containers: Vec<u32>,
+    /// The last answer's candidates (see [`Hit::candidates`]).
+    pub(crate) candidates: Vec<(usize, f64)>,
 }
+
+impl Scratch {
+    /// Empty; allocates nothing until used.
+    pub const fn new() -> Scratch {
+        Scratch { near: Vec::new(), containers: Vec::new(), candidates: Vec::new() }
+    }
+}
+
+/// The codes of one block's BLOCK x BLOCK cells, row by row: one cache line.
+#[derive(Clone, Copy, Debug)]
+#[repr(C, align(64))]
+struct Line([u32; BLOCK * BLOCK]);
 
 #[derive(Debug)]
 struct Grid {
@@ -155,15 +217,37 @@ struct Grid {
     ch: f64,
     nx: usize,
     ny: usize,
-    cells: Vec<u32>,
-    /// Packed per-cell lists, so a query touches `cells` and one run of
-    /// `data` (random points are bound by cache misses, not arithmetic).
-    /// Mixed cell: `[nseg, npoly, seg.., poly|CONST_BIT..]`; block: `[nseg, seg..]`.
+    /// Two levels, because random points are bound by cache misses, not
+    /// arithmetic: one code per block of BLOCK x BLOCK cells (small enough to
+    /// stay in cache), the code every cell of the block shares when they all
+    /// do (inside one jurisdiction, outside with the block's list, slow), else
+    /// `TAG_LINE` and the index of the block's cell codes in `lines`.
+    blocks: Vec<u32>,
+    lines: Vec<Line>,
+    /// Packed lists, so a query touches one run of `data`; cells with the
+    /// same lists share them. Mixed cell: `[nseg, npoly, seg.., poly|CONST_BIT..]`;
+    /// block: `[nseg, (seg, lower bound in m)..]`.
     data: Vec<u32>,
     bnx: usize,
     /// Per block: `u32::MAX` (no list) or the offset of its list in `data`.
     block_at: Vec<u32>,
+    /// Number of cells and of mixed cells (diagnostics).
+    ncells: usize,
+    nmixed: usize,
     stats: String,
+}
+
+impl Grid {
+    /// The code of cell (i, j), which must be on the grid.
+    #[inline]
+    fn cell(&self, i: usize, j: usize) -> u32 {
+        let b = self.blocks[(j / BLOCK) * self.bnx + i / BLOCK];
+        if b >> TAG_SHIFT == TAG_LINE {
+            self.lines[(b & PAYLOAD) as usize].0[(j % BLOCK) * BLOCK + i % BLOCK]
+        } else {
+            b
+        }
+    }
 }
 
 /// Spatial index over a [`Layer`].
@@ -217,10 +301,13 @@ impl LayerIndex {
                 ch: 1.0,
                 nx: 0,
                 ny: 0,
-                cells: Vec::new(),
+                blocks: Vec::new(),
+                lines: Vec::new(),
                 data: Vec::new(),
                 bnx: 0,
                 block_at: Vec::new(),
+                ncells: 0,
+                nmixed: 0,
                 stats: String::new(),
             },
         };
@@ -234,8 +321,7 @@ impl LayerIndex {
 
     /// Number of grid cells, and how many need per-point work (for diagnostics).
     pub fn grid_stats(&self) -> (usize, usize) {
-        let mixed = self.grid.cells.iter().filter(|&&c| c >> TAG_SHIFT == TAG_MIXED).count();
-        (self.grid.cells.len(), mixed)
+        (self.grid.ncells, self.grid.nmixed)
     }
 
     /// Average list lengths (diagnostics).
@@ -337,12 +423,13 @@ impl LayerIndex {
         let nmixed = mixed_seg_off.len() - 1;
 
         // 2. Containers of mixed cells. Per jurisdiction Q, over the cells of its
-        //    bbox: a cell holding one of Q's segments needs a point-in-polygon
+        //    bbox: a cell that one of Q's segments meets needs a point-in-polygon
         //    test at query time (TEST); elsewhere Q's boundary does not cross the
         //    cell, so Q's containment is constant over each 4-connected region
         //    of such cells: one test per region decides (CONST when inside).
         //    Pairs were pushed in segment order, and a jurisdiction's segments
-        //    are contiguous, so its pairs are too.
+        //    are contiguous, so its pairs are too (every segment meeting a cell
+        //    is in the cell's list).
         let mut ppairs: Vec<(u32, u32)> = Vec::new();
         let mut pair_at = 0usize;
         let mut win: Vec<u8> = Vec::new();
@@ -355,9 +442,10 @@ impl LayerIndex {
             win.resize(w * h, 0); // 0 unvisited, 1 touched, 2 inside, 3 outside
             let segs = &self.poly_segs[pi];
             while pair_at < pairs.len() && (pairs[pair_at].1 as usize) < segs.end {
-                let k = pairs[pair_at].0 as usize;
+                let (k, si) = (pairs[pair_at].0 as usize, pairs[pair_at].1 as usize);
                 let (i, j) = (k % nx, k / nx);
-                if (i0..=i1).contains(&i) && (j0..=j1).contains(&j) {
+                let rect = [x0 + i as f64 * cw, y0 + j as f64 * ch, x0 + (i + 1) as f64 * cw, y0 + (j + 1) as f64 * ch];
+                if (i0..=i1).contains(&i) && (j0..=j1).contains(&j) && seg_meets_rect(&self.segs[si], rect) {
                     win[(j - j0) * w + (i - i0)] = 1;
                 }
                 pair_at += 1;
@@ -449,7 +537,7 @@ impl LayerIndex {
                             continue;
                         }
                         block_slot[bj * bnx + bi] = (block_off.len() - 1) as u32;
-                        self.nearest_filter(rect_of(i0, j0, i0 + BLOCK, j0 + BLOCK), &parent, &mut block_seg);
+                        self.nearest_filter_bounds(rect_of(i0, j0, i0 + BLOCK, j0 + BLOCK), &parent, &mut block_seg);
                         block_off.push(block_seg.len() as u32);
                     }
                 }
@@ -458,7 +546,7 @@ impl LayerIndex {
 
         // 5. Pack the lists next to each other and point the cells at them.
         let nb = block_off.len() - 1;
-        let stats = format!(
+        let mut stats = format!(
             "mixed cells {nmixed}: segs/cell {:.1}, containers/cell {:.2} ({} whole-cell); \
              outside blocks {nb}: segs/block {:.1}; boundary segments {}",
             mixed_seg.len() as f64 / nmixed.max(1) as f64,
@@ -468,23 +556,34 @@ impl LayerIndex {
             self.segs.len()
         );
         let mut data: Vec<u32> =
-            Vec::with_capacity(2 * nb + block_seg.len() + 2 * nmixed + mixed_seg.len() + mixed_poly.len());
+            Vec::with_capacity(nb + 2 * block_seg.len() + 2 * nmixed + mixed_seg.len() + mixed_poly.len());
         let mut slot_at = Vec::with_capacity(nb);
         for b in 0..nb {
             slot_at.push(data.len() as u32);
             let list = &block_seg[block_off[b] as usize..block_off[b + 1] as usize];
             data.push(list.len() as u32);
-            data.extend_from_slice(list);
+            for &(si, lower) in list {
+                // Whole metres, rounded down with a metre to spare: still a
+                // lower bound whatever the rounding.
+                let metres = ((lower * 1e3).floor() - 1.0).clamp(0.0, f64::from(u32::MAX));
+                data.extend([si, metres as u32]);
+            }
         }
+        // Neighbouring mixed cells often have the same lists: stored once.
         let mut mixed_at = Vec::with_capacity(nmixed);
+        let mut seen: HashMap<(&[u32], &[u32]), u32> = HashMap::new();
         for mi in 0..nmixed {
-            mixed_at.push(data.len() as u32);
             let sl = &mixed_seg[mixed_seg_off[mi] as usize..mixed_seg_off[mi + 1] as usize];
             let pl = &mixed_poly[mixed_poly_off[mi] as usize..mixed_poly_off[mi + 1] as usize];
-            data.push(sl.len() as u32);
-            data.push(pl.len() as u32);
-            data.extend_from_slice(sl);
-            data.extend_from_slice(pl);
+            let at = *seen.entry((sl, pl)).or_insert_with(|| {
+                let at = data.len() as u32;
+                data.push(sl.len() as u32);
+                data.push(pl.len() as u32);
+                data.extend_from_slice(sl);
+                data.extend_from_slice(pl);
+                at
+            });
+            mixed_at.push(at);
         }
         assert!(data.len() < PAYLOAD as usize, "grid too large");
         let block_at: Vec<u32> =
@@ -500,7 +599,42 @@ impl LayerIndex {
             }
         }
 
-        Grid { x0, y0, cw, ch, nx, ny, cells, data, bnx, block_at, stats }
+        // 6. Blocks whose cells all share one code keep only that code.
+        let mut blocks = Vec::with_capacity(bnx * bny);
+        let mut lines = Vec::new();
+        for bj in 0..bny {
+            for bi in 0..bnx {
+                let mut line = Line([u32::MAX; BLOCK * BLOCK]);
+                let mut shared = None;
+                let mut uniform = true;
+                for dj in 0..BLOCK {
+                    for di in 0..BLOCK {
+                        let (i, j) = (bi * BLOCK + di, bj * BLOCK + dj);
+                        if i >= nx || j >= ny {
+                            continue;
+                        }
+                        let code = cells[j * nx + i];
+                        line.0[dj * BLOCK + di] = code;
+                        uniform &= code >> TAG_SHIFT != TAG_MIXED && *shared.get_or_insert(code) == code;
+                    }
+                }
+                match shared {
+                    Some(code) if uniform => blocks.push(code),
+                    _ => {
+                        blocks.push((TAG_LINE << TAG_SHIFT) | lines.len() as u32);
+                        lines.push(line);
+                    }
+                }
+            }
+        }
+
+        stats += &format!(
+            "; blocks {}: {} with per-cell codes; list data {} KiB",
+            blocks.len(),
+            lines.len(),
+            data.len() * 4 / 1024
+        );
+        Grid { x0, y0, cw, ch, nx, ny, blocks, lines, data, bnx, block_at, ncells, nmixed, stats }
     }
 
     /// Candidates for the nearest segment of any point of `rect`
@@ -526,12 +660,43 @@ impl LayerIndex {
     /// With U = min over segments of an upper bound of their distance from any
     /// point of the rect, a segment whose lower bound exceeds U never is.
     fn nearest_filter(&self, rect: [f64; 4], from: &[u32], out: &mut Vec<u32>) {
+        let mut keep = Vec::new();
+        self.nearest_filter_bounds(rect, from, &mut keep);
+        out.extend(keep.into_iter().map(|(si, _)| si));
+    }
+
+    /// [`LayerIndex::nearest_filter`] with each segment's lower bound (km) over
+    /// the rect, in increasing order of it.
+    fn nearest_filter_bounds(&self, rect: [f64; 4], from: &[u32], out: &mut Vec<(u32, f64)>) {
         let b = RectBounds::new(rect);
         let u = from.iter().map(|&si| b.upper(&self.segs[si as usize])).fold(f64::INFINITY, f64::min);
-        let mut keep: Vec<(f64, u32)> =
-            from.iter().map(|&si| (b.lower(&self.segs[si as usize]), si)).filter(|&(l, _)| l <= u).collect();
-        keep.sort_by(|x, y| x.0.total_cmp(&y.0));
-        out.extend(keep.into_iter().map(|(_, si)| si));
+        let mut keep: Vec<(u32, f64)> =
+            from.iter().map(|&si| (si, b.lower(&self.segs[si as usize]))).filter(|&(_, l)| l <= u).collect();
+        keep.sort_by(|x, y| x.1.total_cmp(&y.1));
+        out.extend(keep);
+    }
+
+    /// Nearest boundary to (px, py) among those of the block list at `at`
+    /// (`[n, (segment, lower bound in metres) x n]`), or `best` if none is
+    /// nearer. The lower bounds hold for every point of the block and the list
+    /// is in increasing order of them, so the scan stops at the first segment
+    /// that cannot come closer than `best`; the comparison is strict so exact
+    /// ties are still seen (broken by jurisdiction index, as on every path).
+    #[inline]
+    fn nearest_in_block(&self, at: usize, px: f64, py: f64, c: f64, mut best: (f64, u32)) -> (f64, u32) {
+        let data = &self.grid.data;
+        let n = data[at] as usize;
+        for e in data[at + 1..at + 1 + 2 * n].chunks_exact(2) {
+            if f64::from(e[1]) * 1e-3 > best.0 {
+                break;
+            }
+            let s = &self.segs[e[0] as usize];
+            let d = seg_dist(px, py, c, s);
+            if d < best.0 || (d == best.0 && s.poly < best.1) {
+                best = (d, s.poly);
+            }
+        }
+        best
     }
 
     /// Which kind of grid cell a point falls in: 0 inside, 1 outside, 2 mixed,
@@ -544,7 +709,7 @@ impl LayerIndex {
         if !(fi >= 0.0 && fj >= 0.0 && fi < g.nx as f64 && fj < g.ny as f64) {
             return 4;
         }
-        (g.cells[fj as usize * g.nx + fi as usize] >> TAG_SHIFT) as u8
+        (g.cell(fi as usize, fj as usize) >> TAG_SHIFT) as u8
     }
 
     /// Checks coordinates.
@@ -563,61 +728,39 @@ impl LayerIndex {
 
     /// Locates a point using the grid.
     pub fn locate(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Hit, CoordError> {
+        let found = self.find(lat, lon, scratch)?;
+        Ok(found.hit(&scratch.candidates))
+    }
+
+    /// [`LayerIndex::locate`] leaving the candidates in `scratch.candidates`.
+    pub(crate) fn find(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Found, CoordError> {
         Self::check(lat, lon)?;
         let g = &self.grid;
         let fi = (lon - g.x0) / g.cw;
         let fj = (lat - g.y0) / g.ch;
         if fi < 0.0 || fj < 0.0 || fi >= g.nx as f64 || fj >= g.ny as f64 {
-            return Ok(self.locate_exact_unchecked(lon, lat, scratch));
+            return Ok(self.find_exact(lon, lat, scratch));
         }
         let (i, j) = (fi as usize, fj as usize);
-        let code = g.cells[j * g.nx + i];
+        let code = g.cell(i, j);
         let payload = (code & PAYLOAD) as usize;
         Ok(match code >> TAG_SHIFT {
-            TAG_INSIDE => Hit {
-                primary: Some(payload),
-                outside: false,
-                distance_km: None,
-                near_border: false,
-                candidates: Vec::new(),
-            },
-            TAG_OUTSIDE => {
-                let n = g.data[payload] as usize;
-                let list = &g.data[payload + 1..payload + 1 + n];
-                let c = lat.to_radians().cos();
-                let mut best = (f64::INFINITY, 0u32);
-                let mut cut = f64::INFINITY;
-                // Lists are sorted by their lower bound over the block, so the
-                // nearest usually comes first and the bbox test skips the rest.
-                // The cut keeps a relative slack so exact ties are still seen
-                // (tie-break by jurisdiction index, as on every other path).
-                for &si in list {
-                    let s = &self.segs[si as usize];
-                    let gx = (s.ax.min(s.bx) - lon).max(lon - s.ax.max(s.bx)).max(0.0) * c;
-                    let gy = (s.ay.min(s.by) - lat).max(lat - s.ay.max(s.by)).max(0.0);
-                    if gx * gx + gy * gy > cut {
-                        continue;
-                    }
-                    let d = seg_dist(lon, lat, c, s);
-                    if d < best.0 || (d == best.0 && s.poly < best.1) {
-                        best = (d, s.poly);
-                        cut = (d / KM_PER_DEG).powi(2) * (1.0 + 1e-6);
-                    }
-                }
-                Hit {
-                    primary: Some(best.1 as usize),
-                    outside: true,
-                    distance_km: Some(best.0),
-                    near_border: false,
-                    candidates: Vec::new(),
-                }
+            TAG_INSIDE => {
+                scratch.candidates.clear();
+                Found::inside(payload)
             }
-            TAG_MIXED => self.locate_mixed(lon, lat, payload, (i, j), scratch),
-            _ => self.locate_exact_unchecked(lon, lat, scratch),
+            TAG_OUTSIDE => {
+                let c = lat.to_radians().cos();
+                let best = self.nearest_in_block(payload, lon, lat, c, (f64::INFINITY, u32::MAX));
+                scratch.candidates.clear();
+                Found { primary: Some(best.1 as usize), outside: true, distance_km: Some(best.0), near_border: false }
+            }
+            TAG_MIXED => self.find_mixed(lon, lat, payload, (i, j), scratch),
+            _ => self.find_exact(lon, lat, scratch),
         })
     }
 
-    fn locate_mixed(&self, px: f64, py: f64, mi: usize, (i, j): (usize, usize), scratch: &mut Scratch) -> Hit {
+    fn find_mixed(&self, px: f64, py: f64, mi: usize, (i, j): (usize, usize), scratch: &mut Scratch) -> Found {
         let g = &self.grid;
         let c = py.to_radians().cos();
         let m = self.margin_km;
@@ -647,14 +790,7 @@ impl LayerIndex {
             // not be in this cell's list. Use the block's list if it has one.
             let at = g.block_at[(j / BLOCK) * g.bnx + i / BLOCK];
             if at != u32::MAX {
-                let at = at as usize;
-                for &si in &g.data[at + 1..at + 1 + g.data[at] as usize] {
-                    let s = &self.segs[si as usize];
-                    let d = seg_dist(px, py, c, s);
-                    if d < best.0 || (d == best.0 && s.poly < best.1) {
-                        best = (d, s.poly);
-                    }
-                }
+                best = self.nearest_in_block(at as usize, px, py, c, best);
             } else {
                 best = self.nearest_exact(px, py, c);
             }
@@ -677,18 +813,19 @@ impl LayerIndex {
         inside || near.iter().any(|&(p, d)| p as usize == pi && d == 0.0)
     }
 
-    /// Shapes the answer from the containers and the boundaries within the margin.
-    fn finish(&self, px: f64, py: f64, c: f64, nearest: (f64, u32), scratch: &mut Scratch) -> Hit {
+    /// Shapes the answer from the containers and the boundaries within the
+    /// margin; the candidates go to `scratch.candidates`.
+    fn finish(&self, px: f64, py: f64, c: f64, nearest: (f64, u32), scratch: &mut Scratch) -> Found {
         let m = self.margin_km;
-        let dist_of =
-            |near: &[(u32, f64)], p: u32| near.iter().find(|e| e.0 == p).map(|e| e.1).unwrap_or(f64::INFINITY);
-        let mut hit = if let Some(&first) = scratch.containers.first() {
+        let Scratch { near, containers, candidates } = scratch;
+        candidates.clear();
+        let found = if let Some(&first) = containers.first() {
             // Several containers only when jurisdictions overlap: keep the one
             // whose boundary is farthest, list the others at distance 0.
             let mut primary = first;
-            if scratch.containers.len() > 1 {
+            if containers.len() > 1 {
                 let mut best_d = -1.0;
-                for &p in &scratch.containers {
+                for &p in containers.iter() {
                     let d = self.boundary_dist(p as usize, px, py, c);
                     if d > best_d {
                         best_d = d;
@@ -696,40 +833,30 @@ impl LayerIndex {
                     }
                 }
             }
-            let own = dist_of(&scratch.near, primary);
-            let mut candidates: Vec<(usize, f64)> = scratch
-                .near
-                .iter()
-                .filter(|e| e.0 != primary && !scratch.containers.contains(&e.0))
-                .map(|&(p, d)| (p as usize, d))
-                .collect();
-            for &p in &scratch.containers {
-                if p != primary {
-                    candidates.push((p as usize, 0.0));
-                }
-            }
-            Hit {
+            let own = near.iter().find(|e| e.0 == primary).map(|e| e.1).unwrap_or(f64::INFINITY);
+            candidates.extend(
+                near.iter().filter(|e| e.0 != primary && !containers.contains(&e.0)).map(|&(p, d)| (p as usize, d)),
+            );
+            candidates.extend(containers.iter().filter(|&&p| p != primary).map(|&p| (p as usize, 0.0)));
+            Found {
                 primary: Some(primary as usize),
                 outside: false,
                 distance_km: None,
                 // Within the margin of its own boundary: the true line may put
                 // it in a neighbour, or outside the layer altogether.
                 near_border: own <= m || !candidates.is_empty(),
-                candidates,
             }
         } else {
-            let candidates: Vec<(usize, f64)> =
-                scratch.near.iter().filter(|e| e.0 != nearest.1).map(|&(p, d)| (p as usize, d)).collect();
-            Hit {
+            candidates.extend(near.iter().filter(|e| e.0 != nearest.1).map(|&(p, d)| (p as usize, d)));
+            Found {
                 primary: Some(nearest.1 as usize),
                 outside: true,
                 distance_km: Some(nearest.0),
                 near_border: nearest.0 <= m,
-                candidates,
             }
         };
-        hit.candidates.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-        hit
+        candidates.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        found
     }
 
     /// Distance (km) from a point to jurisdiction `pi`'s boundary, by brute force.
@@ -772,10 +899,11 @@ impl LayerIndex {
     /// [`LayerIndex::locate`]; slower.
     pub fn locate_exact(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Hit, CoordError> {
         Self::check(lat, lon)?;
-        Ok(self.locate_exact_unchecked(lon, lat, scratch))
+        let found = self.find_exact(lon, lat, scratch);
+        Ok(found.hit(&scratch.candidates))
     }
 
-    fn locate_exact_unchecked(&self, px: f64, py: f64, scratch: &mut Scratch) -> Hit {
+    fn find_exact(&self, px: f64, py: f64, scratch: &mut Scratch) -> Found {
         let c = py.to_radians().cos();
         let m = self.margin_km;
         scratch.near.clear();

@@ -28,12 +28,17 @@
 //!   polygon on the jurisdictions whose bbox overlaps the cell, and distances
 //!   to the cell's list of boundary segments that can be within the margin).
 //!   Non-mixed cells are labelled by flood fill, one point-in-polygon test per
-//!   connected region. R-trees of segments and of jurisdiction bboxes serve
+//!   connected region. Cells are stored per block of 4x4: a block whose cells
+//!   all give the same answer keeps one code, so the table a query starts from
+//!   stays in cache; cells with identical lists share them, and a block's
+//!   nearest-segment list carries lower bounds so the scan stops early. R-trees of segments and of jurisdiction bboxes serve
 //!   points off the grid, overlapping layers and the reference path
 //!   [`LayerIndex::locate_exact`], which must agree with the grid exactly.
 //! * **Fallbacks** ([`Gazetteer::assign`]): coordinates, else the ZIP's centre
 //!   (approximate: the ZIP table's own county becomes a candidate when it
-//!   differs), else a spelling-tolerant county name, else unknown.
+//!   differs), else a spelling-tolerant county name, else unknown. The ZIP
+//!   and name fallbacks only apply within the layer's state (from the agency
+//!   table): a referral from another state is `outside`, with the reason.
 #![forbid(unsafe_code)]
 
 pub mod error;
@@ -41,6 +46,7 @@ pub mod gazetteer;
 pub mod index;
 pub mod layer;
 pub mod names;
+pub mod states;
 pub mod tables;
 
 pub use error::{CoordError, GeoError, LayerError, TableError};
@@ -48,4 +54,5 @@ pub use gazetteer::{Gazetteer, JurisdictionInfo};
 pub use index::{Hit, KM_PER_DEG, LayerIndex, Scratch};
 pub use layer::{DEFAULT_MARGIN_KM, DEFAULT_MAX_BYTES, Jurisdiction, Layer, LayerOptions};
 pub use names::name_key;
+pub use states::state_code;
 pub use tables::{Agency, AgencyTable, ZipEntry, ZipTable};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::TableError;
+use crate::states::state_code;
 
 /// Who serves a jurisdiction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,21 +17,33 @@ pub struct Agency {
     pub verified: bool,
 }
 
-/// Jurisdiction id → serving troop/agency.
+/// Jurisdiction id → serving troop/agency, and the state the jurisdictions are in.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgencyTable {
     map: HashMap<String, Agency>,
+    state: Option<&'static str>,
 }
 
 impl AgencyTable {
     /// Reads either the shipped troop file
-    /// (`{"troops": {"A": {"counties": [{"fips": "..", "verified": true}, ..]}, ..}}`)
-    /// or the generic form `{"<jurisdiction_id>": {"troop": "A", "verified": true}}`
+    /// (`{"state": "MO", "troops": {"A": {"counties": [{"fips": "..", "verified": true}, ..]}, ..}}`)
+    /// or the generic form `{"state": "MO", "<jurisdiction_id>": {"troop": "A", "verified": true}}`
     /// (`verified` defaults to false: an unconfirmed entry stays marked).
+    /// `state`, optional, is the state or territory every jurisdiction of
+    /// the layer is in, by postal code or name.
     pub fn from_json(bytes: &[u8]) -> Result<AgencyTable, TableError> {
         let root: Value = serde_json::from_slice(bytes).map_err(|e| TableError::Json(e.to_string()))?;
         let obj = root.as_object().ok_or_else(|| TableError::Json("top level is not an object".into()))?;
         let mut table = AgencyTable::default();
+        match obj.get("state") {
+            Some(Value::String(s)) => table.set_state(Some(s))?,
+            // In the generic form an object is the entry of a jurisdiction whose id is "state".
+            Some(Value::Object(_)) if !obj.contains_key("troops") => {}
+            None | Some(Value::Null) => {}
+            Some(_) => {
+                return Err(TableError::Entry { entry: "state".into(), problem: "is not a string".into() });
+            }
+        }
         if let Some(troops) = obj.get("troops") {
             let troops = troops
                 .as_object()
@@ -52,8 +65,8 @@ impl AgencyTable {
             }
         } else {
             for (id, e) in obj {
-                if id.starts_with('_') {
-                    continue; // comments such as "_about"
+                if id.starts_with('_') || (id == "state" && !e.is_object()) {
+                    continue; // comments such as "_about", and the state
                 }
                 let troop = e
                     .get("troop")
@@ -113,6 +126,24 @@ impl AgencyTable {
 
     pub fn get(&self, jurisdiction_id: &str) -> Option<&Agency> {
         self.map.get(jurisdiction_id)
+    }
+
+    /// Postal code of the state the layer's jurisdictions are in, if known.
+    pub fn state(&self) -> Option<&'static str> {
+        self.state
+    }
+
+    /// Sets (or clears) the layer's state, given by postal code or name in any
+    /// case ("MO", "mo", "Missouri"); refuses anything else.
+    pub fn set_state(&mut self, state: Option<&str>) -> Result<(), TableError> {
+        self.state = match state {
+            None => None,
+            Some(s) => Some(state_code(s).ok_or_else(|| TableError::Entry {
+                entry: "state".into(),
+                problem: format!("{s:?} is not a US state or territory (postal code or name)"),
+            })?),
+        };
+        Ok(())
     }
 
     pub fn len(&self) -> usize {

@@ -264,6 +264,150 @@ fn troops_and_listing() {
     assert_eq!(a.troop, unverified.troop);
 }
 
+const ST_CLAIR: &str = "29185";
+
+#[test]
+fn the_shipped_layer_is_in_missouri() {
+    assert_eq!(gaz().state(), Some("MO"));
+    assert_eq!(gaz().match_county_name("St. Clair"), Some(ST_CLAIR));
+}
+
+#[test]
+fn st_clair_in_illinois_is_outside_with_the_reason() {
+    let a = gaz().assign(&loc(|l| {
+        l.county = Some("St. Clair".into());
+        l.state = Some("IL".into());
+    }));
+    assert!(a.outside, "{a:?}");
+    assert_eq!(a.outside_reason.as_deref(), Some("the referral's state (IL) is not this layer's (MO)"));
+    assert!(a.jurisdiction_id.is_none() && a.name.is_none() && a.troop.is_none());
+    assert_eq!(a.method, AssignMethod::Unknown);
+    assert!(a.is_unassigned());
+    assert_eq!(a.label(), "unassigned");
+    // Named in full, any case: the same, with the postal code.
+    for state in ["Illinois", "illinois", " ILLINOIS ", "il"] {
+        let a = gaz().assign(&loc(|l| {
+            l.county = Some("St. Clair".into());
+            l.state = Some(state.into());
+        }));
+        assert_eq!(
+            a.outside_reason.as_deref(),
+            Some("the referral's state (IL) is not this layer's (MO)"),
+            "{state:?}"
+        );
+    }
+}
+
+#[test]
+fn st_clair_in_missouri_is_st_clair_county() {
+    let a = gaz().assign(&loc(|l| {
+        l.county = Some("St. Clair".into());
+        l.state = Some("MO".into());
+    }));
+    assert_eq!(a.jurisdiction_id.as_deref(), Some(ST_CLAIR));
+    assert_eq!(a.method, AssignMethod::CountyName);
+    assert!(!a.outside && a.outside_reason.is_none() && a.troop.is_some());
+}
+
+#[test]
+fn st_clair_without_a_state_is_st_clair_county() {
+    for state in [None, Some(""), Some("  ")] {
+        let a = gaz().assign(&loc(|l| {
+            l.county = Some("St. Clair".into());
+            l.state = state.map(String::from);
+        }));
+        assert_eq!(a.jurisdiction_id.as_deref(), Some(ST_CLAIR), "{state:?}");
+        assert_eq!(a.method, AssignMethod::CountyName);
+        assert!(!a.outside && a.outside_reason.is_none());
+    }
+}
+
+#[test]
+fn missouri_spelled_out_is_this_layers_state() {
+    for state in ["Missouri", "missouri", "MISSOURI", "mo", "Mo."] {
+        let a = gaz().assign(&loc(|l| {
+            l.county = Some("St. Clair".into());
+            l.state = Some(state.into());
+        }));
+        assert_eq!(a.jurisdiction_id.as_deref(), Some(ST_CLAIR), "{state:?}");
+        assert!(!a.outside, "{state:?}");
+    }
+}
+
+#[test]
+fn an_unrecognised_state_is_not_repeated() {
+    let a = gaz().assign(&loc(|l| {
+        l.county = Some("St. Clair".into());
+        l.state = Some("call 555-0100 ask for Jo".into());
+    }));
+    assert!(a.outside && a.jurisdiction_id.is_none(), "{a:?}");
+    assert_eq!(a.outside_reason.as_deref(), Some("the referral's state is not this layer's"));
+}
+
+#[test]
+fn zip_with_another_state_is_not_placed_by_zip() {
+    // 65806 is Springfield's: Greene County by ZIP when the state is ours or absent.
+    for state in [None, Some("MO"), Some("Missouri")] {
+        let a = gaz().assign(&loc(|l| {
+            l.zip = Some("65806".into());
+            l.state = state.map(String::from);
+        }));
+        assert_eq!((a.method, a.jurisdiction_id.as_deref()), (AssignMethod::Zip, Some("29077")), "{state:?}");
+    }
+    let a = gaz().assign(&loc(|l| {
+        l.zip = Some("65806".into());
+        l.county = Some("Greene".into());
+        l.state = Some("KS".into());
+    }));
+    assert_eq!(a.method, AssignMethod::Unknown);
+    assert!(a.outside && a.jurisdiction_id.is_none() && a.candidates.is_empty(), "{a:?}");
+    assert_eq!(a.outside_reason.as_deref(), Some("the referral's state (KS) is not this layer's (MO)"));
+}
+
+#[test]
+fn coordinates_with_another_state_are_still_placed_by_point() {
+    // Downtown Springfield, whatever the referral says the state is.
+    let a = gaz().assign(&loc(|l| {
+        l.lat = Some(37.209);
+        l.lon = Some(-93.292);
+        l.county = Some("St. Clair".into());
+        l.state = Some("IL".into());
+    }));
+    assert_eq!((a.method, a.jurisdiction_id.as_deref()), (AssignMethod::Point, Some("29077")));
+    assert!(!a.outside && a.outside_reason.is_none());
+    // Unusable coordinates fall back, and then the state counts.
+    let a = gaz().assign(&loc(|l| {
+        l.lat = Some(f64::NAN);
+        l.lon = Some(-93.292);
+        l.county = Some("St. Clair".into());
+        l.state = Some("IL".into());
+    }));
+    assert!(a.outside && a.outside_reason.is_some(), "{a:?}");
+}
+
+/// Assignments are stored as JSON in event bodies: the form of existing
+/// answers is unchanged and stored ones without the new field still read.
+#[test]
+fn stored_json_is_unchanged() {
+    let a = gaz().locate(37.209, -93.292).unwrap();
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        r#"{"jurisdiction_id":"29077","name":"Greene","troop":"D","troop_verified":true,"method":"point","near_border":false,"outside":false}"#
+    );
+    let stored = r#"{"jurisdiction_id":"29095","name":"Jackson","troop":"A","troop_verified":true,"method":"point","near_border":false,"outside":true,"distance_km":12.5}"#;
+    let back: beacon_domain::JurisdictionAssignment = serde_json::from_str(stored).unwrap();
+    assert_eq!(back.outside_reason, None);
+    assert_eq!(serde_json::to_string(&back).unwrap(), stored);
+    let other = gaz().assign(&loc(|l| l.state = Some("IL".into())));
+    let json = serde_json::to_string(&other).unwrap();
+    assert!(
+        json.ends_with(r#""outside":true,"outside_reason":"the referral's state (IL) is not this layer's (MO)"}"#),
+        "{json}"
+    );
+    let back: beacon_domain::JurisdictionAssignment = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, other);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4_000))]
     #[test]

@@ -350,3 +350,45 @@ fn grid_equals_exact_on_small_layers() {
     assert_eq!(a.candidates.len(), 1);
     assert_eq!(a.candidates[0].distance_km, 0.0);
 }
+
+#[test]
+fn agency_tables_carry_the_layers_state() {
+    // Generic form: "state" by name, any case; the other keys are jurisdictions.
+    let t = AgencyTable::from_json(br#"{"state": "kansas", "W": {"troop": "A"}}"#).unwrap();
+    assert_eq!(t.state(), Some("KS"));
+    assert_eq!(t.len(), 1);
+    // A jurisdiction whose id happens to be "state" is still a jurisdiction.
+    let t = AgencyTable::from_json(br#"{"state": {"troop": "A"}}"#).unwrap();
+    assert_eq!((t.state(), t.get("state").map(|a| a.troop.as_str())), (None, Some("A")));
+    // Troop form.
+    let t = AgencyTable::from_json(br#"{"state": "ks", "troops": {"A": {"counties": [{"fips": "W"}]}}}"#).unwrap();
+    assert_eq!(t.state(), Some("KS"));
+    // Not a state: refused, naming the entry.
+    for bad in [&br#"{"state": "Kansas City", "W": {"troop": "A"}}"#[..], br#"{"state": 20, "troops": {}}"#] {
+        match AgencyTable::from_json(bad) {
+            Err(TableError::Entry { entry, .. }) => assert_eq!(entry, "state"),
+            other => panic!("{other:?}"),
+        }
+    }
+    // None unless given; settable.
+    let mut c = AgencyTable::from_csv(b"jurisdiction_id,troop,verified\nW,A,true\n").unwrap();
+    assert_eq!(c.state(), None);
+    c.set_state(Some("Kansas")).unwrap();
+    assert_eq!(c.state(), Some("KS"));
+    assert!(c.set_state(Some("Atlantis")).is_err());
+    c.set_state(None).unwrap();
+    assert_eq!(c.state(), None);
+}
+
+#[test]
+fn a_layer_without_a_state_checks_no_state() {
+    let layer = Layer::from_geojson(&test_layer_json(), "code", "label", LayerOptions::default()).unwrap();
+    let g = gaz(layer);
+    assert_eq!(g.state(), None);
+    let mut loc: beacon_domain::referral::Location =
+        serde_json::from_str(r#"{"county": "West", "state": "IL"}"#).unwrap();
+    assert_eq!(g.assign(&loc).jurisdiction_id.as_deref(), Some("W"));
+    loc.state = Some("not a state".into());
+    let a = g.assign(&loc);
+    assert_eq!((a.jurisdiction_id.as_deref(), a.outside, a.outside_reason), (Some("W"), false, None));
+}
