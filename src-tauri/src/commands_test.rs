@@ -94,7 +94,8 @@ fn one_click_handoff_goes_to_the_suggested_trooper_and_the_row_follows() {
     });
     let added = invoke(&c, "add_referral", json!({ "referral": referral })).expect("added");
     let id = added["id"].as_str().unwrap();
-    let row = queue(&c, json!({ "statuses": ["new"], "limit": 500 })).into_iter().find(|r| r["id"] == id).expect("listed");
+    let row =
+        queue(&c, json!({ "statuses": ["new"], "limit": 500 })).into_iter().find(|r| r["id"] == id).expect("listed");
     assert_eq!(row["place"]["reason"], "not_handed_off");
     let sug = invoke(&c, "suggest", json!({ "id": id })).expect("suggest");
     let trooper = sug["troopers"][0]["responder"]["id"].as_str().expect("a suggested trooper").to_string();

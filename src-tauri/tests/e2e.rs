@@ -135,9 +135,13 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     assert_queue_order(&js(c, ORDER).await?);
     // The help names the order.
     c.execute("document.dispatchEvent(new KeyboardEvent('keydown', {key: '?'}))", vec![]).await?;
-    let help = wait_for(c, "the order in the help", long, "return [...document.querySelectorAll('[data-testid=queue-order-help] li')].map(l => l.innerText)", |v| {
-        v.as_array().is_some_and(|a| a.len() == 3)
-    })
+    let help = wait_for(
+        c,
+        "the order in the help",
+        long,
+        "return [...document.querySelectorAll('[data-testid=queue-order-help] li')].map(l => l.innerText)",
+        |v| v.as_array().is_some_and(|a| a.len() == 3),
+    )
     .await?;
     assert!(help[0].as_str().unwrap_or("").starts_with("Needs a dispatcher"), "{help}");
     c.execute("document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'}))", vec![]).await?;

@@ -14,7 +14,11 @@ seq: number,
 /**
  * `referral_received` or `handed_off`.
  */
-kind: string, case_id: CaseId, short_id: string, priority: Priority | null, jurisdiction_name: string | null, troop: string | null, 
+kind: string, case_id: CaseId, short_id: string, priority: Priority | null, 
+/**
+ * How screens name the jurisdiction.
+ */
+jurisdiction_label: string, troop: string | null, 
 /**
  * For handoffs: who the case went to.
  */

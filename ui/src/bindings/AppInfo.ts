@@ -7,4 +7,8 @@ export type AppInfo = { store_path: string, actor: string,
 /**
  * "Local only" until sync lands.
  */
-sync_status: string, demo_loaded: boolean, troops: Array<string>, change_marker: number, };
+sync_status: string, demo_loaded: boolean, troops: Array<string>, change_marker: number, 
+/**
+ * The queue's order in words, for the help overlay.
+ */
+queue_order: Array<string>, };

@@ -11,6 +11,7 @@ import type { Location } from "./Location";
 import type { NoteRecord } from "./NoteRecord";
 import type { PotentialVictims } from "./PotentialVictims";
 import type { Priority } from "./Priority";
+import type { QueuePlace } from "./QueuePlace";
 import type { Reason } from "./Reason";
 import type { Reporter } from "./Reporter";
 import type { Source } from "./Source";
@@ -21,11 +22,19 @@ import type { Urgency } from "./Urgency";
 /**
  * Everything about one case.
  */
-export type CaseDetail = { linked: Array<LinkedCase>, notes: Array<NoteRecord>, handoffs: Array<HandoffRecord>, id: CaseId, short_id: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, links: Array<CaseId>, assigned: Array<Assignee>, 
+export type CaseDetail = { linked: Array<LinkedCase>, notes: Array<NoteRecord>, handoffs: Array<HandoffRecord>, id: CaseId, short_id: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, 
+/**
+ * How screens name the jurisdiction ([`JurisdictionAssignment::label`]).
+ */
+jurisdiction_label: string, links: Array<CaseId>, assigned: Array<Assignee>, 
 /**
  * The next target and the time left against it (open cases only).
  */
-deadline: Deadline | null, handed_off_at: string | null, acknowledged_at: string | null, on_scene_at: string | null, closed_at: string | null, disposition: string | null, 
+deadline: Deadline | null, 
+/**
+ * Where the case goes in the queue and why; `None` once closed.
+ */
+place: QueuePlace | null, handed_off_at: string | null, acknowledged_at: string | null, on_scene_at: string | null, closed_at: string | null, disposition: string | null, 
 /**
  * The sender's id for this referral; unique per `source`.
  */

@@ -22,6 +22,13 @@ troop_verified: boolean, method: AssignMethod,
 near_border: boolean, candidates?: Array<Candidate>, 
 /**
  * The point lies outside every jurisdiction of the layer; `jurisdiction_id`
- * is then the nearest one and `distance_km` how far away it is.
+ * is then the nearest one and `distance_km` how far away it is. Also set,
+ * with no jurisdiction, when the referral is from another state than the
+ * layer's (see `outside_reason`).
  */
-outside: boolean, distance_km?: number | null, };
+outside: boolean, distance_km?: number | null, 
+/**
+ * Why the case is `outside` when that does not come from its point, e.g.
+ * "the referral's state (IL) is not this layer's (MO)". Absent otherwise.
+ */
+outside_reason?: string | null, };

@@ -8,6 +8,10 @@ import type { Triage } from "./Triage";
  */
 export type Preview = { triage: Triage | null, jurisdiction: JurisdictionAssignment | null, 
 /**
+ * How screens name that jurisdiction.
+ */
+jurisdiction_label: string | null, 
+/**
  * Every problem, each naming its field; empty when the referral can be saved.
  */
 problems: Array<FieldError>, };

@@ -6,6 +6,7 @@ import type { Deadline } from "./Deadline";
 import type { JurisdictionAssignment } from "./JurisdictionAssignment";
 import type { PlaceType } from "./PlaceType";
 import type { Priority } from "./Priority";
+import type { QueuePlace } from "./QueuePlace";
 import type { Reason } from "./Reason";
 import type { Source } from "./Source";
 import type { TraffickingType } from "./TraffickingType";
@@ -13,4 +14,12 @@ import type { TraffickingType } from "./TraffickingType";
 /**
  * A queue row: the summary (no referral body) and where it stands.
  */
-export type QueueRow = { short_id: string, deadline: Deadline | null, id: CaseId, source: Source, external_id: string, received_at: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, trafficking_type: TraffickingType, place_type: PlaceType | null, location: string, link_count: number, assigned: Array<Assignee>, handed_off_at: string | null, acknowledged_at: string | null, on_scene_at: string | null, closed_at: string | null, disposition: string | null, };
+export type QueueRow = { short_id: string, deadline: Deadline | null, 
+/**
+ * Where the row goes in the queue and why; `None` for a closed case.
+ */
+place: QueuePlace | null, 
+/**
+ * How screens name the jurisdiction ([`JurisdictionAssignment::label`]).
+ */
+jurisdiction_label: string, id: CaseId, source: Source, external_id: string, received_at: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, trafficking_type: TraffickingType, place_type: PlaceType | null, location: string, link_count: number, assigned: Array<Assignee>, handed_off_at: string | null, acknowledged_at: string | null, on_scene_at: string | null, closed_at: string | null, disposition: string | null, };

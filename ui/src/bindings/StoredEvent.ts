@@ -16,7 +16,11 @@ import type { Role } from "./Role";
 import type { Targets } from "./Targets";
 import type { Triage } from "./Triage";
 
-export type StoredEvent = { id: EventId, device_id: DeviceId, seq: number, hlc: Hlc, at: string, actor: Actor, case_id: CaseId | null, } & ({ "kind": "referral_received", "payload": { referral: Referral, triage: Triage, jurisdiction: JurisdictionAssignment, } } | { "kind": "priority_overridden", "payload": { from: Priority, to: Priority, reason: string, } } | { "kind": "note_added", "payload": { note_id: NoteId, text: string, } } | { "kind": "status_changed", "payload": { from: CaseStatus, to: CaseStatus, disposition?: string | null, } } | { "kind": "handed_off", "payload": { handoff_id: HandoffId, responder_id: ResponderId, responder_name: string, role: Role, 
+export type StoredEvent = { id: EventId, device_id: DeviceId, seq: number, hlc: Hlc, at: string, actor: Actor, case_id: CaseId | null, 
+/**
+ * One line for an audit listing ([`EventBody::summary`]).
+ */
+summary: string, } & ({ "kind": "referral_received", "payload": { referral: Referral, triage: Triage, jurisdiction: JurisdictionAssignment, } } | { "kind": "priority_overridden", "payload": { from: Priority, to: Priority, reason: string, } } | { "kind": "note_added", "payload": { note_id: NoteId, text: string, } } | { "kind": "status_changed", "payload": { from: CaseStatus, to: CaseStatus, disposition?: string | null, } } | { "kind": "handed_off", "payload": { handoff_id: HandoffId, responder_id: ResponderId, responder_name: string, role: Role, 
 /**
  * Exactly which referral fields went to the responder.
  */
