@@ -149,16 +149,26 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     assert!(sync.contains("Local only"), "sync status says Local only: {sync}");
     shot(c, "01-queue").await;
 
-    // 2. Open a P1 case that has not been handed off yet.
-    let target = rows
+    // 2. Open the first case nobody has yet (scrolled into view if needed).
+    let order = js(c, ORDER).await?;
+    let (index, target) = order
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["p"] == "P1" && matches!(r["s"].as_str(), Some("new" | "triaged" | "reopened")))
-        .or_else(|| rows.as_array().unwrap().iter().find(|r| r["p"] == "P1"))
-        .cloned()
-        .ok_or("no P1 row")?;
+        .enumerate()
+        .find(|(_, r)| r["r"] == "not_handed_off")
+        .ok_or("no case waiting for a handoff")?;
     let id = target["id"].as_str().unwrap().to_string();
+    js(c, &format!("document.querySelector('.viewport').scrollTop = {}; return true", index.saturating_sub(2) * 48))
+        .await?;
+    wait_for(
+        c,
+        "the row in view",
+        long,
+        &format!("return !!document.querySelector(\"[data-testid=queue-row][data-case-id='{id}']\")"),
+        |v| v == &json!(true),
+    )
+    .await?;
     click(c, &format!("[data-testid=queue-row][data-case-id='{id}']")).await?;
     wait_case_open(c, "case detail", &id).await?;
     wait_for(c, "handoff button", long, "return !!document.querySelector('[data-testid=handoff-trooper]')", |v| {

@@ -214,14 +214,14 @@ declare global {
   interface Window {
     beaconTest: {
       rowIds: () => string[];
-      order: () => { id: string; g: string | null; p: string }[];
+      order: () => { id: string; g: string | null; r: string | null; p: string }[];
       sounds: () => typeof alertSounds;
     };
   }
 }
 window.beaconTest = {
   rowIds: () => state.rows.map((r) => r.id),
-  order: () => state.rows.map((r) => ({ id: r.id, g: r.place?.group ?? null, p: r.priority })),
+  order: () => state.rows.map((r) => ({ id: r.id, g: r.place?.group ?? null, r: r.place?.reason ?? null, p: r.priority })),
   sounds: () => ({ ...alertSounds }),
 };
 

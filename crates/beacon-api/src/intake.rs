@@ -126,6 +126,19 @@ impl Beacon {
             return Err(ApiError::invalid("import", "batch", "must be between 1 and 100000 records"));
         }
         let now = self.store().now();
+        self.store().set_bulk_cache(true)?;
+        let report = self.import_records(input, batch_size, now, progress);
+        self.store().set_bulk_cache(false)?;
+        report
+    }
+
+    fn import_records<R: BufRead>(
+        &mut self,
+        input: R,
+        batch_size: usize,
+        now: chrono::DateTime<chrono::Utc>,
+        progress: &mut dyn FnMut(ImportProgress),
+    ) -> Result<ImportReport, ApiError> {
         let mut report = ImportReport::default();
         let mut read = 0u64;
         let mut batch: Vec<Referral> = Vec::with_capacity(batch_size);

@@ -128,6 +128,16 @@ impl Store {
         Ok(value)
     }
 
+    /// Size this connection's page cache for a bulk import (`true`: 512 MiB,
+    /// enough to keep the case, link and queue indexes of a million cases in
+    /// memory, so each random insert is not a read) or for everyday work
+    /// (`false`: 64 MiB). The cache fills only as pages are read.
+    pub fn set_bulk_cache(&self, bulk: bool) -> Result<(), StoreError> {
+        let kib = if bulk { 512 * 1024 } else { 64 * 1024 };
+        self.conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?;
+        Ok(())
+    }
+
     /// The raw connection, for read queries in this crate and integrity checks in tests.
     pub fn connection(&self) -> &Connection {
         &self.conn

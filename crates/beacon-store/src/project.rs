@@ -28,7 +28,8 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
         || event.case_id.ok_or_else(|| StoreError::Corrupt(format!("{} event without a case", event.body.kind())));
     match &event.body {
         EventBody::ReferralReceived { referral, triage, jurisdiction } => {
-            insert_case(
+            // A new case knows its row already: no lookup by id.
+            return insert_case(
                 tx,
                 case_id()?,
                 referral,
@@ -37,7 +38,8 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
                 jurisdiction,
                 hlc,
                 settings,
-            )?;
+            )
+            .map(Some);
         }
         EventBody::PriorityOverridden { to, reason, .. } => {
             let reasons = vec![Reason { code: "override".into(), text: format!("set by {}: {reason}", event.actor) }];

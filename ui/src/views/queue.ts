@@ -172,8 +172,9 @@ function rowEl(r: QueueRow, i: number, now: number) {
     h('span', {}, label(r.trafficking_type)),
     h('span', { class: 'place', title: place }, place || '—',
       r.link_count > 0 ? h('span', { class: 'tag link', title: `${r.link_count} linked referral(s) share a phone, plate or address` }, `${r.link_count} linked`) : null),
-    h('span', { class: 'next', title: r.place ? r.place.reason.replace(/_/g, ' ') : '' }, statusBadge(r.status),
-      r.place?.reason === 'overdue' ? h('span', { class: 'tag warn', 'data-testid': 'reason-overdue', title: 'A responder has it, but it is past its target: chase it' }, 'chase') : null),
+    h('span', { class: 'next', title: r.place ? r.place.reason.replace(/_/g, ' ') : '' },
+      r.place?.reason === 'overdue' ? h('span', { class: 'tag warn', 'data-testid': 'reason-overdue', title: 'A responder has it, but it is past its target: chase it' }, 'chase') : null,
+      statusBadge(r.status)),
     h('span', { class: 'assigned', title: assignedText(r) }, assignedText(r)),
   );
 }
