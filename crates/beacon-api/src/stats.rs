@@ -2,7 +2,6 @@
 
 use chrono::Duration;
 use serde::Serialize;
-use std::collections::BTreeMap;
 
 use crate::{ApiError, Beacon};
 
@@ -92,24 +91,20 @@ impl Beacon {
             return Err(ApiError::invalid("stats", "days", "must be 1 or more"));
         }
         let since = (self.store().now() - Duration::days(since_days)).timestamp_millis();
-        let rows = self.store().response_rows(since)?;
+        let data = self.store().response_rows(since)?;
         let mut overall = Samples::default();
-        let mut groups: BTreeMap<Option<String>, (String, Samples)> = BTreeMap::new();
-        for r in &rows {
+        let mut groups: Vec<Samples> = Vec::new();
+        groups.resize_with(data.jurisdictions.len(), Samples::default);
+        for r in &data.rows {
             overall.add(r);
-            // Look up before inserting: no per-row clone of the id and name.
-            match groups.get_mut(&r.jurisdiction_id) {
-                Some((_, samples)) => samples.add(r),
-                None => {
-                    let name = r.jurisdiction_name.clone().unwrap_or_else(|| "unassigned".into());
-                    let mut samples = Samples::default();
-                    samples.add(r);
-                    groups.insert(r.jurisdiction_id.clone(), (name, samples));
-                }
-            }
+            groups[r.jurisdiction as usize].add(r);
         }
-        let mut by_jurisdiction: Vec<StatsGroup> =
-            groups.into_iter().map(|(id, (name, s))| s.finish(id, name)).collect();
+        let mut by_jurisdiction: Vec<StatsGroup> = data
+            .jurisdictions
+            .into_iter()
+            .zip(groups)
+            .map(|((id, name), s)| s.finish(id, name.unwrap_or_else(|| "unassigned".into())))
+            .collect();
         by_jurisdiction.sort_by(|a, b| b.referrals.cmp(&a.referrals).then(a.name.cmp(&b.name)));
         Ok(ResponseStats { since_days, overall: overall.finish(None, "all jurisdictions".into()), by_jurisdiction })
     }

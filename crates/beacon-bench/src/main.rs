@@ -182,7 +182,7 @@ fn main() -> Result<()> {
     }
     d.stats(90)?;
     let base_queue = percentiles(time_n(500, |_| {
-        let mut s = conn.prepare_cached("SELECT id, priority, due_at FROM cases INDEXED BY cases_queue WHERE is_open = 1 AND standing = 0 AND priority = 1 ORDER BY due_at, id LIMIT 200")?;
+        let mut s = conn.prepare_cached("SELECT id, priority, due_at FROM cases INDEXED BY cases_queue WHERE is_open = 1 ORDER BY standing, priority, due_at, id LIMIT 200")?;
         let n = s.query_map([], |r| r.get::<_, String>(0))?.count();
         Ok(n)
     })?);
@@ -216,7 +216,7 @@ fn main() -> Result<()> {
     let st90 = percentiles(time_n(10, |_| Ok(d.stats(90)?.by_jurisdiction.len()))?);
     row("stats (90 days)", 10, &st90, None);
     println!();
-    let rows_30 = d.store().response_rows((Utc::now() - chrono::Duration::days(30)).timestamp_millis())?.len();
+    let rows_30 = d.store().response_rows((Utc::now() - chrono::Duration::days(30)).timestamp_millis())?.rows.len();
     println!("30-day window: {rows_30} referrals. Store file: {:.0} MB.", file_mb(&demo_store));
     Ok(())
 }

@@ -23,7 +23,8 @@ mod write;
 pub use error::StoreError;
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
-    Assignee, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, StoredEvent,
+    Assignee, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, ResponseRows,
+    StoredEvent,
 };
 pub use project::search_text;
 pub use rebuild::RebuildReport;

@@ -124,11 +124,22 @@ pub struct ChangedCases {
     pub complete: bool,
 }
 
-/// The timestamps response statistics are computed from.
-#[derive(Clone, Debug, PartialEq)]
+/// The timestamps response statistics are computed from, for every case
+/// received in a window. Jurisdictions are numbered (`jurisdictions[i]` is
+/// row `jurisdiction: i`'s id and name), so tens of thousands of rows carry
+/// no strings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResponseRows {
+    /// (id, name) of each jurisdiction seen; `(None, None)` for unassigned cases.
+    pub jurisdictions: Vec<(Option<String>, Option<String>)>,
+    pub rows: Vec<ResponseRow>,
+}
+
+/// One case's response timestamps (unix ms).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ResponseRow {
-    pub jurisdiction_id: Option<String>,
-    pub jurisdiction_name: Option<String>,
+    /// Index into [`ResponseRows::jurisdictions`].
+    pub jurisdiction: u32,
     pub received_at: i64,
     pub handed_off_at: Option<i64>,
     pub acknowledged_at: Option<i64>,

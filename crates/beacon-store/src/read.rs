@@ -9,7 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 
 use crate::model::{
-    CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, StoredEvent,
+    CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, ResponseRows,
+    StoredEvent,
 };
 use crate::{Store, StoreError};
 
@@ -399,22 +400,45 @@ impl Store {
     }
 
     /// Timestamps of cases received since `since_ms`, for response statistics.
-    pub fn response_rows(&self, since_ms: i64) -> Result<Vec<ResponseRow>, StoreError> {
+    pub fn response_rows(&self, since_ms: i64) -> Result<ResponseRows, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT jurisdiction_id, jurisdiction_name, received_at, handed_off_at, acknowledged_at, on_scene_at
              FROM cases INDEXED BY cases_response WHERE received_at >= ?1",
         )?;
-        let rows = stmt.query_map([since_ms], |r| {
-            Ok(ResponseRow {
-                jurisdiction_id: r.get(0)?,
-                jurisdiction_name: r.get(1)?,
+        let mut out = ResponseRows::default();
+        // Numbered as first seen; a string is made once per jurisdiction, not per row.
+        let mut numbers: HashMap<String, u32> = HashMap::new();
+        let mut unassigned: Option<u32> = None;
+        let mut rows = stmt.query([since_ms])?;
+        while let Some(r) = rows.next()? {
+            let id = r.get_ref(0)?.as_str_or_null().map_err(rusqlite::Error::from)?;
+            let known = match id {
+                Some(id) => numbers.get(id).copied(),
+                None => unassigned,
+            };
+            let jurisdiction = match known {
+                Some(n) => n,
+                None => {
+                    let n = out.jurisdictions.len() as u32;
+                    out.jurisdictions.push((id.map(str::to_string), r.get(1)?));
+                    match id {
+                        Some(id) => {
+                            numbers.insert(id.to_string(), n);
+                        }
+                        None => unassigned = Some(n),
+                    }
+                    n
+                }
+            };
+            out.rows.push(ResponseRow {
+                jurisdiction,
                 received_at: r.get(2)?,
                 handed_off_at: r.get(3)?,
                 acknowledged_at: r.get(4)?,
                 on_scene_at: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            });
+        }
+        Ok(out)
     }
 
     /// Open cases per jurisdiction with their highest priority: (id, name, count, best priority).
