@@ -4,4 +4,6 @@
 set -euo pipefail
 . "$(dirname "$0")/desktop-common.sh"
 cd "$ROOT"
-cargo run --quiet -p beacon-desktop --features ts --bin export-bindings -- "$@"
+# tauri/test: the features the test builds give Tauri, so this reuses their
+# compiled Tauri stack instead of building it a second time.
+cargo run --quiet -p beacon-desktop --features ts,tauri/test --bin export-bindings -- "$@"

@@ -12,7 +12,9 @@ ensure_system_packages || true
 ensure_ui_deps
 build_ui
 log "building beacon-desktop ($profile)"
-(cd "$ROOT" && cargo build "${flag[@]}" -p beacon-desktop -p beacon-cli --bins)
+# Built as the tests build it (with the test build's features), so running
+# Beacon and then its tests compiles the Tauri stack once, not twice.
+(cd "$ROOT" && cargo test --quiet "${flag[@]}" -p beacon-desktop --test e2e --no-run && cargo build --quiet "${flag[@]}" -p beacon-cli --bins)
 log "store: ${BEACON_STORE:-the command line's default} (the app loads the demo data set into an empty store)"
 if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   log "no DISPLAY: running under Xvfb (screenshot with: import -display :99 -window root shot.png)"

@@ -101,7 +101,10 @@ impl JurisdictionAssignment {
             },
             (Some(n), Some(t)) => format!("{n} · Troop {t}"),
             (Some(n), None) => n.clone(),
-            (None, _) if self.outside => "Outside the layer".to_string(),
+            (None, _) if self.outside => match &self.outside_reason {
+                Some(reason) => format!("Outside the layer: {reason}"),
+                None => "Outside the layer".to_string(),
+            },
             (None, _) => "Jurisdiction unknown".to_string(),
         }
     }

@@ -283,7 +283,7 @@ fn st_clair_in_illinois_is_outside_with_the_reason() {
     assert!(a.jurisdiction_id.is_none() && a.name.is_none() && a.troop.is_none());
     assert_eq!(a.method, AssignMethod::Unknown);
     assert!(a.is_unassigned());
-    assert_eq!(a.label(), "unassigned");
+    assert_eq!(a.label(), "Outside the layer: the referral's state (IL) is not this layer's (MO)");
     // Named in full, any case: the same, with the postal code.
     for state in ["Illinois", "illinois", " ILLINOIS ", "il"] {
         let a = gaz().assign(&loc(|l| {
