@@ -34,23 +34,37 @@ fn from_json<T: serde::de::DeserializeOwned>(text: String) -> rusqlite::Result<T
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
+/// Column `i` parsed from its text in place, without copying it into a String first.
+fn parse_at<T: std::str::FromStr>(r: &Row<'_>, i: usize, what: &str) -> rusqlite::Result<T> {
+    let text = r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?;
+    text.parse::<T>()
+        .map_err(|_| rusqlite::Error::InvalidColumnType(i, format!("{what}: {text}"), rusqlite::types::Type::Text))
+}
+
+/// Column `i`'s JSON, read in place.
+fn json_at<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+    let text = r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?;
+    serde_json::from_str(text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
 fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
     let priority: i64 = r.get(5)?;
     Ok(CaseSummary {
-        id: parse(r.get(0)?, "case id")?,
-        source: parse(r.get(1)?, "source")?,
+        id: parse_at(r, 0, "case id")?,
+        source: parse_at(r, 1, "source")?,
         external_id: r.get(2)?,
         received_at: ms(r.get(3)?),
-        status: parse(r.get(4)?, "status")?,
+        status: parse_at(r, 4, "status")?,
         priority: Priority::from_rank(priority).unwrap_or(Priority::P4),
-        priority_reasons: from_json(r.get(6)?)?,
+        priority_reasons: json_at(r, 6)?,
         priority_overridden: r.get(7)?,
-        jurisdiction: from_json(r.get(8)?)?,
-        trafficking_type: parse(r.get(9)?, "trafficking type")?,
+        jurisdiction: json_at(r, 8)?,
+        trafficking_type: parse_at(r, 9, "trafficking type")?,
         place_type: r.get::<_, Option<String>>(10)?.map(|p| parse(p, "place type")).transpose()?,
         location: r.get(11)?,
         link_count: r.get(12)?,
-        assigned: from_json(r.get(13)?)?,
+        assigned: json_at(r, 13)?,
         handed_off_at: r.get::<_, Option<i64>>(14)?.map(ms),
         acknowledged_at: r.get::<_, Option<i64>>(15)?.map(ms),
         on_scene_at: r.get::<_, Option<i64>>(16)?.map(ms),
