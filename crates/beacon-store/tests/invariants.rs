@@ -214,3 +214,51 @@ proptest! {
         prop_assert_eq!(p2, want);
     }
 }
+
+/// A store written by schema 1 (no queue columns) opens under schema 2 with
+/// every open case's standing, deadline and link count computed.
+#[test]
+fn a_schema_1_store_is_migrated_with_its_queue_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite3");
+    let received = t0().timestamp_millis();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../src/migrations/0001_initial.sql")).unwrap();
+        let case = |row: i64, ext: &str, status: &str, open: i64, ack: Option<i64>| {
+            conn.execute(
+                "INSERT INTO cases (row_id, id, source, external_id, received_at, status, is_open, priority, priority_reasons,
+                    unassigned, jurisdiction, trafficking_type, location_summary, acknowledged_at, updated_hlc)
+                 VALUES (?1, ?2, 'hotline_call', ?3, ?4, ?5, ?6, 1, '[]', 1, '{}', 'sex', '', ?7, 0)",
+                rusqlite::params![
+                    row,
+                    CaseId::for_referral(beacon_domain::referral::Source::HotlineCall, ext).to_string(),
+                    ext,
+                    received,
+                    status,
+                    open,
+                    ack
+                ],
+            )
+            .unwrap();
+        };
+        case(1, "V1-NEW", "new", 1, None);
+        case(2, "V1-ACK", "acknowledged", 1, Some(received + 60_000));
+        conn.execute("INSERT INTO links (case_row, other_row, kinds) VALUES (1, 2, 'phone'), (2, 1, 'phone')", [])
+            .unwrap();
+        conn.execute_batch("PRAGMA user_version = 1").unwrap();
+    }
+    let s = Store::open(&path, Arc::new(ManualClock::at(t0()))).unwrap();
+    let row = |ext: &str| -> (i64, i64, i64) {
+        s.connection()
+            .query_row("SELECT standing, due_at, link_count FROM cases WHERE external_id = ?1", [ext], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap()
+    };
+    // Default targets: P1 acknowledged within 15 minutes, on scene within 60.
+    assert_eq!(row("V1-NEW"), (0, received + 15 * 60_000, 1));
+    assert_eq!(row("V1-ACK"), (2, received + 60 * 60_000, 1));
+    let version: i64 = s.connection().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, beacon_store::SCHEMA_VERSION);
+}
