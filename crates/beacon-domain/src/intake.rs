@@ -60,39 +60,65 @@ fn referral_from_value_unvalidated(value: Value) -> Result<Referral, FieldError>
     })
 }
 
-/// Turn serde's message into "field: problem" without echoing string values,
-/// which may be victim details.
+/// Longest field path an error names: a path is built from the record's
+/// own keys, and a deeply nested one would otherwise fill the screen.
+const MAX_PATH_CHARS: usize = 80;
+
+/// Turn serde's message into "field: problem". Only the message's shape is
+/// kept, never what the record held: a value sent in a field (a name, a
+/// phone number) can identify a victim, so the problem is rebuilt from what
+/// the field expects, which comes from Beacon's own types.
 fn describe_serde_error(path: &str, message: &str) -> FieldError {
+    let path = short_path(path);
     let message = message.split(" at line ").next().unwrap_or(message);
+    let with_field = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
     if let Some(rest) = message.strip_prefix("missing field `") {
-        let name = rest.trim_end_matches('`');
-        let field = if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
-        return FieldError::new(field, "is required");
+        return FieldError::new(with_field(rest.trim_end_matches('`')), "is required");
     }
-    let mut problem = redact_strings(message);
-    if problem.starts_with("premature end of input") || problem.contains("input contains invalid characters") {
-        problem = "is not a valid RFC 3339 date and time, e.g. 2026-11-30T03:12:00Z".to_string();
+    if let Some(rest) = message.strip_prefix("duplicate field `") {
+        return FieldError::new(with_field(rest.trim_end_matches('`')), "appears twice");
     }
+    let problem = if message.starts_with("unknown variant") {
+        match message.rsplit_once(", expected ") {
+            Some((_, expected)) => format!("must be {}", expected.replace('`', "")),
+            None => "is not one of the allowed values".to_string(),
+        }
+    } else if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        match message.rsplit_once(", expected ") {
+            Some((_, expected)) => format!("must be {expected}"),
+            None => "has the wrong type".to_string(),
+        }
+    } else if message.starts_with("invalid length") {
+        match message.rsplit_once(", expected ") {
+            Some((_, expected)) => format!("must have {expected}"),
+            None => "has the wrong number of items".to_string(),
+        }
+    } else if message.contains("recursion limit") {
+        "is nested too deeply".to_string()
+    } else if [
+        "premature end of input",
+        "input contains invalid characters",
+        "input is out of range",
+        "trailing input",
+        "input is not enough",
+    ]
+    .iter()
+    .any(|m| message.starts_with(m))
+    {
+        "is not a valid RFC 3339 date and time, e.g. 2026-11-30T03:12:00Z".to_string()
+    } else {
+        "is not valid".to_string()
+    };
     FieldError::new(path, problem)
 }
 
-fn redact_strings(message: &str) -> String {
-    // serde writes `invalid type: string "…", expected …`; drop the quoted value.
-    let mut out = String::with_capacity(message.len());
-    let mut rest = message;
-    while let Some(start) = rest.find("string \"") {
-        out.push_str(&rest[..start]);
-        out.push_str("a string");
-        let after = &rest[start + "string \"".len()..];
-        match after.find("\", ") {
-            Some(end) => rest = &after[end + 1..],
-            None => {
-                rest = "";
-            }
-        }
+/// `path` cut to [`MAX_PATH_CHARS`] characters, marked where it was cut.
+fn short_path(path: &str) -> String {
+    if path.chars().count() <= MAX_PATH_CHARS {
+        return path.to_string();
     }
-    out.push_str(rest);
-    out
+    let head: String = path.chars().take(MAX_PATH_CHARS).collect();
+    format!("{head}…")
 }
 
 /// Records from any supported format, one result per record.
