@@ -11,8 +11,8 @@ pub enum ApiError {
     Rejected(Vec<RecordError>),
     #[error("no {what} matches `{id}`")]
     NotFound { what: &'static str, id: String },
-    #[error("`{id}` matches {count} cases; type more of the id")]
-    Ambiguous { id: String, count: usize },
+    #[error("`{id}` could mean {} cases: {}; type the full case id", .candidates.len(), list(.candidates))]
+    Ambiguous { id: String, candidates: Vec<beacon_store::CaseMatch> },
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error("{0}")]
@@ -65,6 +65,10 @@ impl ApiError {
     pub(crate) fn invalid(what: impl Into<String>, field: &str, problem: impl Into<String>) -> Self {
         ApiError::Invalid { what: what.into(), error: FieldError::new(field, problem) }
     }
+}
+
+fn list(candidates: &[beacon_store::CaseMatch]) -> String {
+    candidates.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 impl From<beacon_geo::LayerError> for ApiError {

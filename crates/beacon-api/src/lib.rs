@@ -7,11 +7,15 @@ mod cases;
 mod demo;
 mod desktop;
 mod error;
+mod identify;
+mod import;
 mod intake;
 mod jurisdictions;
 mod responders;
 mod settings;
-pub use intake::{IMPORT_BATCH, Preview};
+pub use identify::MIN_ID_PREFIX;
+pub use import::{IMPORT_BATCH, IMPORT_LOCK_BUDGET};
+pub use intake::Preview;
 pub use responders::RosterReport;
 mod stats;
 mod views;
@@ -83,16 +87,6 @@ impl Beacon {
 
     pub fn actor(&self) -> &Actor {
         &self.actor
-    }
-
-    /// Resolve what a person typed (short id, full id or external id) to one case.
-    pub fn resolve(&self, id: &str) -> Result<CaseId, ApiError> {
-        let found = self.store.find_cases(id, 5)?;
-        match found.len() {
-            0 => Err(ApiError::NotFound { what: "case", id: id.to_string() }),
-            1 => Ok(found[0]),
-            n => Err(ApiError::Ambiguous { id: id.to_string(), count: n }),
-        }
     }
 
     /// The queue: open cases matching `q` in the order of

@@ -372,7 +372,7 @@ fn read_input(file: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn open_input(file: &str) -> Result<Box<dyn Read>> {
+fn open_input(file: &str) -> Result<Box<dyn Read + Send>> {
     if file == "-" {
         return Ok(Box::new(std::io::stdin()));
     }

@@ -92,13 +92,19 @@ pub fn generate(places: &[Place], opts: &Options) -> DemoData {
     let span = span_days(opts.referrals);
     let mut referrals = Vec::with_capacity(opts.referrals);
     let mut steps = Vec::new();
-    for i in 0..opts.referrals {
-        // A small demo set leans toward recent days so the console looks like
-        // a live shift; large sets are steady traffic, spread evenly.
-        let u: f64 = rng.random();
-        let skew = if opts.referrals <= 10_000 { u * u } else { u };
-        let back = skew * (span * 86_400) as f64;
-        let received_at = opts.now - Duration::seconds(back as i64 + 60);
+    // A small demo set leans toward recent days so the console looks like
+    // a live shift; large sets are steady traffic, spread evenly. Referrals
+    // come in time order, numbered as they arrive, as a hotline export is.
+    let mut times: Vec<DateTime<Utc>> = (0..opts.referrals)
+        .map(|_| {
+            let u: f64 = rng.random();
+            let skew = if opts.referrals <= 10_000 { u * u } else { u };
+            let back = skew * (span * 86_400) as f64;
+            opts.now - Duration::seconds(back as i64 + 60)
+        })
+        .collect();
+    times.sort();
+    for (i, received_at) in times.into_iter().enumerate() {
         let echo = if rng.random_bool(ECHO_SHARE) { echo(&mut rng, received_at, &referrals, &scenes) } else { None };
         let (r, scene) = referral(&mut rng, i, received_at, places, &mut fresh, echo);
         if opts.history {
@@ -240,15 +246,14 @@ enum Echo {
 
 /// Something an earlier tip, received within [`ECHO_DAYS`], gave that this one repeats.
 fn echo(rng: &mut ChaCha8Rng, at: DateTime<Utc>, earlier: &[Referral], scenes: &[Scene]) -> Option<Echo> {
-    if earlier.is_empty() {
+    // Earlier referrals are in time order: the recent ones are the tail.
+    let first = earlier.partition_point(|r| at - r.received_at > Duration::days(ECHO_DAYS));
+    if first == earlier.len() {
         return None;
     }
     for _ in 0..8 {
-        let j = rng.random_range(0..earlier.len());
+        let j = rng.random_range(first..earlier.len());
         let other = &earlier[j];
-        if (other.received_at - at).abs() > Duration::days(ECHO_DAYS) {
-            continue;
-        }
         let suspects: Vec<&Suspect> =
             other.suspects.iter().filter(|s| !s.phones.is_empty() || s.vehicle.is_some()).collect();
         let address = other.location.as_ref().filter(|l| l.address.is_some());

@@ -23,13 +23,13 @@ mod write;
 pub use error::StoreError;
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
-    Assignee, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, ResponseRows,
-    StoredEvent,
+    Assignee, CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow,
+    ResponseRows, StoredEvent,
 };
-pub use project::search_text;
+pub use project::{MAX_LINKS_PER_CASE, search_text};
 pub use rebuild::RebuildReport;
 pub use settings::Settings;
-pub use write::Writer;
+pub use write::{EncodedBody, Writer};
 
 use beacon_domain::{Clock, DeviceId, HlcClock};
 use rusqlite::{Connection, OpenFlags};
@@ -39,6 +39,25 @@ use std::time::Duration;
 
 /// How long a writer waits for another process's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a waiting writer tries again. SQLite's own busy timeout backs
+/// off to 100 ms between tries, so a writer waiting behind an import (which
+/// commits, pauses for [`WRITER_GAP`], and begins again) would rarely try
+/// inside the pause and could wait for seconds; trying every millisecond, it
+/// gets in at the next pause.
+const BUSY_RETRY: Duration = Duration::from_millis(1);
+/// How long a long-running writer (an import) pauses between transactions
+/// so that a waiting writer gets the lock.
+pub const WRITER_GAP: Duration = Duration::from_millis(4);
+
+/// The busy handler: sleep [`BUSY_RETRY`], give up after [`BUSY_TIMEOUT`].
+fn retry_while_busy(attempt: i32) -> bool {
+    let waited = BUSY_RETRY * attempt.max(0) as u32;
+    if waited >= BUSY_TIMEOUT {
+        return false;
+    }
+    std::thread::sleep(BUSY_RETRY);
+    true
+}
 
 #[derive(Debug)]
 pub struct Store {
@@ -60,7 +79,7 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| StoreError::open(path, e))?;
-        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.busy_handler(Some(retry_while_busy))?;
         // Room for every statement the projections and queries use, so none is re-parsed.
         conn.set_prepared_statement_cache_capacity(128);
         // Plan each statement once, whatever values are bound. Without this,
@@ -136,6 +155,15 @@ impl Store {
     pub fn set_bulk_cache(&self, bulk: bool) -> Result<(), StoreError> {
         let kib = if bulk { 512 * 1024 } else { 64 * 1024 };
         self.conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?;
+        Ok(())
+    }
+
+    /// Copy what the write-ahead log holds into the store file, without
+    /// waiting for readers or blocking writers. A long import calls this
+    /// between its transactions so that it, not a person's next write,
+    /// pays for the copy.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
 

@@ -20,6 +20,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0002_queue_order.sql"),
         then: Some(crate::project::refresh_all_queue_columns),
     },
+    Migration { sql: include_str!("migrations/0003_link_keys_by_time.sql"), then: None },
 ];
 
 /// The schema version this build writes.

@@ -82,6 +82,22 @@ pub struct HandoffRecord {
     pub acknowledged_by: Option<String>,
 }
 
+/// A case an identifier could mean, with what a person needs to tell it
+/// from the others (no victim details).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CaseMatch {
+    pub id: CaseId,
+    pub source: String,
+    pub external_id: String,
+}
+
+impl std::fmt::Display for CaseMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} {})", self.id.short(), self.source, self.external_id)
+    }
+}
+
 /// Another case sharing a phone, plate or address with this one.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

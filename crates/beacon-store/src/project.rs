@@ -17,8 +17,12 @@ use crate::model::Assignee;
 use crate::settings::Settings;
 
 /// Most links a new referral makes per key: a place tipped about a thousand
-/// times links to the most recent tips, not all of them.
+/// times links to the tips nearest in time, not to all of them.
 const MAX_LINKS_PER_KEY: usize = 20;
+/// Most links a case is given by newer referrals: past this, a case shared
+/// by thousands of tips stops gaining links (each new tip still links to
+/// its nearest neighbours), so no referral's cost grows with a key's size.
+pub const MAX_LINKS_PER_CASE: i64 = 100;
 
 /// Apply `event`; returns the row of the case it concerns, if any.
 pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) -> Result<Option<i64>, StoreError> {
@@ -252,38 +256,100 @@ fn insert_case(
 
 fn link(tx: &Transaction<'_>, row: i64, r: &Referral, received: i64, window_days: i64) -> Result<(), StoreError> {
     let window = window_days.saturating_mul(86_400_000);
+    // Cases whose link count changed: this one and, once each, every other.
+    let mut touched: Vec<i64> = Vec::new();
     for (kind, key) in links::link_keys(r) {
         let hash = links::key_hash(kind, &key);
-        // Filter the window in Rust: a range on bound parameters would make
-        // SQLite re-plan (re-prepare) this statement on every call.
-        let mut others: Vec<(i64, i64)> = tx
-            .prepare_cached("SELECT case_row, received_at FROM link_keys WHERE key_hash = ?1")?
-            .query_map(params![hash], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .filter(|r| {
-                r.as_ref()
-                    .map_or(true, |(other, at)| *other != row && (received - window..=received + window).contains(at))
-            })
-            .collect::<Result<_, _>>()?;
-        others.sort_by_key(|o| std::cmp::Reverse(o.1));
-        others.truncate(MAX_LINKS_PER_KEY);
-        tx.prepare_cached("INSERT OR IGNORE INTO link_keys (key_hash, case_row, received_at) VALUES (?1, ?2, ?3)")?
-            .execute(params![hash, row, received])?;
+        let others = nearest_members(tx, hash, received, window, row)?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO link_keys (bucket, key_hash, received_at, case_row) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![bucket_of(received), hash, received, row])?;
         let mut insert = tx.prepare_cached(
             "INSERT INTO links (case_row, other_row, kinds) VALUES (?1, ?2, ?3)
              ON CONFLICT (case_row, other_row) DO UPDATE SET kinds = kinds || ',' || excluded.kinds
              WHERE instr(',' || kinds || ',', ',' || excluded.kinds || ',') = 0",
         )?;
-        let mut count = tx.prepare_cached(
-            "UPDATE cases SET link_count = (SELECT count(*) FROM links WHERE case_row = ?1) WHERE row_id = ?1",
-        )?;
-        for (other, _) in others {
+        for other in others {
             insert.execute(params![row, other, kind.as_str()])?;
             insert.execute(params![other, row, kind.as_str()])?;
-            count.execute([other])?;
+            touched.push(other);
         }
-        count.execute([row])?;
+    }
+    if touched.is_empty() {
+        return Ok(());
+    }
+    touched.push(row);
+    touched.sort_unstable();
+    touched.dedup();
+    let mut count = tx.prepare_cached(
+        "UPDATE cases SET link_count = (SELECT count(*) FROM links WHERE case_row = ?1) WHERE row_id = ?1",
+    )?;
+    for case_row in touched {
+        count.execute([case_row])?;
     }
     Ok(())
+}
+
+/// The span of time a link key is filed under (see migration 3).
+fn bucket_of(at_ms: i64) -> i64 {
+    at_ms >> 32
+}
+
+/// The cases filed under `hash` nearest in time to `at` (at most
+/// [`MAX_LINKS_PER_KEY`], within `window` ms), other than `row` and other
+/// than cases that already have [`MAX_LINKS_PER_CASE`] links. Each side of
+/// `at` is one bounded walk per time span, however many cases share the key.
+fn nearest_members(tx: &Transaction<'_>, hash: i64, at: i64, window: i64, row: i64) -> Result<Vec<i64>, StoreError> {
+    let (from, to) = (at.saturating_sub(window), at.saturating_add(window));
+    let limit = MAX_LINKS_PER_KEY as i64;
+    // (distance in time, row, links it already has)
+    let mut found: Vec<(i64, i64, i64)> = Vec::new();
+    {
+        let mut older = tx.prepare_cached(
+            "SELECT k.received_at, k.case_row, c.link_count FROM link_keys k JOIN cases c ON c.row_id = k.case_row
+             WHERE k.bucket = ?1 AND k.key_hash = ?2 AND k.received_at BETWEEN ?3 AND ?4 AND k.case_row <> ?5
+             ORDER BY k.received_at DESC, k.case_row DESC LIMIT ?6",
+        )?;
+        let mut seen = 0;
+        let mut bucket = bucket_of(at);
+        while bucket >= bucket_of(from) && seen < limit {
+            for r in older.query_map(params![bucket, hash, from, at, row, limit - seen], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })? {
+                let (t, other, links) = r?;
+                found.push((at - t, other, links));
+                seen += 1;
+            }
+            bucket -= 1;
+        }
+    }
+    {
+        let mut newer = tx.prepare_cached(
+            "SELECT k.received_at, k.case_row, c.link_count FROM link_keys k JOIN cases c ON c.row_id = k.case_row
+             WHERE k.bucket = ?1 AND k.key_hash = ?2 AND k.received_at > ?3 AND k.received_at <= ?4 AND k.case_row <> ?5
+             ORDER BY k.received_at ASC, k.case_row ASC LIMIT ?6",
+        )?;
+        let mut seen = 0;
+        let mut bucket = bucket_of(at);
+        while bucket <= bucket_of(to) && seen < limit {
+            for r in newer.query_map(params![bucket, hash, at, to, row, limit - seen], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })? {
+                let (t, other, links) = r?;
+                found.push((t - at, other, links));
+                seen += 1;
+            }
+            bucket += 1;
+        }
+    }
+    found.sort_unstable();
+    Ok(found
+        .into_iter()
+        .take(MAX_LINKS_PER_KEY)
+        .filter(|&(_, _, links)| links < MAX_LINKS_PER_CASE)
+        .map(|(_, other, _)| other)
+        .collect())
 }
 
 fn touch(tx: &Transaction<'_>, id: &str, hlc: i64) -> Result<(), StoreError> {

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 
 use crate::model::{
-    CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, ResponseRows,
+    CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, ResponseRows,
     StoredEvent,
 };
 use crate::{Store, StoreError};
@@ -102,32 +102,28 @@ impl Store {
         case(&self.conn, id)
     }
 
-    /// Cases whose id starts with `prefix` (hex, with or without hyphens) or
-    /// whose external id equals it. At most `limit`.
-    pub fn find_cases(&self, prefix: &str, limit: usize) -> Result<Vec<CaseId>, StoreError> {
-        let mut out: Vec<CaseId> = Vec::new();
-        let hex: String = prefix.trim().to_ascii_lowercase();
-        if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            // Hyphenated ids: an 8-digit short id is the first group.
-            let lo = hex.clone();
-            let hi = format!("{hex}\u{7f}");
-            let mut stmt =
-                self.conn.prepare_cached("SELECT id FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT ?3")?;
-            let rows = stmt.query_map(params![lo, hi, limit as i64], |r| r.get::<_, String>(0))?;
-            for row in rows {
-                out.push(parse(row?, "case id")?);
-            }
-        }
-        if out.is_empty() {
-            let mut stmt = self.conn.prepare_cached(
-                "SELECT id FROM cases WHERE source IN ('hotline_call','hotline_web','hotline_text','local_call','walk_in','other') AND external_id = ?1 LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![prefix.trim(), limit as i64], |r| r.get::<_, String>(0))?;
-            for row in rows {
-                out.push(parse(row?, "case id")?);
-            }
-        }
-        Ok(out)
+    /// Cases a person's identifier names exactly: the case whose full id it
+    /// is, and every case with it as external id (from any source).
+    pub fn cases_named(&self, ident: &str) -> Result<Vec<CaseMatch>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, source, external_id FROM cases WHERE id = ?1
+             UNION SELECT id, source, external_id FROM cases WHERE source IN ('hotline_call','hotline_web','hotline_text','local_call','walk_in','other') AND external_id = ?2
+             ORDER BY 1",
+        )?;
+        let rows = stmt.query_map(params![ident.to_ascii_lowercase(), ident], case_match)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every case whose id starts with `prefix` (lowercase hex digits and
+    /// hyphens, as ids are written), in id order.
+    pub fn cases_with_id_prefix(&self, prefix: &str) -> Result<Vec<CaseMatch>, StoreError> {
+        let lo = prefix.to_ascii_lowercase();
+        let hi = format!("{lo}\u{7f}");
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, source, external_id FROM cases WHERE id >= ?1 AND id < ?2 ORDER BY id")?;
+        let rows = stmt.query_map(params![lo, hi], case_match)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The queue: open cases matching `q`, in the order of
@@ -626,6 +622,10 @@ pub(crate) fn fts_query(text: &str) -> Option<String> {
             .collect::<Vec<_>>()
             .join(" "),
     )
+}
+
+fn case_match(r: &Row<'_>) -> rusqlite::Result<CaseMatch> {
+    Ok(CaseMatch { id: parse(r.get(0)?, "case id")?, source: r.get(1)?, external_id: r.get(2)? })
 }
 
 #[cfg(test)]

@@ -9,6 +9,21 @@ use crate::model::CaseRecord;
 use crate::settings::{self, Settings};
 use crate::{StoreError, project, read};
 
+/// An event body with the JSON the log stores for it. Encoding is pure, so
+/// an import does it on another thread, before the write lock is taken.
+#[derive(Debug)]
+pub struct EncodedBody {
+    body: EventBody,
+    json: String,
+}
+
+impl EncodedBody {
+    pub fn new(body: EventBody) -> Result<Self, StoreError> {
+        let json = serde_json::to_string(&body).map_err(StoreError::json("event"))?;
+        Ok(EncodedBody { body, json })
+    }
+}
+
 /// An open write transaction. Events appended here, and their projections,
 /// commit together when the closure given to [`crate::Store::write`] returns `Ok`.
 #[derive(Debug)]
@@ -57,6 +72,17 @@ impl<'s> Writer<'s> {
 
     /// Append one event and project it. Returns the event as stored.
     pub fn append(&mut self, actor: &Actor, case_id: Option<CaseId>, body: EventBody) -> Result<Event, StoreError> {
+        self.append_encoded(actor, case_id, EncodedBody::new(body)?)
+    }
+
+    /// [`Writer::append`] for a body already encoded, outside the transaction.
+    pub fn append_encoded(
+        &mut self,
+        actor: &Actor,
+        case_id: Option<CaseId>,
+        encoded: EncodedBody,
+    ) -> Result<Event, StoreError> {
+        let EncodedBody { body, json: body_json } = encoded;
         let event = Event {
             id: EventId::new(),
             device_id: self.device,
@@ -68,7 +94,6 @@ impl<'s> Writer<'s> {
         };
         // Project first: a referral's event then knows its case's row.
         let case_row = project::apply(&self.tx, &event, &self.settings)?;
-        let body = serde_json::to_string(&event.body).map_err(StoreError::json("event"))?;
         self.tx
             .prepare_cached(
                 "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body)
@@ -83,7 +108,7 @@ impl<'s> Writer<'s> {
                 event.case_id.map(|c| c.to_string()),
                 case_row,
                 event.body.kind(),
-                body,
+                body_json,
             ])?;
         if let EventBody::SettingsChanged { targets, link_window_days } = &event.body {
             self.settings = Settings { targets: *targets, link_window_days: *link_window_days };
