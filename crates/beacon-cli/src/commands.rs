@@ -1,6 +1,7 @@
 //! One function per command: parse what the person typed, call the API,
 //! print the answer as a table or as JSON.
 
+use crate::output::say;
 use anyhow::{Context, Result};
 use beacon_api::domain::triage::{Deadline, format_span, format_time_left};
 use beacon_api::domain::{CaseStatus, ManualClock, Priority, SystemClock};
@@ -105,15 +106,16 @@ fn init(cli: &Cli, out: &Out) -> Result<()> {
     if out.json {
         out.value(&serde_json::json!({"store": b.store().path(), "device_id": b.store().device_id(), "cases": b.store().case_count()?}))
     } else {
-        println!("Store ready at {} ({} cases).", b.store().path().display(), b.store().case_count()?);
+        say!("Store ready at {} ({} cases).", b.store().path().display(), b.store().case_count()?);
         Ok(())
     }
 }
 
 fn add_referral(cli: &Cli, out: &Out, file: &str) -> Result<()> {
     let mut b = open(cli)?;
-    let bytes = read_input(file)?;
-    let text = std::str::from_utf8(&bytes)
+    let bytes = read_one_record(file)?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(bytes)
         .map_err(|e| usage(format!("{file}: not valid UTF-8 (at byte {})", e.valid_up_to())))?;
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| usage(format!("{file}: not a JSON object (line {}, column {})", e.line(), e.column())))?;
@@ -122,9 +124,9 @@ fn add_referral(cli: &Cli, out: &Out, file: &str) -> Result<()> {
         let view = b.views(&[added.id])?.remove(0);
         out.value(&view)?;
     } else if added.created {
-        println!("Case {} created: {} — {}", added.short_id, added.priority, added.jurisdiction.label());
+        say!("Case {} created: {} — {}", added.short_id, added.priority, added.jurisdiction.label());
     } else {
-        println!("Case {} already exists (same source and external id); nothing changed.", added.short_id);
+        say!("Case {} already exists (same source and external id); nothing changed.", added.short_id);
     }
     Ok(())
 }
@@ -162,12 +164,7 @@ fn import_responders(cli: &Cli, out: &Out, file: &str) -> Result<ExitCode> {
     if out.json {
         out.value(&report)?;
     } else {
-        println!(
-            "{} responders saved, {} unchanged, {} rejected.",
-            report.saved,
-            report.unchanged,
-            report.rejected.len()
-        );
+        say!("{} responders saved, {} unchanged, {} rejected.", report.saved, report.unchanged, report.rejected.len());
         for r in &report.rejected {
             eprintln!("  {r}");
         }
@@ -205,7 +202,7 @@ fn set_duty(cli: &Cli, out: &Out, id: &str, on_duty: bool) -> Result<()> {
     if out.json {
         out.value(&serde_json::json!({"id": id, "on_duty": on_duty}))
     } else {
-        println!("Responder {id} is now {}.", if on_duty { "on duty" } else { "off duty" });
+        say!("Responder {id} is now {}.", if on_duty { "on duty" } else { "off duty" });
         Ok(())
     }
 }
@@ -217,12 +214,12 @@ fn suggest(cli: &Cli, out: &Out, id: &str) -> Result<()> {
         return out.value(&s);
     }
     for (title, list) in [("Troopers", &s.troopers), ("Victim advocates", &s.advocates)] {
-        println!("{title}:");
+        say!("{title}:");
         if list.is_empty() {
-            println!("  none on duty");
+            say!("  none on duty");
         }
         for (i, sug) in list.iter().take(5).enumerate() {
-            println!("  {}. {} ({}) — {}", i + 1, sug.responder.name, sug.responder.id, sug.reasons.join(", "));
+            say!("  {}. {} ({}) — {}", i + 1, sug.responder.name, sug.responder.id, sug.reasons.join(", "));
         }
     }
     Ok(())
@@ -234,10 +231,10 @@ fn handoff(cli: &Cli, out: &Out, id: &str, to: &str) -> Result<()> {
     if out.json {
         return out.value(&h);
     }
-    println!("Handed off to {} ({}).", h.responder_name, h.role);
-    println!("Shared: {}", h.shared_fields.join(", "));
+    say!("Handed off to {} ({}).", h.responder_name, h.role);
+    say!("Shared: {}", h.shared_fields.join(", "));
     if !h.withheld_fields.is_empty() {
-        println!("Withheld (no consent): {}", h.withheld_fields.join(", "));
+        say!("Withheld (no consent): {}", h.withheld_fields.join(", "));
     }
     Ok(())
 }
@@ -288,7 +285,7 @@ fn config(cli: &Cli, out: &Out, c: &ConfigCommand) -> Result<()> {
         })
         .collect();
     table::print(&["PRIORITY", "ACKNOWLEDGE WITHIN", "ON SCENE WITHIN"], &rows);
-    println!("Referrals sharing a phone, plate or address within {} days are linked.", s.link_window_days);
+    say!("Referrals sharing a phone, plate or address within {} days are linked.", s.link_window_days);
     Ok(())
 }
 
@@ -298,7 +295,7 @@ fn rebuild(cli: &Cli, out: &Out) -> Result<()> {
     if out.json {
         out.value(&report)
     } else {
-        println!("Rebuilt every table from the event log: {} events, {} cases.", report.events, report.cases);
+        say!("Rebuilt every table from the event log: {} events, {} cases.", report.events, report.cases);
         Ok(())
     }
 }
@@ -342,7 +339,7 @@ fn import_layer(
     if out.json {
         return out.value(&serde_json::json!({"jurisdictions": n}));
     }
-    println!(
+    say!(
         "Layer imported: {n} jurisdictions. Existing cases keep their jurisdiction; run `beacon jurisdiction reassign` to recompute."
     );
     Ok(())
@@ -361,14 +358,19 @@ fn reassign(cli: &Cli, out: &Out) -> Result<()> {
     if out.json {
         out.value(&serde_json::json!({"changed": changed}))
     } else {
-        println!("{changed} cases changed jurisdiction.");
+        say!("{changed} cases changed jurisdiction.");
         Ok(())
     }
 }
 
-fn read_input(file: &str) -> Result<Vec<u8>> {
+/// One referral's bytes, refused unread past the size limit of a record.
+fn read_one_record(file: &str) -> Result<Vec<u8>> {
+    const LIMIT: usize = beacon_api::domain::validate::MAX_RECORD_BYTES;
     let mut bytes = Vec::new();
-    open_input(file)?.read_to_end(&mut bytes).with_context(|| format!("reading {file}"))?;
+    open_input(file)?.take(LIMIT as u64 + 1).read_to_end(&mut bytes).with_context(|| format!("reading {file}"))?;
+    if bytes.len() > LIMIT {
+        return Err(usage(format!("{file}: the referral is larger than the limit of {LIMIT} bytes")));
+    }
     Ok(bytes)
 }
 
@@ -407,12 +409,7 @@ fn import(cli: &Cli, out: &Out, file: &str, batch: usize) -> Result<ExitCode> {
     if out.json {
         out.value(&report)?;
     } else {
-        println!(
-            "{} stored, {} already present, {} rejected.",
-            report.stored,
-            report.duplicates,
-            report.rejected.len()
-        );
+        say!("{} stored, {} already present, {} rejected.", report.stored, report.duplicates, report.rejected.len());
         for r in report.rejected.iter().take(50) {
             eprintln!("  {r}");
         }
@@ -438,7 +435,7 @@ fn queue(cli: &Cli, out: &Out, q: &QueueArgs) -> Result<()> {
     let rows = b.queue(&query)?;
     let now = b.store().now();
     if !out.json {
-        println!(
+        say!(
             "{} open cases in the store; showing {}, what needs a dispatcher first.",
             b.store().open_count()?,
             rows.len()
@@ -516,38 +513,34 @@ fn show(cli: &Cli, out: &Out, id: &str) -> Result<()> {
     }
     let c = &d.case;
     let r = &c.referral;
-    println!("Case {}  {}  {}  (external id {} from {})", c.short_id, c.priority, c.status, r.external_id, r.source);
-    println!(
-        "  why {}: {}",
-        c.priority,
-        c.priority_reasons.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join("; ")
-    );
-    println!("  received   {}", local(r.received_at));
+    say!("Case {}  {}  {}  (external id {} from {})", c.short_id, c.priority, c.status, r.external_id, r.source);
+    say!("  why {}: {}", c.priority, c.priority_reasons.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join("; "));
+    say!("  received   {}", local(r.received_at));
     if let Some(dl) = &c.deadline {
-        println!("  target     {}", deadline_text(Some(dl)));
+        say!("  target     {}", deadline_text(Some(dl)));
     }
     let j = &c.jurisdiction;
-    println!(
+    say!(
         "  jurisdiction {} (by {}){}",
         j.label(),
         j.method.as_str(),
         if j.troop_verified { "" } else { " — troop assignment unverified" }
     );
     if j.near_border {
-        println!(
+        say!(
             "    near a border; also possible: {}",
             j.candidates.iter().map(|c| format!("{} ({:.1} km)", c.name, c.distance_km)).collect::<Vec<_>>().join(", ")
         );
     }
-    println!("  type {}  urgency {}", r.trafficking_type, r.urgency);
+    say!("  type {}  urgency {}", r.trafficking_type, r.urgency);
     if let Some(l) = &r.location {
-        println!("  location   {} {}", l.summary(), l.place_type.map(|p| format!("[{p}]")).unwrap_or_default());
+        say!("  location   {} {}", l.summary(), l.place_type.map(|p| format!("[{p}]")).unwrap_or_default());
         if let Some((lat, lon)) = l.coordinates() {
-            println!("             {lat:.5}, {lon:.5}");
+            say!("             {lat:.5}, {lon:.5}");
         }
     }
     if let Some(v) = &r.potential_victims {
-        println!(
+        say!(
             "  victims    {} (minors: {}) languages: {}",
             v.count.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
             v.minors,
@@ -558,7 +551,7 @@ fn show(cli: &Cli, out: &Out, id: &str) -> Result<()> {
         let vehicle = s.vehicle.as_ref().map(|v| {
             [&v.color, &v.make, &v.model, &v.plate].into_iter().flatten().cloned().collect::<Vec<_>>().join(" ")
         });
-        println!(
+        say!(
             "  suspect {}  {} {} {}",
             i + 1,
             s.description.clone().unwrap_or_default(),
@@ -567,44 +560,31 @@ fn show(cli: &Cli, out: &Out, id: &str) -> Result<()> {
         );
     }
     if !r.indicators.is_empty() {
-        println!("  indicators {}", r.indicators.join(", "));
+        say!("  indicators {}", r.indicators.join(", "));
     }
-    println!("  consent to share identifying details: {}", if r.consent_to_share() { "yes" } else { "no" });
-    println!();
-    println!("  {}", r.narrative);
+    say!("  consent to share identifying details: {}", if r.consent_to_share() { "yes" } else { "no" });
+    say!();
+    say!("  {}", r.narrative);
     if !d.linked.is_empty() {
-        println!("\nLinked referrals:");
+        say!("\nLinked referrals:");
         for l in &d.linked {
-            println!(
-                "  {}  {}  {}  shares {}",
-                l.case_id.short(),
-                l.priority,
-                local(l.received_at),
-                l.kinds.join(", ")
-            );
+            say!("  {}  {}  {}  shares {}", l.case_id.short(), l.priority, local(l.received_at), l.kinds.join(", "));
         }
     }
     if !d.handoffs.is_empty() {
-        println!("\nHandoffs:");
+        say!("\nHandoffs:");
         for h in &d.handoffs {
             let ack = h
                 .acknowledged_at
                 .map(|a| format!("acknowledged {}", local(a)))
                 .unwrap_or_else(|| "not acknowledged".into());
-            println!(
-                "  {}  {} ({}) by {} — {}",
-                local(h.handed_off_at),
-                h.responder_name,
-                h.role,
-                h.handed_off_by,
-                ack
-            );
+            say!("  {}  {} ({}) by {} — {}", local(h.handed_off_at), h.responder_name, h.role, h.handed_off_by, ack);
         }
     }
     if !d.notes.is_empty() {
-        println!("\nNotes:");
+        say!("\nNotes:");
         for n in &d.notes {
-            println!("  {}  {}: {}", local(n.created_at), n.author, n.body);
+            say!("  {}  {}: {}", local(n.created_at), n.author, n.body);
         }
     }
     Ok(())
@@ -615,7 +595,7 @@ fn after_change(b: &Beacon, out: &Out, id: &str, what: &str) -> Result<()> {
     if out.json {
         return out.value(&b.views(&[case_id])?.remove(0));
     }
-    println!("Case {}: {what}.", case_id.short());
+    say!("Case {}: {what}.", case_id.short());
     Ok(())
 }
 
@@ -629,7 +609,7 @@ fn stats(cli: &Cli, out: &Out, days: i64) -> Result<()> {
         (Some(m), Some(p)) => format!("{} / {}", format_span(m as u64), format_span(p as u64)),
         _ => "—".into(),
     };
-    println!("Response times for referrals received in the last {days} days (median / 90th percentile).");
+    say!("Response times for referrals received in the last {days} days (median / 90th percentile).");
     let mut rows = Vec::new();
     for g in std::iter::once(&s.overall).chain(s.by_jurisdiction.iter()) {
         rows.push(vec![
@@ -662,14 +642,14 @@ fn demo(cli: &Cli, out: &Out, referrals: usize, seed: u64) -> Result<()> {
     if out.json {
         out.value(&report)?;
     } else {
-        println!(
+        say!(
             "Demo data set loaded into {}: {} referrals, {} responders, {} case updates.",
             path.display(),
             report.referrals,
             report.responders,
             report.steps
         );
-        println!("Try: beacon queue");
+        say!("Try: beacon queue");
     }
     Ok(())
 }
@@ -707,7 +687,7 @@ fn locate(cli: &Cli, out: &Out, lat: &str, lon: Option<&str>) -> Result<ExitCode
     if out.json {
         out.value(&a)?;
     } else {
-        println!("{}", locate_line(&a));
+        say!("{}", locate_line(&a));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod output;
 mod table;
 
 use clap::Parser;
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,
+        Err(err) if output::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             let user_error = err.downcast_ref::<beacon_api::ApiError>().is_some_and(|e| e.is_user_error())
                 || err.downcast_ref::<commands::UsageError>().is_some();

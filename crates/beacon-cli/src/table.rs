@@ -1,5 +1,7 @@
 //! Plain-text tables for people at a terminal.
 
+use crate::output::say;
+
 /// Print rows under a header, columns padded to their widest cell (capped).
 pub fn print(header: &[&str], rows: &[Vec<String>]) {
     const MAX: usize = 48;
@@ -25,7 +27,7 @@ pub fn print(header: &[&str], rows: &[Vec<String>]) {
                 out += &text;
             }
         }
-        println!("{}", out.trim_end());
+        say!("{}", out.trim_end());
     };
     line(header.iter().map(|h| h.to_string()).collect());
     for row in rows {

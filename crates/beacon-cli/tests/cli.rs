@@ -75,7 +75,7 @@ fn malformed_records_are_rejected_with_the_field_named_and_nothing_stored() {
         (referral("B-2", json!({"urgency": 3})), "urgency"),
         (referral("B-3", json!({"received_at": "yesterday"})), "received_at"),
         (referral("B-4", json!({"location": {"lat": 38.5, "lon": -200.0}})), "location.lon"),
-        (referral("B-5", json!({"narrative": "x".repeat(10 * 1024 * 1024)})), "narrative"),
+        (referral("B-5", json!({"narrative": "x".repeat(70 * 1024)})), "narrative"),
         (referral("B-6", json!({"potential_victims": {"count": "Maria Lopez"}})), "potential_victims.count"),
         (referral("B-7", json!({"indicators": ["bad_vibes"]})), "indicators[0]"),
         (referral("", json!({})), "external_id"),
@@ -87,6 +87,11 @@ fn malformed_records_are_rejected_with_the_field_named_and_nothing_stored() {
         assert!(!run.stderr.contains("Maria"), "victim data leaked into the error: {}", run.stderr);
         assert!(!run.stderr.contains("panicked"));
     }
+    // A record over the size limit is refused before it is read whole.
+    let huge = referral("B-8", json!({"narrative": "x".repeat(10 * 1024 * 1024)}));
+    let run = env.run_with_stdin(&["referral", "add", "-"], Some(huge.to_string().as_bytes()));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("larger than the limit"), "{}", run.stderr);
     let bad_utf8 = env.run_with_stdin(&["referral", "add", "-"], Some(b"{\"external_id\":\"\xff\"}"));
     assert_eq!(bad_utf8.code, 2);
     assert!(bad_utf8.stderr.contains("UTF-8"), "{}", bad_utf8.stderr);

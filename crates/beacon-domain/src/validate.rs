@@ -5,7 +5,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::fmt;
 
-use crate::referral::{Referral, is_known_indicator};
+use serde_json::Value;
+
+use crate::referral::{Extra, Referral, is_known_indicator};
 
 /// Longest narrative accepted, in characters (about thirty pages of notes).
 pub const MAX_NARRATIVE_CHARS: usize = 64 * 1024;
@@ -13,8 +15,28 @@ pub const MAX_NARRATIVE_CHARS: usize = 64 * 1024;
 pub const MAX_DESCRIPTION_CHARS: usize = 8 * 1024;
 /// Longest short field (names, addresses, phone numbers, ids).
 pub const MAX_SHORT_CHARS: usize = 512;
-/// Largest serialized record accepted by any parser.
+/// Largest record accepted, in bytes as sent (a JSON Lines line, a JSON
+/// array element, a CSV row). Every parser enforces it while reading, so a
+/// huge record costs at most this much memory.
 pub const MAX_RECORD_BYTES: usize = 256 * 1024;
+/// Deepest nesting of objects and arrays in a record, the record itself
+/// being level 1. Beacon's own fields reach level 4 (`suspects[0].vehicle`);
+/// the rest is room for fields Beacon does not know. A stored referral is
+/// read back inside its event, so this stays far below the JSON reader's
+/// recursion limit (128): whatever is accepted can always be read.
+pub const MAX_NESTING: usize = 16;
+/// Most suspects one referral may list.
+pub const MAX_SUSPECTS: usize = 100;
+/// Most phone numbers one suspect may list.
+pub const MAX_PHONES: usize = 20;
+/// Most languages the potential victims may be listed as speaking.
+pub const MAX_LANGUAGES: usize = 20;
+/// Most indicators one referral may list (each documented one at most once
+/// is far fewer).
+pub const MAX_INDICATORS: usize = 64;
+/// Longest field path an error names: a path is built from the record's
+/// own keys, and a deeply nested one would otherwise fill the screen.
+pub const MAX_PATH_CHARS: usize = 80;
 /// Most potential victims one referral may report.
 pub const MAX_VICTIM_COUNT: u32 = 10_000;
 /// A referral may not claim to be received further in the future than this
@@ -31,9 +53,19 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// An error on `field`; a path longer than [`MAX_PATH_CHARS`] is cut.
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        FieldError { field: field.into(), problem: problem.into() }
+        FieldError { field: short_path(field.into()), problem: problem.into() }
     }
+}
+
+/// `path` cut to [`MAX_PATH_CHARS`] characters, marked where it was cut.
+fn short_path(path: String) -> String {
+    if path.chars().count() <= MAX_PATH_CHARS {
+        return path;
+    }
+    let head: String = path.chars().take(MAX_PATH_CHARS).collect();
+    format!("{head}…")
 }
 
 impl fmt::Display for FieldError {
@@ -62,6 +94,9 @@ pub struct RecordError {
 /// Check a parsed referral. Returns every problem found, not only the first.
 pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
     let mut errs = Vec::new();
+    if r.external_id.trim() != r.external_id {
+        errs.push(FieldError::new("external_id", "must not start or end with spaces"));
+    }
     let mut text = |field: &str, value: &str, max: usize, required: bool| {
         check_text(&mut errs, field, value, max, required);
     };
@@ -112,7 +147,10 @@ pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
         if v.count.is_some_and(|c| c > MAX_VICTIM_COUNT) {
             errs.push(FieldError::new("potential_victims.count", format!("must be at most {MAX_VICTIM_COUNT}")));
         }
-        for (i, l) in v.languages.iter().enumerate() {
+        if v.languages.len() > MAX_LANGUAGES {
+            errs.push(FieldError::new("potential_victims.languages", format!("lists more than {MAX_LANGUAGES}")));
+        }
+        for (i, l) in v.languages.iter().enumerate().take(MAX_LANGUAGES) {
             check_text(&mut errs, &format!("potential_victims.languages[{i}]"), l, 64, true);
         }
         if let Some(d) = &v.description {
@@ -120,14 +158,17 @@ pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
         }
     }
 
-    if r.suspects.len() > 100 {
-        errs.push(FieldError::new("suspects", "lists more than 100 suspects"));
+    if r.suspects.len() > MAX_SUSPECTS {
+        errs.push(FieldError::new("suspects", format!("lists more than {MAX_SUSPECTS} suspects")));
     }
-    for (i, s) in r.suspects.iter().enumerate().take(100) {
+    for (i, s) in r.suspects.iter().enumerate().take(MAX_SUSPECTS) {
         if let Some(d) = &s.description {
             check_text(&mut errs, &format!("suspects[{i}].description"), d, MAX_DESCRIPTION_CHARS, false);
         }
-        for (j, p) in s.phones.iter().enumerate() {
+        if s.phones.len() > MAX_PHONES {
+            errs.push(FieldError::new(format!("suspects[{i}].phones"), format!("lists more than {MAX_PHONES}")));
+        }
+        for (j, p) in s.phones.iter().enumerate().take(MAX_PHONES) {
             let field = format!("suspects[{i}].phones[{j}]");
             check_text(&mut errs, &field, p, 40, true);
             if !p.chars().any(|c| c.is_ascii_digit()) {
@@ -165,7 +206,10 @@ pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
         check_text(&mut errs, "consent.notes", n, MAX_DESCRIPTION_CHARS, false);
     }
 
-    for (i, ind) in r.indicators.iter().enumerate() {
+    if r.indicators.len() > MAX_INDICATORS {
+        errs.push(FieldError::new("indicators", format!("lists more than {MAX_INDICATORS}")));
+    }
+    for (i, ind) in r.indicators.iter().enumerate().take(MAX_INDICATORS) {
         if !is_known_indicator(ind) {
             errs.push(FieldError::new(
                 format!("indicators[{i}]"),
@@ -173,6 +217,8 @@ pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
             ));
         }
     }
+
+    check_nesting(&mut errs, r);
 
     let earliest = Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0).single().expect("valid constant date");
     if r.received_at < earliest {
@@ -182,6 +228,50 @@ pub fn validate_referral(r: &Referral, now: DateTime<Utc>) -> Vec<FieldError> {
         errs.push(FieldError::new("received_at", "is more than a day in the future; check the date and time zone"));
     }
     errs
+}
+
+/// Fields Beacon does not know may nest, but no deeper than [`MAX_NESTING`].
+fn check_nesting(errs: &mut Vec<FieldError>, r: &Referral) {
+    // Each object's unknown fields, with its path and how many objects and
+    // arrays enclose them.
+    let mut extras: Vec<(String, usize, &Extra)> = vec![(String::new(), 1, &r.extra)];
+    if let Some(l) = &r.location {
+        extras.push(("location.".into(), 2, &l.extra));
+    }
+    if let Some(v) = &r.potential_victims {
+        extras.push(("potential_victims.".into(), 2, &v.extra));
+    }
+    if let Some(rep) = &r.reporter {
+        extras.push(("reporter.".into(), 2, &rep.extra));
+    }
+    if let Some(c) = &r.consent {
+        extras.push(("consent.".into(), 2, &c.extra));
+    }
+    for (i, s) in r.suspects.iter().enumerate().take(MAX_SUSPECTS) {
+        extras.push((format!("suspects[{i}]."), 3, &s.extra));
+        if let Some(v) = &s.vehicle {
+            extras.push((format!("suspects[{i}].vehicle."), 4, &v.extra));
+        }
+    }
+    for (prefix, enclosing, extra) in extras {
+        for (key, value) in extra {
+            if enclosing + containers(value) > MAX_NESTING {
+                errs.push(FieldError::new(
+                    format!("{prefix}{key}"),
+                    format!("is nested too deeply: a record may nest objects and arrays {MAX_NESTING} levels deep"),
+                ));
+            }
+        }
+    }
+}
+
+/// How many objects and arrays nest in `v`, itself included (0 for a scalar).
+fn containers(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(containers).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(containers).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn check_text(errs: &mut Vec<FieldError>, field: &str, value: &str, max: usize, required: bool) {

@@ -4,11 +4,15 @@
 //! and every error names the record's position and the field.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::io::BufRead;
 
 use crate::referral::Referral;
-use crate::validate::{FieldError, MAX_RECORD_BYTES, RecordError, validate_referral};
+use crate::validate::{FieldError, MAX_NESTING, MAX_RECORD_BYTES, RecordError, validate_referral};
+
+mod array;
+mod csv_rows;
+mod lines;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -30,13 +34,7 @@ pub fn detect(head: &[u8]) -> Format {
 
 /// Parse and validate one referral from a JSON value.
 pub fn referral_from_value(value: Value, now: DateTime<Utc>) -> Result<Referral, FieldError> {
-    if !value.is_object() {
-        return Err(FieldError::new("", "a referral must be a JSON object"));
-    }
-    let referral: Referral = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        describe_serde_error(if path == "." { "" } else { &path }, &e.into_inner().to_string())
-    })?;
+    let referral = referral_from_value_unvalidated(value)?;
     match validate_referral(&referral, now).into_iter().next() {
         Some(err) => Err(err),
         None => Ok(referral),
@@ -54,22 +52,38 @@ fn referral_from_value_unvalidated(value: Value) -> Result<Referral, FieldError>
     if !value.is_object() {
         return Err(FieldError::new("", "a referral must be a JSON object"));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    if nesting(&value) > MAX_NESTING {
+        // Checked before deserializing: a value built in memory has no
+        // recursion limit of its own.
+        return Err(FieldError::new("", format!("nests objects and arrays more than {MAX_NESTING} levels deep")));
+    }
+    serde_path_to_error::deserialize(value).map(normalize).map_err(|e| {
         let path = e.path().to_string();
         describe_serde_error(if path == "." { "" } else { &path }, &e.into_inner().to_string())
     })
 }
 
-/// Longest field path an error names: a path is built from the record's
-/// own keys, and a deeply nested one would otherwise fill the screen.
-const MAX_PATH_CHARS: usize = 80;
+/// How deep objects and arrays nest in `value`, without recursion.
+fn nesting(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 1)];
+    while let Some((v, level)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(level);
+        stack.extend(children.map(|c| (c, level + 1)));
+    }
+    deepest
+}
 
 /// Turn serde's message into "field: problem". Only the message's shape is
 /// kept, never what the record held: a value sent in a field (a name, a
 /// phone number) can identify a victim, so the problem is rebuilt from what
 /// the field expects, which comes from Beacon's own types.
 fn describe_serde_error(path: &str, message: &str) -> FieldError {
-    let path = short_path(path);
     let message = message.split(" at line ").next().unwrap_or(message);
     let with_field = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
     if let Some(rest) = message.strip_prefix("missing field `") {
@@ -112,25 +126,15 @@ fn describe_serde_error(path: &str, message: &str) -> FieldError {
     FieldError::new(path, problem)
 }
 
-/// `path` cut to [`MAX_PATH_CHARS`] characters, marked where it was cut.
-fn short_path(path: &str) -> String {
-    if path.chars().count() <= MAX_PATH_CHARS {
-        return path.to_string();
-    }
-    let head: String = path.chars().take(MAX_PATH_CHARS).collect();
-    format!("{head}…")
-}
-
 /// Records from any supported format, one result per record.
 pub struct Records<R: BufRead> {
     inner: Inner<R>,
-    now: DateTime<Utc>,
 }
 
 enum Inner<R: BufRead> {
-    Lines { reader: R, line_no: usize, buf: Vec<u8> },
-    Array { values: std::vec::IntoIter<Value>, index: usize },
-    Csv { reader: Box<csv::Reader<R>>, headers: Vec<String>, row: usize },
+    Lines(lines::Lines<R>),
+    Array(array::Elements<R>),
+    Csv(Box<csv_rows::Rows<R>>),
     Failed(Option<RecordError>),
 }
 
@@ -141,150 +145,75 @@ impl<R: BufRead> std::fmt::Debug for Records<R> {
 }
 
 /// Read records from `reader`, detecting the format from its first bytes.
+/// Every format reads one record at a time and holds at most
+/// [`MAX_RECORD_BYTES`] of it, however large the input or its records.
 pub fn records<R: BufRead>(mut reader: R, now: DateTime<Utc>) -> Records<R> {
     let format = match reader.fill_buf() {
         Ok(head) => detect(head),
-        Err(e) => {
-            return Records { inner: Inner::Failed(Some(file_error(format!("could not read the input: {e}")))), now };
-        }
+        Err(e) => return Records { inner: Inner::Failed(Some(file_error(read_problem(&e)))) },
     };
     let inner = match format {
-        Format::JsonLines => Inner::Lines { reader, line_no: 0, buf: Vec::new() },
-        Format::JsonArray => {
-            let mut bytes = Vec::new();
-            match reader.read_to_end(&mut bytes) {
-                Err(e) => Inner::Failed(Some(file_error(format!("could not read the input: {e}")))),
-                Ok(_) => match std::str::from_utf8(&bytes) {
-                    Err(e) => Inner::Failed(Some(file_error(format!(
-                        "the file is not valid UTF-8 (at byte {}); nothing was imported",
-                        e.valid_up_to()
-                    )))),
-                    Ok(text) => match serde_json::from_str::<Vec<Value>>(text) {
-                        Ok(values) => Inner::Array { values: values.into_iter(), index: 0 },
-                        Err(e) => Inner::Failed(Some(file_error(format!(
-                            "the JSON array is malformed at line {}, column {}; nothing was imported",
-                            e.line(),
-                            e.column()
-                        )))),
-                    },
-                },
-            }
-        }
-        Format::Csv => {
-            let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(reader);
-            match csv.headers() {
-                Ok(h) => {
-                    let headers = h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect();
-                    Inner::Csv { reader: Box::new(csv), headers, row: 1 }
-                }
-                Err(e) => {
-                    Inner::Failed(Some(file_error(format!("could not read the CSV header: {}", csv_problem(&e)))))
-                }
-            }
-        }
+        Format::JsonLines => Inner::Lines(lines::Lines::new(reader, now)),
+        Format::JsonArray => Inner::Array(array::Elements::new(reader, now)),
+        Format::Csv => match csv_rows::Rows::new(reader, now) {
+            Ok(rows) => Inner::Csv(Box::new(rows)),
+            Err(e) => Inner::Failed(Some(e)),
+        },
     };
-    Records { inner, now }
-}
-
-fn file_error(problem: String) -> RecordError {
-    RecordError { position: "file".into(), external_id: None, error: FieldError::new("", problem) }
-}
-
-fn csv_problem(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "a cell is not valid UTF-8".into(),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("the row has {len} cells but the header has {expected_len}")
-        }
-        _ => "the CSV is malformed".into(),
-    }
+    Records { inner }
 }
 
 impl<R: BufRead> Iterator for Records<R> {
     type Item = Result<Referral, RecordError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let now = self.now;
         match &mut self.inner {
             Inner::Failed(err) => err.take().map(Err),
-            Inner::Array { values, index } => {
-                let value = values.next()?;
-                *index += 1;
-                Some(finish(format!("record {}", *index), value, now))
-            }
-            Inner::Lines { reader, line_no, buf } => loop {
-                buf.clear();
-                match reader.read_until(b'\n', buf) {
-                    Err(e) => return Some(Err(file_error(format!("could not read the input: {e}")))),
-                    Ok(0) => return None,
-                    Ok(_) => {}
-                }
-                *line_no += 1;
-                let position = format!("line {line_no}");
-                let line = trim_ascii(buf);
-                if line.is_empty() {
-                    continue;
-                }
-                if line.len() > MAX_RECORD_BYTES {
-                    return Some(Err(RecordError {
-                        position,
-                        external_id: None,
-                        error: FieldError::new(
-                            "",
-                            format!("the record is {} bytes; the limit is {MAX_RECORD_BYTES}", line.len()),
-                        ),
-                    }));
-                }
-                let text = match std::str::from_utf8(line) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        return Some(Err(RecordError {
-                            position,
-                            external_id: None,
-                            error: FieldError::new(
-                                "",
-                                format!("the line is not valid UTF-8 (at byte {})", e.valid_up_to()),
-                            ),
-                        }));
-                    }
-                };
-                return Some(referral_from_json_text(text, now).map_err(|error| RecordError {
-                    position,
-                    external_id: serde_json::from_str::<Value>(text).ok().as_ref().and_then(external_id_of),
-                    error,
-                }));
-            },
-            Inner::Csv { reader, headers, row } => {
-                let mut record = csv::StringRecord::new();
-                *row += 1;
-                let position = format!("row {}", *row);
-                match reader.read_record(&mut record) {
-                    Ok(false) => None,
-                    Err(e) => {
-                        let problem = csv_problem(&e);
-                        // The csv reader cannot resynchronise after a broken quote; stop here.
-                        let fatal =
-                            !matches!(e.kind(), csv::ErrorKind::Utf8 { .. } | csv::ErrorKind::UnequalLengths { .. });
-                        if fatal {
-                            self.inner = Inner::Failed(None);
-                        }
-                        Some(Err(RecordError { position, external_id: None, error: FieldError::new("", problem) }))
-                    }
-                    Ok(true) => Some(match csv_row_to_value(headers, &record) {
-                        Ok(value) => finish(position, value, now),
-                        Err(error) => Err(RecordError { position, external_id: None, error }),
-                    }),
-                }
-            }
+            Inner::Lines(lines) => lines.next(),
+            Inner::Array(elements) => elements.next(),
+            Inner::Csv(rows) => rows.next(),
         }
     }
 }
 
+fn file_error(problem: String) -> RecordError {
+    RecordError { position: "file".into(), external_id: None, error: FieldError::new("", problem) }
+}
+
+/// What went wrong reading the input itself (not one record of it).
+fn read_problem(e: &std::io::Error) -> String {
+    format!("could not read the input ({})", e.kind())
+}
+
+/// A record that is too large, found while reading it.
+fn too_large(position: String, bytes: usize) -> RecordError {
+    RecordError {
+        position,
+        external_id: None,
+        error: FieldError::new("", format!("the record is {bytes} bytes; the limit is {MAX_RECORD_BYTES}")),
+    }
+}
+
+/// One record given as JSON text (a JSON Lines line, a JSON array element).
+fn from_json_bytes(position: String, bytes: &[u8], now: DateTime<Utc>) -> Result<Referral, RecordError> {
+    let bytes = trim_ascii(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| RecordError {
+        position: position.clone(),
+        external_id: None,
+        error: FieldError::new("", format!("the record is not valid UTF-8 (at byte {})", e.valid_up_to())),
+    })?;
+    referral_from_json_text(text, now).map_err(|error| RecordError {
+        position,
+        external_id: serde_json::from_str::<Value>(text).ok().as_ref().and_then(external_id_of),
+        error,
+    })
+}
+
 fn trim_ascii(b: &[u8]) -> &[u8] {
+    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
     let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
     let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
-    let b = &b[start..end];
-    b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b)
+    &b[start..end]
 }
 
 fn finish(position: String, value: Value, now: DateTime<Utc>) -> Result<Referral, RecordError> {
@@ -292,8 +221,20 @@ fn finish(position: String, value: Value, now: DateTime<Utc>) -> Result<Referral
     referral_from_value(value, now).map_err(|error| RecordError { position, external_id, error })
 }
 
+/// The external id of a record that failed, to help find it in its file.
 fn external_id_of(value: &Value) -> Option<String> {
-    value.get("external_id").and_then(Value::as_str).map(|s| s.chars().take(128).collect())
+    value.get("external_id").and_then(Value::as_str).map(|s| s.trim().chars().take(128).collect())
+}
+
+/// Tidy what a sender may pad: an external id with spaces around it is the
+/// same id without them (CSV cells are trimmed the same way), so it can be
+/// looked up as a person types it.
+fn normalize(mut r: Referral) -> Referral {
+    let trimmed = r.external_id.trim();
+    if trimmed.len() != r.external_id.len() {
+        r.external_id = trimmed.to_string();
+    }
+    r
 }
 
 /// Parse and validate one referral straight from JSON text (the fast path
@@ -305,7 +246,17 @@ pub fn referral_from_json_text(text: &str, now: DateTime<Utc>) -> Result<Referra
         Err(e) => {
             // Syntax errors come back from the deserializer too; tell them apart.
             if let Err(syntax) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                return Err(FieldError::new("", format!("the line is not valid JSON (column {})", syntax.column())));
+                if syntax.to_string().starts_with("recursion limit") {
+                    return Err(FieldError::new(
+                        "",
+                        format!("nests objects and arrays more than {MAX_NESTING} levels deep"),
+                    ));
+                }
+                let at = match syntax.line() {
+                    1 => format!("column {}", syntax.column()),
+                    line => format!("line {line}, column {}", syntax.column()),
+                };
+                return Err(FieldError::new("", format!("the record is not valid JSON ({at})")));
             }
             if !text.trim_start().starts_with('{') {
                 return Err(FieldError::new("", "a referral must be a JSON object"));
@@ -317,77 +268,11 @@ pub fn referral_from_json_text(text: &str, now: DateTime<Utc>) -> Result<Referra
     if let Err(e) = de.end() {
         return Err(FieldError::new("", format!("unexpected text after the referral (column {})", e.column())));
     }
+    let referral = normalize(referral);
     match validate_referral(&referral, now).into_iter().next() {
         Some(err) => Err(err),
         None => Ok(referral),
     }
-}
-
-/// CSV columns use dotted names (`location.lat`, `suspect.vehicle.plate`);
-/// list cells are separated by `;`. A CSV row carries at most one suspect.
-fn csv_row_to_value(headers: &[String], record: &csv::StringRecord) -> Result<Value, FieldError> {
-    let mut root = Map::new();
-    for (header, cell) in headers.iter().zip(record.iter()) {
-        let cell = cell.trim();
-        if cell.is_empty() || header.is_empty() {
-            continue;
-        }
-        let path: Vec<&str> = header.split('.').collect();
-        let leaf = *path.last().unwrap_or(&"");
-        let value = csv_cell(header, leaf, cell)?;
-        let (objects, key) = path.split_at(path.len() - 1);
-        let mut target = &mut root;
-        for (depth, segment) in objects.iter().enumerate() {
-            let segment = if depth == 0 && *segment == "suspect" { "suspects" } else { segment };
-            let entry = target.entry(segment.to_string()).or_insert_with(|| {
-                if depth == 0 && segment == "suspects" {
-                    Value::Array(vec![Value::Object(Map::new())])
-                } else {
-                    Value::Object(Map::new())
-                }
-            });
-            let next = match entry {
-                Value::Array(items) => items.first_mut().and_then(Value::as_object_mut),
-                Value::Object(map) => Some(map),
-                _ => None,
-            };
-            target =
-                next.ok_or_else(|| FieldError::new(header.clone(), "conflicts with another column of the same name"))?;
-        }
-        target.insert(key[0].to_string(), value);
-    }
-    Ok(Value::Object(root))
-}
-
-fn csv_cell(header: &str, leaf: &str, cell: &str) -> Result<Value, FieldError> {
-    const LISTS: &[&str] = &["languages", "phones", "indicators"];
-    const NUMBERS: &[&str] = &["lat", "lon", "count"];
-    const BOOLS: &[&str] = &["contact_ok", "share_identifying_info"];
-    if LISTS.contains(&leaf) {
-        return Ok(Value::Array(
-            cell.split(';').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect(),
-        ));
-    }
-    if NUMBERS.contains(&leaf) {
-        let n: f64 = cell.parse().map_err(|_| FieldError::new(header, "must be a number"))?;
-        if leaf == "count" {
-            if n.fract() != 0.0 || n < 0.0 {
-                return Err(FieldError::new(header, "must be a whole number, 0 or more"));
-            }
-            return Ok(Value::from(n as u64));
-        }
-        return serde_json::Number::from_f64(n)
-            .map(Value::Number)
-            .ok_or_else(|| FieldError::new(header, "must be a finite number"));
-    }
-    if BOOLS.contains(&leaf) {
-        return match cell.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "y" | "1" => Ok(Value::Bool(true)),
-            "false" | "no" | "n" | "0" => Ok(Value::Bool(false)),
-            _ => Err(FieldError::new(header, "must be true or false")),
-        };
-    }
-    Ok(Value::String(cell.to_string()))
 }
 
 #[cfg(test)]
@@ -455,10 +340,113 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_json_array_rejects_the_whole_file() {
+    fn a_broken_json_array_stops_where_it_breaks_and_says_so() {
         let out = all(&format!("[{GOOD},"));
+        assert_eq!(out.len(), 2);
+        assert!(out[0].is_ok());
+        let err = out[1].as_ref().unwrap_err();
+        assert_eq!(err.position, "file");
+        assert!(err.error.problem.contains("before its closing `]`"), "{err}");
+        let out = all(&format!("[{GOOD} {GOOD}]"));
+        assert!(out[1].as_ref().unwrap_err().error.problem.contains("missing a `,` after record 1"));
+        let out = all(&format!("[{GOOD}] trailing"));
+        assert!(out[1].as_ref().unwrap_err().error.problem.contains("after the JSON array"));
+        let out = all(&format!("[{GOOD},,{GOOD}]"));
+        assert!(out[1].as_ref().unwrap_err().error.problem.contains("empty element"));
+    }
+
+    #[test]
+    fn a_json_array_is_read_element_by_element() {
+        let second = GOOD.replace("A1", "A2");
+        let bad = GOOD.replace("A1", "A3").replace("\"recent\"", "7");
+        let input = format!("\u{feff}[\n  {GOOD},\n  {bad} ,{second}\n]\n");
+        let out = all(&input);
+        assert_eq!(out.len(), 3, "{out:?}");
+        assert_eq!(out[0].as_ref().unwrap().external_id, "A1");
+        let err = out[1].as_ref().unwrap_err();
+        assert_eq!((err.position.as_str(), err.error.field.as_str()), ("record 2", "urgency"));
+        assert_eq!(out[2].as_ref().unwrap().external_id, "A2");
+        assert!(all("[]").is_empty());
+        let scalar = all("[1]");
+        assert!(scalar[0].as_ref().unwrap_err().error.problem.contains("JSON object"));
+    }
+
+    #[test]
+    fn an_oversized_array_element_is_rejected_and_the_next_one_read() {
+        let big = GOOD.replace("A1", "A0").replace("Two women at a motel.", &"a".repeat(MAX_RECORD_BYTES));
+        let out = all(&format!("[{big},{GOOD}]"));
+        assert_eq!(out.len(), 2);
+        assert!(out[0].as_ref().unwrap_err().error.problem.contains("limit"));
+        assert!(out[1].is_ok());
+    }
+
+    #[test]
+    fn nesting_is_limited_where_the_record_says_it() {
+        let deep = |levels: usize| format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+        let ok = GOOD.replace(r#""narrative""#, &format!(r#""extra":{},"narrative""#, deep(MAX_NESTING - 1)));
+        assert!(all(&ok)[0].is_ok());
+        let too_deep = GOOD.replace(r#""narrative""#, &format!(r#""extra":{},"narrative""#, deep(MAX_NESTING)));
+        let err = all(&too_deep).remove(0).unwrap_err();
+        assert_eq!(err.error.field, "extra");
+        assert!(err.error.problem.contains("nested too deeply"));
+        let past_the_reader = GOOD.replace(r#""narrative""#, &format!(r#""extra":{},"narrative""#, deep(125)));
+        let err = all(&past_the_reader).remove(0).unwrap_err();
+        assert!(err.error.to_string().len() < 200, "{err}");
+        let way_past = GOOD.replace(r#""narrative""#, &format!(r#""extra":{},"narrative""#, deep(5000)));
+        assert!(all(&way_past)[0].as_ref().unwrap_err().error.problem.contains("deep"));
+    }
+
+    #[test]
+    fn a_padded_external_id_is_stored_trimmed() {
+        let r = all(&GOOD.replace(r#""A1""#, r#"" A1 ""#)).remove(0).unwrap();
+        assert_eq!(r.external_id, "A1");
+        let v: Value = serde_json::from_str(&GOOD.replace(r#""A1""#, r#""\tA1 ""#)).unwrap();
+        assert_eq!(referral_from_value(v, now()).unwrap().external_id, "A1");
+    }
+
+    const CSV_HEAD: &str = "external_id,source,received_at,urgency,narrative\n";
+
+    #[test]
+    fn an_unclosed_csv_quote_never_swallows_the_rows_after_it() {
+        let input = format!(
+            "{CSV_HEAD}Q1,hotline_web,2026-11-28T10:00:00Z,recent,\"fine\"\n\
+             Q2,hotline_web,2026-11-28T10:00:00Z,recent,\"never closed\n\
+             Q3,hotline_web,2026-11-28T10:00:00Z,recent,swallowed\n"
+        );
+        let out = all(&input);
+        assert_eq!(out.iter().filter(|r| r.is_ok()).count(), 1, "{out:?}");
+        let err = out[1].as_ref().unwrap_err();
+        assert_eq!(err.position, "row 3");
+        assert!(err.error.problem.contains("unbalanced quote"), "{err}");
+        // A quote inside an unquoted cell is refused too: it is the same mistake.
+        let stray = format!("{CSV_HEAD}Q4,hotline_web,2026-11-28T10:00:00Z,recent,5 ft 10\" tall\n");
+        assert!(all(&stray)[0].as_ref().unwrap_err().error.problem.contains("unbalanced quote"));
+        // Doubled quotes inside a quoted cell are fine.
+        let doubled = format!("{CSV_HEAD}Q5,hotline_web,2026-11-28T10:00:00Z,recent,\"he said \"\"now\"\"\"\n");
+        assert_eq!(all(&doubled)[0].as_ref().unwrap().narrative, "he said \"now\"");
+    }
+
+    #[test]
+    fn an_unclosed_quote_in_a_huge_csv_stops_at_the_limit() {
+        let input = format!(
+            "{CSV_HEAD}Q1,hotline_web,2026-11-28T10:00:00Z,recent,\"open\n{}",
+            "Q2,hotline_web,2026-11-28T10:00:00Z,recent,more\n".repeat(20_000)
+        );
+        let out = all(&input);
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].as_ref().unwrap_err().position, "file");
+        let err = out[0].as_ref().unwrap_err();
+        assert_eq!(err.position, "row 2");
+        assert!(err.error.problem.contains("longer than"), "{err}");
+    }
+
+    #[test]
+    fn a_duplicate_csv_column_rejects_the_file() {
+        let input = "external_id,source,received_at,urgency,narrative,urgency\nD1,hotline_web,2026-11-28T10:00:00Z,recent,x,historical\n";
+        let out = all(input);
+        assert_eq!(out.len(), 1);
+        let err = out[0].as_ref().unwrap_err();
+        assert_eq!(err.position, "file");
+        assert!(err.error.problem.contains("columns 4 and 6"), "{err}");
     }
 
     #[test]
