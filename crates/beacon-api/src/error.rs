@@ -17,8 +17,10 @@ pub enum ApiError {
     Transition(#[from] TransitionError),
     #[error("{0}")]
     Refused(String),
-    #[error("could not read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    /// The cause is printed here and not also reported as `source()`, so the
+    /// command line, which prints the chain, says it once.
+    #[error("could not read {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]

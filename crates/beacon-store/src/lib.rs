@@ -72,7 +72,7 @@ impl Store {
     /// Open (creating if needed) the store at `path` and bring its schema up to date.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), source: e })?;
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), cause: e })?;
         }
         let conn = Connection::open_with_flags(
             path,

@@ -1,0 +1,48 @@
+//! The store file itself, through the real `beacon` binary: what opening a
+//! file that is not a usable Beacon store says, and what it leaves behind.
+
+mod common;
+
+use common::Env;
+
+/// `n` bytes that are not an SQLite file (a fixed xorshift sequence).
+fn noise(n: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// The files in the store's directory, by name.
+fn files(env: &Env) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_with_its_cause_said_once() {
+    let env = Env::new();
+    let garbage = noise(4096);
+    std::fs::write(&env.store, &garbage).unwrap();
+    let run = env.run(&["queue"]);
+    assert_ne!(run.code, 0);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one message: {}", run.stderr);
+    assert_eq!(run.stderr.matches("not a database").count(), 1, "{}", run.stderr);
+    let parts: Vec<&str> = lines[0].split(": ").collect();
+    for (i, p) in parts.iter().enumerate() {
+        assert!(!parts[i + 1..].contains(p), "`{p}` repeated in {}", run.stderr);
+    }
+    assert_eq!(std::fs::read(&env.store).unwrap(), garbage, "the file is unchanged");
+    assert_eq!(files(&env), ["store.sqlite3"], "nothing created beside it");
+}
