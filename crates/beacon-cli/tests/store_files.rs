@@ -46,3 +46,21 @@ fn a_file_that_is_not_a_database_is_refused_with_its_cause_said_once() {
     assert_eq!(std::fs::read(&env.store).unwrap(), garbage, "the file is unchanged");
     assert_eq!(files(&env), ["store.sqlite3"], "nothing created beside it");
 }
+
+#[test]
+fn importing_a_missing_file_names_it_and_creates_no_store() {
+    let mut env = Env::new();
+    // Neither the store nor its directory exists yet.
+    env.store = env.dir.path().join("data").join("store.sqlite3");
+    let missing = env.dir.path().join("no-such-referrals.jsonl");
+    let missing = missing.to_str().unwrap();
+    for args in
+        [&["referral", "import", missing][..], &["referral", "add", missing][..], &["responder", "import", missing][..]]
+    {
+        let run = env.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("no-such-referrals.jsonl"), "{args:?} names the file: {}", run.stderr);
+        assert!(!env.store.exists(), "{args:?} created the store");
+        assert!(files(&env).is_empty(), "{args:?} left {:?}", files(&env));
+    }
+}
