@@ -40,6 +40,7 @@ impl ApiError {
             ApiError::Io { .. } => "io",
             ApiError::Store(StoreError::Busy) => "store_busy",
             ApiError::Store(StoreError::TooNew { .. }) => "store_too_new",
+            ApiError::Store(StoreError::NotBeacon { .. }) => "not_a_store",
             ApiError::Store(_) => "store",
             ApiError::Layer(_) => "invalid_layer",
         }

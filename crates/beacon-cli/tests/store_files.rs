@@ -64,3 +64,35 @@ fn importing_a_missing_file_names_it_and_creates_no_store() {
         assert!(files(&env).is_empty(), "{args:?} left {:?}", files(&env));
     }
 }
+
+#[test]
+fn another_applications_database_is_refused_and_left_unchanged() {
+    let env = Env::new();
+    let conn = rusqlite::Connection::open(&env.store).unwrap();
+    conn.execute_batch("CREATE TABLE songs (title TEXT); INSERT INTO songs VALUES ('one');").unwrap();
+    drop(conn);
+    let before = std::fs::read(&env.store).unwrap();
+    for args in [&["queue"][..], &["init"][..]] {
+        let run = env.run(args);
+        assert_ne!(run.code, 0, "{args:?}");
+        assert!(run.stderr.contains("is not a Beacon store"), "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert_eq!(std::fs::read(&env.store).unwrap(), before, "{args:?} changed the file");
+        assert_eq!(files(&env), ["store.sqlite3"]);
+    }
+}
+
+#[test]
+fn a_store_from_a_newer_beacon_is_refused_and_left_unchanged() {
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    let conn = rusqlite::Connection::open(&env.store).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 999;").unwrap();
+    drop(conn);
+    let before = std::fs::read(&env.store).unwrap();
+    let run = env.run(&["queue"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("newer Beacon"), "{}", run.stderr);
+    assert_eq!(std::fs::read(&env.store).unwrap(), before, "the refused store is unchanged");
+    assert_eq!(files(&env), ["store.sqlite3"]);
+}

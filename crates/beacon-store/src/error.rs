@@ -12,6 +12,8 @@ pub enum StoreError {
     Open { path: PathBuf, cause: rusqlite::Error },
     #[error("could not create {path}: {cause}")]
     Io { path: PathBuf, cause: std::io::Error },
+    #[error("{path} is not a Beacon store: it holds another application's data, and was left unchanged")]
+    NotBeacon { path: PathBuf },
     #[error("the store was written by a newer Beacon (schema {found}, this one knows up to {known}); upgrade Beacon")]
     TooNew { found: i64, known: i64 },
     #[error("the store is busy: another Beacon is writing; try again")]

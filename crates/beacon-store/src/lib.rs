@@ -21,7 +21,7 @@ mod settings;
 mod write;
 
 pub use error::StoreError;
-pub use migrate::SCHEMA_VERSION;
+pub use migrate::{APPLICATION_ID, SCHEMA_VERSION};
 pub use model::{
     Assignee, CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow,
     ResponseRows, StoredEvent,
@@ -59,6 +59,14 @@ fn retry_while_busy(attempt: i32) -> bool {
     true
 }
 
+/// A database error met while opening is an error opening the store at `path`.
+fn while_opening(path: &Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Sqlite(inner) => StoreError::open(path, inner),
+        other => other,
+    }
+}
+
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
@@ -70,6 +78,10 @@ pub struct Store {
 
 impl Store {
     /// Open (creating if needed) the store at `path` and bring its schema up to date.
+    ///
+    /// A file that is neither empty nor a Beacon store, and a store from a
+    /// newer schema, are refused before anything in them is changed: the
+    /// checks only read, and the first write (switching to WAL) comes after.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), cause: e })?;
@@ -87,6 +99,13 @@ impl Store {
         // parameter that meets a partial index (the queue's) or an indexed
         // column (STAT4): 5-10% of import and queue time, for nothing.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        match migrate::identify(&conn).map_err(|e| while_opening(path, e))? {
+            migrate::Found::Foreign => return Err(StoreError::NotBeacon { path: path.to_path_buf() }),
+            migrate::Found::Beacon { version } if version > SCHEMA_VERSION => {
+                return Err(StoreError::TooNew { found: version, known: SCHEMA_VERSION });
+            }
+            migrate::Found::Empty | migrate::Found::Beacon { .. } => {}
+        }
         // journal_mode returns a row; the others do not.
         let mode: String =
             conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;
@@ -101,10 +120,7 @@ impl Store {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;
              PRAGMA wal_autocheckpoint = 8192;",
         )?;
-        migrate::migrate(&conn).map_err(|e| match e {
-            StoreError::Sqlite(inner) => StoreError::open(path, inner),
-            other => other,
-        })?;
+        migrate::migrate(&conn).map_err(|e| while_opening(path, e))?;
         let device = settings::device_id(&conn)?;
         let device_row = settings::device_row(&conn, device)?;
         let last = settings::last_hlc(&conn)?;
