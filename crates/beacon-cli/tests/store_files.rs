@@ -3,7 +3,11 @@
 
 mod common;
 
-use common::Env;
+use common::{Env, referral};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 /// `n` bytes that are not an SQLite file (a fixed xorshift sequence).
 fn noise(n: usize) -> Vec<u8> {
@@ -95,4 +99,90 @@ fn a_store_from_a_newer_beacon_is_refused_and_left_unchanged() {
     assert!(run.stderr.contains("newer Beacon"), "{}", run.stderr);
     assert_eq!(std::fs::read(&env.store).unwrap(), before, "the refused store is unchanged");
     assert_eq!(files(&env), ["store.sqlite3"]);
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn beside(store: &Path, suffix: &str) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[test]
+fn a_new_store_its_wal_shm_and_directory_are_private_whatever_the_umask() {
+    for umask in ["000", "022"] {
+        let mut env = Env::new();
+        let data = env.dir.path().join("data");
+        env.store = data.join("store.sqlite3");
+        // An import from standard input holds the store open while it waits
+        // for input, so the -wal and -shm it made can be looked at.
+        let mut child = env
+            .cmd_with_umask(umask)
+            .args(["referral", "import", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (wal, shm) = (beside(&env.store, "-wal"), beside(&env.store, "-shm"));
+        let start = Instant::now();
+        while !(wal.exists() && shm.exists()) {
+            assert!(start.elapsed() < Duration::from_secs(20), "umask {umask}: the store was not opened");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let modes = [mode(&data), mode(&env.store), mode(&wal), mode(&shm)];
+        let line = format!("{}\n", referral("P-1", serde_json::json!({})));
+        std::io::Write::write_all(&mut child.stdin.take().unwrap(), line.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(modes, [0o700, 0o600, 0o600, 0o600], "umask {umask}: directory, store, -wal, -shm");
+        assert_eq!(mode(&env.store), 0o600);
+        assert_eq!(env.case_count(), 1);
+    }
+}
+
+#[test]
+fn a_store_left_readable_by_others_is_tightened_when_opened() {
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    // A store from before, readable by all, with the -wal and -shm of a
+    // connection still open (or of a crash) beside it, in a directory the
+    // person chose and shares.
+    set_mode(&env.store, 0o644);
+    let other = rusqlite::Connection::open(&env.store).unwrap();
+    other.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0)).unwrap();
+    let (wal, shm) = (beside(&env.store, "-wal"), beside(&env.store, "-shm"));
+    for f in [&wal, &shm] {
+        set_mode(f, 0o644);
+    }
+    set_mode(env.dir.path(), 0o755);
+    env.run_with_umask("000", &["queue"]).ok();
+    assert_eq!([mode(&env.store), mode(&wal), mode(&shm)], [0o600; 3], "store, -wal, -shm");
+    assert_eq!(mode(env.dir.path()), 0o755, "a directory Beacon did not create is left as it is");
+    drop(other);
+}
+
+#[test]
+fn beacons_own_data_directory_is_kept_private() {
+    let env = Env::new();
+    let xdg = env.dir.path().join("xdg");
+    let own = xdg.join("beacon");
+    std::fs::create_dir_all(&own).unwrap();
+    set_mode(&xdg, 0o755);
+    set_mode(&own, 0o755);
+    let mut c = env.cmd_with_umask("022");
+    c.env_remove("BEACON_STORE").env("XDG_DATA_HOME", &xdg).env("HOME", env.dir.path());
+    let run = common::run_command(c, &["--json", "init"], None).ok();
+    let store = PathBuf::from(run.json()["store"].as_str().unwrap());
+    assert_eq!(store.parent(), Some(own.as_path()), "the default place");
+    assert_eq!(mode(&own), 0o700, "Beacon's data directory");
+    assert_eq!(mode(&store), 0o600);
+    assert_eq!(mode(&xdg), 0o755, "the directory above it is not Beacon's");
 }

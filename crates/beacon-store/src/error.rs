@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 pub enum StoreError {
     #[error("could not open the store at {path}: {cause}")]
     Open { path: PathBuf, cause: rusqlite::Error },
-    #[error("could not create {path}: {cause}")]
-    Io { path: PathBuf, cause: std::io::Error },
+    #[error("could not {action} {path}: {cause}")]
+    Io { action: &'static str, path: PathBuf, cause: std::io::Error },
     #[error("{path} is not a Beacon store: it holds another application's data, and was left unchanged")]
     NotBeacon { path: PathBuf },
     #[error("the store was written by a newer Beacon (schema {found}, this one knows up to {known}); upgrade Beacon")]

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod file;
 mod migrate;
 mod model;
 mod project;
@@ -21,6 +22,7 @@ mod settings;
 mod write;
 
 pub use error::StoreError;
+pub use file::StoreDir;
 pub use migrate::{APPLICATION_ID, SCHEMA_VERSION};
 pub use model::{
     Assignee, CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow,
@@ -82,10 +84,22 @@ impl Store {
     /// A file that is neither empty nor a Beacon store, and a store from a
     /// newer schema, are refused before anything in them is changed: the
     /// checks only read, and the first write (switching to WAL) comes after.
+    ///
+    /// The store file and the files SQLite keeps beside it are the user's
+    /// alone (0600), and a directory created for it is 0700, whatever the
+    /// umask; a store left readable by others is tightened here. The
+    /// directory is `Chosen`: see [`Store::open_with`] for Beacon's own.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), cause: e })?;
+        Store::open_with(path, clock, StoreDir::Chosen)
+    }
+
+    /// [`Store::open`], saying whose directory the store is in: Beacon's
+    /// own data directory is also kept 0700 when it already exists.
+    pub fn open_with(path: &Path, clock: Arc<dyn Clock>, dir: StoreDir) -> Result<Store, StoreError> {
+        if let Some(d) = file::parent(path) {
+            file::create_dirs(d).map_err(|e| StoreError::Io { action: "create", path: d.to_path_buf(), cause: e })?;
         }
+        file::create_file(path).map_err(|e| StoreError::Io { action: "create", path: path.to_path_buf(), cause: e })?;
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -106,6 +120,12 @@ impl Store {
             }
             migrate::Found::Empty | migrate::Found::Beacon { .. } => {}
         }
+        // Before the switch to WAL, so the -wal and -shm it creates copy the store's 0600.
+        file::make_private(path, dir).map_err(|(path, cause)| StoreError::Io {
+            action: "restrict access to",
+            path,
+            cause,
+        })?;
         // journal_mode returns a row; the others do not.
         let mode: String =
             conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;

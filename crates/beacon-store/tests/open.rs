@@ -123,3 +123,41 @@ fn a_store_from_before_the_application_id_is_known_by_its_tables() {
     let app: i32 = s.connection().query_row("PRAGMA application_id", [], |r| r.get(0)).unwrap();
     assert_eq!(app, beacon_store::APPLICATION_ID, "stamped on its first open for writing");
 }
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn directories_created_for_a_store_are_private_and_beacons_own_is_kept_so() {
+    use beacon_store::StoreDir;
+    let dir = tempfile::tempdir().unwrap();
+    set_mode(dir.path(), 0o755);
+    let chosen = dir.path().join("a").join("b").join("s.sqlite3");
+    let s = Store::open(&chosen, clock()).unwrap();
+    let wal = dir.path().join("a/b/s.sqlite3-wal");
+    let shm = dir.path().join("a/b/s.sqlite3-shm");
+    assert_eq!(
+        [mode(&dir.path().join("a")), mode(&dir.path().join("a/b")), mode(&chosen), mode(&wal), mode(&shm)],
+        [0o700, 0o700, 0o600, 0o600, 0o600],
+        "every directory created, the store, its -wal and -shm"
+    );
+    drop(s);
+    assert_eq!(mode(dir.path()), 0o755, "a directory that was there is left as it is");
+
+    // A directory that was there and is loose: left alone when chosen,
+    // tightened when it is Beacon's own data directory.
+    set_mode(&dir.path().join("a/b"), 0o755);
+    set_mode(&chosen, 0o644);
+    drop(Store::open_with(&chosen, clock(), StoreDir::Chosen).unwrap());
+    assert_eq!((mode(&dir.path().join("a/b")), mode(&chosen)), (0o755, 0o600));
+    set_mode(&chosen, 0o640);
+    drop(Store::open_with(&chosen, clock(), StoreDir::Own).unwrap());
+    assert_eq!((mode(&dir.path().join("a/b")), mode(&chosen)), (0o700, 0o600));
+}
