@@ -14,15 +14,18 @@ fn open(path: &Path) -> Result<Store, StoreError> {
     Store::open(path, clock())
 }
 
-/// Every file in `dir` with its bytes, so a before/after comparison covers
-/// the store and anything created beside it (`-wal`, `-shm`, `-journal`).
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(dir)
+/// Every file in `dir` with a hash of its bytes, so a before/after
+/// comparison covers the store and anything created beside it (`-wal`,
+/// `-shm`, `-journal`).
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64)> {
+    use std::hash::{Hash, Hasher};
+    let mut files: Vec<(PathBuf, u64)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| {
             let p = e.unwrap().path();
-            let bytes = std::fs::read(&p).unwrap();
-            (p, bytes)
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            std::fs::read(&p).unwrap().hash(&mut h);
+            (p, h.finish())
         })
         .collect();
     files.sort();
