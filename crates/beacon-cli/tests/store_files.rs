@@ -194,3 +194,76 @@ fn beacons_own_data_directory_is_kept_private() {
     assert_eq!(mode(&store), 0o600);
     assert_eq!(mode(&xdg), 0o755, "the directory above it is not Beacon's");
 }
+
+/// Every file in `dir`: name, mode (octal) and a hash of its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, String, u64)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), format!("{:o}", mode(&p)), hash(&p))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// Read commands work on a store this user may not change and leave
+/// nothing behind; commands that change it say it is read-only.
+///
+/// The tests run as root, whom modes do not stop: Beacon takes a file or
+/// directory whose mode has no write bit as read-only whoever runs it and
+/// opens it with SQLite's read-only flag, which SQLite enforces for root too.
+fn check_read_only(env: &Env, dir: &Path) {
+    let before = snapshot(dir);
+    let id = env.run(&["--json", "queue"]).ok().json()[0]["id"].as_str().unwrap().to_string();
+    for args in [
+        &["queue"][..],
+        &["show", &id],
+        &["search", "motel"],
+        &["audit", &id],
+        &["stats"],
+        &["responder", "list"],
+        &["config", "show"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        assert!(!run.stdout.is_empty(), "{args:?} printed nothing");
+        assert_eq!(snapshot(dir), before, "{args:?} left a file behind or changed one");
+    }
+    let stdin = format!("{}\n", referral("RO-1", serde_json::json!({})));
+    let writes: [(&[&str], Option<&[u8]>); 6] = [
+        (&["note", &id, "a", "note"], None),
+        (&["status", &id, "closed", "--disposition", "unfounded"], None),
+        (&["triage", &id, "--priority", "P1", "--reason", "escalated"], None),
+        (&["referral", "import", "-"], Some(stdin.as_bytes())),
+        (&["config", "link-window", "9"], None),
+        (&["rebuild"], None),
+    ];
+    for (args, input) in writes {
+        let run = env.run_with_stdin(args, input);
+        assert_ne!(run.code, 0, "{args:?} succeeded on a read-only store");
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("is read-only"), "{args:?}: {}", run.stderr);
+        assert_eq!(snapshot(dir), before, "{args:?} changed something");
+    }
+}
+
+#[test]
+fn a_store_file_without_write_permission_can_be_read_not_changed() {
+    let env = Env::new();
+    env.run(&["demo", "--referrals", "40"]).ok();
+    set_mode(&env.store, 0o444);
+    check_read_only(&env, env.dir.path());
+}
+
+#[test]
+fn a_store_in_a_directory_without_write_permission_can_be_read_not_changed() {
+    let mut env = Env::new();
+    let dir = env.dir.path().join("ro");
+    env.store = dir.join("store.sqlite3");
+    env.run(&["demo", "--referrals", "40"]).ok();
+    set_mode(&dir, 0o555);
+    check_read_only(&env, &dir);
+    set_mode(&dir, 0o700);
+}

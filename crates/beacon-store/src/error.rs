@@ -16,6 +16,11 @@ pub enum StoreError {
     NotBeacon { path: PathBuf },
     #[error("the store was written by a newer Beacon (schema {found}, this one knows up to {known}); upgrade Beacon")]
     TooNew { found: i64, known: i64 },
+    #[error("the store at {path} is read-only: it can be read but not changed")]
+    ReadOnly { path: PathBuf },
+    /// A store that cannot be used without changing it, which this process may not do.
+    #[error("the store at {path} {why}")]
+    NeedsWrite { path: PathBuf, why: String },
     #[error("the store is busy: another Beacon is writing; try again")]
     Busy,
     #[error("the store is inconsistent: {0}")]

@@ -8,6 +8,10 @@
 //! took bits away (`robust_open` in its unix VFS), so a 0600 store file
 //! yields 0600 companions; ones left by an earlier, looser Beacon are
 //! tightened on open.
+//!
+//! A store this process may not change (its file or its directory has no
+//! write permission, or the file system is read-only) is opened read-only
+//! and left exactly as it is: see [`Access`].
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -33,14 +37,98 @@ pub enum StoreDir {
     Own,
 }
 
+/// How the store is to be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadWrite,
+    /// Read only, with SQLite's `SQLITE_OPEN_READONLY`, which it enforces
+    /// whoever the process is (root included).
+    ///
+    /// A read-only connection to a WAL store still needs the wal-index
+    /// (`-shm`) and opens the `-wal`: given neither, SQLite creates both
+    /// when the directory lets it, and, unable to take the write lock a
+    /// read-only file cannot give, never removes them. So:
+    ///
+    /// - With a `-wal` beside the store (a Beacon has it open, or one
+    ///   stopped without closing), committed transactions may be in the
+    ///   `-wal` alone: SQLite opens it and its `-shm` as usual, taking read
+    ///   locks so that a writer still running is seen, and reading the
+    ///   index into memory if the `-shm` cannot be written. (Only if the
+    ///   `-shm` alone is missing can it create one.)
+    /// - With no `-wal` (and no rollback `-journal`), no connection has the
+    ///   store open (SQLite removes the `-wal` when the last one closes,
+    ///   after copying all of it into the store), so the store file holds
+    ///   every committed transaction and is opened `immutable=1`: read as
+    ///   it is, creating nothing. This takes no locks, so a writer with
+    ///   write access that started while this connection is reading would
+    ///   not be noticed; its changes reach the store file only when it
+    ///   checkpoints, and the store is read-only to this process.
+    ///   `readonly_shm=1` would not do: it needs an existing `-shm`.
+    ReadOnly {
+        immutable: bool,
+    },
+}
+
 /// The files SQLite keeps beside the store while it is open.
 pub(crate) fn companions(path: &Path) -> [PathBuf; 2] {
-    let with = |suffix: &str| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
-    };
-    [with("-wal"), with("-shm")]
+    [with_suffix(path, "-wal"), with_suffix(path, "-shm")]
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// How the store at `path` (which exists) can be opened: read-write,
+/// unless this process may not change it or its directory. A mode with no
+/// write bit at all (a file 0444, a directory 0555) is taken as read-only
+/// even for root, whom `access(W_OK)` never refuses on a writable file
+/// system: someone made it read-only on purpose. Only looks: creates nothing.
+pub(crate) fn access(path: &Path) -> io::Result<Access> {
+    let [wal, _] = companions(path);
+    let journal = with_suffix(path, "-journal");
+    if std::fs::metadata(path)?.permissions().readonly() || !may_write(path) || !dir_writable(path)? {
+        let immutable = !wal.exists() && !journal.exists();
+        return Ok(Access::ReadOnly { immutable });
+    }
+    Ok(Access::ReadWrite)
+}
+
+/// Whether a store file could be created (and a store's `-wal` and `-shm`
+/// created beside it) in the directory holding `path`.
+pub(crate) fn dir_writable(path: &Path) -> io::Result<bool> {
+    let dir = parent(path).unwrap_or(Path::new("."));
+    Ok(!std::fs::metadata(dir)?.permissions().readonly() && may_write(dir))
+}
+
+/// `access(W_OK)`: whether this process may write `path`. The mode bits
+/// alone do not say it: they do not stop root, ownership and groups decide
+/// for others, and a read-only file system stops everyone.
+#[cfg(unix)]
+fn may_write(path: &Path) -> bool {
+    rustix::fs::access(path, rustix::fs::Access::WRITE_OK).is_ok()
+}
+
+#[cfg(not(unix))]
+fn may_write(_path: &Path) -> bool {
+    true
+}
+
+/// The `file:` URI (for `SQLITE_OPEN_URI`) opening `path` immutable.
+pub(crate) fn immutable_uri(path: &Path) -> io::Result<PathBuf> {
+    // An absolute path behind an empty authority: `file:///…`.
+    let absolute = std::path::absolute(path)?;
+    let mut uri = String::from("file://");
+    for &b in absolute.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    Ok(PathBuf::from(uri))
 }
 
 /// The directory holding the store, unless it is the current directory

@@ -73,6 +73,7 @@ fn while_opening(path: &Path, e: StoreError) -> StoreError {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    read_only: bool,
     device: DeviceId,
     device_row: i64,
     hlc: HlcClock,
@@ -95,15 +96,49 @@ impl Store {
 
     /// [`Store::open`], saying whose directory the store is in: Beacon's
     /// own data directory is also kept 0700 when it already exists.
+    ///
+    /// A store this process may not change (no write permission on the file
+    /// or its directory, a file mode with no write bit, a read-only file
+    /// system) is opened read-only and left exactly as it is, creating no
+    /// file beside it: reads work, and [`Store::write`] and
+    /// [`Store::rebuild`] refuse with [`StoreError::ReadOnly`]. One that
+    /// would need changing first (empty, or an older schema) is refused.
     pub fn open_with(path: &Path, clock: Arc<dyn Clock>, dir: StoreDir) -> Result<Store, StoreError> {
-        if let Some(d) = file::parent(path) {
-            file::create_dirs(d).map_err(|e| StoreError::Io { action: "create", path: d.to_path_buf(), cause: e })?;
+        let io = |action: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |cause| StoreError::Io { action, path, cause }
+        };
+        let access = match file::access(path) {
+            Ok(access) => access,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(d) = file::parent(path) {
+                    file::create_dirs(d).map_err(io("create", d))?;
+                }
+                if !file::dir_writable(path).map_err(io("open", path))? {
+                    return Err(StoreError::NeedsWrite {
+                        path: path.to_path_buf(),
+                        why: "does not exist and cannot be created: its directory is read-only".into(),
+                    });
+                }
+                file::create_file(path).map_err(io("create", path))?;
+                file::Access::ReadWrite
+            }
+            Err(e) => return Err(io("open", path)(e)),
+        };
+        let read_only = access != file::Access::ReadWrite;
+        let conn = match access {
+            file::Access::ReadWrite => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+            file::Access::ReadOnly { immutable: false } => {
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            }
+            file::Access::ReadOnly { immutable: true } => Connection::open_with_flags(
+                file::immutable_uri(path).map_err(io("open", path))?,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
         }
-        file::create_file(path).map_err(|e| StoreError::Io { action: "create", path: path.to_path_buf(), cause: e })?;
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
         .map_err(|e| StoreError::open(path, e))?;
         conn.busy_handler(Some(retry_while_busy))?;
         // Room for every statement the projections and queries use, so none is re-parsed.
@@ -118,19 +153,35 @@ impl Store {
             migrate::Found::Beacon { version } if version > SCHEMA_VERSION => {
                 return Err(StoreError::TooNew { found: version, known: SCHEMA_VERSION });
             }
+            migrate::Found::Empty if read_only => {
+                return Err(StoreError::NeedsWrite {
+                    path: path.to_path_buf(),
+                    why: "is empty and read-only: it cannot be set up".into(),
+                });
+            }
+            migrate::Found::Beacon { version } if read_only && version < SCHEMA_VERSION => {
+                return Err(StoreError::NeedsWrite {
+                    path: path.to_path_buf(),
+                    why: format!(
+                        "is read-only and at schema {version}: this Beacon must upgrade it to schema {SCHEMA_VERSION} before reading it, which needs write access"
+                    ),
+                });
+            }
             migrate::Found::Empty | migrate::Found::Beacon { .. } => {}
         }
-        // Before the switch to WAL, so the -wal and -shm it creates copy the store's 0600.
-        file::make_private(path, dir).map_err(|(path, cause)| StoreError::Io {
-            action: "restrict access to",
-            path,
-            cause,
-        })?;
-        // journal_mode returns a row; the others do not.
-        let mode: String =
-            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Corrupt(format!("the store could not switch to WAL mode (got {mode})")));
+        if !read_only {
+            // Before the switch to WAL, so the -wal and -shm it creates copy the store's 0600.
+            file::make_private(path, dir).map_err(|(path, cause)| StoreError::Io {
+                action: "restrict access to",
+                path,
+                cause,
+            })?;
+            // journal_mode returns a row; the others do not.
+            let mode: String =
+                conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Corrupt(format!("the store could not switch to WAL mode (got {mode})")));
+            }
         }
         // A 64 MiB page cache keeps the indexes' upper levels in memory during
         // imports; SQLite's 2 MiB default makes every random insert a read.
@@ -140,11 +191,30 @@ impl Store {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;
              PRAGMA wal_autocheckpoint = 8192;",
         )?;
-        migrate::migrate(&conn).map_err(|e| while_opening(path, e))?;
-        let device = settings::device_id(&conn)?;
-        let device_row = settings::device_row(&conn, device)?;
+        let (device, device_row) = if read_only {
+            // What the store knows; a read-only store appends nothing, so
+            // needs no device of its own.
+            settings::known_device(&conn)?.unwrap_or((DeviceId::new_random(), 0))
+        } else {
+            migrate::migrate(&conn).map_err(|e| while_opening(path, e))?;
+            let device = settings::device_id(&conn)?;
+            (device, settings::device_row(&conn, device)?)
+        };
         let last = settings::last_hlc(&conn)?;
-        Ok(Store { conn, path: path.to_path_buf(), device, device_row, hlc: HlcClock::new(clock, last) })
+        Ok(Store { conn, path: path.to_path_buf(), read_only, device, device_row, hlc: HlcClock::new(clock, last) })
+    }
+
+    /// Whether the store was opened read-only (see [`Store::open_with`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Refuse a change to a read-only store before SQLite is asked.
+    pub(crate) fn check_writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly { path: self.path.clone() });
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -176,6 +246,7 @@ impl Store {
     /// `f` may fail with its own error type (a domain refusal, say); the
     /// transaction then rolls back and nothing it appended is kept.
     pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.check_writable()?;
         let tx =
             self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
         let mut writer = Writer::begin(tx, self.device, self.device_row, &mut self.hlc)?;

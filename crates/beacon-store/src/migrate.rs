@@ -26,9 +26,9 @@ const MIGRATIONS: &[Migration] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-/// `PRAGMA application_id` of a Beacon store ("BEAC"), stamped by
-/// [`migrate`]. Stores written before it was stamped have 0 and are known
-/// by their log tables instead.
+/// `PRAGMA application_id` of a Beacon store ("BEAC"), stamped when it is
+/// opened for writing. Stores written before it was stamped have 0 and are
+/// known by their log tables instead.
 pub const APPLICATION_ID: i32 = i32::from_be_bytes(*b"BEAC");
 
 /// The tables every Beacon store has had since its first schema: the log
