@@ -267,3 +267,43 @@ fn a_store_in_a_directory_without_write_permission_can_be_read_not_changed() {
     check_read_only(&env, &dir);
     set_mode(&dir, 0o700);
 }
+
+/// The same as another user, whom the kernel itself refuses: a store that
+/// user may read but not write, in a directory it may not write. Needs
+/// root (to run the binary as `nobody` with `setpriv`); skipped otherwise.
+#[test]
+fn another_user_may_read_a_store_they_cannot_write() {
+    let uid = std::process::Command::new("id").arg("-u").output().map(|o| o.stdout).unwrap_or_default();
+    let setpriv = std::process::Command::new("setpriv").arg("--version").output().is_ok_and(|o| o.status.success());
+    if String::from_utf8_lossy(&uid).trim() != "0" || !setpriv {
+        eprintln!("skipped: needs root and setpriv");
+        return;
+    }
+    let env = Env::new();
+    env.run(&["demo", "--referrals", "20"]).ok();
+    // Readable by all, writable by its owner only, as a store copied from a
+    // backup might be; the binary copied where `nobody` may run it.
+    set_mode(env.dir.path(), 0o755);
+    set_mode(&env.store, 0o644);
+    let binary = env.dir.path().join("beacon");
+    std::fs::copy(env!("CARGO_BIN_EXE_beacon"), &binary).unwrap();
+    set_mode(&binary, 0o755);
+    let before = snapshot(env.dir.path());
+    let as_nobody = |args: &[&str]| {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&binary)
+            .env("BEACON_STORE", &env.store)
+            .env("HOME", env.dir.path())
+            .env_remove("RUST_LOG");
+        common::run_command(c, args, None)
+    };
+    let run = as_nobody(&["--json", "queue"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = run.json()[0]["id"].as_str().unwrap().to_string();
+    as_nobody(&["show", &id]).ok();
+    let run = as_nobody(&["note", &id, "a", "note"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("is read-only"), "{}", run.stderr);
+    assert_eq!(snapshot(env.dir.path()), before, "nothing created or changed");
+}
