@@ -46,9 +46,7 @@ pub fn store_path() -> PathBuf {
 /// Open the store; on first run with an empty store, load the demo data set
 /// so a new user sees a realistic console. Returns whether the demo was loaded.
 pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::ApiError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = std::fs::create_dir_all(dir);
-    }
+    // The store creates its directory itself, private (0700).
     let b = Beacon::open(path, beacon_api::default_actor(), Arc::new(SystemClock))?;
     let skip = std::env::var("BEACON_NO_DEMO").is_ok_and(|v| v == "1");
     if skip || !b.store().has_no_cases()? || !b.responders()?.is_empty() {

@@ -17,8 +17,10 @@ pub enum ApiError {
     Transition(#[from] TransitionError),
     #[error("{0}")]
     Refused(String),
-    #[error("could not read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    /// The cause is printed here and not also reported as `source()`, so the
+    /// command line, which prints the chain, says it once.
+    #[error("could not read {path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -38,6 +40,8 @@ impl ApiError {
             ApiError::Io { .. } => "io",
             ApiError::Store(StoreError::Busy) => "store_busy",
             ApiError::Store(StoreError::TooNew { .. }) => "store_too_new",
+            ApiError::Store(StoreError::NotBeacon { .. }) => "not_a_store",
+            ApiError::Store(StoreError::ReadOnly { .. } | StoreError::NeedsWrite { .. }) => "store_read_only",
             ApiError::Store(_) => "store",
             ApiError::Layer(_) => "invalid_layer",
         }

@@ -72,7 +72,7 @@ impl Beacon {
         let agency_table = match agencies {
             None => None,
             Some(p) => {
-                let bytes = std::fs::read(p).map_err(|e| ApiError::Io { path: p.display().to_string(), source: e })?;
+                let bytes = std::fs::read(p).map_err(|e| ApiError::Io { path: p.display().to_string(), cause: e })?;
                 let is_csv = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
                 Some(if is_csv { AgencyTable::from_csv(&bytes)? } else { AgencyTable::from_json(&bytes)? })
             }

@@ -35,7 +35,7 @@ pub use beacon_domain::QueueQuery;
 use beacon_domain::event::Actor;
 use beacon_domain::{CaseId, Clock, Progress};
 use beacon_geo::Gazetteer;
-use beacon_store::Store;
+use beacon_store::{Store, StoreDir};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -67,8 +67,13 @@ pub fn default_actor() -> Actor {
 }
 
 impl Beacon {
+    /// Open the store at `path`. At the default place
+    /// ([`default_store_path`]) its directory is Beacon's own and is kept
+    /// private too; elsewhere the directory is left as it is unless Beacon
+    /// creates it.
     pub fn open(path: &Path, actor: Actor, clock: Arc<dyn Clock>) -> Result<Beacon, ApiError> {
-        let store = Store::open(path, clock)?;
+        let dir = if path == default_store_path() { StoreDir::Own } else { StoreDir::Chosen };
+        let store = Store::open_with(path, clock, dir)?;
         let gazetteer = Arc::new(jurisdictions::active_gazetteer(&store)?);
         Ok(Beacon { store, gazetteer, actor })
     }

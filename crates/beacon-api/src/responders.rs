@@ -25,7 +25,7 @@ impl Beacon {
     /// list cells separated by `;`). All valid rows are saved in one transaction.
     pub fn import_responders<R: Read>(&mut self, mut input: R) -> Result<RosterReport, ApiError> {
         let mut bytes = Vec::new();
-        input.read_to_end(&mut bytes).map_err(|e| ApiError::Io { path: "input".into(), source: e })?;
+        input.read_to_end(&mut bytes).map_err(|e| ApiError::Io { path: "input".into(), cause: e })?;
         let mut report = RosterReport::default();
         let mut good: Vec<Responder> = Vec::new();
         for (position, parsed) in parse_roster(&bytes) {

@@ -112,13 +112,14 @@ fn init(cli: &Cli, out: &Out) -> Result<()> {
 }
 
 fn add_referral(cli: &Cli, out: &Out, file: &str) -> Result<()> {
-    let mut b = open(cli)?;
+    // The input first: a file that cannot be read must not create a store.
     let bytes = read_one_record(file)?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(bytes)
         .map_err(|e| usage(format!("{file}: not valid UTF-8 (at byte {})", e.valid_up_to())))?;
     let value: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| usage(format!("{file}: not a JSON object (line {}, column {})", e.line(), e.column())))?;
+    let mut b = open(cli)?;
     let added = b.add_referral_json(value)?;
     if out.json {
         let view = b.views(&[added.id])?.remove(0);
@@ -159,8 +160,10 @@ fn set_status(cli: &Cli, out: &Out, id: &str, status: &str, disposition: Option<
 }
 
 fn import_responders(cli: &Cli, out: &Out, file: &str) -> Result<ExitCode> {
+    // The input first: a file that cannot be opened must not create a store.
+    let input = BufReader::new(open_input(file)?);
     let mut b = open(cli)?;
-    let report = b.import_responders(BufReader::new(open_input(file)?))?;
+    let report = b.import_responders(input)?;
     if out.json {
         out.value(&report)?;
     } else {
@@ -383,8 +386,9 @@ fn open_input(file: &str) -> Result<Box<dyn Read + Send>> {
 }
 
 fn import(cli: &Cli, out: &Out, file: &str, batch: usize) -> Result<ExitCode> {
-    let mut b = open(cli)?;
+    // The input first: a file that cannot be opened must not create a store.
     let input = BufReader::with_capacity(1 << 20, open_input(file)?);
+    let mut b = open(cli)?;
     let interactive = std::io::stderr().is_terminal();
     let bar = interactive.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();

@@ -7,12 +7,10 @@ use std::path::PathBuf;
 pub enum LayerError {
     #[error("layer input is {size} bytes, over the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The cause is printed here and not also reported as `source()`, so a
+    /// caller printing the chain says it once.
+    #[error("cannot read {path}: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
     #[error("layer is not valid JSON: {0}")]
     Json(String),
     #[error("layer is not a GeoJSON FeatureCollection: {0}")]

@@ -125,7 +125,7 @@ impl Layer {
     ) -> Result<Layer, LayerError> {
         options.check()?;
         check_file_size(path, options.max_bytes)?;
-        let bytes = std::fs::read(path).map_err(|source| LayerError::Io { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|cause| LayerError::Io { path: path.to_path_buf(), cause })?;
         Layer::from_geojson(&bytes, id_property, name_property, options)
     }
 
@@ -280,7 +280,7 @@ fn check_size(size: u64, limit: u64) -> Result<(), LayerError> {
 }
 
 fn check_file_size(path: &Path, limit: u64) -> Result<u64, LayerError> {
-    let io = |source| LayerError::Io { path: PathBuf::from(path), source };
+    let io = |cause| LayerError::Io { path: PathBuf::from(path), cause };
     let len = File::open(path).and_then(|f| f.metadata()).map_err(io)?.len();
     check_size(len, limit)?;
     Ok(len)

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod file;
 mod migrate;
 mod model;
 mod project;
@@ -21,7 +22,8 @@ mod settings;
 mod write;
 
 pub use error::StoreError;
-pub use migrate::SCHEMA_VERSION;
+pub use file::StoreDir;
+pub use migrate::{APPLICATION_ID, SCHEMA_VERSION};
 pub use model::{
     Assignee, CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow,
     ResponseRows, StoredEvent,
@@ -59,10 +61,19 @@ fn retry_while_busy(attempt: i32) -> bool {
     true
 }
 
+/// A database error met while opening is an error opening the store at `path`.
+fn while_opening(path: &Path, e: StoreError) -> StoreError {
+    match e {
+        StoreError::Sqlite(inner) => StoreError::open(path, inner),
+        other => other,
+    }
+}
+
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    read_only: bool,
     device: DeviceId,
     device_row: i64,
     hlc: HlcClock,
@@ -70,14 +81,64 @@ pub struct Store {
 
 impl Store {
     /// Open (creating if needed) the store at `path` and bring its schema up to date.
+    ///
+    /// A file that is neither empty nor a Beacon store, and a store from a
+    /// newer schema, are refused before anything in them is changed: the
+    /// checks only read, and the first write (switching to WAL) comes after.
+    ///
+    /// The store file and the files SQLite keeps beside it are the user's
+    /// alone (0600), and a directory created for it is 0700, whatever the
+    /// umask; a store left readable by others is tightened here. The
+    /// directory is `Chosen`: see [`Store::open_with`] for Beacon's own.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Io { path: dir.to_path_buf(), source: e })?;
+        Store::open_with(path, clock, StoreDir::Chosen)
+    }
+
+    /// [`Store::open`], saying whose directory the store is in: Beacon's
+    /// own data directory is also kept 0700 when it already exists.
+    ///
+    /// A store this process may not change (no write permission on the file
+    /// or its directory, a file mode with no write bit, a read-only file
+    /// system) is opened read-only and left exactly as it is, creating no
+    /// file beside it: reads work, and [`Store::write`] and
+    /// [`Store::rebuild`] refuse with [`StoreError::ReadOnly`]. One that
+    /// would need changing first (empty, or an older schema) is refused.
+    pub fn open_with(path: &Path, clock: Arc<dyn Clock>, dir: StoreDir) -> Result<Store, StoreError> {
+        let io = |action: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |cause| StoreError::Io { action, path, cause }
+        };
+        let access = match file::access(path) {
+            Ok(access) => access,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(d) = file::parent(path) {
+                    file::create_dirs(d).map_err(io("create", d))?;
+                }
+                if !file::dir_writable(path).map_err(io("open", path))? {
+                    return Err(StoreError::NeedsWrite {
+                        path: path.to_path_buf(),
+                        why: "does not exist and cannot be created: its directory is read-only".into(),
+                    });
+                }
+                file::create_file(path).map_err(io("create", path))?;
+                file::Access::ReadWrite
+            }
+            Err(e) => return Err(io("open", path)(e)),
+        };
+        let read_only = access != file::Access::ReadWrite;
+        let conn = match access {
+            file::Access::ReadWrite => Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
+            file::Access::ReadOnly { immutable: false } => {
+                Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            }
+            file::Access::ReadOnly { immutable: true } => Connection::open_with_flags(
+                file::immutable_uri(path).map_err(io("open", path))?,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            ),
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
         .map_err(|e| StoreError::open(path, e))?;
         conn.busy_handler(Some(retry_while_busy))?;
         // Room for every statement the projections and queries use, so none is re-parsed.
@@ -87,11 +148,40 @@ impl Store {
         // parameter that meets a partial index (the queue's) or an indexed
         // column (STAT4): 5-10% of import and queue time, for nothing.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        // journal_mode returns a row; the others do not.
-        let mode: String =
-            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Corrupt(format!("the store could not switch to WAL mode (got {mode})")));
+        match migrate::identify(&conn).map_err(|e| while_opening(path, e))? {
+            migrate::Found::Foreign => return Err(StoreError::NotBeacon { path: path.to_path_buf() }),
+            migrate::Found::Beacon { version } if version > SCHEMA_VERSION => {
+                return Err(StoreError::TooNew { found: version, known: SCHEMA_VERSION });
+            }
+            migrate::Found::Empty if read_only => {
+                return Err(StoreError::NeedsWrite {
+                    path: path.to_path_buf(),
+                    why: "is empty and read-only: it cannot be set up".into(),
+                });
+            }
+            migrate::Found::Beacon { version } if read_only && version < SCHEMA_VERSION => {
+                return Err(StoreError::NeedsWrite {
+                    path: path.to_path_buf(),
+                    why: format!(
+                        "is read-only and at schema {version}: this Beacon must upgrade it to schema {SCHEMA_VERSION} before reading it, which needs write access"
+                    ),
+                });
+            }
+            migrate::Found::Empty | migrate::Found::Beacon { .. } => {}
+        }
+        if !read_only {
+            // Before the switch to WAL, so the -wal and -shm it creates copy the store's 0600.
+            file::make_private(path, dir).map_err(|(path, cause)| StoreError::Io {
+                action: "restrict access to",
+                path,
+                cause,
+            })?;
+            // journal_mode returns a row; the others do not.
+            let mode: String =
+                conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| StoreError::open(path, e))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Corrupt(format!("the store could not switch to WAL mode (got {mode})")));
+            }
         }
         // A 64 MiB page cache keeps the indexes' upper levels in memory during
         // imports; SQLite's 2 MiB default makes every random insert a read.
@@ -101,14 +191,30 @@ impl Store {
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;
              PRAGMA wal_autocheckpoint = 8192;",
         )?;
-        migrate::migrate(&conn).map_err(|e| match e {
-            StoreError::Sqlite(inner) => StoreError::open(path, inner),
-            other => other,
-        })?;
-        let device = settings::device_id(&conn)?;
-        let device_row = settings::device_row(&conn, device)?;
+        let (device, device_row) = if read_only {
+            // What the store knows; a read-only store appends nothing, so
+            // needs no device of its own.
+            settings::known_device(&conn)?.unwrap_or((DeviceId::new_random(), 0))
+        } else {
+            migrate::migrate(&conn).map_err(|e| while_opening(path, e))?;
+            let device = settings::device_id(&conn)?;
+            (device, settings::device_row(&conn, device)?)
+        };
         let last = settings::last_hlc(&conn)?;
-        Ok(Store { conn, path: path.to_path_buf(), device, device_row, hlc: HlcClock::new(clock, last) })
+        Ok(Store { conn, path: path.to_path_buf(), read_only, device, device_row, hlc: HlcClock::new(clock, last) })
+    }
+
+    /// Whether the store was opened read-only (see [`Store::open_with`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Refuse a change to a read-only store before SQLite is asked.
+    pub(crate) fn check_writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            return Err(StoreError::ReadOnly { path: self.path.clone() });
+        }
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -140,6 +246,7 @@ impl Store {
     /// `f` may fail with its own error type (a domain refusal, say); the
     /// transaction then rolls back and nothing it appended is kept.
     pub fn write<T, E: From<StoreError>>(&mut self, f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>) -> Result<T, E> {
+        self.check_writable()?;
         let tx =
             self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(StoreError::from)?;
         let mut writer = Writer::begin(tx, self.device, self.device_row, &mut self.hlc)?;

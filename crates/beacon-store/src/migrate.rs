@@ -26,6 +26,45 @@ const MIGRATIONS: &[Migration] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// `PRAGMA application_id` of a Beacon store ("BEAC"), stamped when it is
+/// opened for writing. Stores written before it was stamped have 0 and are
+/// known by their log tables instead.
+pub const APPLICATION_ID: i32 = i32::from_be_bytes(*b"BEAC");
+
+/// The tables every Beacon store has had since its first schema: the log
+/// and what it cannot be rebuilt without.
+const LOG_TABLES: [&str; 3] = ["meta", "devices", "events"];
+
+/// What a file about to be opened as a store holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// Nothing yet (0 bytes, or an SQLite database with no schema): a new store.
+    Empty,
+    /// A Beacon store at this schema version.
+    Beacon { version: i64 },
+    /// Anything else: another application's database.
+    Foreign,
+}
+
+/// Look at the file without changing it: reads the header and the schema
+/// only, so it can be refused before anything is written.
+pub(crate) fn identify(conn: &Connection) -> Result<Found, StoreError> {
+    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))?;
+    let log_tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN (?1, ?2, ?3)",
+        LOG_TABLES,
+        |r| r.get(0),
+    )?;
+    Ok(match app {
+        APPLICATION_ID => Found::Beacon { version },
+        0 if log_tables == LOG_TABLES.len() as i64 => Found::Beacon { version },
+        0 if objects == 0 && version == 0 => Found::Empty,
+        _ => Found::Foreign,
+    })
+}
+
 pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
@@ -44,6 +83,10 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
         run().inspect_err(|_| {
             let _ = conn.execute_batch("ROLLBACK");
         })?;
+    }
+    let app: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if app != APPLICATION_ID {
+        conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID}"))?;
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ impl Store {
     /// reader sees the old tables or the new ones, never a mix, and a crash
     /// leaves the old ones.
     pub fn rebuild(&mut self) -> Result<RebuildReport, StoreError> {
+        self.check_writable()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for table in PROJECTIONS {
             tx.execute(&format!("DELETE FROM {table}"), [])?;

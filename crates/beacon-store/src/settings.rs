@@ -68,6 +68,16 @@ pub(crate) fn device_row(conn: &Connection, id: DeviceId) -> Result<i64, StoreEr
     Ok(conn.query_row("SELECT device FROM devices WHERE id = ?1", [id.to_string()], |r| r.get(0))?)
 }
 
+/// This store's device and its local number, if it has them: for a
+/// read-only store, which cannot create them.
+pub(crate) fn known_device(conn: &Connection) -> Result<Option<(DeviceId, i64)>, StoreError> {
+    let Some(id) = get(conn, "device_id")?.and_then(|v| v.parse::<DeviceId>().ok()) else {
+        return Ok(None);
+    };
+    let row = conn.query_row("SELECT device FROM devices WHERE id = ?1", [id.to_string()], |r| r.get(0)).optional()?;
+    Ok(row.map(|row| (id, row)))
+}
+
 pub(crate) fn last_hlc(conn: &Connection) -> Result<Hlc, StoreError> {
     Ok(get(conn, "last_hlc")?.and_then(|v| v.parse::<i64>().ok()).map(Hlc::unpack).unwrap_or(Hlc::ZERO))
 }

@@ -46,26 +46,24 @@ impl Env {
         self.run_with_stdin(args, None)
     }
 
+    /// The binary started by `sh` after `umask <umask>`, as from a person's shell.
+    pub fn cmd_with_umask(&self, umask: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_beacon"))
+            .env("BEACON_STORE", &self.store)
+            .env("BEACON_ACTOR", "test-dispatcher")
+            .env_remove("RUST_LOG");
+        c
+    }
+
     pub fn run_with_stdin(&self, args: &[&str], stdin: Option<&[u8]>) -> Run {
-        let mut c = self.cmd();
-        c.args(args)
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().expect("spawn beacon");
-        if let Some(bytes) = stdin {
-            // A program may refuse its input before reading all of it (a
-            // record over the size limit): a closed pipe here is its answer.
-            if let Err(e) = child.stdin.take().expect("stdin").write_all(bytes) {
-                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
-            }
-        }
-        let out: Output = child.wait_with_output().expect("wait");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        run_command(self.cmd(), args, stdin)
+    }
+
+    pub fn run_with_umask(&self, umask: &str, args: &[&str]) -> Run {
+        run_command(self.cmd_with_umask(umask), args, None)
     }
 
     pub fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
@@ -76,6 +74,28 @@ impl Env {
 
     pub fn case_count(&self) -> i64 {
         count(&self.store, "SELECT count(*) FROM cases")
+    }
+}
+
+/// Run `c` with `args`, feeding it `stdin` if given.
+pub fn run_command(mut c: Command, args: &[&str], stdin: Option<&[u8]>) -> Run {
+    c.args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn beacon");
+    if let Some(bytes) = stdin {
+        // A program may refuse its input before reading all of it (a
+        // record over the size limit): a closed pipe here is its answer.
+        if let Err(e) = child.stdin.take().expect("stdin").write_all(bytes) {
+            assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+        }
+    }
+    let out: Output = child.wait_with_output().expect("wait");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 
