@@ -2,7 +2,7 @@
 
 use beacon_domain::event::{Actor, Event, EventBody};
 use beacon_domain::referral::Source;
-use beacon_domain::{CaseId, DeviceId, EventId, HandoffId, Hlc, HlcClock, ResponderId};
+use beacon_domain::{CaseId, DeviceId, EventId, HandoffId, Hlc, HlcClock, JurisdictionAssignment, ResponderId};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::model::CaseRecord;
@@ -145,6 +145,16 @@ impl<'s> Writer<'s> {
             .query_row([id.to_string()], |r| r.get(0))
             .optional()?;
         status.map(|s| s.parse().map_err(StoreError::Corrupt)).transpose()
+    }
+
+    /// Just the jurisdiction of a case, as this transaction sees it.
+    pub fn case_jurisdiction(&self, id: CaseId) -> Result<Option<JurisdictionAssignment>, StoreError> {
+        let text: Option<String> = self
+            .tx
+            .prepare_cached("SELECT jurisdiction FROM cases WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        text.map(|t| serde_json::from_str(&t).map_err(StoreError::json("jurisdiction"))).transpose()
     }
 
     /// The oldest handoff of the case waiting for acknowledgement (neither
