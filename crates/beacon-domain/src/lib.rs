@@ -16,6 +16,7 @@ pub mod links;
 pub mod queue;
 pub mod referral;
 pub mod responder;
+pub mod roster;
 pub mod sharing;
 pub mod triage;
 pub mod validate;
