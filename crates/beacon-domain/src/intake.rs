@@ -68,7 +68,7 @@ const MAX_PATH_CHARS: usize = 80;
 /// kept, never what the record held: a value sent in a field (a name, a
 /// phone number) can identify a victim, so the problem is rebuilt from what
 /// the field expects, which comes from Beacon's own types.
-fn describe_serde_error(path: &str, message: &str) -> FieldError {
+pub(crate) fn describe_serde_error(path: &str, message: &str) -> FieldError {
     let path = short_path(path);
     let message = message.split(" at line ").next().unwrap_or(message);
     let with_field = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };

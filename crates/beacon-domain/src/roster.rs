@@ -82,14 +82,11 @@ fn from_value(v: Value) -> Result<Responder, FieldError> {
         let id = n.to_string();
         map.insert("id".into(), Value::String(id));
     }
-    serde_json::from_value::<Responder>(Value::Object(map)).map_err(|e| {
-        let msg = e.to_string();
-        let field =
-            ["id", "name", "role", "agency", "jurisdictions", "languages", "on_duty", "email", "phone", "webhook"]
-                .into_iter()
-                .find(|f| msg.contains(&format!("`{f}`")))
-                .unwrap_or("");
-        FieldError::new(field, msg.split(" at line ").next().unwrap_or(&msg).to_string())
+    // serde's message quotes the value it refused; only the field's path
+    // and what it expects are kept (the same rule as referrals).
+    serde_path_to_error::deserialize::<_, Responder>(Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        crate::intake::describe_serde_error(if path == "." { "" } else { &path }, &e.into_inner().to_string())
     })
 }
 
