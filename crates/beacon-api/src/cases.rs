@@ -1,16 +1,24 @@
-//! Changing a case: triage, notes, status, handoff, acknowledgement. Each
-//! check runs inside the write transaction that makes the change, so two
-//! processes cannot both pass a check and then both change the case.
+//! Changing a case: triage, notes, status, handoff, withdrawal,
+//! acknowledgement. Each change goes through the case's state machine
+//! ([`CaseStatus::after`]) against the status read inside the write
+//! transaction that makes the change, so two processes cannot both pass a
+//! check and then both change the case. The store's projections check the
+//! same rule again as each event is appended.
 
 use beacon_domain::event::EventBody;
 use beacon_domain::sharing;
-use beacon_domain::{CaseId, CaseStatus, HandoffId, NoteId, Priority, Role};
-use beacon_store::HandoffRecord;
+use beacon_domain::{CaseId, CaseStatus, Change, HandoffId, NoteId, Priority, Role};
+use beacon_store::{CaseSummary, HandoffRecord};
 
 use crate::{ApiError, Beacon};
 
 /// Longest note or reason accepted.
 const MAX_NOTE_CHARS: usize = 8 * 1024;
+
+/// The machine's verdict on `change` for the case as it stands: the status it leads to.
+fn check(case: &CaseSummary, change: Change) -> Result<CaseStatus, ApiError> {
+    case.status.after(change).map_err(|error| ApiError::Transition { case: case.id, error })
+}
 
 fn check_text(what: &str, field: &str, text: &str) -> Result<String, ApiError> {
     let t = text.trim();
@@ -31,19 +39,21 @@ impl Beacon {
         &mut self.store
     }
 
-    /// Set the priority by hand, with the reason for the record.
+    /// Set the priority by hand, with the reason for the record: triage. A
+    /// new or reopened case becomes triaged; a closed one is reopened first.
     pub fn override_priority(&mut self, id: &str, to: Priority, reason: &str) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
         let reason = check_text(&format!("case {}", case_id.short()), "reason", reason)?;
         let actor = self.actor.clone();
         self.with_case(case_id, |w, case| {
+            let status = check(case, Change::Triage)?;
             let from = case.priority;
             w.append(&actor, Some(case_id), EventBody::PriorityOverridden { from, to, reason })?;
-            if matches!(case.status, CaseStatus::New | CaseStatus::Reopened) {
+            if status != case.status {
                 w.append(
                     &actor,
                     Some(case_id),
-                    EventBody::StatusChanged { from: case.status, to: CaseStatus::Triaged, disposition: None },
+                    EventBody::StatusChanged { from: case.status, to: status, disposition: None },
                 )?;
             }
             Ok(())
@@ -60,8 +70,10 @@ impl Beacon {
         })
     }
 
-    /// Move a case to `to`. Closing needs a disposition. Handing off has its
-    /// own operation, since it needs a responder.
+    /// Move a case to `to`. Closing needs a disposition. `triaged` from
+    /// `handed_off` withdraws the handoff ([`Beacon::withdraw`]);
+    /// `acknowledged` is [`Beacon::acknowledge`]; `handed_off` is reached
+    /// by a handoff, which names the responder.
     pub fn set_status(&mut self, id: &str, to: CaseStatus, disposition: Option<&str>) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
         let what = format!("case {}", case_id.short());
@@ -73,24 +85,34 @@ impl Beacon {
             (_, Some(_)) => return Err(ApiError::invalid(what, "disposition", "is only given when closing a case")),
             (_, None) => None,
         };
-        if to == CaseStatus::HandedOff {
-            return Err(ApiError::Refused("hand a case off with `handoff`, naming the responder".into()));
+        if to == CaseStatus::Acknowledged {
+            return self.acknowledge_case(case_id);
         }
         let actor = self.actor.clone();
         self.with_case(case_id, |w, case| {
             let from = case.status;
-            from.transition(to)?;
-            if to == CaseStatus::Acknowledged {
-                let pending = w.pending_handoff(case_id)?;
-                let (handoff_id, responder_id) = pending.unzip();
-                w.append(&actor, Some(case_id), EventBody::Acknowledged { handoff_id, responder_id })?;
-            }
+            from.transition(to).map_err(|error| ApiError::Transition { case: case_id, error })?;
             w.append(&actor, Some(case_id), EventBody::StatusChanged { from, to, disposition })?;
             Ok(())
         })
     }
 
+    /// Withdraw the handoffs of a case nobody has acknowledged: the case is
+    /// triaged again, lists none of those responders, and none of them can
+    /// acknowledge it.
+    pub fn withdraw(&mut self, id: &str) -> Result<(), ApiError> {
+        let case_id = self.resolve(id)?;
+        let actor = self.actor.clone();
+        self.with_case(case_id, |w, case| {
+            let to = check(case, Change::Withdraw)?;
+            w.append(&actor, Some(case_id), EventBody::StatusChanged { from: case.status, to, disposition: None })?;
+            Ok(())
+        })
+    }
+
     /// Hand the case to a responder, sharing only what consent and law allow.
+    /// Handing it to another responder of a role whose handoff nobody has
+    /// acknowledged yet reassigns it (the earlier handoff is withdrawn).
     pub fn handoff(&mut self, id: &str, responder: &str) -> Result<HandoffRecord, ApiError> {
         let case_id = self.resolve(id)?;
         let r = self
@@ -100,12 +122,7 @@ impl Beacon {
         let actor = self.actor.clone();
         let handoff_id = HandoffId::new();
         self.with_case(case_id, |w, case| {
-            if case.status == CaseStatus::Closed {
-                return Err(ApiError::Refused(format!(
-                    "case {} is closed; reopen it before handing it off",
-                    case_id.short()
-                )));
-            }
+            check(case, Change::HandOff)?;
             let referral = w
                 .case(case_id)?
                 .map(|c| c.referral)
@@ -149,29 +166,31 @@ impl Beacon {
         self.handoff(&suggestions.case_id.to_string(), &responder)
     }
 
-    /// A responder takes the case: acknowledges the oldest handoff not yet acknowledged.
+    /// A responder takes the case: acknowledges the oldest handoff waiting
+    /// (neither acknowledged nor withdrawn).
     pub fn acknowledge(&mut self, id: &str) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
+        self.acknowledge_case(case_id)
+    }
+
+    fn acknowledge_case(&mut self, case_id: CaseId) -> Result<(), ApiError> {
         let actor = self.actor.clone();
         self.with_case(case_id, |w, case| {
+            check(case, Change::Acknowledge)?;
             let Some((handoff_id, responder_id)) = w.pending_handoff(case_id)? else {
                 return Err(ApiError::Refused(format!(
-                    "case {} has no handoff waiting for acknowledgement; hand it off first",
-                    case_id.short()
+                    "case {} is `{}` and has no handoff waiting for acknowledgement",
+                    case_id.short(),
+                    case.status
                 )));
             };
+            // The acknowledgement moves the case on (handed_off → acknowledged)
+            // by itself: one event, one change.
             w.append(
                 &actor,
                 Some(case_id),
-                EventBody::Acknowledged { handoff_id: Some(handoff_id), responder_id: Some(responder_id.clone()) },
+                EventBody::Acknowledged { handoff_id: Some(handoff_id), responder_id: Some(responder_id) },
             )?;
-            if case.status == CaseStatus::HandedOff {
-                w.append(
-                    &actor,
-                    Some(case_id),
-                    EventBody::StatusChanged { from: case.status, to: CaseStatus::Acknowledged, disposition: None },
-                )?;
-            }
             Ok(())
         })
     }
@@ -180,7 +199,7 @@ impl Beacon {
     fn with_case<T>(
         &mut self,
         case_id: CaseId,
-        f: impl FnOnce(&mut beacon_store::Writer<'_>, &beacon_store::CaseSummary) -> Result<T, ApiError>,
+        f: impl FnOnce(&mut beacon_store::Writer<'_>, &CaseSummary) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         self.store.write(|w| {
             let case = w.case(case_id)?.ok_or_else(|| ApiError::NotFound { what: "case", id: case_id.to_string() })?;

@@ -4,7 +4,9 @@
 
 use beacon_demo::{Action, Options, Place};
 use beacon_domain::event::{Actor, EventBody};
-use beacon_domain::{CaseId, CaseStatus, HandoffId, JurisdictionAssignment, ManualClock, NoteId, sharing, triage};
+use beacon_domain::{
+    CaseId, CaseStatus, Change, HandoffId, JurisdictionAssignment, ManualClock, NoteId, sharing, triage,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -95,8 +97,12 @@ impl Beacon {
                             let r = &data.referrals[step.referral];
                             let id = CaseId::for_referral(r.source, &r.external_id);
                             let Some(status) = w.case_status(id)? else { continue };
+                            // What happened is replayed through the case's state
+                            // machine: a step it refuses (the generator does not
+                            // know every rule) did not happen.
+                            let allowed = |change: Change| status.after(change).is_ok();
                             match &step.action {
-                                Action::HandOff { responder } => {
+                                Action::HandOff { responder } if allowed(Change::HandOff) => {
                                     let Some(who) = responders.iter().find(|p| &p.id == responder) else { continue };
                                     w.append(
                                         &dispatcher,
@@ -111,26 +117,19 @@ impl Beacon {
                                         },
                                     )?;
                                 }
-                                Action::Acknowledge => {
-                                    let pending = w.pending_handoff(id)?;
-                                    let actor = Actor(
-                                        pending.as_ref().map(|p| p.1.0.clone()).unwrap_or_else(|| "responder".into()),
-                                    );
-                                    let (handoff_id, responder_id) = pending.unzip();
-                                    w.append(&actor, Some(id), EventBody::Acknowledged { handoff_id, responder_id })?;
-                                    if status == CaseStatus::HandedOff {
-                                        w.append(
-                                            &actor,
-                                            Some(id),
-                                            EventBody::StatusChanged {
-                                                from: status,
-                                                to: CaseStatus::Acknowledged,
-                                                disposition: None,
-                                            },
-                                        )?;
-                                    }
+                                Action::Acknowledge if allowed(Change::Acknowledge) => {
+                                    let Some((handoff_id, responder_id)) = w.pending_handoff(id)? else { continue };
+                                    let actor = Actor(responder_id.0.clone());
+                                    w.append(
+                                        &actor,
+                                        Some(id),
+                                        EventBody::Acknowledged {
+                                            handoff_id: Some(handoff_id),
+                                            responder_id: Some(responder_id),
+                                        },
+                                    )?;
                                 }
-                                Action::OnScene if status == CaseStatus::Acknowledged => {
+                                Action::OnScene if allowed(Change::ArriveOnScene) => {
                                     w.append(
                                         &dispatcher,
                                         Some(id),
@@ -141,7 +140,7 @@ impl Beacon {
                                         },
                                     )?;
                                 }
-                                Action::Close { disposition } if status.can_go_to(CaseStatus::Closed) => {
+                                Action::Close { disposition } if allowed(Change::Close) => {
                                     w.append(
                                         &dispatcher,
                                         Some(id),

@@ -1,4 +1,4 @@
-use beacon_domain::{FieldError, RecordError, TransitionError};
+use beacon_domain::{CaseId, FieldError, RecordError, TransitionError};
 use beacon_store::StoreError;
 
 /// Everything an operation can refuse or fail with. Each variant has a stable
@@ -13,8 +13,9 @@ pub enum ApiError {
     NotFound { what: &'static str, id: String },
     #[error("`{id}` could mean {} cases: {}; type the full case id", .candidates.len(), list(.candidates))]
     Ambiguous { id: String, candidates: Vec<beacon_store::CaseMatch> },
-    #[error(transparent)]
-    Transition(#[from] TransitionError),
+    /// The case's state machine refuses the change (see [`beacon_domain::Change`]).
+    #[error("case {} is `{}` and cannot go to `{}`{}", .case.short(), .error.from, .error.to, hint(.error))]
+    Transition { case: CaseId, error: TransitionError },
     #[error("{0}")]
     Refused(String),
     /// The cause is printed here and not also reported as `source()`, so the
@@ -22,7 +23,7 @@ pub enum ApiError {
     #[error("could not read {path}: {cause}")]
     Io { path: String, cause: std::io::Error },
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error(transparent)]
     Layer(#[from] beacon_geo::GeoError),
 }
@@ -35,7 +36,7 @@ impl ApiError {
             ApiError::Rejected(_) => "records_rejected",
             ApiError::NotFound { .. } => "not_found",
             ApiError::Ambiguous { .. } => "ambiguous_id",
-            ApiError::Transition(_) => "invalid_transition",
+            ApiError::Transition { .. } => "invalid_transition",
             ApiError::Refused(_) => "refused",
             ApiError::Io { .. } => "io",
             ApiError::Store(StoreError::Busy) => "store_busy",
@@ -56,7 +57,7 @@ impl ApiError {
                 | ApiError::Rejected(_)
                 | ApiError::NotFound { .. }
                 | ApiError::Ambiguous { .. }
-                | ApiError::Transition(_)
+                | ApiError::Transition { .. }
                 | ApiError::Refused(_)
                 | ApiError::Layer(_)
         )
@@ -68,6 +69,24 @@ impl ApiError {
 
     pub(crate) fn invalid(what: impl Into<String>, field: &str, problem: impl Into<String>) -> Self {
         ApiError::Invalid { what: what.into(), error: FieldError::new(field, problem) }
+    }
+}
+
+fn hint(error: &TransitionError) -> String {
+    error.hint().map(|h| format!(" ({h})")).unwrap_or_default()
+}
+
+/// The store refuses an event the case's state machine refuses, whoever
+/// appends it; such a refusal is the person's, like the API's own checks.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Transition { case, error } => ApiError::Transition { case, error },
+            StoreError::HandoffNotWaiting { case } => {
+                ApiError::Refused(format!("case {} has no handoff waiting for acknowledgement", case.short()))
+            }
+            e => ApiError::Store(e),
+        }
     }
 }
 

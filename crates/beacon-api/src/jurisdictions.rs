@@ -117,11 +117,18 @@ impl Beacon {
                 (new != old).then_some((id, old, new))
             })
             .collect();
-        let n = changes.len();
         let actor = self.actor().clone();
+        let mut n = 0;
         for chunk in changes.chunks(crate::IMPORT_BATCH) {
-            self.store_mut().write::<_, ApiError>(|w| {
+            n += self.store_mut().write::<_, ApiError>(|w| {
+                let mut changed = 0;
                 for (id, from, to) in chunk {
+                    // Computed before the write began: a case whose jurisdiction
+                    // changed since (a dispatcher confirmed it, say) keeps it.
+                    if w.case_jurisdiction(*id)?.as_ref() != Some(from) {
+                        continue;
+                    }
+                    changed += 1;
                     w.append(
                         &actor,
                         Some(*id),
@@ -132,7 +139,7 @@ impl Beacon {
                         },
                     )?;
                 }
-                Ok(())
+                Ok(changed)
             })?;
         }
         Ok(n)

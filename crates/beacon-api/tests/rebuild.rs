@@ -19,6 +19,7 @@ enum Op {
     Handoff(usize, usize),
     HandoffSuggested(usize, bool),
     Ack(usize),
+    Withdraw(usize),
     Status(usize, usize),
     Override(usize, usize),
     Target(usize, u32),
@@ -35,6 +36,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..8usize, 0..3usize).prop_map(|(c, r)| Op::Handoff(c, r)),
         1 => (0..8usize, any::<bool>()).prop_map(|(c, t)| Op::HandoffSuggested(c, t)),
         2 => (0..8usize).prop_map(Op::Ack),
+        1 => (0..8usize).prop_map(Op::Withdraw),
         2 => (0..8usize, 0..7usize).prop_map(|(c, s)| Op::Status(c, s)),
         1 => (0..8usize, 0..4usize).prop_map(|(c, p)| Op::Override(c, p)),
         1 => (0..4usize, 1..600u32).prop_map(|(p, m)| Op::Target(p, m)),
@@ -87,6 +89,10 @@ fn tables(conn: &Connection) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+fn event_count(b: &Beacon) -> i64 {
+    b.store().connection().query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap()
+}
+
 fn run(ops: &[Op]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite3");
@@ -100,7 +106,8 @@ fn run(ops: &[Op]) {
         let case = |k: &usize| cases.get(k % cases.len().max(1)).cloned();
         // Refusals (an illegal transition, nobody on duty) are part of the
         // game: they must leave nothing behind either.
-        let _ = match op {
+        let events_before = event_count(&b);
+        let result = match op {
             Op::Referral { urgency, minor, located, phone } => {
                 let mut r = json!({
                     "external_id": format!("R-{i}"), "source": "hotline_call",
@@ -120,6 +127,7 @@ fn run(ops: &[Op]) {
                 b.handoff_to_suggested(&c, if *trooper { Role::Trooper } else { Role::VictimAdvocate }).map(|_| ())
             }),
             Op::Ack(k) => case(k).map_or(Ok(()), |c| b.acknowledge(&c)),
+            Op::Withdraw(k) => case(k).map_or(Ok(()), |c| b.withdraw(&c)),
             Op::Status(k, s) => case(k).map_or(Ok(()), |c| {
                 let to = CaseStatus::ALL[*s];
                 b.set_status(&c, to, (to == CaseStatus::Closed).then_some("resolved"))
@@ -135,9 +143,14 @@ fn run(ops: &[Op]) {
                 Ok(())
             }
         };
+        if let Err(e) = result {
+            assert!(e.is_user_error(), "{op:?} failed: {e}");
+            assert_eq!(event_count(&b), events_before, "{op:?} was refused ({e}) but wrote events");
+        }
     }
     let conn = Connection::open(&path).unwrap();
     let projected = tables(&conn);
+    b.store().check_consistency().unwrap();
     let queue_before = b.queue(&QueueQuery::default()).unwrap();
     let report = b.rebuild().unwrap();
     b.store().check_consistency().unwrap();

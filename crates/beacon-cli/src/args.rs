@@ -61,7 +61,8 @@ pub enum Command {
         #[arg(required = true, num_args = 1..)]
         text: Vec<String>,
     },
-    /// Move a case to a status: triaged, acknowledged, on_scene, closed (with --disposition), reopened.
+    /// Move a case to a status: triaged (from handed_off: withdraws the handoff), acknowledged, on_scene,
+    /// closed (with --disposition), reopened.
     Status {
         id: String,
         status: String,
@@ -80,8 +81,10 @@ pub enum Command {
         #[arg(long)]
         to: String,
     },
-    /// Record that the responder took the case.
+    /// Record that the responder took the case (the oldest handoff waiting).
     Ack { id: String },
+    /// Withdraw the handoffs nobody has acknowledged: the case is triaged again and lists none of them.
+    Withdraw { id: String },
     /// The case's event history.
     Audit { id: String },
     /// Response times: received → handed off → acknowledged → on scene.

@@ -76,6 +76,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Suggest { id } => suggest(cli, out, id)?,
         Command::Handoff { id, to } => handoff(cli, out, id, to)?,
         Command::Ack { id } => ack(cli, out, id)?,
+        Command::Withdraw { id } => withdraw(cli, out, id)?,
         Command::Audit { id } => audit(cli, out, id)?,
         Command::Stats { days } => stats(cli, out, *days)?,
         Command::Schema => out.value(&schemars::schema_for!(beacon_api::domain::Referral))?,
@@ -246,6 +247,12 @@ fn ack(cli: &Cli, out: &Out, id: &str) -> Result<()> {
     let mut b = open(cli)?;
     b.acknowledge(id)?;
     after_change(&b, out, id, "acknowledged")
+}
+
+fn withdraw(cli: &Cli, out: &Out, id: &str) -> Result<()> {
+    let mut b = open(cli)?;
+    b.withdraw(id)?;
+    after_change(&b, out, id, "handoff withdrawn; status is now triaged")
 }
 
 fn audit(cli: &Cli, out: &Out, id: &str) -> Result<()> {
@@ -578,10 +585,11 @@ fn show(cli: &Cli, out: &Out, id: &str) -> Result<()> {
     if !d.handoffs.is_empty() {
         say!("\nHandoffs:");
         for h in &d.handoffs {
-            let ack = h
-                .acknowledged_at
-                .map(|a| format!("acknowledged {}", local(a)))
-                .unwrap_or_else(|| "not acknowledged".into());
+            let ack = match (h.acknowledged_at, h.withdrawn_at) {
+                (Some(a), _) => format!("acknowledged {}", local(a)),
+                (None, Some(w)) => format!("withdrawn {}", local(w)),
+                (None, None) => "not acknowledged".into(),
+            };
             say!("  {}  {} ({}) by {} — {}", local(h.handed_off_at), h.responder_name, h.role, h.handed_off_by, ack);
         }
     }

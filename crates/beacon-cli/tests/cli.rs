@@ -218,7 +218,7 @@ fn suggest_handoff_ack_and_the_status_machine() {
     env.run(&["ack", "H-1"]).ok();
     let illegal = env.run(&["status", "H-1", "reopened"]);
     assert_eq!(illegal.code, 2);
-    assert!(illegal.stderr.contains("`acknowledged` to `reopened`"), "{}", illegal.stderr);
+    assert!(illegal.stderr.contains("is `acknowledged` and cannot go to `reopened`"), "{}", illegal.stderr);
     env.run(&["status", "H-1", "on_scene"]).ok();
     let no_disposition = env.run(&["status", "H-1", "closed"]);
     assert_eq!(no_disposition.code, 2);
@@ -232,10 +232,7 @@ fn suggest_handoff_ack_and_the_status_machine() {
 
     let audit = env.run(&["--json", "audit", "H-1"]).ok().json();
     let kinds: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(
-        kinds,
-        vec!["referral_received", "handed_off", "acknowledged", "status_changed", "status_changed", "status_changed"]
-    );
+    assert_eq!(kinds, vec!["referral_received", "handed_off", "acknowledged", "status_changed", "status_changed"]);
     let seqs: Vec<u64> = audit.as_array().unwrap().iter().map(|e| e["seq"].as_u64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
     assert!(audit.as_array().unwrap().iter().all(|e| e["actor"] == "test-dispatcher"));
@@ -248,6 +245,81 @@ fn suggest_handoff_ack_and_the_status_machine() {
     let unknown = env.run(&["handoff", "H-0", "--to", "NOBODY"]);
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("no responder matches `NOBODY`"));
+}
+
+/// The case's row as the store holds it, and how many events the log has.
+fn stored(env: &Env, external_id: &str) -> (String, i64) {
+    let conn = rusqlite::Connection::open(&env.store).unwrap();
+    let row: String = conn
+        .query_row(
+            "SELECT status || '|' || coalesce(acknowledged_at, '-') || '|' || coalesce(closed_at, '-') || '|' || assigned
+                || '|' || updated_hlc || '|' || (SELECT group_concat(coalesce(h.acknowledged_at, '-') || '/' || coalesce(h.withdrawn_at, '-'))
+                   FROM handoffs h WHERE h.case_id = c.id)
+             FROM cases c WHERE external_id = ?1",
+            [external_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    (row, common::count(&env.store, "SELECT count(*) FROM events"))
+}
+
+#[test]
+fn ack_on_a_closed_case_is_refused_and_changes_nothing() {
+    let env = Env::new();
+    roster(&env);
+    let short = add(&env, &referral("AC-1", json!({})))["short_id"].as_str().unwrap().to_string();
+    env.run(&["handoff", "AC-1", "--to", "D-T1"]).ok();
+    env.run(&["status", "AC-1", "closed", "--disposition", "no victim found"]).ok();
+    let before = stored(&env, "AC-1");
+
+    let run = env.run(&["ack", "AC-1"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("case {short}")), "names the case: {}", run.stderr);
+    assert!(run.stderr.contains("is `closed` and cannot go to `acknowledged`"), "{}", run.stderr);
+    assert!(run.stderr.contains("reopen it first"), "{}", run.stderr);
+    assert_eq!(stored(&env, "AC-1"), before, "the store is unchanged");
+    let shown = env.run(&["--json", "show", "AC-1"]).ok().json();
+    assert!(shown["acknowledged_at"].is_null(), "{shown}");
+    assert!(shown["handoffs"][0]["withdrawn_at"].is_string(), "closing withdrew the handoff: {shown}");
+}
+
+#[test]
+fn ack_after_a_withdrawn_handoff_is_refused_and_the_trooper_is_no_longer_listed() {
+    let env = Env::new();
+    roster(&env);
+    for ext in ["WD-1", "WD-2"] {
+        add(&env, &referral(ext, json!({})));
+        env.run(&["handoff", ext, "--to", "D-T1"]).ok();
+        assert_eq!(env.run(&["--json", "show", ext]).ok().json()["assigned"][0]["id"], "D-T1");
+    }
+    // `withdraw`, or `status … triaged` from handed_off: the same change.
+    env.run(&["withdraw", "WD-1"]).ok();
+    env.run(&["status", "WD-2", "triaged"]).ok();
+    for ext in ["WD-1", "WD-2"] {
+        let shown = env.run(&["--json", "show", ext]).ok().json();
+        assert_eq!(shown["status"], "triaged");
+        assert_eq!(shown["assigned"], json!([]), "a withdrawn case lists no responder: {shown}");
+        assert!(shown["handoffs"][0]["withdrawn_at"].is_string());
+        assert!(env.run(&["show", ext]).ok().stdout.contains("withdrawn"));
+        let before = stored(&env, ext);
+
+        let run = env.run(&["ack", ext]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("is `triaged` and cannot go to `acknowledged`"), "{}", run.stderr);
+        assert_eq!(stored(&env, ext), before, "the store is unchanged");
+    }
+    // Withdrawing again: nothing is waiting.
+    let again = env.run(&["withdraw", "WD-1"]);
+    assert_eq!(again.code, 2);
+    assert!(
+        again.stderr.contains("is `triaged` and cannot go to `triaged` (no handoff is waiting to withdraw)"),
+        "{}",
+        again.stderr
+    );
+    // Handed off again, it can be acknowledged.
+    env.run(&["handoff", "WD-1", "--to", "D-T2"]).ok();
+    env.run(&["ack", "WD-1"]).ok();
+    assert_eq!(env.run(&["--json", "show", "WD-1"]).ok().json()["status"], "acknowledged");
 }
 
 #[test]
@@ -325,6 +397,10 @@ fn demo_loads_a_realistic_store() {
     let stats = env.run(&["--json", "stats"]).ok().json();
     assert!(stats["overall"]["received_to_handed_off"]["median_s"].as_i64().unwrap() > 0);
     assert!(stats["by_jurisdiction"].as_array().unwrap().len() > 20);
+    // What happened to the demo cases went through the case's state machine.
+    let store = beacon_store::Store::open(&env.store, std::sync::Arc::new(beacon_api::domain::SystemClock)).unwrap();
+    store.check_consistency().unwrap();
+    drop(store);
     // A second demo into the same store is refused rather than mixed in.
     assert_eq!(env.run(&["demo"]).code, 2);
 }

@@ -16,11 +16,12 @@ pub mod links;
 pub mod queue;
 pub mod referral;
 pub mod responder;
+pub mod roster;
 pub mod sharing;
 pub mod triage;
 pub mod validate;
 
-pub use case::{CaseStatus, TransitionError};
+pub use case::{CaseStatus, Change, TransitionError};
 pub use clock::{Clock, Hlc, HlcClock, ManualClock, SystemClock};
 pub use event::{Actor, Event, EventBody};
 pub use ids::{CaseId, DeviceId, EventId, HandoffId, NoteId, ResponderId};

@@ -42,7 +42,8 @@ impl std::str::FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s.trim())
-            .ok_or_else(|| format!("unknown role {s:?}; expected trooper, victim_advocate, investigator or supervisor"))
+            // The text given is not repeated: it may be anything a file held.
+            .ok_or_else(|| "must be one of trooper, victim_advocate, investigator or supervisor".to_string())
     }
 }
 

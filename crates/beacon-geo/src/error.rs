@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-/// Why a jurisdiction layer was rejected.
+/// Why a jurisdiction layer was rejected. An error about one feature names
+/// it by index and names the field; none repeats a value the layer held
+/// (an id, a name, a coordinate): the message is built from what Beacon
+/// expected, never from the input.
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
     #[error("layer input is {size} bytes, over the limit of {limit} bytes")]
@@ -11,24 +14,24 @@ pub enum LayerError {
     /// caller printing the chain says it once.
     #[error("cannot read {path}: {cause}")]
     Io { path: PathBuf, cause: std::io::Error },
-    #[error("layer is not valid JSON: {0}")]
+    #[error("layer is not valid JSON ({0})")]
     Json(String),
     #[error("layer is not a GeoJSON FeatureCollection: {0}")]
     NotFeatureCollection(String),
     #[error("layer has no features")]
     NoFeatures,
-    #[error("feature {index} (id {id}): geometry is {found}, expected Polygon or MultiPolygon")]
-    NotPolygon { index: usize, id: String, found: String },
+    #[error("feature {index}: `{field}` is {found}; expected Polygon or MultiPolygon")]
+    NotPolygon { index: usize, field: &'static str, found: &'static str },
     #[error("feature {index}: id property `{property}` {problem}")]
     BadId { index: usize, property: String, problem: String },
-    #[error("feature {index} (id {id}): duplicate id, already used by feature {first}")]
-    DuplicateId { index: usize, id: String, first: usize },
-    #[error("feature {index} (id {id}): empty geometry")]
-    EmptyGeometry { index: usize, id: String },
-    #[error("feature {index} (id {id}): malformed coordinates: {problem}")]
-    BadCoordinates { index: usize, id: String, problem: String },
-    #[error("feature {index} (id {id}): invalid geometry: {reason}")]
-    InvalidGeometry { index: usize, id: String, reason: String },
+    #[error("feature {index}: id property `{property}` repeats feature {first}'s")]
+    DuplicateId { index: usize, property: String, first: usize },
+    #[error("feature {index}: `geometry` is empty")]
+    EmptyGeometry { index: usize },
+    #[error("feature {index}: `geometry.coordinates` {problem}")]
+    BadCoordinates { index: usize, problem: String },
+    #[error("feature {index}: `geometry` is not a valid polygon: {reason}")]
+    InvalidGeometry { index: usize, reason: String },
     #[error("shapefile: {0}")]
     Shapefile(String),
     #[error("layer options: {0}")]

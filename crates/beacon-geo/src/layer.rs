@@ -84,32 +84,28 @@ impl Layer {
         options.check()?;
         // Size first: a huge input is refused before any parsing work.
         check_size(bytes.len() as u64, options.max_bytes)?;
-        let root: Value = serde_json::from_slice(bytes).map_err(|e| LayerError::Json(e.to_string()))?;
-        let obj =
-            root.as_object().ok_or_else(|| LayerError::NotFeatureCollection("top level is not an object".into()))?;
+        // serde_json's own message can quote the input; only the place is kept.
+        let root: Value = serde_json::from_slice(bytes)
+            .map_err(|e| LayerError::Json(format!("line {}, column {}", e.line(), e.column())))?;
+        let not_collection = |problem: &str| LayerError::NotFeatureCollection(problem.to_string());
+        let obj = root.as_object().ok_or_else(|| not_collection("the top level is not an object"))?;
         match obj.get("type").and_then(Value::as_str) {
             Some("FeatureCollection") => {}
-            Some(other) => {
-                return Err(LayerError::NotFeatureCollection(format!("top-level type is {other:?}")));
-            }
-            None => {
-                return Err(LayerError::NotFeatureCollection("top-level \"type\" is missing".into()));
-            }
+            Some(_) => return Err(not_collection("`type` is not \"FeatureCollection\"")),
+            None => return Err(not_collection("`type` is missing")),
         }
         let features = obj
             .get("features")
             .and_then(Value::as_array)
-            .ok_or_else(|| LayerError::NotFeatureCollection("\"features\" is missing or not an array".into()))?;
+            .ok_or_else(|| not_collection("`features` is missing or not an array"))?;
         let mut raw = Vec::with_capacity(features.len());
         for (index, f) in features.iter().enumerate() {
             let props = f.get("properties").and_then(Value::as_object);
             let id = feature_id(index, props.and_then(|p| p.get(id_property)), id_property)?;
             let name = props.and_then(|p| p.get(name_property)).and_then(value_text).unwrap_or_else(|| id.clone());
             let geometry = match f.get("geometry") {
-                None | Some(Value::Null) => {
-                    return Err(LayerError::EmptyGeometry { index, id });
-                }
-                Some(g) => parse_geometry(index, &id, g)?,
+                None | Some(Value::Null) => return Err(LayerError::EmptyGeometry { index }),
+                Some(g) => parse_geometry(index, g)?,
             };
             raw.push((id, name, geometry));
         }
@@ -129,49 +125,42 @@ impl Layer {
         Layer::from_geojson(&bytes, id_property, name_property, options)
     }
 
-    /// Reads an ESRI shapefile (`.shp` with its `.dbf` beside it). Coordinates
-    /// must be longitude/latitude degrees (WGS 84 / NAD 83); a projected
-    /// shapefile is refused by the coordinate range check.
+    /// Reads an ESRI shapefile (`.shp` with its `.dbf` beside it; the `.shx`
+    /// index is not needed). Coordinates must be longitude/latitude degrees
+    /// (WGS 84 / NAD 83); a projected shapefile is refused by the coordinate
+    /// range check. Both files are read by `shp.rs`, which checks every
+    /// length against the bytes present, so a damaged file is refused by
+    /// record rather than trusted.
     pub fn from_shapefile(
         shp_path: &Path,
         id_property: &str,
         name_property: &str,
         options: LayerOptions,
     ) -> Result<Layer, LayerError> {
-        use shapefile::Shape;
-        use shapefile::dbase::FieldValue;
-
         options.check()?;
         let dbf_path = shp_path.with_extension("dbf");
         let total = check_file_size(shp_path, options.max_bytes)? + check_file_size(&dbf_path, options.max_bytes)?;
         check_size(total, options.max_bytes)?;
+        let read = |path: &Path| std::fs::read(path).map_err(|cause| LayerError::Io { path: path.into(), cause });
 
-        let mut reader = shapefile::Reader::from_path(shp_path)
-            .map_err(|e| LayerError::Shapefile(format!("{}: {e}", shp_path.display())))?;
-        let mut raw = Vec::new();
-        for (index, item) in reader.iter_shapes_and_records().enumerate() {
-            let (shape, record) = item.map_err(|e| LayerError::Shapefile(format!("record {index}: {e}")))?;
-            let field_json = |name: &str| -> Option<Value> {
-                match record.get(name)? {
-                    FieldValue::Character(Some(s)) => Some(Value::String(s.trim().to_string())),
-                    FieldValue::Memo(s) => Some(Value::String(s.trim().to_string())),
-                    FieldValue::Numeric(Some(n)) | FieldValue::Double(n) => Some(json!(*n)),
-                    FieldValue::Currency(n) => Some(json!(*n)),
-                    FieldValue::Float(Some(n)) => Some(json!(f64::from(*n))),
-                    FieldValue::Integer(n) => Some(json!(*n)),
-                    FieldValue::Logical(Some(b)) => Some(json!(*b)),
-                    _ => None,
-                }
-            };
-            let id = feature_id(index, field_json(id_property).as_ref(), id_property)?;
-            let name = field_json(name_property).as_ref().and_then(value_text).unwrap_or_else(|| id.clone());
-            let geometry: MultiPolygon<f64> = match shape {
-                Shape::Polygon(p) => p.into(),
-                Shape::PolygonM(p) => p.into(),
-                Shape::PolygonZ(p) => p.into(),
-                Shape::NullShape => return Err(LayerError::EmptyGeometry { index, id }),
-                other => {
-                    return Err(LayerError::NotPolygon { index, id, found: other.shapetype().to_string() });
+        let shapes = crate::shp::read(&read(shp_path)?)?;
+        let records = crate::shp::read_dbf(&read(&dbf_path)?, &[id_property, name_property])?;
+        if records.len() != shapes.len() {
+            return Err(LayerError::Shapefile(format!(
+                "the .shp has {} records and the .dbf {}; they must match",
+                shapes.len(),
+                records.len()
+            )));
+        }
+        let mut raw = Vec::with_capacity(shapes.len());
+        for (index, (shape, values)) in shapes.into_iter().zip(records).enumerate() {
+            let id = feature_id(index, values[0].as_ref(), id_property)?;
+            let name = values[1].as_ref().and_then(value_text).unwrap_or_else(|| id.clone());
+            let geometry = match shape {
+                crate::shp::Shape::Polygon(p) => p,
+                crate::shp::Shape::Null => return Err(LayerError::EmptyGeometry { index }),
+                crate::shp::Shape::Other(found) => {
+                    return Err(LayerError::NotPolygon { index, field: "shape type", found });
                 }
             };
             raw.push((id, name, geometry));
@@ -194,10 +183,10 @@ impl Layer {
         let mut jurisdictions = Vec::with_capacity(raw.len());
         for (index, (id, name, geometry)) in raw.into_iter().enumerate() {
             if let Some(&first) = seen.get(&id) {
-                return Err(LayerError::DuplicateId { index, id, first });
+                return Err(LayerError::DuplicateId { index, property: id_property.to_string(), first });
             }
             seen.insert(id.clone(), index);
-            let bbox = check_geometry(index, &id, &geometry)?;
+            let bbox = check_geometry(index, &geometry)?;
             jurisdictions.push(Jurisdiction { id, name, geometry, bbox });
         }
         Ok(Layer {
@@ -315,39 +304,51 @@ fn feature_id(index: usize, v: Option<&Value>, property: &str) -> Result<String,
     }
 }
 
-fn parse_geometry(index: usize, id: &str, g: &Value) -> Result<MultiPolygon<f64>, LayerError> {
-    let kind = g.get("type").and_then(Value::as_str).unwrap_or("(no type)");
-    let bad = |problem: String| LayerError::BadCoordinates { index, id: id.to_string(), problem };
-    let coords = || {
-        g.get("coordinates")
-            .and_then(Value::as_array)
-            .ok_or_else(|| bad("\"coordinates\" is missing or not an array".into()))
-    };
-    match kind {
-        "Polygon" => Ok(MultiPolygon(polygon_from(coords()?, &bad)?.into_iter().collect())),
-        "MultiPolygon" => {
+/// The GeoJSON geometry types, by name: what a feature of another type is
+/// called in its rejection (any other text is not repeated).
+const GEOJSON_TYPES: &[&str] =
+    &["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"];
+
+fn parse_geometry(index: usize, g: &Value) -> Result<MultiPolygon<f64>, LayerError> {
+    let bad = |problem: String| LayerError::BadCoordinates { index, problem };
+    let coords =
+        || g.get("coordinates").and_then(Value::as_array).ok_or_else(|| bad("is missing or not an array".into()));
+    match g.get("type").and_then(Value::as_str) {
+        Some("Polygon") => Ok(MultiPolygon(polygon_from(0, coords()?, &bad)?.into_iter().collect())),
+        Some("MultiPolygon") => {
             let mut polys = Vec::new();
-            for p in coords()? {
-                let rings = p.as_array().ok_or_else(|| bad("a polygon is not an array of rings".into()))?;
-                polys.extend(polygon_from(rings, &bad)?);
+            for (k, p) in coords()?.iter().enumerate() {
+                let rings = p.as_array().ok_or_else(|| bad(format!("polygon {k} is not an array of rings")))?;
+                polys.extend(polygon_from(k, rings, &bad)?);
             }
             Ok(MultiPolygon(polys))
         }
-        other => Err(LayerError::NotPolygon { index, id: id.to_string(), found: other.to_string() }),
+        kind => {
+            let found = match kind {
+                None => "missing",
+                Some(k) => GEOJSON_TYPES.iter().find(|t| **t == k).copied().unwrap_or("not a GeoJSON geometry type"),
+            };
+            Err(LayerError::NotPolygon { index, field: "geometry.type", found })
+        }
     }
 }
 
-/// `None` for a polygon with no rings (an empty geometry, reported later).
-fn polygon_from(rings: &[Value], bad: &dyn Fn(String) -> LayerError) -> Result<Option<Polygon<f64>>, LayerError> {
+/// Polygon number `k` of a feature from its rings; `None` for a polygon
+/// with no rings (an empty geometry, reported later).
+fn polygon_from(
+    k: usize,
+    rings: &[Value],
+    bad: &dyn Fn(String) -> LayerError,
+) -> Result<Option<Polygon<f64>>, LayerError> {
     let mut out = Vec::with_capacity(rings.len());
-    for ring in rings {
-        let pts = ring.as_array().ok_or_else(|| bad("a ring is not an array of positions".into()))?;
+    for (r, ring) in rings.iter().enumerate() {
+        let pts = ring.as_array().ok_or_else(|| bad(format!("polygon {k}, ring {r} is not an array of positions")))?;
         let mut line = Vec::with_capacity(pts.len());
-        for pt in pts {
+        for (n, pt) in pts.iter().enumerate() {
             let xy = pt.as_array().filter(|a| a.len() >= 2);
             let (x, y) = match xy.map(|a| (a[0].as_f64(), a[1].as_f64())) {
                 Some((Some(x), Some(y))) => (x, y),
-                _ => return Err(bad(format!("position {pt} is not [lon, lat]"))),
+                _ => return Err(bad(format!("polygon {k}, ring {r}, position {n} is not [longitude, latitude]"))),
             };
             line.push(Coord { x, y });
         }
@@ -358,29 +359,31 @@ fn polygon_from(rings: &[Value], bad: &dyn Fn(String) -> LayerError) -> Result<O
 }
 
 /// Empty, out-of-range and self-intersecting geometries are refused; returns the bbox.
-fn check_geometry(index: usize, id: &str, g: &MultiPolygon<f64>) -> Result<[f64; 4], LayerError> {
-    let id_s = || id.to_string();
+fn check_geometry(index: usize, g: &MultiPolygon<f64>) -> Result<[f64; 4], LayerError> {
     if g.0.is_empty() || g.0.iter().all(|p| p.exterior().0.is_empty()) {
-        return Err(LayerError::EmptyGeometry { index, id: id_s() });
+        return Err(LayerError::EmptyGeometry { index });
     }
-    for p in &g.0 {
-        for c in std::iter::once(p.exterior()).chain(p.interiors()).flat_map(|r| r.0.iter()) {
-            if !c.x.is_finite() || !c.y.is_finite() || c.x.abs() > 180.0 || c.y.abs() > 90.0 {
+    for (k, p) in g.0.iter().enumerate() {
+        for (r, ring) in std::iter::once(p.exterior()).chain(p.interiors()).enumerate() {
+            if let Some(n) = ring
+                .0
+                .iter()
+                .position(|c| !c.x.is_finite() || !c.y.is_finite() || c.x.abs() > 180.0 || c.y.abs() > 90.0)
+            {
                 return Err(LayerError::BadCoordinates {
                     index,
-                    id: id_s(),
                     problem: format!(
-                        "({}, {}) is not longitude/latitude in degrees (projected data must be \
-                         converted to WGS 84 first)",
-                        c.x, c.y
+                        "polygon {k}, ring {r}, position {n} is not longitude/latitude in degrees \
+                         (projected data must be converted to WGS 84 first)"
                     ),
                 });
             }
         }
     }
     if let Err(e) = g.check_validation() {
-        return Err(LayerError::InvalidGeometry { index, id: id_s(), reason: e.to_string() });
+        // geo names rings and polygons by index, never by coordinates.
+        return Err(LayerError::InvalidGeometry { index, reason: e.to_string() });
     }
-    let r = g.bounding_rect().ok_or_else(|| LayerError::EmptyGeometry { index, id: id_s() })?;
+    let r = g.bounding_rect().ok_or(LayerError::EmptyGeometry { index })?;
     Ok([r.min().x, r.min().y, r.max().x, r.max().y])
 }

@@ -46,6 +46,7 @@ pub mod gazetteer;
 pub mod index;
 pub mod layer;
 pub mod names;
+mod shp;
 pub mod states;
 pub mod tables;
 

@@ -1,3 +1,4 @@
+use beacon_domain::{CaseId, TransitionError};
 use std::path::{Path, PathBuf};
 
 /// Why the store failed. Each message states its cause once: a variant that
@@ -29,6 +30,13 @@ pub enum StoreError {
     Sqlite(rusqlite::Error),
     #[error("stored JSON could not be read ({what}): {cause}")]
     Json { what: &'static str, cause: serde_json::Error },
+    /// The event asks the case for a change its state machine refuses.
+    #[error("case {}: {error}", .case.short())]
+    Transition { case: CaseId, error: TransitionError },
+    /// The event acknowledges a handoff that is not waiting (acknowledged,
+    /// withdrawn, or not the case's).
+    #[error("case {}: that handoff is not waiting for acknowledgement", .case.short())]
+    HandoffNotWaiting { case: CaseId },
 }
 
 impl StoreError {

@@ -302,6 +302,50 @@ impl Store {
         if max_seq.unwrap_or(0) != count {
             return Err(StoreError::Corrupt(format!("device sequence has gaps: max {max_seq:?}, {count} events")));
         }
+        for (rule, sql) in CASE_RULES {
+            let broken: i64 = self.conn.query_row(sql, [], |r| r.get(0))?;
+            if broken > 0 {
+                return Err(StoreError::Corrupt(format!("{broken} case(s) break the rule: {rule}")));
+            }
+        }
         Ok(())
     }
 }
+
+/// What the case's state machine guarantees of the columns it writes, each
+/// with a query counting the cases (or handoffs) that break it.
+const CASE_RULES: &[(&str, &str)] = &[
+    (
+        "a case is closed exactly when it is not open and has a closing time",
+        "SELECT count(*) FROM cases WHERE (status = 'closed') <> (is_open = 0) OR (status = 'closed') <> (closed_at IS NOT NULL)",
+    ),
+    (
+        "a case acknowledged or on scene has an acknowledgement time, and one on scene an arrival time",
+        "SELECT count(*) FROM cases WHERE (status IN ('acknowledged', 'on_scene') AND acknowledged_at IS NULL)
+            OR (status = 'on_scene' AND on_scene_at IS NULL)",
+    ),
+    (
+        "nothing is acknowledged or on scene after the case closed",
+        "SELECT count(*) FROM cases WHERE closed_at IS NOT NULL AND (acknowledged_at > closed_at OR on_scene_at > closed_at)",
+    ),
+    (
+        "a case waiting for a responder has a handoff waiting",
+        "SELECT count(*) FROM cases c WHERE c.status = 'handed_off' AND NOT EXISTS
+            (SELECT 1 FROM handoffs h WHERE h.case_id = c.id AND h.acknowledged_at IS NULL AND h.withdrawn_at IS NULL)",
+    ),
+    (
+        "only a case handed off, acknowledged or on scene has a handoff waiting",
+        "SELECT count(*) FROM cases c WHERE c.status NOT IN ('handed_off', 'acknowledged', 'on_scene') AND EXISTS
+            (SELECT 1 FROM handoffs h WHERE h.case_id = c.id AND h.acknowledged_at IS NULL AND h.withdrawn_at IS NULL)",
+    ),
+    (
+        "a handoff is acknowledged or withdrawn, not both",
+        "SELECT count(*) FROM handoffs WHERE acknowledged_at IS NOT NULL AND withdrawn_at IS NOT NULL",
+    ),
+    (
+        "every responder a case lists has a handoff of it that is not withdrawn",
+        "SELECT count(*) FROM cases c, json_each(c.assigned) a WHERE NOT EXISTS
+            (SELECT 1 FROM handoffs h WHERE h.case_id = c.id AND h.withdrawn_at IS NULL
+                AND h.responder_id = json_extract(a.value, '$.id') AND h.role = json_extract(a.value, '$.role'))",
+    ),
+];

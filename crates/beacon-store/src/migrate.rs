@@ -21,6 +21,10 @@ const MIGRATIONS: &[Migration] = &[
         then: Some(crate::project::refresh_all_queue_columns),
     },
     Migration { sql: include_str!("migrations/0003_link_keys_by_time.sql"), then: None },
+    Migration {
+        sql: include_str!("migrations/0004_handoff_withdrawn.sql"),
+        then: Some(crate::rebuild::refold_if_logged),
+    },
 ];
 
 /// The schema version this build writes.

@@ -80,6 +80,7 @@ pub struct HandoffRecord {
     pub withheld_fields: Vec<String>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
 }
 
 /// A case an identifier could mean, with what a person needs to tell it

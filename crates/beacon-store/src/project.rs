@@ -2,7 +2,7 @@
 //! the event alone and the current rows, so replaying a log (as sync will)
 //! rebuilds the same state.
 
-use beacon_domain::case::CaseStatus;
+use beacon_domain::case::{CaseStatus, Change, TransitionError};
 use beacon_domain::event::{Event, EventBody};
 use beacon_domain::links;
 use beacon_domain::queue::{Standing, due_ms};
@@ -10,7 +10,7 @@ use beacon_domain::referral::Referral;
 use beacon_domain::triage::Reason;
 use beacon_domain::{CaseId, JurisdictionAssignment, Priority, Progress, Targets};
 use chrono::{TimeZone, Utc};
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreError;
 use crate::model::Assignee;
@@ -24,12 +24,52 @@ const MAX_LINKS_PER_KEY: usize = 20;
 /// its nearest neighbours), so no referral's cost grows with a key's size.
 pub const MAX_LINKS_PER_CASE: i64 = 100;
 
+/// How an event reaches the projections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Appended now ([`crate::Writer::append`]): an event the case's state
+    /// machine refuses is refused, so it never enters the log.
+    Append,
+    /// Replayed from the log ([`crate::Store::rebuild`]; sync will replay
+    /// events from other devices the same way): an event the machine refuses
+    /// (written before the rule, or concurrent with a change made elsewhere)
+    /// stays in the log as the record of what was asked, and changes nothing.
+    /// A log replayed gives the tables its events gave when appended, because
+    /// an appended event was allowed by the same rule on the same rows.
+    Replay,
+}
+
+/// A guarded event the machine allows: the change it makes and the status
+/// the case has after it.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    change: Change,
+    to: CaseStatus,
+}
+
 /// Apply `event`; returns the row of the case it concerns, if any.
-pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) -> Result<Option<i64>, StoreError> {
+pub(crate) fn apply(
+    tx: &Connection,
+    event: &Event,
+    settings: &Settings,
+    mode: Mode,
+) -> Result<Option<i64>, StoreError> {
     let at = event.hlc.wall_ms;
     let hlc = event.hlc.pack();
     let case_id =
         || event.case_id.ok_or_else(|| StoreError::Corrupt(format!("{} event without a case", event.body.kind())));
+    // Events that change a case's status or its responders go through the
+    // case's state machine, against the case as it stands now.
+    let step = match judge(tx, event)? {
+        Judged::Unguarded => None,
+        Judged::Allowed(step) => Some(step),
+        Judged::Refused(refusal) => {
+            return match mode {
+                Mode::Append => Err(refusal),
+                Mode::Replay => case_row(tx, event),
+            };
+        }
+    };
     match &event.body {
         EventBody::ReferralReceived { referral, triage, jurisdiction } => {
             // A new case knows its row already: no lookup by id.
@@ -62,6 +102,17 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
         }
         EventBody::StatusChanged { to, disposition, .. } => {
             let id = case_id()?.to_string();
+            let change = step.map(|s| s.change);
+            if matches!(change, Some(Change::Withdraw | Change::Close)) {
+                // Nobody is asked to take a case that is withdrawn or closed.
+                tx.prepare_cached(
+                    "UPDATE handoffs SET withdrawn_at = ?2 WHERE case_id = ?1 AND acknowledged_at IS NULL AND withdrawn_at IS NULL",
+                )?
+                .execute(params![id, at])?;
+                let assigned = assignees(tx, &id)?;
+                tx.prepare_cached("UPDATE cases SET assigned = ?2 WHERE id = ?1")?
+                    .execute(params![id, json(&assigned)?])?;
+            }
             let sql = match to {
                 CaseStatus::Acknowledged => {
                     "UPDATE cases SET status = ?2, is_open = 1, acknowledged_at = coalesce(acknowledged_at, ?3), updated_hlc = ?5 WHERE id = ?1"
@@ -81,6 +132,14 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
         }
         EventBody::HandedOff { handoff_id, responder_id, responder_name, role, shared_fields, withheld_fields } => {
             let id = case_id()?.to_string();
+            let to = step.map_or(CaseStatus::HandedOff, |s| s.to);
+            // A handoff to a role whose last handoff nobody acknowledged
+            // replaces it: one responder per role is asked at a time.
+            tx.prepare_cached(
+                "UPDATE handoffs SET withdrawn_at = ?3
+                 WHERE case_id = ?1 AND role = ?2 AND acknowledged_at IS NULL AND withdrawn_at IS NULL",
+            )?
+            .execute(params![id, role.as_str(), at])?;
             tx.prepare_cached(
                 "INSERT INTO handoffs (id, case_id, responder_id, responder_name, role, handed_off_by, handed_off_at, shared_fields, withheld_fields)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -98,26 +157,25 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
             ])?;
             let assigned = assignees(tx, &id)?;
             // A handoff while someone is already acknowledged or on scene adds a
-            // responder (say, the advocate) without moving the case backwards.
+            // responder (say, the advocate) without moving the case backwards:
+            // the machine says so.
             tx.prepare_cached(
-                "UPDATE cases SET assigned = ?2, handed_off_at = coalesce(handed_off_at, ?3), updated_hlc = ?4,
-                    status = CASE WHEN status IN ('new', 'triaged', 'reopened', 'handed_off') THEN 'handed_off' ELSE status END
+                "UPDATE cases SET assigned = ?2, handed_off_at = coalesce(handed_off_at, ?3), updated_hlc = ?4, status = ?5
                  WHERE id = ?1",
             )?
-            .execute(params![id, json(&assigned)?, at, hlc])?;
+            .execute(params![id, json(&assigned)?, at, hlc, to.as_str()])?;
         }
         EventBody::Acknowledged { handoff_id, .. } => {
             let id = case_id()?.to_string();
+            let to = step.map_or(CaseStatus::Acknowledged, |s| s.to);
             if let Some(h) = handoff_id {
-                tx.prepare_cached("UPDATE handoffs SET acknowledged_at = coalesce(acknowledged_at, ?2), acknowledged_by = coalesce(acknowledged_by, ?3) WHERE id = ?1")?
+                tx.prepare_cached("UPDATE handoffs SET acknowledged_at = ?2, acknowledged_by = ?3 WHERE id = ?1")?
                     .execute(params![h.to_string(), at, event.actor.0])?;
             }
             tx.prepare_cached(
-                "UPDATE cases SET acknowledged_at = coalesce(acknowledged_at, ?2), updated_hlc = ?3,
-                    status = CASE WHEN status = 'handed_off' THEN 'acknowledged' ELSE status END
-                 WHERE id = ?1",
+                "UPDATE cases SET acknowledged_at = coalesce(acknowledged_at, ?2), updated_hlc = ?3, status = ?4 WHERE id = ?1",
             )?
-            .execute(params![id, at, hlc])?;
+            .execute(params![id, at, hlc, to.as_str()])?;
         }
         EventBody::JurisdictionChanged { to, .. } => {
             tx.prepare_cached(
@@ -138,15 +196,92 @@ pub(crate) fn apply(tx: &Transaction<'_>, event: &Event, settings: &Settings) ->
             .execute(params![responder.id.0, responder.name, responder.role.as_str(), responder.on_duty, json(responder)?])?;
         }
     }
-    let Some(id) = event.case_id else { return Ok(None) };
-    let row: i64 = tx
-        .prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?
-        .query_row([id.to_string()], |r| r.get(0))
-        .map_err(|_| StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind())))?;
+    let Some(row) = case_row(tx, event)? else { return Ok(None) };
     if changes_queue_place(&event.body) {
         refresh_queue_columns(tx, row, &settings.targets)?;
     }
     Ok(Some(row))
+}
+
+/// The row of the case an event concerns, if it concerns one.
+fn case_row(tx: &Connection, event: &Event) -> Result<Option<i64>, StoreError> {
+    let Some(id) = event.case_id else { return Ok(None) };
+    tx.prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?
+        .map(Some)
+        .ok_or_else(|| StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind())))
+}
+
+/// What the case's state machine says of an event.
+enum Judged {
+    /// The event changes neither the case's status nor its responders.
+    Unguarded,
+    Allowed(Step),
+    Refused(StoreError),
+}
+
+/// Judge an event that changes a case's status or its responders by the
+/// domain's machine ([`CaseStatus::after`]), against the status the case
+/// has in this transaction. An acknowledgement must also name a handoff of
+/// the case that is waiting (neither acknowledged nor withdrawn).
+fn judge(tx: &Connection, event: &Event) -> Result<Judged, StoreError> {
+    let Some(case) = event.case_id else { return Ok(Judged::Unguarded) };
+    if !matches!(
+        event.body,
+        EventBody::PriorityOverridden { .. }
+            | EventBody::StatusChanged { .. }
+            | EventBody::HandedOff { .. }
+            | EventBody::Acknowledged { .. }
+    ) {
+        return Ok(Judged::Unguarded);
+    }
+    let status: Option<String> = tx
+        .prepare_cached("SELECT status FROM cases WHERE id = ?1")?
+        .query_row([case.to_string()], |r| r.get(0))
+        .optional()?;
+    let Some(status) = status else {
+        return Err(StoreError::Corrupt(format!("{} event for a case that does not exist", event.body.kind())));
+    };
+    let from: CaseStatus = status.parse().map_err(StoreError::Corrupt)?;
+    let refused = |error: TransitionError| Ok(Judged::Refused(StoreError::Transition { case, error }));
+    let change = match &event.body {
+        EventBody::PriorityOverridden { .. } => Change::Triage,
+        EventBody::HandedOff { .. } => Change::HandOff,
+        EventBody::Acknowledged { .. } => Change::Acknowledge,
+        EventBody::StatusChanged { to, .. } => match Change::to_reach(from, *to) {
+            Some(change) => change,
+            None => return refused(TransitionError { from, to: *to }),
+        },
+        _ => return Ok(Judged::Unguarded),
+    };
+    let to = match from.after(change) {
+        Ok(to) => to,
+        Err(error) => return refused(error),
+    };
+    match &event.body {
+        // A status change lands exactly where it asks to, or not at all.
+        EventBody::StatusChanged { to: asked, .. } if *asked != to => {
+            return refused(TransitionError { from, to: *asked });
+        }
+        EventBody::Acknowledged { handoff_id, .. } => {
+            let waiting = match handoff_id {
+                Some(h) => tx
+                    .prepare_cached(
+                        "SELECT 1 FROM handoffs WHERE id = ?1 AND case_id = ?2 AND acknowledged_at IS NULL AND withdrawn_at IS NULL",
+                    )?
+                    .query_row(params![h.to_string(), case.to_string()], |_| Ok(()))
+                    .optional()?
+                    .is_some(),
+                None => false,
+            };
+            if !waiting {
+                return Ok(Judged::Refused(StoreError::HandoffNotWaiting { case }));
+            }
+        }
+        _ => {}
+    }
+    Ok(Judged::Allowed(Step { change, to }))
 }
 
 /// Whether an event can change a case's standing or deadline (a new case
@@ -208,7 +343,7 @@ pub(crate) fn refresh_all_queue_columns(conn: &Connection) -> Result<(), StoreEr
 
 #[allow(clippy::too_many_arguments)]
 fn insert_case(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     id: CaseId,
     r: &Referral,
     reasons: &[Reason],
@@ -254,7 +389,7 @@ fn insert_case(
     Ok(row_id)
 }
 
-fn link(tx: &Transaction<'_>, row: i64, r: &Referral, received: i64, window_days: i64) -> Result<(), StoreError> {
+fn link(tx: &Connection, row: i64, r: &Referral, received: i64, window_days: i64) -> Result<(), StoreError> {
     let window = window_days.saturating_mul(86_400_000);
     // Cases whose link count changed: this one and, once each, every other.
     let mut touched: Vec<i64> = Vec::new();
@@ -300,7 +435,7 @@ fn bucket_of(at_ms: i64) -> i64 {
 /// [`MAX_LINKS_PER_KEY`], within `window` ms), other than `row` and other
 /// than cases that already have [`MAX_LINKS_PER_CASE`] links. Each side of
 /// `at` is one bounded walk per time span, however many cases share the key.
-fn nearest_members(tx: &Transaction<'_>, hash: i64, at: i64, window: i64, row: i64) -> Result<Vec<i64>, StoreError> {
+fn nearest_members(tx: &Connection, hash: i64, at: i64, window: i64, row: i64) -> Result<Vec<i64>, StoreError> {
     let (from, to) = (at.saturating_sub(window), at.saturating_add(window));
     let limit = MAX_LINKS_PER_KEY as i64;
     // (distance in time, row, links it already has)
@@ -352,18 +487,19 @@ fn nearest_members(tx: &Transaction<'_>, hash: i64, at: i64, window: i64, row: i
         .collect())
 }
 
-fn touch(tx: &Transaction<'_>, id: &str, hlc: i64) -> Result<(), StoreError> {
+fn touch(tx: &Connection, id: &str, hlc: i64) -> Result<(), StoreError> {
     tx.prepare_cached("UPDATE cases SET updated_hlc = ?2 WHERE id = ?1")?.execute(params![id, hlc])?;
     Ok(())
 }
 
-/// The latest responder per role, in role order.
-fn assignees(tx: &Transaction<'_>, case_id: &str) -> Result<Vec<Assignee>, StoreError> {
+/// The responders a case lists: per role, the latest handoff not
+/// withdrawn (a withdrawn handoff no longer assigns anyone), in role order.
+fn assignees(tx: &Connection, case_id: &str) -> Result<Vec<Assignee>, StoreError> {
     let rows: Vec<(String, String, String)> = tx
         .prepare_cached(
-            "SELECT responder_id, responder_name, role FROM handoffs h
-             WHERE case_id = ?1 AND handed_off_at = (SELECT max(handed_off_at) FROM handoffs WHERE case_id = h.case_id AND role = h.role)
-             ORDER BY role, id DESC",
+            "SELECT responder_id, responder_name, role FROM handoffs
+             WHERE case_id = ?1 AND withdrawn_at IS NULL
+             ORDER BY role, handed_off_at DESC, rowid DESC",
         )?
         .query_map([case_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;

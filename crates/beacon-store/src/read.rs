@@ -300,8 +300,8 @@ impl Store {
 
     pub fn handoffs(&self, id: CaseId) -> Result<Vec<HandoffRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, responder_id, responder_name, role, handed_off_by, handed_off_at, shared_fields, withheld_fields, acknowledged_at, acknowledged_by
-             FROM handoffs WHERE case_id = ?1 ORDER BY handed_off_at, id",
+            "SELECT id, responder_id, responder_name, role, handed_off_by, handed_off_at, shared_fields, withheld_fields, acknowledged_at, acknowledged_by, withdrawn_at
+             FROM handoffs WHERE case_id = ?1 ORDER BY handed_off_at, rowid",
         )?;
         let rows = stmt.query_map([id.to_string()], |r| {
             Ok(HandoffRecord {
@@ -315,6 +315,7 @@ impl Store {
                 withheld_fields: from_json(r.get(7)?)?,
                 acknowledged_at: r.get::<_, Option<i64>>(8)?.map(ms),
                 acknowledged_by: r.get(9)?,
+                withdrawn_at: r.get::<_, Option<i64>>(10)?.map(ms),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -399,11 +400,11 @@ impl Store {
             .optional()?)
     }
 
-    /// Open cases per responder, for balancing suggestions.
+    /// Open cases per responder (withdrawn handoffs aside), for balancing suggestions.
     pub fn open_cases_by_responder(&self) -> Result<HashMap<ResponderId, u32>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT h.responder_id, count(DISTINCT h.case_id) FROM handoffs h JOIN cases c ON c.id = h.case_id
-             WHERE c.is_open = 1 GROUP BY h.responder_id",
+             WHERE c.is_open = 1 AND h.withdrawn_at IS NULL GROUP BY h.responder_id",
         )?;
         let rows = stmt.query_map([], |r| Ok((ResponderId(r.get(0)?), r.get::<_, u32>(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -532,11 +533,12 @@ impl Store {
         Ok(out)
     }
 
-    /// Cases handed to a responder (latest handoff first), open ones first.
+    /// Cases handed to a responder and not withdrawn from them (latest
+    /// handoff first), open ones first.
     pub fn cases_handed_to(&self, responder_id: &str, limit: usize) -> Result<Vec<CaseId>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT h.case_id FROM handoffs h JOIN cases c ON c.id = h.case_id
-             WHERE h.responder_id = ?1
+             WHERE h.responder_id = ?1 AND h.withdrawn_at IS NULL
              GROUP BY h.case_id ORDER BY max(c.is_open) DESC, max(h.handed_off_at) DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![responder_id, limit as i64], |r| parse(r.get(0)?, "case id"))?;

@@ -6,7 +6,7 @@
 
 use beacon_domain::event::{Actor, Event, EventBody};
 use beacon_domain::{CaseId, DeviceId, EventId, Hlc};
-use rusqlite::TransactionBehavior;
+use rusqlite::{Connection, TransactionBehavior};
 
 use crate::settings::{self, Settings};
 use crate::{Store, StoreError, project};
@@ -30,48 +30,68 @@ impl Store {
     pub fn rebuild(&mut self) -> Result<RebuildReport, StoreError> {
         self.check_writable()?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        for table in PROJECTIONS {
-            tx.execute(&format!("DELETE FROM {table}"), [])?;
-        }
-        tx.execute("DELETE FROM meta WHERE key = 'settings'", [])?;
-        let mut settings = Settings::default();
-        let mut report = RebuildReport::default();
-        {
-            let mut stmt = tx.prepare(
-                "SELECT e.id, d.id, e.device_seq, e.hlc, e.actor, e.case_id, e.body
-                 FROM events e JOIN devices d ON d.device = e.device ORDER BY e.local_seq",
-            )?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let text = |i: usize| -> Result<String, StoreError> { Ok(r.get::<_, String>(i)?) };
-                let corrupt = |what: &str| StoreError::Corrupt(format!("event log: {what} is malformed"));
-                let event = Event {
-                    id: text(0)?.parse::<EventId>().map_err(|_| corrupt("an event id"))?,
-                    device_id: text(1)?.parse::<DeviceId>().map_err(|_| corrupt("a device id"))?,
-                    seq: r.get::<_, i64>(2)? as u64,
-                    hlc: Hlc::unpack(r.get(3)?),
-                    actor: Actor(text(4)?),
-                    case_id: r
-                        .get::<_, Option<String>>(5)?
-                        .map(|c| c.parse::<CaseId>().map_err(|_| corrupt("a case id")))
-                        .transpose()?,
-                    body: serde_json::from_str::<EventBody>(&text(6)?).map_err(StoreError::json("event"))?,
-                };
-                project::apply(&tx, &event, &settings)?;
-                if let EventBody::SettingsChanged { targets, link_window_days } = &event.body {
-                    settings = Settings { targets: *targets, link_window_days: *link_window_days };
-                }
-                report.events += 1;
-            }
-        }
-        // Rows are numbered afresh: point each event at its case's new row.
-        tx.execute(
-            "UPDATE events SET case_row = (SELECT row_id FROM cases WHERE cases.id = events.case_id) WHERE case_id IS NOT NULL",
-            [],
-        )?;
-        report.cases = tx.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64;
-        settings::save(&tx, &settings)?;
+        let report = refold(&tx)?;
         tx.commit()?;
         Ok(report)
     }
+}
+
+/// The fold itself, inside a transaction the caller holds: [`Store::rebuild`],
+/// and a migration that changes what a projection means.
+pub(crate) fn refold(tx: &Connection) -> Result<RebuildReport, StoreError> {
+    for table in PROJECTIONS {
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    tx.execute("DELETE FROM meta WHERE key = 'settings'", [])?;
+    let mut settings = Settings::default();
+    let mut report = RebuildReport::default();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT e.id, d.id, e.device_seq, e.hlc, e.actor, e.case_id, e.body
+             FROM events e JOIN devices d ON d.device = e.device ORDER BY e.local_seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let text = |i: usize| -> Result<String, StoreError> { Ok(r.get::<_, String>(i)?) };
+            let corrupt = |what: &str| StoreError::Corrupt(format!("event log: {what} is malformed"));
+            let event = Event {
+                id: text(0)?.parse::<EventId>().map_err(|_| corrupt("an event id"))?,
+                device_id: text(1)?.parse::<DeviceId>().map_err(|_| corrupt("a device id"))?,
+                seq: r.get::<_, i64>(2)? as u64,
+                hlc: Hlc::unpack(r.get(3)?),
+                actor: Actor(text(4)?),
+                case_id: r
+                    .get::<_, Option<String>>(5)?
+                    .map(|c| c.parse::<CaseId>().map_err(|_| corrupt("a case id")))
+                    .transpose()?,
+                body: serde_json::from_str::<EventBody>(&text(6)?).map_err(StoreError::json("event"))?,
+            };
+            // An event the case's state machine refuses changes nothing
+            // (see `project::Mode::Replay`).
+            project::apply(tx, &event, &settings, project::Mode::Replay)?;
+            if let EventBody::SettingsChanged { targets, link_window_days } = &event.body {
+                settings = Settings { targets: *targets, link_window_days: *link_window_days };
+            }
+            report.events += 1;
+        }
+    }
+    // Rows are numbered afresh: point each event at its case's new row.
+    tx.execute(
+        "UPDATE events SET case_row = (SELECT row_id FROM cases WHERE cases.id = events.case_id) WHERE case_id IS NOT NULL",
+        [],
+    )?;
+    report.cases = tx.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64;
+    settings::save(tx, &settings)?;
+    Ok(report)
+}
+
+/// Migration 4's step: handoffs can now be withdrawn, and the projections
+/// follow the case's state machine, so the tables are the log folded again
+/// by the new rules. A store whose log is empty has nothing to fold.
+pub(crate) fn refold_if_logged(conn: &Connection) -> Result<(), StoreError> {
+    let logged: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM events)", [], |r| r.get(0))?;
+    if logged {
+        refold(conn)?;
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use beacon_domain::event::{Actor, Event, EventBody};
 use beacon_domain::referral::Source;
-use beacon_domain::{CaseId, DeviceId, EventId, HandoffId, Hlc, HlcClock, ResponderId};
+use beacon_domain::{CaseId, DeviceId, EventId, HandoffId, Hlc, HlcClock, JurisdictionAssignment, ResponderId};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::model::CaseRecord;
@@ -70,7 +70,10 @@ impl<'s> Writer<'s> {
         settings::set(&self.tx, &format!("config.{key}"), value)
     }
 
-    /// Append one event and project it. Returns the event as stored.
+    /// Append one event and project it. Returns the event as stored. An
+    /// event the case's state machine refuses (see [`beacon_domain::Change`])
+    /// is refused here, with nothing written: [`StoreError::Transition`] or
+    /// [`StoreError::HandoffNotWaiting`].
     pub fn append(&mut self, actor: &Actor, case_id: Option<CaseId>, body: EventBody) -> Result<Event, StoreError> {
         self.append_encoded(actor, case_id, EncodedBody::new(body)?)
     }
@@ -93,7 +96,7 @@ impl<'s> Writer<'s> {
             body,
         };
         // Project first: a referral's event then knows its case's row.
-        let case_row = project::apply(&self.tx, &event, &self.settings)?;
+        let case_row = project::apply(&self.tx, &event, &self.settings, project::Mode::Append)?;
         self.tx
             .prepare_cached(
                 "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body)
@@ -144,11 +147,25 @@ impl<'s> Writer<'s> {
         status.map(|s| s.parse().map_err(StoreError::Corrupt)).transpose()
     }
 
-    /// The oldest handoff of the case not yet acknowledged.
+    /// Just the jurisdiction of a case, as this transaction sees it.
+    pub fn case_jurisdiction(&self, id: CaseId) -> Result<Option<JurisdictionAssignment>, StoreError> {
+        let text: Option<String> = self
+            .tx
+            .prepare_cached("SELECT jurisdiction FROM cases WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        text.map(|t| serde_json::from_str(&t).map_err(StoreError::json("jurisdiction"))).transpose()
+    }
+
+    /// The oldest handoff of the case waiting for acknowledgement (neither
+    /// acknowledged nor withdrawn).
     pub fn pending_handoff(&self, case_id: CaseId) -> Result<Option<(HandoffId, ResponderId)>, StoreError> {
         let row: Option<(String, String)> = self
             .tx
-            .prepare_cached("SELECT id, responder_id FROM handoffs WHERE case_id = ?1 AND acknowledged_at IS NULL ORDER BY handed_off_at, id LIMIT 1")?
+            .prepare_cached(
+                "SELECT id, responder_id FROM handoffs WHERE case_id = ?1 AND acknowledged_at IS NULL AND withdrawn_at IS NULL
+                 ORDER BY handed_off_at, rowid LIMIT 1",
+            )?
             .query_row([case_id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         row.map(|(h, r)| {

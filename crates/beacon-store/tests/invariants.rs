@@ -6,7 +6,9 @@
 use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::queue::{self, QueueFacts, QueueQuery};
 use beacon_domain::triage::{Target, Triage};
-use beacon_domain::{CaseId, CaseStatus, JurisdictionAssignment, ManualClock, Priority, Progress, Targets};
+use beacon_domain::{
+    CaseId, CaseStatus, HandoffId, JurisdictionAssignment, ManualClock, Priority, Progress, ResponderId, Role, Targets,
+};
 use beacon_store::{Store, StoreError};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
@@ -53,11 +55,32 @@ fn add(store: &mut Store, ext: &str, p: Priority, received: DateTime<Utc>, phone
     id
 }
 
+fn handoff(responder: &str) -> (HandoffId, EventBody) {
+    let handoff_id = HandoffId::new();
+    let body = EventBody::HandedOff {
+        handoff_id,
+        responder_id: ResponderId(responder.into()),
+        responder_name: responder.into(),
+        role: Role::Trooper,
+        shared_fields: vec![],
+        withheld_fields: vec![],
+    };
+    (handoff_id, body)
+}
+
+/// Move a case on; acknowledging it hands it off first (an acknowledgement
+/// names the handoff it takes).
 fn status(store: &mut Store, id: CaseId, from: CaseStatus, to: CaseStatus) {
     store
         .write::<_, StoreError>(|w| {
             if to == CaseStatus::Acknowledged {
-                w.append(&actor(), Some(id), EventBody::Acknowledged { handoff_id: None, responder_id: None })?;
+                let (handoff_id, body) = handoff("T-1");
+                w.append(&actor(), Some(id), body)?;
+                return w.append(
+                    &actor(),
+                    Some(id),
+                    EventBody::Acknowledged { handoff_id: Some(handoff_id), responder_id: None },
+                );
             }
             w.append(&actor(), Some(id), EventBody::StatusChanged { from, to, disposition: None })
         })

@@ -180,7 +180,8 @@ function handoffPanel(d: CaseDetail) {
     d.handoffs.length > 0 && h('details', {}, h('summary', {}, `Handoffs of this case (${d.handoffs.length})`),
       h('ul', { class: 'plain' }, d.handoffs.map((ho) => h('li', {},
         `${formatWhen(ho.handed_off_at)} — ${ho.responder_name} (${words(ho.role)}) by ${ho.handed_off_by}; shared ${ho.shared_fields.length}, withheld ${ho.withheld_fields.length}`,
-        ho.acknowledged_at ? `; acknowledged ${formatWhen(ho.acknowledged_at)}` : '; not yet acknowledged')))),
+        ho.acknowledged_at ? `; acknowledged ${formatWhen(ho.acknowledged_at)}`
+          : ho.withdrawn_at ? `; withdrawn ${formatWhen(ho.withdrawn_at)}` : '; not yet acknowledged')))),
   );
 }
 
@@ -189,11 +190,13 @@ function statusPanel(d: CaseDetail) {
   const btn = (text: string, onclick: () => void, enabled: boolean, testid?: string) =>
     h('button', { class: 'btn', disabled: !enabled, onclick, 'data-testid': testid ?? null }, text);
   const s0 = d.status;
-  const pendingAck = d.handoffs.some((x) => !x.acknowledged_at);
+  // Rust's state machine decides; this only spares a click it would refuse:
+  // acknowledging needs a handoff waiting (neither acknowledged nor withdrawn).
+  const pendingAck = d.handoffs.some((x) => !x.acknowledged_at && !x.withdrawn_at);
   return panel('Status',
     h('div', { class: 'actions wrap' },
-      btn('Acknowledged', () => void act('status', () => (pendingAck ? api.acknowledge(d.id) : api.setStatus(d.id, 'acknowledged', null))),
-        ['handed_off', 'triaged', 'new', 'reopened'].includes(s0) && (pendingAck || s0 !== 'handed_off'), 'status-acknowledged'),
+      btn('Acknowledged', () => void act('status', () => api.acknowledge(d.id)),
+        ['handed_off', 'acknowledged', 'on_scene'].includes(s0) && pendingAck, 'status-acknowledged'),
       btn('On scene', () => void act('status', () => api.setStatus(d.id, 'on_scene', null)), s0 === 'acknowledged', 'status-on-scene'),
       s0 === 'closed'
         ? btn('Reopen', () => void act('status', () => api.setStatus(d.id, 'reopened', null)), true)

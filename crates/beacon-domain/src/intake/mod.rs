@@ -83,7 +83,7 @@ fn nesting(value: &Value) -> usize {
 /// kept, never what the record held: a value sent in a field (a name, a
 /// phone number) can identify a victim, so the problem is rebuilt from what
 /// the field expects, which comes from Beacon's own types.
-fn describe_serde_error(path: &str, message: &str) -> FieldError {
+pub(crate) fn describe_serde_error(path: &str, message: &str) -> FieldError {
     let message = message.split(" at line ").next().unwrap_or(message);
     let with_field = |name: &str| if path.is_empty() { name.to_string() } else { format!("{path}.{name}") };
     if let Some(rest) = message.strip_prefix("missing field `") {
