@@ -244,7 +244,7 @@ mod tests {
         let mut reader = input.as_bytes();
         let mut buf = Vec::new();
         let mut out = Vec::new();
-        while let Some(_) = read_value(&mut reader, &mut buf, 1000).unwrap() {
+        while read_value(&mut reader, &mut buf, 1000).unwrap().is_some() {
             out.push(String::from_utf8(buf.clone()).unwrap());
             // Skip the delimiter, as the array reader does.
             let _ = skip_space(&mut reader, false);

@@ -105,7 +105,7 @@ impl<R: BufRead> Rows<R> {
         }
         let bytes = end.saturating_sub(w.row_start);
         w.row_start = end;
-        Extent { bytes, balanced_quotes: quotes % 2 == 0 }
+        Extent { bytes, balanced_quotes: quotes.is_multiple_of(2) }
     }
 
     fn overflowed(&self) -> bool {
