@@ -31,7 +31,7 @@ pub const IMPORT_BATCH: usize = 5_000;
 pub const IMPORT_LOCK_BUDGET: Duration = Duration::from_millis(100);
 
 /// Transactions between two checkpoints of an import (see [`beacon_store::Store::checkpoint`]).
-const COMMITS_PER_CHECKPOINT: u64 = 4;
+const COMMITS_PER_CHECKPOINT: u64 = 16;
 
 /// Records the reading thread hands over at a time.
 const CHUNK: usize = 256;

@@ -261,7 +261,9 @@ impl Store {
     /// (`false`: 64 MiB). The cache fills only as pages are read.
     pub fn set_bulk_cache(&self, bulk: bool) -> Result<(), StoreError> {
         let kib = if bulk { 512 * 1024 } else { 64 * 1024 };
-        self.conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?;
+        // A bulk writer checkpoints itself, between its transactions.
+        let wal_pages = if bulk { 0 } else { 8192 };
+        self.conn.execute_batch(&format!("PRAGMA cache_size = -{kib}; PRAGMA wal_autocheckpoint = {wal_pages};"))?;
         Ok(())
     }
 

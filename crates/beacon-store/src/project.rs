@@ -390,22 +390,37 @@ fn insert_case(
 }
 
 fn link(tx: &Connection, row: i64, r: &Referral, received: i64, window_days: i64) -> Result<(), StoreError> {
+    let keys: Vec<(links::LinkKind, i64)> =
+        links::link_keys(r).into_iter().map(|(kind, key)| (kind, links::key_hash(kind, &key))).collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
     let window = window_days.saturating_mul(86_400_000);
+    let (from, to) = (received.saturating_sub(window), received.saturating_add(window));
+    // Most keys are new: a seek per key finds the few already filed within
+    // the window, and only those are walked for their nearest cases.
+    let shared: Vec<i64> = keys
+        .iter()
+        .map(|(_, hash)| *hash)
+        .filter_map(|hash| filed_within(tx, hash, from, to).transpose())
+        .collect::<Result<_, _>>()?;
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO link_keys (bucket, key_hash, received_at, case_row)
+         SELECT ?1, value, ?2, ?3 FROM json_each(?4)",
+    )?
+    .execute(params![bucket_of(received), received, row, json_list(keys.iter().map(|(_, hash)| *hash))])?;
+    if shared.is_empty() {
+        return Ok(());
+    }
     // Cases whose link count changed: this one and, once each, every other.
     let mut touched: Vec<i64> = Vec::new();
-    for (kind, key) in links::link_keys(r) {
-        let hash = links::key_hash(kind, &key);
-        let others = nearest_members(tx, hash, received, window, row)?;
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO link_keys (bucket, key_hash, received_at, case_row) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![bucket_of(received), hash, received, row])?;
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO links (case_row, other_row, kinds) VALUES (?1, ?2, ?3)
-             ON CONFLICT (case_row, other_row) DO UPDATE SET kinds = kinds || ',' || excluded.kinds
-             WHERE instr(',' || kinds || ',', ',' || excluded.kinds || ',') = 0",
-        )?;
-        for other in others {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO links (case_row, other_row, kinds) VALUES (?1, ?2, ?3)
+         ON CONFLICT (case_row, other_row) DO UPDATE SET kinds = kinds || ',' || excluded.kinds
+         WHERE instr(',' || kinds || ',', ',' || excluded.kinds || ',') = 0",
+    )?;
+    for (kind, hash) in keys.iter().filter(|(_, hash)| shared.contains(hash)) {
+        for other in nearest_members(tx, *hash, received, window, row)? {
             insert.execute(params![row, other, kind.as_str()])?;
             insert.execute(params![other, row, kind.as_str()])?;
             touched.push(other);
@@ -424,6 +439,36 @@ fn link(tx: &Connection, row: i64, r: &Referral, received: i64, window_days: i64
         count.execute([case_row])?;
     }
     Ok(())
+}
+
+/// `hash` when some case is filed under it between `from` and `to`.
+fn filed_within(tx: &Connection, hash: i64, from: i64, to: i64) -> Result<Option<i64>, StoreError> {
+    // Three time spans a statement: a window of up to 60 days spans at most
+    // three; a longer one takes more statements.
+    let spans: Vec<i64> = (bucket_of(from)..=bucket_of(to)).collect();
+    let mut probe = tx.prepare_cached(
+        "SELECT 1 FROM link_keys WHERE bucket IN (?1, ?2, ?3) AND key_hash = ?4 AND received_at BETWEEN ?5 AND ?6 LIMIT 1",
+    )?;
+    for three in spans.chunks(3) {
+        let span = |i: usize| three.get(i).copied().unwrap_or(three[0]);
+        if probe.exists(params![span(0), span(1), span(2), hash, from, to])? {
+            return Ok(Some(hash));
+        }
+    }
+    Ok(None)
+}
+
+/// Integers as a JSON array, for `json_each`: one statement for a list of any length.
+fn json_list(values: impl IntoIterator<Item = i64>) -> String {
+    let mut out = String::from("[");
+    for (i, v) in values.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&v.to_string());
+    }
+    out.push(']');
+    out
 }
 
 /// The span of time a link key is filed under (see migration 3).
