@@ -5,7 +5,7 @@
 
 use beacon_api::domain::event::Actor;
 use beacon_api::domain::validate::{MAX_INDICATORS, MAX_LANGUAGES, MAX_NESTING, MAX_PHONES};
-use beacon_api::domain::{CaseId, ManualClock};
+use beacon_api::domain::{CaseId, CaseStatus, ManualClock, Priority};
 use beacon_api::{Beacon, QueueQuery};
 use chrono::{Duration, TimeZone, Utc};
 use proptest::prelude::*;
@@ -214,11 +214,22 @@ proptest! {
             "every record is accounted for"
         );
         read_everything(&b);
-        // The ones that write read too: a note on every case.
+        // The operations that read a case before changing it work on every
+        // case: a note, triage, a handoff and its acknowledgement.
+        b.import_responders(
+            "id,name,role,agency,jurisdictions,languages,on_duty\nT1,Tpr. One,trooper,Highway Patrol,Troop D,en,true\n"
+                .as_bytes(),
+        )
+        .unwrap();
         let ids: Vec<CaseId> =
             b.queue(&QueueQuery { include_closed: true, limit: 10_000, ..Default::default() }).unwrap().iter().map(|r| r.case.id).collect();
         for id in ids {
-            b.add_note(&id.to_string(), "read back").expect("note");
+            let id = id.to_string();
+            b.add_note(&id, "read back").expect("note");
+            b.override_priority(&id, Priority::P2, "read back").expect("triage");
+            b.handoff(&id, "T1").expect("handoff");
+            b.acknowledge(&id).expect("ack");
+            b.set_status(&id, CaseStatus::OnScene, None).expect("status");
         }
         b.rebuild().expect("rebuild");
         read_everything(&b);
