@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::error::{CoordError, GeoError};
 use crate::index::{Found, LayerIndex, Scratch};
 use crate::layer::{Layer, LayerOptions};
+use crate::located::{CandidateRef, LayerText, Located};
 use crate::names::NameIndex;
 use crate::states::state_code;
 use crate::tables::{AgencyTable, ZipTable};
@@ -74,7 +75,8 @@ impl Answers {
 }
 
 thread_local! {
-    /// Scratch space of [`Gazetteer::locate`], so one point allocates only its answer.
+    /// Scratch space of [`Gazetteer::locate`], so a point allocates nothing
+    /// unless it has candidates.
     static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
 }
 
@@ -133,20 +135,17 @@ impl Gazetteer {
     }
 
     /// Point in polygon (method `Point`). Errors only for non-finite or
-    /// out-of-range coordinates.
-    pub fn locate(&self, lat: f64, lon: f64) -> Result<JurisdictionAssignment, CoordError> {
-        // Only the small parts leave the closure: the answer is built in place.
-        let (found, candidates) = SCRATCH.with_borrow_mut(|scratch| {
-            let found = self.index.find(lat, lon, scratch)?;
-            Ok::<_, CoordError>((found, self.candidates(&scratch.candidates)))
-        })?;
-        Ok(self.to_assignment(&found, candidates, AssignMethod::Point))
+    /// out-of-range coordinates. The answer borrows the jurisdiction's id,
+    /// name and troop from this gazetteer; `JurisdictionAssignment::from`
+    /// makes the owned value events store.
+    pub fn locate(&self, lat: f64, lon: f64) -> Result<Located<'_>, CoordError> {
+        SCRATCH.with_borrow_mut(|scratch| self.locate_with(lat, lon, scratch))
     }
 
     /// [`Gazetteer::locate`] with the caller's scratch space.
-    pub fn locate_with(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<JurisdictionAssignment, CoordError> {
+    pub fn locate_with(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Located<'_>, CoordError> {
         let found = self.index.find(lat, lon, scratch)?;
-        Ok(self.to_assignment(&found, self.candidates(&scratch.candidates), AssignMethod::Point))
+        Ok(self.located(&found, &scratch.candidates, AssignMethod::Point))
     }
 
     /// From coordinates if present and valid; else from the ZIP's centre
@@ -161,7 +160,7 @@ impl Gazetteer {
         if let (Some(lat), Some(lon)) = (loc.lat, loc.lon)
             && let Ok(a) = self.locate(lat, lon)
         {
-            return a;
+            return a.into();
         }
         if let Some(reason) = self.other_state(loc.state.as_deref()) {
             return JurisdictionAssignment {
@@ -208,7 +207,7 @@ impl Gazetteer {
         if let (Some(lat), Some(lon)) = (entry.lat, entry.lon)
             && let Ok(found) = self.index.find(lat, lon, &mut scratch)
         {
-            let mut a = self.to_assignment(&found, self.candidates(&scratch.candidates), AssignMethod::Zip);
+            let mut a = self.located(&found, &scratch.candidates, AssignMethod::Zip).to_assignment();
             if let Some(t) = table_idx
                 && found.primary != Some(t)
             {
@@ -250,50 +249,37 @@ impl Gazetteer {
 
     fn by_index(&self, i: usize, method: AssignMethod) -> JurisdictionAssignment {
         let found = Found { primary: Some(i), outside: false, distance_km: None, near_border: false };
-        self.to_assignment(&found, Vec::new(), method)
+        self.located(&found, &[], method).to_assignment()
     }
 
-    fn candidates(&self, candidates: &[(usize, f64)]) -> Vec<Candidate> {
-        // Collecting an empty iterator costs ~40 instructions: skip it.
-        if candidates.is_empty() {
-            return Vec::new();
-        }
+    fn located(&self, found: &Found, candidates: &[(usize, f64)], method: AssignMethod) -> Located<'_> {
         let t = &self.answers;
-        candidates
-            .iter()
-            .map(|&(i, d)| Candidate {
-                jurisdiction_id: t.text(t.all[i].id).to_string(),
-                name: t.text(t.all[i].name).to_string(),
-                distance_km: d,
-            })
-            .collect()
-    }
-
-    fn to_assignment(&self, found: &Found, candidates: Vec<Candidate>, method: AssignMethod) -> JurisdictionAssignment {
-        let t = &self.answers;
+        let text = |s: Span| LayerText::new(t.text(s));
         let (jurisdiction_id, name, troop, troop_verified) = match found.primary {
             Some(i) => {
                 let a = &t.all[i];
-                (
-                    Some(t.text(a.id).to_string()),
-                    Some(t.text(a.name).to_string()),
-                    a.troop.map(|s| t.text(s).to_string()),
-                    a.troop_verified,
-                )
+                (Some(text(a.id)), Some(text(a.name)), a.troop.map(text), a.troop_verified)
             }
             None => (None, None, None, true),
         };
-        JurisdictionAssignment {
+        Located {
             jurisdiction_id,
             name,
             troop,
             troop_verified,
             method,
             near_border: found.near_border,
-            candidates,
+            // An empty list allocates nothing.
+            candidates: candidates
+                .iter()
+                .map(|&(i, d)| CandidateRef {
+                    jurisdiction_id: text(t.all[i].id),
+                    name: text(t.all[i].name),
+                    distance_km: d,
+                })
+                .collect(),
             outside: found.outside,
             distance_km: found.distance_km,
-            outside_reason: None,
         }
     }
 
