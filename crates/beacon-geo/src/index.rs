@@ -74,6 +74,13 @@ impl Seg {
 /// metric; with a smaller `c` it is a lower bound of it.
 #[inline]
 fn seg_dist(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
+    km(seg_sq(px, py, c, s))
+}
+
+/// The square of [`seg_dist`] before its conversion to km (degrees of
+/// latitude squared): scans compare these and take one square root at the end.
+#[inline]
+fn seg_sq(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
     let ax = (s.ax - px) * c;
     let ay = s.ay - py;
     let dx = (s.bx - px) * c - ax;
@@ -82,7 +89,44 @@ fn seg_dist(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
     let t = if len2 > 0.0 { (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
     let qx = ax + t * dx;
     let qy = ay + t * dy;
-    (qx * qx + qy * qy).sqrt() * KM_PER_DEG
+    qx * qx + qy * qy
+}
+
+/// km from a [`seg_sq`] value.
+#[inline]
+fn km(sq: f64) -> f64 {
+    sq.sqrt() * KM_PER_DEG
+}
+
+/// A [`seg_sq`] value no larger than that of any distance of at least `d_km`
+/// (rounded down, with room for rounding in `seg_sq`), so scans can stop on it.
+fn sq_floor(d_km: f64) -> f64 {
+    if d_km <= 0.0 { 0.0 } else { (d_km / KM_PER_DEG).powi(2) * (1.0 - 1e-9) }
+}
+
+/// The nearest boundary found so far: its [`seg_sq`] value and jurisdiction.
+/// Ties go to the lower jurisdiction index, on every path.
+#[derive(Clone, Copy, Debug)]
+struct Nearest {
+    sq: f64,
+    poly: u32,
+}
+
+impl Nearest {
+    const NONE: Nearest = Nearest { sq: f64::INFINITY, poly: u32::MAX };
+
+    /// Without a branch: which segment is nearer is a coin toss the
+    /// processor would mispredict.
+    #[inline]
+    fn offer(&mut self, sq: f64, poly: u32) {
+        let nearer = (sq < self.sq) | ((sq == self.sq) & (poly < self.poly));
+        self.sq = if nearer { sq } else { self.sq };
+        self.poly = if nearer { poly } else { self.poly };
+    }
+
+    fn km(self) -> f64 {
+        km(self.sq)
+    }
 }
 
 /// Whether the segment meets the rectangle `[min_lon, min_lat, max_lon,
@@ -254,6 +298,8 @@ impl Grid {
 #[derive(Debug)]
 pub struct LayerIndex {
     margin_km: f64,
+    /// Above this [`seg_sq`] value a boundary is farther than the margin.
+    margin_sq: f64,
     segs: Vec<Seg>,
     poly_segs: Vec<Range<usize>>,
     poly_bbox: Vec<[f64; 4]>,
@@ -289,6 +335,7 @@ impl LayerIndex {
         let poly_tree = RTree::bulk_load(poly_bbox.iter().enumerate().map(|(i, b)| boxed(*b, i as u32)).collect());
         let mut index = LayerIndex {
             margin_km,
+            margin_sq: (margin_km / KM_PER_DEG).powi(2) * (1.0 + 1e-9),
             segs,
             poly_segs,
             poly_bbox,
@@ -563,10 +610,13 @@ impl LayerIndex {
             let list = &block_seg[block_off[b] as usize..block_off[b + 1] as usize];
             data.push(list.len() as u32);
             for &(si, lower) in list {
-                // Whole metres, rounded down with a metre to spare: still a
-                // lower bound whatever the rounding.
-                let metres = ((lower * 1e3).floor() - 1.0).clamp(0.0, f64::from(u32::MAX));
-                data.extend([si, metres as u32]);
+                // Rounded down to an f32: still a lower bound.
+                let sq = sq_floor(lower);
+                let mut bound = sq as f32;
+                if f64::from(bound) > sq {
+                    bound = bound.next_down();
+                }
+                data.extend([si, bound.to_bits()]);
             }
         }
         // Neighbouring mixed cells often have the same lists: stored once.
@@ -677,24 +727,21 @@ impl LayerIndex {
     }
 
     /// Nearest boundary to (px, py) among those of the block list at `at`
-    /// (`[n, (segment, lower bound in metres) x n]`), or `best` if none is
-    /// nearer. The lower bounds hold for every point of the block and the list
-    /// is in increasing order of them, so the scan stops at the first segment
-    /// that cannot come closer than `best`; the comparison is strict so exact
-    /// ties are still seen (broken by jurisdiction index, as on every path).
+    /// (`[n, (segment, lower bound) x n]`, the bound an `f32` [`seg_sq`]
+    /// value), or `best` if none is nearer. The lower bounds hold for every
+    /// point of the block and the list is in increasing order of them, so the
+    /// scan stops at the first segment that cannot come closer than `best`;
+    /// the comparison is strict so exact ties are still seen.
     #[inline]
-    fn nearest_in_block(&self, at: usize, px: f64, py: f64, c: f64, mut best: (f64, u32)) -> (f64, u32) {
+    fn nearest_in_block(&self, at: usize, px: f64, py: f64, c: f64, mut best: Nearest) -> Nearest {
         let data = &self.grid.data;
         let n = data[at] as usize;
         for e in data[at + 1..at + 1 + 2 * n].chunks_exact(2) {
-            if f64::from(e[1]) * 1e-3 > best.0 {
+            if f64::from(f32::from_bits(e[1])) > best.sq {
                 break;
             }
             let s = &self.segs[e[0] as usize];
-            let d = seg_dist(px, py, c, s);
-            if d < best.0 || (d == best.0 && s.poly < best.1) {
-                best = (d, s.poly);
-            }
+            best.offer(seg_sq(px, py, c, s), s.poly);
         }
         best
     }
@@ -751,9 +798,14 @@ impl LayerIndex {
             }
             TAG_OUTSIDE => {
                 let c = lat.to_radians().cos();
-                let best = self.nearest_in_block(payload, lon, lat, c, (f64::INFINITY, u32::MAX));
+                let best = self.nearest_in_block(payload, lon, lat, c, Nearest::NONE);
                 scratch.candidates.clear();
-                Found { primary: Some(best.1 as usize), outside: true, distance_km: Some(best.0), near_border: false }
+                Found {
+                    primary: Some(best.poly as usize),
+                    outside: true,
+                    distance_km: Some(best.km()),
+                    near_border: false,
+                }
             }
             TAG_MIXED => self.find_mixed(lon, lat, payload, (i, j), scratch),
             _ => self.find_exact(lon, lat, scratch),
@@ -766,17 +818,19 @@ impl LayerIndex {
         let m = self.margin_km;
         scratch.near.clear();
         scratch.containers.clear();
-        let mut best = (f64::INFINITY, u32::MAX);
+        let mut best = Nearest::NONE;
         let (ns, np) = (g.data[mi] as usize, g.data[mi + 1] as usize);
         let (seg_list, poly_list) = g.data[mi + 2..mi + 2 + ns + np].split_at(ns);
         for &si in seg_list {
             let s = &self.segs[si as usize];
-            let d = seg_dist(px, py, c, s);
-            if d < best.0 || (d == best.0 && s.poly < best.1) {
-                best = (d, s.poly);
-            }
-            if d <= m {
-                upsert(&mut scratch.near, s.poly, d);
+            let sq = seg_sq(px, py, c, s);
+            best.offer(sq, s.poly);
+            // km only for boundaries that may be within the margin.
+            if sq <= self.margin_sq {
+                let d = km(sq);
+                if d <= m {
+                    upsert(&mut scratch.near, s.poly, d);
+                }
             }
         }
         for &e in poly_list {
@@ -785,7 +839,7 @@ impl LayerIndex {
                 scratch.containers.push(pi);
             }
         }
-        if scratch.containers.is_empty() && best.0 > m {
+        if scratch.containers.is_empty() && best.km() > m {
             // Outside, and no boundary within the margin: the nearest one may
             // not be in this cell's list. Use the block's list if it has one.
             let at = g.block_at[(j / BLOCK) * g.bnx + i / BLOCK];
@@ -795,7 +849,7 @@ impl LayerIndex {
                 best = self.nearest_exact(px, py, c);
             }
         }
-        self.finish(px, py, c, best, scratch)
+        self.finish(px, py, c, (best.km(), best.poly), scratch)
     }
 
     /// Even-odd point in polygon over all rings of the jurisdiction; a point
@@ -880,17 +934,15 @@ impl LayerIndex {
 
     /// Exact nearest boundary: R-tree entries in order of (degree) bbox distance;
     /// `R·cos φ·(degree distance)` is a lower bound of the metric, so we can stop.
-    fn nearest_exact(&self, px: f64, py: f64, c: f64) -> (f64, u32) {
-        let mut best = (f64::INFINITY, u32::MAX);
+    fn nearest_exact(&self, px: f64, py: f64, c: f64) -> Nearest {
+        let mut best = Nearest::NONE;
+        let c2 = c * c * (1.0 - 1e-9);
         for (b, d2) in self.seg_tree.nearest_neighbor_iter_with_distance_2(&[px, py]) {
-            if c * d2.sqrt() * KM_PER_DEG > best.0 {
+            if c2 * d2 > best.sq {
                 break;
             }
             let s = &self.segs[b.data as usize];
-            let d = seg_dist(px, py, c, s);
-            if d < best.0 || (d == best.0 && s.poly < best.1) {
-                best = (d, s.poly);
-            }
+            best.offer(seg_sq(px, py, c, s), s.poly);
         }
         best
     }
@@ -925,9 +977,8 @@ impl LayerIndex {
         }
         // Deterministic order regardless of the tree's.
         scratch.containers.sort_unstable();
-        let nearest =
-            if scratch.containers.is_empty() { self.nearest_exact(px, py, c) } else { (f64::INFINITY, u32::MAX) };
-        self.finish(px, py, c, nearest, scratch)
+        let nearest = if scratch.containers.is_empty() { self.nearest_exact(px, py, c) } else { Nearest::NONE };
+        self.finish(px, py, c, (nearest.km(), nearest.poly), scratch)
     }
 }
 
