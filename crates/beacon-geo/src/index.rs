@@ -29,9 +29,10 @@ pub const KM_PER_DEG: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
 /// stays in the low milliseconds whatever the layer's extent.
 const CELL_KM: f64 = 1.5;
 const MAX_CELLS: f64 = 600_000.0;
-/// Far-outside cells share nearest-segment candidate lists per block of BxB cells.
+/// Cells are stored per block of BxB cells (see [`Grid::blocks`]).
 const BLOCK: usize = 4;
-/// Super-blocks of SUPER x SUPER blocks query the R-tree once for their blocks.
+/// Super-blocks of SUPER x SUPER blocks query the R-tree once for the nearest
+/// sets of their cells.
 const SUPER: usize = 4;
 /// Slack (km) added to every conservative threshold against rounding.
 const EPS_KM: f64 = 1e-6;
@@ -98,12 +99,6 @@ fn km(sq: f64) -> f64 {
     sq.sqrt() * KM_PER_DEG
 }
 
-/// A [`seg_sq`] value no larger than that of any distance of at least `d_km`
-/// (rounded down, with room for rounding in `seg_sq`), so scans can stop on it.
-fn sq_floor(d_km: f64) -> f64 {
-    if d_km <= 0.0 { 0.0 } else { (d_km / KM_PER_DEG).powi(2) * (1.0 - 1e-9) }
-}
-
 /// The nearest boundary found so far: its [`seg_sq`] value and jurisdiction.
 /// Ties go to the lower jurisdiction index, on every path.
 #[derive(Clone, Copy, Debug)]
@@ -120,8 +115,9 @@ impl Nearest {
     #[inline]
     fn offer(&mut self, sq: f64, poly: u32) {
         let nearer = (sq < self.sq) | ((sq == self.sq) & (poly < self.poly));
-        self.sq = if nearer { sq } else { self.sq };
         self.poly = if nearer { poly } else { self.poly };
+        // `min` rather than a choice on `nearer`, which compiles to a branch.
+        self.sq = self.sq.min(sq);
     }
 
     fn km(self) -> f64 {
@@ -145,6 +141,24 @@ fn seg_meets_rect(s: &Seg, r: [f64; 4]) -> bool {
     let side = |x: f64, y: f64| (s.bx - s.ax) * (y - s.ay) - (s.by - s.ay) * (x - s.ax);
     let d = [side(x0, y0), side(x1, y0), side(x0, y1), side(x1, y1)];
     !(d.iter().all(|&v| v > 0.0) || d.iter().all(|&v| v < 0.0))
+}
+
+/// Whether the edge crosses the horizontal ray from (px, py) to its right,
+/// counted half-open in y so a vertex counts once. Branch-free: crossings
+/// are data-dependent and mispredict badly.
+#[inline]
+fn crosses(s: &Seg, px: f64, py: f64) -> bool {
+    ((s.ay > py) != (s.by > py)) & (px < s.ax + (py - s.ay) * s.k)
+}
+
+/// Whether the edge can cross the ray to the right of some point of the
+/// rectangle `[min_lon, min_lat, max_lon, max_lat]` grown by a hair: its
+/// latitudes meet the rectangle's and it reaches the rectangle's west side.
+/// An edge that cannot counts nothing in [`crosses`] for any of its points
+/// (the hair is far beyond rounding in `crosses` and in finding a point's cell).
+fn may_cross(s: &Seg, r: [f64; 4]) -> bool {
+    const HAIR: f64 = 1e-9;
+    s.ay != s.by && s.ay.max(s.by) >= r[1] - HAIR && s.ay.min(s.by) <= r[3] + HAIR && s.ax.max(s.bx) >= r[0] - HAIR
 }
 
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
@@ -264,17 +278,15 @@ struct Grid {
     /// Two levels, because random points are bound by cache misses, not
     /// arithmetic: one code per block of BLOCK x BLOCK cells (small enough to
     /// stay in cache), the code every cell of the block shares when they all
-    /// do (inside one jurisdiction, outside with the block's list, slow), else
+    /// do (inside one jurisdiction, outside with the same nearest set, slow), else
     /// `TAG_LINE` and the index of the block's cell codes in `lines`.
     blocks: Vec<u32>,
     lines: Vec<Line>,
     /// Packed lists, so a query touches one run of `data`; cells with the
-    /// same lists share them. Mixed cell: `[nseg, npoly, seg.., poly|CONST_BIT..]`;
-    /// block: `[nseg, (seg, lower bound in m)..]`.
+    /// same lists share them. Outside cell: its nearest set, `[n, seg x n]`;
+    /// mixed cell: see step 5 of [`LayerIndex::build_grid`].
     data: Vec<u32>,
     bnx: usize,
-    /// Per block: `u32::MAX` (no list) or the offset of its list in `data`.
-    block_at: Vec<u32>,
     /// Number of cells and of mixed cells (diagnostics).
     ncells: usize,
     nmixed: usize,
@@ -352,7 +364,6 @@ impl LayerIndex {
                 lines: Vec::new(),
                 data: Vec::new(),
                 bnx: 0,
-                block_at: Vec::new(),
                 ncells: 0,
                 nmixed: 0,
                 stats: String::new(),
@@ -554,25 +565,42 @@ impl LayerIndex {
             flood_fill(&mut cells, nx, ny, start, u32::MAX, code, &mut stack);
         }
 
-        // 4. Blocks of BLOCK x BLOCK cells holding far-outside cells get the
-        //    list of segments that can be nearest to any of their points:
-        //    first per super-block (R-tree query), then refined per block.
+        // 4. Cells where a point can be outside every jurisdiction with no
+        //    boundary within the margin (far-outside cells, and mixed cells
+        //    that no jurisdiction contains whole) get the set of segments
+        //    that can be nearest to any of their points: found per super-block
+        //    with the R-tree, narrowed per block, then per cell. A query
+        //    measures them all, without a branch to stop early; cells with the
+        //    same set share it.
         let bnx = nx.div_ceil(BLOCK);
         let bny = ny.div_ceil(BLOCK);
-        let mut block_slot = vec![u32::MAX; bnx * bny];
-        let mut block_off = vec![0u32];
-        let mut block_seg = Vec::new();
         let rect_of = |i0: usize, j0: usize, i1: usize, j1: usize| {
             [x0 + i0 as f64 * cw, y0 + j0 as f64 * ch, x0 + i1.min(nx) as f64 * cw, y0 + j1.min(ny) as f64 * ch]
         };
-        let has_outside = |i0: usize, j0: usize, i1: usize, j1: usize| {
-            (j0..j1.min(ny)).any(|j| (i0..i1.min(nx)).any(|i| cells[j * nx + i] >> TAG_SHIFT == TAG_OUTSIDE))
+        let mixed_whole: Vec<bool> = (0..nmixed)
+            .map(|mi| {
+                mixed_poly[mixed_poly_off[mi] as usize..mixed_poly_off[mi + 1] as usize]
+                    .iter()
+                    .any(|&e| e & CONST_BIT != 0)
+            })
+            .collect();
+        let needs_nearest = |k: usize| match cells[k] >> TAG_SHIFT {
+            TAG_OUTSIDE => true,
+            TAG_MIXED => !mixed_whole[(cells[k] & PAYLOAD) as usize],
+            _ => false,
+        };
+        let any_needs = |i0: usize, j0: usize, i1: usize, j1: usize| {
+            (j0..j1.min(ny)).any(|j| (i0..i1.min(nx)).any(|i| needs_nearest(j * nx + i)))
         };
         let step = BLOCK * SUPER;
-        let mut parent = Vec::new();
+        let (mut parent, mut block_list, mut cell_list) = (Vec::new(), Vec::new(), Vec::new());
+        // Per cell: index of its set in `sets`, or u32::MAX.
+        let mut cell_set = vec![u32::MAX; ncells];
+        let mut sets: Vec<Vec<u32>> = Vec::new();
+        let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::new();
         for sj in (0..ny).step_by(step) {
             for si in (0..nx).step_by(step) {
-                if !has_outside(si, sj, si + step, sj + step) {
+                if !any_needs(si, sj, si + step, sj + step) {
                     continue;
                 }
                 parent.clear();
@@ -580,74 +608,119 @@ impl LayerIndex {
                 for bj in (sj / BLOCK)..((sj + step) / BLOCK).min(bny) {
                     for bi in (si / BLOCK)..((si + step) / BLOCK).min(bnx) {
                         let (i0, j0) = (bi * BLOCK, bj * BLOCK);
-                        if !has_outside(i0, j0, i0 + BLOCK, j0 + BLOCK) {
+                        if !any_needs(i0, j0, i0 + BLOCK, j0 + BLOCK) {
                             continue;
                         }
-                        block_slot[bj * bnx + bi] = (block_off.len() - 1) as u32;
-                        self.nearest_filter_bounds(rect_of(i0, j0, i0 + BLOCK, j0 + BLOCK), &parent, &mut block_seg);
-                        block_off.push(block_seg.len() as u32);
+                        block_list.clear();
+                        self.nearest_filter(rect_of(i0, j0, i0 + BLOCK, j0 + BLOCK), &parent, &mut block_list);
+                        for j in j0..(j0 + BLOCK).min(ny) {
+                            for i in i0..(i0 + BLOCK).min(nx) {
+                                if !needs_nearest(j * nx + i) {
+                                    continue;
+                                }
+                                cell_list.clear();
+                                self.nearest_filter(rect_of(i, j, i + 1, j + 1), &block_list, &mut cell_list);
+                                cell_list.sort_unstable();
+                                cell_set[j * nx + i] = match set_ids.get(&cell_list) {
+                                    Some(&id) => id,
+                                    None => {
+                                        sets.push(cell_list.clone());
+                                        set_ids.insert(cell_list.clone(), (sets.len() - 1) as u32);
+                                        (sets.len() - 1) as u32
+                                    }
+                                };
+                            }
+                        }
                     }
                 }
             }
         }
 
         // 5. Pack the lists next to each other and point the cells at them.
-        let nb = block_off.len() - 1;
+        let set_entries: usize = sets.iter().map(Vec::len).sum();
+        let outside_cells = cells.iter().filter(|&&c| c >> TAG_SHIFT == TAG_OUTSIDE).count();
+        let outside_entries: usize = (0..ncells)
+            .filter(|&k| cells[k] >> TAG_SHIFT == TAG_OUTSIDE)
+            .map(|k| sets[cell_set[k] as usize].len())
+            .sum();
         let mut stats = format!(
             "mixed cells {nmixed}: segs/cell {:.1}, containers/cell {:.2} ({} whole-cell); \
-             outside blocks {nb}: segs/block {:.1}; boundary segments {}",
+             outside cells {outside_cells}: segs/cell {:.1}; {} nearest sets, {set_entries} entries; \
+             boundary segments {}",
             mixed_seg.len() as f64 / nmixed.max(1) as f64,
             mixed_poly.len() as f64 / nmixed.max(1) as f64,
             mixed_poly.iter().filter(|&&e| e & CONST_BIT != 0).count(),
-            block_seg.len() as f64 / nb.max(1) as f64,
+            outside_entries as f64 / outside_cells.max(1) as f64,
+            sets.len(),
             self.segs.len()
         );
         let mut data: Vec<u32> =
-            Vec::with_capacity(nb + 2 * block_seg.len() + 2 * nmixed + mixed_seg.len() + mixed_poly.len());
-        let mut slot_at = Vec::with_capacity(nb);
-        for b in 0..nb {
-            slot_at.push(data.len() as u32);
-            let list = &block_seg[block_off[b] as usize..block_off[b + 1] as usize];
-            data.push(list.len() as u32);
-            for &(si, lower) in list {
-                // Rounded down to an f32: still a lower bound.
-                let sq = sq_floor(lower);
-                let mut bound = sq as f32;
-                if f64::from(bound) > sq {
-                    bound = bound.next_down();
-                }
-                data.extend([si, bound.to_bits()]);
-            }
+            Vec::with_capacity(sets.len() + set_entries + 3 * nmixed + mixed_seg.len() + mixed_poly.len());
+        let mut set_at = Vec::with_capacity(sets.len());
+        for set in &sets {
+            set_at.push(data.len() as u32);
+            data.push(set.len() as u32);
+            data.extend_from_slice(set);
         }
-        // Neighbouring mixed cells often have the same lists: stored once.
-        let mut mixed_at = Vec::with_capacity(nmixed);
-        let mut seen: HashMap<(&[u32], &[u32]), u32> = HashMap::new();
-        for mi in 0..nmixed {
-            let sl = &mixed_seg[mixed_seg_off[mi] as usize..mixed_seg_off[mi + 1] as usize];
-            let pl = &mixed_poly[mixed_poly_off[mi] as usize..mixed_poly_off[mi + 1] as usize];
-            let at = *seen.entry((sl, pl)).or_insert_with(|| {
-                let at = data.len() as u32;
-                data.push(sl.len() as u32);
-                data.push(pl.len() as u32);
-                data.extend_from_slice(sl);
-                data.extend_from_slice(pl);
-                at
-            });
-            mixed_at.push(at);
-        }
-        assert!(data.len() < PAYLOAD as usize, "grid too large");
-        let block_at: Vec<u32> =
-            block_slot.iter().map(|&s| if s == u32::MAX { u32::MAX } else { slot_at[s as usize] }).collect();
+        let near_at = |k: usize| if cell_set[k] == u32::MAX { u32::MAX } else { set_at[cell_set[k] as usize] };
+        // A mixed cell: `[ngroup, npoly, nearest set, group.., poly..]`. A
+        // group is one jurisdiction's segments in the cell's list (they are
+        // in segment order, so a jurisdiction's are together): `[poly, n,
+        // seg x n]`. A poly is `poly | CONST_BIT` when it contains the whole
+        // cell, else `[poly, n, edge x n]` with the only edges of its
+        // boundary that can count in the even-odd test of a point of the
+        // cell. Neighbouring cells often encode the same: stored once.
+        let mut seen: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut enc: Vec<u32> = Vec::new();
+        let mut edges_kept = 0usize;
         for (k, code) in cells.iter_mut().enumerate() {
             match *code >> TAG_SHIFT {
-                TAG_OUTSIDE => {
+                TAG_OUTSIDE => *code = (TAG_OUTSIDE << TAG_SHIFT) | near_at(k),
+                TAG_MIXED => {
+                    let mi = (*code & PAYLOAD) as usize;
+                    let sl = &mixed_seg[mixed_seg_off[mi] as usize..mixed_seg_off[mi + 1] as usize];
+                    let pl = &mixed_poly[mixed_poly_off[mi] as usize..mixed_poly_off[mi + 1] as usize];
                     let (i, j) = (k % nx, k / nx);
-                    *code = (TAG_OUTSIDE << TAG_SHIFT) | block_at[(j / BLOCK) * bnx + i / BLOCK];
+                    let rect = rect_of(i, j, i + 1, j + 1);
+                    enc.clear();
+                    enc.extend([0, pl.len() as u32, near_at(k)]);
+                    for group in sl.chunk_by(|&a, &b| self.segs[a as usize].poly == self.segs[b as usize].poly) {
+                        enc[0] += 1;
+                        enc.extend([self.segs[group[0] as usize].poly, group.len() as u32]);
+                        enc.extend_from_slice(group);
+                    }
+                    for &e in pl {
+                        if e & CONST_BIT != 0 {
+                            enc.push(e);
+                            continue;
+                        }
+                        let at = enc.len();
+                        enc.extend([e, 0]);
+                        for si in self.poly_segs[e as usize].clone() {
+                            if may_cross(&self.segs[si], rect) {
+                                enc.push(si as u32);
+                            }
+                        }
+                        enc[at + 1] = (enc.len() - at - 2) as u32;
+                        edges_kept += enc.len() - at - 2;
+                    }
+                    let at = match seen.get(&enc) {
+                        Some(&at) => at,
+                        None => {
+                            let at = data.len() as u32;
+                            data.extend_from_slice(&enc);
+                            seen.insert(enc.clone(), at);
+                            at
+                        }
+                    };
+                    *code = (TAG_MIXED << TAG_SHIFT) | at;
                 }
-                TAG_MIXED => *code = (TAG_MIXED << TAG_SHIFT) | mixed_at[(*code & PAYLOAD) as usize],
                 _ => {}
             }
         }
+        let tests = mixed_poly.iter().filter(|&&e| e & CONST_BIT == 0).count();
+        stats += &format!("; point in polygon: {:.1} edges per test", edges_kept as f64 / tests.max(1) as f64);
+        assert!(data.len() < PAYLOAD as usize, "grid too large");
 
         // 6. Blocks whose cells all share one code keep only that code.
         let mut blocks = Vec::with_capacity(bnx * bny);
@@ -684,7 +757,7 @@ impl LayerIndex {
             lines.len(),
             data.len() * 4 / 1024
         );
-        Grid { x0, y0, cw, ch, nx, ny, blocks, lines, data, bnx, block_at, ncells, nmixed, stats }
+        Grid { x0, y0, cw, ch, nx, ny, blocks, lines, data, bnx, ncells, nmixed, stats }
     }
 
     /// Candidates for the nearest segment of any point of `rect`
@@ -710,37 +783,19 @@ impl LayerIndex {
     /// With U = min over segments of an upper bound of their distance from any
     /// point of the rect, a segment whose lower bound exceeds U never is.
     fn nearest_filter(&self, rect: [f64; 4], from: &[u32], out: &mut Vec<u32>) {
-        let mut keep = Vec::new();
-        self.nearest_filter_bounds(rect, from, &mut keep);
-        out.extend(keep.into_iter().map(|(si, _)| si));
-    }
-
-    /// [`LayerIndex::nearest_filter`] with each segment's lower bound (km) over
-    /// the rect, in increasing order of it.
-    fn nearest_filter_bounds(&self, rect: [f64; 4], from: &[u32], out: &mut Vec<(u32, f64)>) {
         let b = RectBounds::new(rect);
         let u = from.iter().map(|&si| b.upper(&self.segs[si as usize])).fold(f64::INFINITY, f64::min);
-        let mut keep: Vec<(u32, f64)> =
-            from.iter().map(|&si| (si, b.lower(&self.segs[si as usize]))).filter(|&(_, l)| l <= u).collect();
-        keep.sort_by(|x, y| x.1.total_cmp(&y.1));
-        out.extend(keep);
+        out.extend(from.iter().copied().filter(|&si| b.lower(&self.segs[si as usize]) <= u));
     }
 
-    /// Nearest boundary to (px, py) among those of the block list at `at`
-    /// (`[n, (segment, lower bound) x n]`, the bound an `f32` [`seg_sq`]
-    /// value), or `best` if none is nearer. The lower bounds hold for every
-    /// point of the block and the list is in increasing order of them, so the
-    /// scan stops at the first segment that cannot come closer than `best`;
-    /// the comparison is strict so exact ties are still seen.
+    /// Nearest boundary to (px, py) among the set at `at` (`[n, segment x n]`)
+    /// and `best`.
     #[inline]
-    fn nearest_in_block(&self, at: usize, px: f64, py: f64, c: f64, mut best: Nearest) -> Nearest {
+    fn nearest_in_set(&self, at: usize, px: f64, py: f64, c: f64, mut best: Nearest) -> Nearest {
         let data = &self.grid.data;
         let n = data[at] as usize;
-        for e in data[at + 1..at + 1 + 2 * n].chunks_exact(2) {
-            if f64::from(f32::from_bits(e[1])) > best.sq {
-                break;
-            }
-            let s = &self.segs[e[0] as usize];
+        for &si in &data[at + 1..at + 1 + n] {
+            let s = &self.segs[si as usize];
             best.offer(seg_sq(px, py, c, s), s.poly);
         }
         best
@@ -798,7 +853,7 @@ impl LayerIndex {
             }
             TAG_OUTSIDE => {
                 let c = lat.to_radians().cos();
-                let best = self.nearest_in_block(payload, lon, lat, c, Nearest::NONE);
+                let best = self.nearest_in_set(payload, lon, lat, c, Nearest::NONE);
                 scratch.candidates.clear();
                 Found {
                     primary: Some(best.poly as usize),
@@ -807,47 +862,54 @@ impl LayerIndex {
                     near_border: false,
                 }
             }
-            TAG_MIXED => self.find_mixed(lon, lat, payload, (i, j), scratch),
+            TAG_MIXED => self.find_mixed(lon, lat, payload, scratch),
             _ => self.find_exact(lon, lat, scratch),
         })
     }
 
-    fn find_mixed(&self, px: f64, py: f64, mi: usize, (i, j): (usize, usize), scratch: &mut Scratch) -> Found {
-        let g = &self.grid;
+    fn find_mixed(&self, px: f64, py: f64, at: usize, scratch: &mut Scratch) -> Found {
+        let data = &self.grid.data;
         let c = py.to_radians().cos();
         let m = self.margin_km;
         scratch.near.clear();
         scratch.containers.clear();
         let mut best = Nearest::NONE;
-        let (ns, np) = (g.data[mi] as usize, g.data[mi + 1] as usize);
-        let (seg_list, poly_list) = g.data[mi + 2..mi + 2 + ns + np].split_at(ns);
-        for &si in seg_list {
-            let s = &self.segs[si as usize];
-            let sq = seg_sq(px, py, c, s);
-            best.offer(sq, s.poly);
-            // km only for boundaries that may be within the margin.
+        let (ngroup, npoly, near_at) = (data[at], data[at + 1], data[at + 2]);
+        let mut k = at + 3;
+        for _ in 0..ngroup {
+            let (poly, n) = (data[k], data[k + 1] as usize);
+            let mut sq = f64::INFINITY;
+            for &si in &data[k + 2..k + 2 + n] {
+                sq = sq.min(seg_sq(px, py, c, &self.segs[si as usize]));
+            }
+            k += 2 + n;
+            best.offer(sq, poly);
+            // km only for a boundary that may be within the margin.
             if sq <= self.margin_sq {
                 let d = km(sq);
                 if d <= m {
-                    upsert(&mut scratch.near, s.poly, d);
+                    scratch.near.push((poly, d));
                 }
             }
         }
-        for &e in poly_list {
-            let pi = e & !CONST_BIT;
-            if e & CONST_BIT != 0 || self.contains(pi as usize, px, py, &scratch.near) {
-                scratch.containers.push(pi);
+        for _ in 0..npoly {
+            let e = data[k];
+            if e & CONST_BIT != 0 {
+                scratch.containers.push(e & !CONST_BIT);
+                k += 1;
+                continue;
             }
+            let n = data[k + 1] as usize;
+            if self.contains_with(e as usize, px, py, &data[k + 2..k + 2 + n], &scratch.near) {
+                scratch.containers.push(e);
+            }
+            k += 2 + n;
         }
         if scratch.containers.is_empty() && best.km() > m {
             // Outside, and no boundary within the margin: the nearest one may
-            // not be in this cell's list. Use the block's list if it has one.
-            let at = g.block_at[(j / BLOCK) * g.bnx + i / BLOCK];
-            if at != u32::MAX {
-                best = self.nearest_in_block(at as usize, px, py, c, best);
-            } else {
-                best = self.nearest_exact(px, py, c);
-            }
+            // not be in this cell's list, it is in its nearest set (a cell
+            // without one is contained whole by some jurisdiction).
+            best = self.nearest_in_set(near_at as usize, px, py, c, best);
         }
         self.finish(px, py, c, (best.km(), best.poly), scratch)
     }
@@ -855,14 +917,34 @@ impl LayerIndex {
     /// Even-odd point in polygon over all rings of the jurisdiction; a point
     /// on its boundary (distance 0, found in `near`) counts as inside.
     fn contains(&self, pi: usize, px: f64, py: f64, near: &[(u32, f64)]) -> bool {
+        self.contains_among(pi, px, py, self.segs[self.poly_segs[pi].clone()].iter(), near)
+    }
+
+    /// [`LayerIndex::contains`] counting only the edges listed, which must
+    /// include every edge of the jurisdiction that crosses the horizontal ray
+    /// from the point to its right: the others count nothing, so the answer
+    /// is the same.
+    #[inline]
+    fn contains_with(&self, pi: usize, px: f64, py: f64, edges: &[u32], near: &[(u32, f64)]) -> bool {
+        self.contains_among(pi, px, py, edges.iter().map(|&si| &self.segs[si as usize]), near)
+    }
+
+    #[inline]
+    fn contains_among<'a>(
+        &self,
+        pi: usize,
+        px: f64,
+        py: f64,
+        edges: impl Iterator<Item = &'a Seg>,
+        near: &[(u32, f64)],
+    ) -> bool {
         let b = &self.poly_bbox[pi];
         if px < b[0] || px > b[2] || py < b[1] || py > b[3] {
             return false;
         }
         let mut inside = false;
-        // Branch-free: crossings are data-dependent and mispredict badly.
-        for s in &self.segs[self.poly_segs[pi].clone()] {
-            inside ^= ((s.ay > py) != (s.by > py)) & (px < s.ax + (py - s.ay) * s.k);
+        for s in edges {
+            inside ^= crosses(s, px, py);
         }
         inside || near.iter().any(|&(p, d)| p as usize == pi && d == 0.0)
     }
