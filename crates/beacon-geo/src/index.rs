@@ -246,6 +246,16 @@ impl RectBounds {
     }
 }
 
+/// See [`LayerIndex::lookup`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lookup {
+    Found(Found),
+    /// A mixed cell, its list at this offset of the grid's data.
+    Mixed(usize),
+    /// Off the grid, or where jurisdictions overlap.
+    Exact,
+}
+
 /// Reusable scratch space so the hot path does not allocate.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -269,12 +279,16 @@ struct Line([u32; BLOCK * BLOCK]);
 
 #[derive(Debug)]
 struct Grid {
+    /// South-west corner, and the reciprocals of the cell width and height:
+    /// a point's cell is found without a division. (Rounding may put a point
+    /// a hair outside its cell's rectangle; every shortcut allows for it.)
     x0: f64,
     y0: f64,
-    cw: f64,
-    ch: f64,
-    nx: usize,
-    ny: usize,
+    inv_cw: f64,
+    inv_ch: f64,
+    /// Columns and rows.
+    nx_f: f64,
+    ny_f: f64,
     /// Two levels, because random points are bound by cache misses, not
     /// arithmetic: one code per block of BLOCK x BLOCK cells (small enough to
     /// stay in cache), the code every cell of the block shares when they all
@@ -294,6 +308,14 @@ struct Grid {
 }
 
 impl Grid {
+    /// The cell (column, row) holding a point, if it is on the grid.
+    #[inline]
+    fn cell_of(&self, lat: f64, lon: f64) -> Option<(usize, usize)> {
+        let fi = (lon - self.x0) * self.inv_cw;
+        let fj = (lat - self.y0) * self.inv_ch;
+        if fi >= 0.0 && fj >= 0.0 && fi < self.nx_f && fj < self.ny_f { Some((fi as usize, fj as usize)) } else { None }
+    }
+
     /// The code of cell (i, j), which must be on the grid.
     #[inline]
     fn cell(&self, i: usize, j: usize) -> u32 {
@@ -356,10 +378,10 @@ impl LayerIndex {
             grid: Grid {
                 x0: 0.0,
                 y0: 0.0,
-                cw: 1.0,
-                ch: 1.0,
-                nx: 0,
-                ny: 0,
+                inv_cw: 1.0,
+                inv_ch: 1.0,
+                nx_f: 0.0,
+                ny_f: 0.0,
                 blocks: Vec::new(),
                 lines: Vec::new(),
                 data: Vec::new(),
@@ -757,7 +779,21 @@ impl LayerIndex {
             lines.len(),
             data.len() * 4 / 1024
         );
-        Grid { x0, y0, cw, ch, nx, ny, blocks, lines, data, bnx, ncells, nmixed, stats }
+        Grid {
+            x0,
+            y0,
+            inv_cw: 1.0 / cw,
+            inv_ch: 1.0 / ch,
+            nx_f: nx as f64,
+            ny_f: ny as f64,
+            blocks,
+            lines,
+            data,
+            bnx,
+            ncells,
+            nmixed,
+            stats,
+        }
     }
 
     /// Candidates for the nearest segment of any point of `rect`
@@ -805,13 +841,10 @@ impl LayerIndex {
     /// 3 slow, 4 off the grid. For diagnostics and benchmarks.
     #[doc(hidden)]
     pub fn cell_class(&self, lat: f64, lon: f64) -> u8 {
-        let g = &self.grid;
-        let fi = (lon - g.x0) / g.cw;
-        let fj = (lat - g.y0) / g.ch;
-        if !(fi >= 0.0 && fj >= 0.0 && fi < g.nx as f64 && fj < g.ny as f64) {
-            return 4;
+        match self.grid.cell_of(lat, lon) {
+            Some((i, j)) => (self.grid.cell(i, j) >> TAG_SHIFT) as u8,
+            None => 4,
         }
-        (g.cell(fi as usize, fj as usize) >> TAG_SHIFT) as u8
     }
 
     /// Checks coordinates.
@@ -836,35 +869,47 @@ impl LayerIndex {
 
     /// [`LayerIndex::locate`] leaving the candidates in `scratch.candidates`.
     pub(crate) fn find(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Found, CoordError> {
+        Ok(self.resolve(self.lookup(lat, lon)?, lat, lon, scratch))
+    }
+
+    /// The grid's answer for a point when its cell gives one without scratch
+    /// space (inside and far-outside cells, three points in four of the
+    /// shipped layer's box), else the work left for [`LayerIndex::resolve`].
+    #[inline]
+    pub(crate) fn lookup(&self, lat: f64, lon: f64) -> Result<Lookup, CoordError> {
         Self::check(lat, lon)?;
-        let g = &self.grid;
-        let fi = (lon - g.x0) / g.cw;
-        let fj = (lat - g.y0) / g.ch;
-        if fi < 0.0 || fj < 0.0 || fi >= g.nx as f64 || fj >= g.ny as f64 {
-            return Ok(self.find_exact(lon, lat, scratch));
-        }
-        let (i, j) = (fi as usize, fj as usize);
-        let code = g.cell(i, j);
+        let Some((i, j)) = self.grid.cell_of(lat, lon) else {
+            return Ok(Lookup::Exact);
+        };
+        let code = self.grid.cell(i, j);
         let payload = (code & PAYLOAD) as usize;
         Ok(match code >> TAG_SHIFT {
-            TAG_INSIDE => {
-                scratch.candidates.clear();
-                Found::inside(payload)
-            }
+            TAG_INSIDE => Lookup::Found(Found::inside(payload)),
             TAG_OUTSIDE => {
                 let c = lat.to_radians().cos();
                 let best = self.nearest_in_set(payload, lon, lat, c, Nearest::NONE);
-                scratch.candidates.clear();
-                Found {
+                Lookup::Found(Found {
                     primary: Some(best.poly as usize),
                     outside: true,
                     distance_km: Some(best.km()),
                     near_border: false,
-                }
+                })
             }
-            TAG_MIXED => self.find_mixed(lon, lat, payload, scratch),
-            _ => self.find_exact(lon, lat, scratch),
+            TAG_MIXED => Lookup::Mixed(payload),
+            _ => Lookup::Exact,
         })
+    }
+
+    /// Finishes a [`LayerIndex::lookup`]; the candidates go to `scratch.candidates`.
+    pub(crate) fn resolve(&self, lookup: Lookup, lat: f64, lon: f64, scratch: &mut Scratch) -> Found {
+        match lookup {
+            Lookup::Found(found) => {
+                scratch.candidates.clear();
+                found
+            }
+            Lookup::Mixed(at) => self.find_mixed(lon, lat, at, scratch),
+            Lookup::Exact => self.find_exact(lon, lat, scratch),
+        }
     }
 
     fn find_mixed(&self, px: f64, py: f64, at: usize, scratch: &mut Scratch) -> Found {

@@ -59,7 +59,7 @@ pub use error::{CoordError, GeoError, LayerError, TableError};
 pub use gazetteer::{Gazetteer, JurisdictionInfo};
 pub use index::{Hit, KM_PER_DEG, LayerIndex, Scratch};
 pub use layer::{DEFAULT_MARGIN_KM, DEFAULT_MAX_BYTES, Jurisdiction, Layer, LayerOptions};
-pub use located::{CandidateRef, LayerText, Located};
+pub use located::{CandidateRef, Candidates, LayerText, Located};
 pub use names::name_key;
 pub use states::state_code;
 pub use tables::{Agency, AgencyTable, ZipEntry, ZipTable};

@@ -1,8 +1,8 @@
 //! Where a point lies, as [`Gazetteer::locate`](crate::Gazetteer::locate)
 //! answers it: the same fields as [`JurisdictionAssignment`], with the
 //! jurisdiction's id, name and troop borrowed from the gazetteer's tables
-//! instead of copied, so locating a point allocates nothing unless it is
-//! near a border (and then only the list of candidates).
+//! instead of copied, and its border candidates kept in place, so locating a
+//! point allocates nothing (unless it is near three or more jurisdictions).
 //!
 //! It serialises exactly as the [`JurisdictionAssignment`] it converts to,
 //! which is what events store.
@@ -120,6 +120,93 @@ impl From<&CandidateRef<'_>> for Candidate {
     }
 }
 
+/// The candidates of a [`Located`], nearest first. Reads as a slice of
+/// [`CandidateRef`] (it dereferences to one); a single candidate, the usual
+/// case near a border, is kept in place, so locating a point allocates only
+/// where three or more jurisdictions are near. Serialises as a list.
+#[derive(Clone)]
+pub struct Candidates<'g>(Store<'g>);
+
+#[derive(Clone)]
+enum Store<'g> {
+    None,
+    One(CandidateRef<'g>),
+    Many(Vec<CandidateRef<'g>>),
+}
+
+impl<'g> Candidates<'g> {
+    /// None.
+    pub const fn new() -> Candidates<'g> {
+        Candidates(Store::None)
+    }
+
+    pub fn as_slice(&self) -> &[CandidateRef<'g>] {
+        match &self.0 {
+            Store::None => &[],
+            Store::One(c) => std::slice::from_ref(c),
+            Store::Many(v) => v,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        matches!(self.0, Store::None)
+    }
+}
+
+impl Default for Candidates<'_> {
+    fn default() -> Self {
+        Candidates::new()
+    }
+}
+
+impl<'g> FromIterator<CandidateRef<'g>> for Candidates<'g> {
+    fn from_iter<I: IntoIterator<Item = CandidateRef<'g>>>(iter: I) -> Self {
+        let mut iter = iter.into_iter();
+        let Some(first) = iter.next() else {
+            return Candidates::new();
+        };
+        match iter.next() {
+            None => Candidates(Store::One(first)),
+            Some(second) => Candidates(Store::Many([first, second].into_iter().chain(iter).collect())),
+        }
+    }
+}
+
+impl<'g> Deref for Candidates<'g> {
+    type Target = [CandidateRef<'g>];
+
+    fn deref(&self) -> &[CandidateRef<'g>] {
+        self.as_slice()
+    }
+}
+
+impl<'a, 'g> IntoIterator for &'a Candidates<'g> {
+    type Item = &'a CandidateRef<'g>;
+    type IntoIter = std::slice::Iter<'a, CandidateRef<'g>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl PartialEq for Candidates<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl fmt::Debug for Candidates<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+impl Serialize for Candidates<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.as_slice())
+    }
+}
+
 /// [`JurisdictionAssignment`] with borrowed text, as located from a point:
 /// the fields mean the same (see there). Convert with
 /// [`Located::to_assignment`] or `JurisdictionAssignment::from` to keep it.
@@ -131,8 +218,8 @@ pub struct Located<'g> {
     pub troop_verified: bool,
     pub method: AssignMethod,
     pub near_border: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub candidates: Vec<CandidateRef<'g>>,
+    #[serde(skip_serializing_if = "Candidates::is_empty")]
+    pub candidates: Candidates<'g>,
     pub outside: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance_km: Option<f64>,
