@@ -14,6 +14,7 @@
 //! own metric.
 
 use std::collections::HashMap;
+use std::hint::select_unpredictable;
 use std::ops::Range;
 
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -320,11 +321,13 @@ impl Grid {
     #[inline]
     fn cell(&self, i: usize, j: usize) -> u32 {
         let b = self.blocks[(j / BLOCK) * self.bnx + i / BLOCK];
-        if b >> TAG_SHIFT == TAG_LINE {
-            self.lines[(b & PAYLOAD) as usize].0[(j % BLOCK) * BLOCK + i % BLOCK]
-        } else {
-            b
-        }
+        // Without a branch (whether a block has per-cell codes is a coin toss
+        // for random points): a uniform block reads line 0, kept for this,
+        // and ignores it.
+        let per_cell = b >> TAG_SHIFT == TAG_LINE;
+        let line = select_unpredictable(per_cell, (b & PAYLOAD) as usize, 0);
+        let code = self.lines[line].0[(j % BLOCK) * BLOCK + i % BLOCK];
+        select_unpredictable(per_cell, code, b)
     }
 }
 
@@ -746,7 +749,8 @@ impl LayerIndex {
 
         // 6. Blocks whose cells all share one code keep only that code.
         let mut blocks = Vec::with_capacity(bnx * bny);
-        let mut lines = Vec::new();
+        // Line 0 is read, and ignored, for uniform blocks (see `Grid::cell`).
+        let mut lines = vec![Line([u32::MAX; BLOCK * BLOCK])];
         for bj in 0..bny {
             for bi in 0..bnx {
                 let mut line = Line([u32::MAX; BLOCK * BLOCK]);
@@ -776,7 +780,7 @@ impl LayerIndex {
         stats += &format!(
             "; blocks {}: {} with per-cell codes; list data {} KiB",
             blocks.len(),
-            lines.len(),
+            lines.len() - 1,
             data.len() * 4 / 1024
         );
         Grid {
@@ -950,13 +954,35 @@ impl LayerIndex {
             }
             k += 2 + n;
         }
-        if scratch.containers.is_empty() && best.km() > m {
-            // Outside, and no boundary within the margin: the nearest one may
-            // not be in this cell's list, it is in its nearest set (a cell
-            // without one is contained whole by some jurisdiction).
-            best = self.nearest_in_set(near_at as usize, px, py, c, best);
+        // `finish`, written out for the usual cases: one container, or none.
+        let Scratch { near, containers, candidates } = scratch;
+        match containers.len() {
+            1 => {
+                let primary = containers[0];
+                let own = near.iter().find(|e| e.0 == primary).map_or(f64::INFINITY, |e| e.1);
+                let found_near = candidates_from(near, primary, candidates);
+                Found {
+                    primary: Some(primary as usize),
+                    outside: false,
+                    distance_km: None,
+                    near_border: own <= m || found_near,
+                }
+            }
+            0 => {
+                let mut d = best.km();
+                if d > m {
+                    // Outside, and no boundary within the margin: the nearest
+                    // one may not be in this cell's list, it is in its nearest
+                    // set (a cell without one is contained whole by some
+                    // jurisdiction).
+                    best = self.nearest_in_set(near_at as usize, px, py, c, best);
+                    d = best.km();
+                }
+                candidates_from(near, best.poly, candidates);
+                Found { primary: Some(best.poly as usize), outside: true, distance_km: Some(d), near_border: d <= m }
+            }
+            _ => self.finish(px, py, c, (best.km(), best.poly), scratch),
         }
-        self.finish(px, py, c, (best.km(), best.poly), scratch)
     }
 
     /// Even-odd point in polygon over all rings of the jurisdiction; a point
@@ -1107,6 +1133,18 @@ impl LayerIndex {
         let nearest = if scratch.containers.is_empty() { self.nearest_exact(px, py, c) } else { Nearest::NONE };
         self.finish(px, py, c, (nearest.km(), nearest.poly), scratch)
     }
+}
+
+/// The boundaries within the margin other than `primary`'s, as candidates,
+/// nearest first (ties by index); whether there are any.
+#[inline]
+fn candidates_from(near: &[(u32, f64)], primary: u32, candidates: &mut Vec<(usize, f64)>) -> bool {
+    candidates.clear();
+    candidates.extend(near.iter().filter(|e| e.0 != primary).map(|&(p, d)| (p as usize, d)));
+    if candidates.len() > 1 {
+        candidates.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    }
+    !candidates.is_empty()
 }
 
 #[inline]
