@@ -111,16 +111,28 @@ impl Gazetteer {
     /// name and troop from this gazetteer; `JurisdictionAssignment::from`
     /// makes the owned value events store.
     pub fn locate(&self, lat: f64, lon: f64) -> Result<Located<'_>, CoordError> {
-        // Most cells answer without scratch space; the others borrow this
-        // thread's, and only the small parts leave the closure.
-        let (found, candidates) = match self.index.lookup(lat, lon)? {
+        // Grid cells answer without scratch space; the exact path (off the
+        // grid, overlaps) borrows this thread's.
+        let lookup = self.index.lookup(lat, lon)?;
+        let (found, candidates) = match lookup {
             Lookup::Found(found) => (found, Candidates::new()),
-            lookup => SCRATCH.with_borrow_mut(|scratch| {
-                let found = self.index.resolve(lookup, lat, lon, scratch);
-                (found, self.candidates(&scratch.candidates))
-            }),
+            Lookup::Mixed(at) => match self.index.mixed(at, lat, lon) {
+                Some((found, near)) => {
+                    (found, near.as_slice().iter().map(|&(i, d)| self.candidate(i as usize, d)).collect())
+                }
+                None => self.resolve_with_scratch(Lookup::Exact, lat, lon),
+            },
+            Lookup::Exact => self.resolve_with_scratch(lookup, lat, lon),
         };
         Ok(self.located(&found, candidates, AssignMethod::Point))
+    }
+
+    #[cold]
+    fn resolve_with_scratch(&self, lookup: Lookup, lat: f64, lon: f64) -> (Found, Candidates<'_>) {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let found = self.index.resolve(lookup, lat, lon, scratch);
+            (found, self.candidates(&scratch.candidates))
+        })
     }
 
     /// [`Gazetteer::locate`] with the caller's scratch space.

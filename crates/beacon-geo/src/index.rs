@@ -257,6 +257,48 @@ pub(crate) enum Lookup {
     Exact,
 }
 
+/// Most jurisdictions a mixed cell's list may name for [`LayerIndex::mixed`];
+/// a cell with more takes the exact path.
+pub(crate) const NEAR_MAX: usize = 8;
+
+/// Jurisdictions within the margin of a point (index, km), kept on the stack:
+/// those of a mixed cell's list, or the candidates made from them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NearList {
+    len: usize,
+    items: [(u32, f64); NEAR_MAX],
+}
+
+impl NearList {
+    const EMPTY: NearList = NearList { len: 0, items: [(0, 0.0); NEAR_MAX] };
+
+    pub(crate) fn as_slice(&self) -> &[(u32, f64)] {
+        &self.items[..self.len]
+    }
+
+    /// The caller keeps to [`NEAR_MAX`] entries.
+    #[inline]
+    fn push(&mut self, poly: u32, d: f64) {
+        self.items[self.len] = (poly, d);
+        self.len += 1;
+    }
+
+    /// All but `primary`, nearest first (ties by index), as candidates.
+    #[inline]
+    fn candidates(&self, primary: u32) -> NearList {
+        let mut out = NearList::EMPTY;
+        for &(p, d) in self.as_slice() {
+            if p != primary {
+                out.push(p, d);
+            }
+        }
+        if out.len > 1 {
+            out.items[..out.len].sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        }
+        out
+    }
+}
+
 /// Reusable scratch space so the hot path does not allocate.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -314,7 +356,12 @@ impl Grid {
     fn cell_of(&self, lat: f64, lon: f64) -> Option<(usize, usize)> {
         let fi = (lon - self.x0) * self.inv_cw;
         let fj = (lat - self.y0) * self.inv_ch;
-        if fi >= 0.0 && fj >= 0.0 && fi < self.nx_f && fj < self.ny_f { Some((fi as usize, fj as usize)) } else { None }
+        // Through u32, which converts in fewer instructions than usize.
+        if fi >= 0.0 && fj >= 0.0 && fi < self.nx_f && fj < self.ny_f {
+            Some((fi as u32 as usize, fj as u32 as usize))
+        } else {
+            None
+        }
     }
 
     /// The code of cell (i, j), which must be on the grid.
@@ -911,19 +958,35 @@ impl LayerIndex {
                 scratch.candidates.clear();
                 found
             }
-            Lookup::Mixed(at) => self.find_mixed(lon, lat, at, scratch),
+            Lookup::Mixed(at) => match self.mixed(at, lat, lon) {
+                Some((found, candidates)) => {
+                    scratch.candidates.clear();
+                    scratch.candidates.extend(candidates.as_slice().iter().map(|&(p, d)| (p as usize, d)));
+                    found
+                }
+                None => self.find_exact(lon, lat, scratch),
+            },
             Lookup::Exact => self.find_exact(lon, lat, scratch),
         }
     }
 
-    fn find_mixed(&self, px: f64, py: f64, at: usize, scratch: &mut Scratch) -> Found {
+    /// A point of the mixed cell whose list is at `at`: its answer and its
+    /// candidates, all on the stack. `None` where the exact path must
+    /// decide: more jurisdictions in the cell's list than [`NEAR_MAX`], or
+    /// more than one containing the point (overlapping jurisdictions, or a
+    /// point on a shared boundary).
+    #[inline]
+    pub(crate) fn mixed(&self, at: usize, lat: f64, lon: f64) -> Option<(Found, NearList)> {
+        let (px, py) = (lon, lat);
         let data = &self.grid.data;
+        let (ngroup, npoly, near_at) = (data[at] as usize, data[at + 1], data[at + 2]);
+        if ngroup > NEAR_MAX {
+            return None;
+        }
         let c = py.to_radians().cos();
         let m = self.margin_km;
-        scratch.near.clear();
-        scratch.containers.clear();
+        let mut near = NearList::EMPTY;
         let mut best = Nearest::NONE;
-        let (ngroup, npoly, near_at) = (data[at], data[at + 1], data[at + 2]);
         let mut k = at + 3;
         for _ in 0..ngroup {
             let (poly, n) = (data[k], data[k + 1] as usize);
@@ -937,36 +1000,39 @@ impl LayerIndex {
             if sq <= self.margin_sq {
                 let d = km(sq);
                 if d <= m {
-                    scratch.near.push((poly, d));
+                    near.push(poly, d);
                 }
             }
         }
+        let (mut primary, mut containers) = (u32::MAX, 0);
         for _ in 0..npoly {
             let e = data[k];
-            if e & CONST_BIT != 0 {
-                scratch.containers.push(e & !CONST_BIT);
+            let (pi, inside) = if e & CONST_BIT != 0 {
                 k += 1;
-                continue;
+                (e & !CONST_BIT, true)
+            } else {
+                let n = data[k + 1] as usize;
+                let inside = self.contains_with(e as usize, px, py, &data[k + 2..k + 2 + n], near.as_slice());
+                k += 2 + n;
+                (e, inside)
+            };
+            if inside {
+                primary = pi;
+                containers += 1;
             }
-            let n = data[k + 1] as usize;
-            if self.contains_with(e as usize, px, py, &data[k + 2..k + 2 + n], &scratch.near) {
-                scratch.containers.push(e);
-            }
-            k += 2 + n;
         }
-        // `finish`, written out for the usual cases: one container, or none.
-        let Scratch { near, containers, candidates } = scratch;
-        match containers.len() {
+        // As `finish` shapes it, for one container or none.
+        Some(match containers {
             1 => {
-                let primary = containers[0];
-                let own = near.iter().find(|e| e.0 == primary).map_or(f64::INFINITY, |e| e.1);
-                let found_near = candidates_from(near, primary, candidates);
-                Found {
+                let own = near.as_slice().iter().find(|e| e.0 == primary).map_or(f64::INFINITY, |e| e.1);
+                let candidates = near.candidates(primary);
+                let found = Found {
                     primary: Some(primary as usize),
                     outside: false,
                     distance_km: None,
-                    near_border: own <= m || found_near,
-                }
+                    near_border: own <= m || !candidates.as_slice().is_empty(),
+                };
+                (found, candidates)
             }
             0 => {
                 let mut d = best.km();
@@ -978,11 +1044,16 @@ impl LayerIndex {
                     best = self.nearest_in_set(near_at as usize, px, py, c, best);
                     d = best.km();
                 }
-                candidates_from(near, best.poly, candidates);
-                Found { primary: Some(best.poly as usize), outside: true, distance_km: Some(d), near_border: d <= m }
+                let found = Found {
+                    primary: Some(best.poly as usize),
+                    outside: true,
+                    distance_km: Some(d),
+                    near_border: d <= m,
+                };
+                (found, near.candidates(best.poly))
             }
-            _ => self.finish(px, py, c, (best.km(), best.poly), scratch),
-        }
+            _ => return None,
+        })
     }
 
     /// Even-odd point in polygon over all rings of the jurisdiction; a point
@@ -1133,18 +1204,6 @@ impl LayerIndex {
         let nearest = if scratch.containers.is_empty() { self.nearest_exact(px, py, c) } else { Nearest::NONE };
         self.finish(px, py, c, (nearest.km(), nearest.poly), scratch)
     }
-}
-
-/// The boundaries within the margin other than `primary`'s, as candidates,
-/// nearest first (ties by index); whether there are any.
-#[inline]
-fn candidates_from(near: &[(u32, f64)], primary: u32, candidates: &mut Vec<(usize, f64)>) -> bool {
-    candidates.clear();
-    candidates.extend(near.iter().filter(|e| e.0 != primary).map(|&(p, d)| (p as usize, d)));
-    if candidates.len() > 1 {
-        candidates.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
-    }
-    !candidates.is_empty()
 }
 
 #[inline]
