@@ -80,7 +80,8 @@ fn seg_dist(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
 }
 
 /// The square of [`seg_dist`] before its conversion to km (degrees of
-/// latitude squared): scans compare these and take one square root at the end.
+/// latitude squared): a mixed cell takes the nearest of one jurisdiction's
+/// segments by it, then one square root.
 #[inline]
 fn seg_sq(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
     let ax = (s.ax - px) * c;
@@ -100,29 +101,27 @@ fn km(sq: f64) -> f64 {
     sq.sqrt() * KM_PER_DEG
 }
 
-/// The nearest boundary found so far: its [`seg_sq`] value and jurisdiction.
-/// Ties go to the lower jurisdiction index, on every path.
+/// The nearest boundary found so far: its distance (km) and jurisdiction.
 #[derive(Clone, Copy, Debug)]
 struct Nearest {
-    sq: f64,
+    km: f64,
     poly: u32,
 }
 
 impl Nearest {
-    const NONE: Nearest = Nearest { sq: f64::INFINITY, poly: u32::MAX };
+    const NONE: Nearest = Nearest { km: f64::INFINITY, poly: u32::MAX };
 
-    /// Without a branch: which segment is nearer is a coin toss the
-    /// processor would mispredict.
+    /// Keeps the nearer; on a tie in km the lower jurisdiction index, on
+    /// every path. (Compared in km, not in squares: two counties' copies of
+    /// a shared vertex can differ in the last place of their squares and
+    /// not in their km.) Without a branch: which is nearer is a coin toss
+    /// the processor would mispredict.
     #[inline]
-    fn offer(&mut self, sq: f64, poly: u32) {
-        let nearer = (sq < self.sq) | ((sq == self.sq) & (poly < self.poly));
-        self.poly = if nearer { poly } else { self.poly };
+    fn offer(&mut self, km: f64, poly: u32) {
+        let nearer = (km < self.km) | ((km == self.km) & (poly < self.poly));
+        self.poly = select_unpredictable(nearer, poly, self.poly);
         // `min` rather than a choice on `nearer`, which compiles to a branch.
-        self.sq = self.sq.min(sq);
-    }
-
-    fn km(self) -> f64 {
-        km(self.sq)
+        self.km = self.km.min(km);
     }
 }
 
@@ -382,8 +381,6 @@ impl Grid {
 #[derive(Debug)]
 pub struct LayerIndex {
     margin_km: f64,
-    /// Above this [`seg_sq`] value a boundary is farther than the margin.
-    margin_sq: f64,
     segs: Vec<Seg>,
     poly_segs: Vec<Range<usize>>,
     poly_bbox: Vec<[f64; 4]>,
@@ -419,7 +416,6 @@ impl LayerIndex {
         let poly_tree = RTree::bulk_load(poly_bbox.iter().enumerate().map(|(i, b)| boxed(*b, i as u32)).collect());
         let mut index = LayerIndex {
             margin_km,
-            margin_sq: (margin_km / KM_PER_DEG).powi(2) * (1.0 + 1e-9),
             segs,
             poly_segs,
             poly_bbox,
@@ -883,7 +879,7 @@ impl LayerIndex {
         let n = data[at] as usize;
         for &si in &data[at + 1..at + 1 + n] {
             let s = &self.segs[si as usize];
-            best.offer(seg_sq(px, py, c, s), s.poly);
+            best.offer(km(seg_sq(px, py, c, s)), s.poly);
         }
         best
     }
@@ -942,7 +938,7 @@ impl LayerIndex {
                 Lookup::Found(Found {
                     primary: Some(best.poly as usize),
                     outside: true,
-                    distance_km: Some(best.km()),
+                    distance_km: Some(best.km),
                     near_border: false,
                 })
             }
@@ -995,13 +991,10 @@ impl LayerIndex {
                 sq = sq.min(seg_sq(px, py, c, &self.segs[si as usize]));
             }
             k += 2 + n;
-            best.offer(sq, poly);
-            // km only for a boundary that may be within the margin.
-            if sq <= self.margin_sq {
-                let d = km(sq);
-                if d <= m {
-                    near.push(poly, d);
-                }
+            let d = km(sq);
+            best.offer(d, poly);
+            if d <= m {
+                near.push(poly, d);
             }
         }
         let (mut primary, mut containers) = (u32::MAX, 0);
@@ -1035,14 +1028,14 @@ impl LayerIndex {
                 (found, candidates)
             }
             0 => {
-                let mut d = best.km();
+                let mut d = best.km;
                 if d > m {
                     // Outside, and no boundary within the margin: the nearest
                     // one may not be in this cell's list, it is in its nearest
                     // set (a cell without one is contained whole by some
                     // jurisdiction).
                     best = self.nearest_in_set(near_at as usize, px, py, c, best);
-                    d = best.km();
+                    d = best.km;
                 }
                 let found = Found {
                     primary: Some(best.poly as usize),
@@ -1160,13 +1153,12 @@ impl LayerIndex {
     /// `R·cos φ·(degree distance)` is a lower bound of the metric, so we can stop.
     fn nearest_exact(&self, px: f64, py: f64, c: f64) -> Nearest {
         let mut best = Nearest::NONE;
-        let c2 = c * c * (1.0 - 1e-9);
         for (b, d2) in self.seg_tree.nearest_neighbor_iter_with_distance_2(&[px, py]) {
-            if c2 * d2 > best.sq {
+            if c * d2.sqrt() * KM_PER_DEG > best.km {
                 break;
             }
             let s = &self.segs[b.data as usize];
-            best.offer(seg_sq(px, py, c, s), s.poly);
+            best.offer(seg_dist(px, py, c, s), s.poly);
         }
         best
     }
@@ -1202,7 +1194,7 @@ impl LayerIndex {
         // Deterministic order regardless of the tree's.
         scratch.containers.sort_unstable();
         let nearest = if scratch.containers.is_empty() { self.nearest_exact(px, py, c) } else { Nearest::NONE };
-        self.finish(px, py, c, (nearest.km(), nearest.poly), scratch)
+        self.finish(px, py, c, (nearest.km, nearest.poly), scratch)
     }
 }
 

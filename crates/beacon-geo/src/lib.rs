@@ -34,10 +34,10 @@
 //!   flood fill, one point-in-polygon test per connected region. Cells are
 //!   stored per block of 4x4: a block whose cells all give the same answer
 //!   keeps one code, so the table a query starts from stays in cache; cells
-//!   with identical lists share them. Scans compare squared distances and
-//!   take one square root. R-trees of segments and of jurisdiction bboxes
-//!   serve points off the grid, overlapping layers and the reference path
-//!   [`LayerIndex::locate_exact`], which must agree with the grid exactly.
+//!   with identical lists share them. R-trees of segments and of
+//!   jurisdiction bboxes serve points off the grid, overlapping layers and
+//!   the reference path [`LayerIndex::locate_exact`], which must agree with
+//!   the grid exactly.
 //! * **Fallbacks** ([`Gazetteer::assign`]): coordinates, else the ZIP's centre
 //!   (approximate: the ZIP table's own county becomes a candidate when it
 //!   differs), else a spelling-tolerant county name, else unknown. The ZIP
