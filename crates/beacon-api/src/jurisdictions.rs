@@ -43,6 +43,7 @@ impl Beacon {
     pub fn locate(&self, lat: f64, lon: f64) -> Result<JurisdictionAssignment, ApiError> {
         self.gazetteer()
             .locate(lat, lon)
+            .map(JurisdictionAssignment::from)
             .map_err(|e| ApiError::invalid(format!("point {lat},{lon}"), "lat,lon", e.to_string()))
     }
 

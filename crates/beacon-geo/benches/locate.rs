@@ -1,9 +1,11 @@
 //! `cargo bench -p beacon-geo --bench locate`
 //!
 //! Index build time (median of several builds) and points/s for the public
-//! API (`Gazetteer::locate`: a full `JurisdictionAssignment` per point), the
-//! index alone (jurisdiction indices, no strings) and a brute-force baseline,
-//! all on seeded uniformly random points over the shipped layer's bounding box.
+//! API (`Gazetteer::locate`: a full answer per point, its text borrowed from
+//! the gazetteer; and the same made into the owned `JurisdictionAssignment`
+//! events store), the index alone (jurisdiction indices, no strings) and a
+//! brute-force baseline, all on seeded uniformly random points over the
+//! shipped layer's bounding box.
 #![allow(clippy::print_stdout)]
 
 use std::hint::black_box;
@@ -51,9 +53,10 @@ fn main() {
     let mut out = beacon_domain::JurisdictionAssignment::unknown();
     let (mut plain, mut with, mut into, mut raw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut plain_cpu, mut with_cpu, mut into_cpu, mut raw_cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut owned, mut owned_cpu) = (Vec::new(), Vec::new());
     let (mut near, mut outside) = (0usize, 0usize);
     for _ in 0..3 {
-        // Public API: a full JurisdictionAssignment per point (allocates its strings).
+        // Public API: a full answer per point (text borrowed from the gazetteer).
         let t = Instant::now();
         let c = cpu_ns();
         (near, outside) = (0, 0);
@@ -65,6 +68,14 @@ fn main() {
         }
         plain.push(N as f64 / t.elapsed().as_secs_f64() / 1e6);
         plain_cpu.push(N as f64 / (cpu_ns() - c) as f64 * 1e3);
+        // The same made into the owned value events store (allocates its strings).
+        let t = Instant::now();
+        let c = cpu_ns();
+        for &(lat, lon) in &pts {
+            black_box(beacon_domain::JurisdictionAssignment::from(g.locate(lat, lon).unwrap()));
+        }
+        owned.push(N as f64 / t.elapsed().as_secs_f64() / 1e6);
+        owned_cpu.push(N as f64 / (cpu_ns() - c) as f64 * 1e3);
         // The same with the caller's scratch space.
         let t = Instant::now();
         let c = cpu_ns();
@@ -100,12 +111,14 @@ fn main() {
         100.0 * near as f64 / N as f64,
         100.0 * outside as f64 / N as f64
     );
-    println!("  Gazetteer::locate (JurisdictionAssignment):      wall {}", med(&mut plain));
+    println!("  Gazetteer::locate (Located, borrowed text):      wall {}", med(&mut plain));
+    println!("  ... into an owned JurisdictionAssignment:        wall {}", med(&mut owned));
     println!("  Gazetteer::locate_with (caller's scratch):       wall {}", med(&mut with));
     println!("  Gazetteer::locate_into (reused output):          wall {}", med(&mut into));
     println!("  LayerIndex::locate (indices):                    wall {}", med(&mut raw));
     println!("  the same per second on CPU (excludes time the scheduler gave to other processes):");
     println!("  Gazetteer::locate:      {}", med(&mut plain_cpu));
+    println!("  ... owned assignment:   {}", med(&mut owned_cpu));
     println!("  Gazetteer::locate_with: {}", med(&mut with_cpu));
     println!("  Gazetteer::locate_into: {}", med(&mut into_cpu));
     println!("  LayerIndex::locate:     {}", med(&mut raw_cpu));

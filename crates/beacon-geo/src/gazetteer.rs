@@ -9,8 +9,9 @@ use beacon_domain::{AssignMethod, JurisdictionAssignment};
 use serde::Serialize;
 
 use crate::error::{CoordError, GeoError};
-use crate::index::{Found, LayerIndex, Scratch};
+use crate::index::{Found, LayerIndex, Lookup, Scratch};
 use crate::layer::{Layer, LayerOptions};
+use crate::located::{CandidateRef, Candidates, LayerText, Located};
 use crate::names::NameIndex;
 use crate::states::state_code;
 use crate::tables::{AgencyTable, ZipTable};
@@ -35,46 +36,17 @@ pub struct JurisdictionInfo {
     pub bbox: [f64; 4],
 }
 
-/// A run of [`Answers::text`].
-#[derive(Clone, Copy, Debug)]
-struct Span {
-    at: u32,
-    len: u32,
-}
-
-/// What an answer copies for one jurisdiction.
-#[derive(Clone, Copy, Debug)]
+/// What an answer borrows for one jurisdiction: its id, name and troop.
+#[derive(Debug)]
 struct Answer {
-    id: Span,
-    name: Span,
-    troop: Option<Span>,
+    id: Box<str>,
+    name: Box<str>,
+    troop: Option<Box<str>>,
     troop_verified: bool,
 }
 
-/// Id, name and troop of every jurisdiction, in layer order, packed into a
-/// few kilobytes: the hot path reads a few cache lines instead of chasing
-/// each jurisdiction's strings (no lookups either).
-#[derive(Debug, Default)]
-struct Answers {
-    text: String,
-    all: Vec<Answer>,
-}
-
-impl Answers {
-    fn push_text(&mut self, s: &str) -> Span {
-        let at = self.text.len() as u32;
-        self.text.push_str(s);
-        Span { at, len: s.len() as u32 }
-    }
-
-    #[inline]
-    fn text(&self, s: Span) -> &str {
-        &self.text[s.at as usize..(s.at + s.len) as usize]
-    }
-}
-
 thread_local! {
-    /// Scratch space of [`Gazetteer::locate`], so one point allocates only its answer.
+    /// Scratch space of [`Gazetteer::locate`], so a point allocates nothing.
     static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch::new()) };
 }
 
@@ -86,24 +58,26 @@ pub struct Gazetteer {
     agencies: AgencyTable,
     zips: ZipTable,
     names: NameIndex,
-    answers: Answers,
+    /// In layer order.
+    answers: Vec<Answer>,
 }
 
 impl Gazetteer {
     pub fn new(layer: Layer, agencies: AgencyTable, zips: ZipTable) -> Gazetteer {
         let index = LayerIndex::build(&layer);
         let names = NameIndex::new(layer.jurisdictions().iter().map(|j| (j.id.as_str(), j.name.as_str())));
-        let mut answers = Answers::default();
-        for j in layer.jurisdictions() {
-            let id = answers.push_text(&j.id);
-            let name = answers.push_text(&j.name);
-            // A jurisdiction without a table entry has no troop and is not verified.
-            let (troop, troop_verified) = match agencies.get(&j.id) {
-                Some(a) => (Some(answers.push_text(&a.troop)), a.verified),
-                None => (None, false),
-            };
-            answers.all.push(Answer { id, name, troop, troop_verified });
-        }
+        let answers = layer
+            .jurisdictions()
+            .iter()
+            .map(|j| {
+                // A jurisdiction without a table entry has no troop and is not verified.
+                let (troop, troop_verified) = match agencies.get(&j.id) {
+                    Some(a) => (Some(a.troop.as_str().into()), a.verified),
+                    None => (None, false),
+                };
+                Answer { id: j.id.as_str().into(), name: j.name.as_str().into(), troop, troop_verified }
+            })
+            .collect();
         Gazetteer { layer, index, agencies, zips, names, answers }
     }
 
@@ -133,20 +107,38 @@ impl Gazetteer {
     }
 
     /// Point in polygon (method `Point`). Errors only for non-finite or
-    /// out-of-range coordinates.
-    pub fn locate(&self, lat: f64, lon: f64) -> Result<JurisdictionAssignment, CoordError> {
-        // Only the small parts leave the closure: the answer is built in place.
-        let (found, candidates) = SCRATCH.with_borrow_mut(|scratch| {
-            let found = self.index.find(lat, lon, scratch)?;
-            Ok::<_, CoordError>((found, self.candidates(&scratch.candidates)))
-        })?;
-        Ok(self.to_assignment(&found, candidates, AssignMethod::Point))
+    /// out-of-range coordinates. The answer borrows the jurisdiction's id,
+    /// name and troop from this gazetteer; `JurisdictionAssignment::from`
+    /// makes the owned value events store.
+    pub fn locate(&self, lat: f64, lon: f64) -> Result<Located<'_>, CoordError> {
+        // Grid cells answer without scratch space; the exact path (off the
+        // grid, overlaps) borrows this thread's.
+        let lookup = self.index.lookup(lat, lon)?;
+        let (found, candidates) = match lookup {
+            Lookup::Found(found) => (found, Candidates::new()),
+            Lookup::Mixed(at) => match self.index.mixed(at, lat, lon) {
+                Some((found, near)) => {
+                    (found, near.as_slice().iter().map(|&(i, d)| self.candidate(i as usize, d)).collect())
+                }
+                None => self.resolve_with_scratch(Lookup::Exact, lat, lon),
+            },
+            Lookup::Exact => self.resolve_with_scratch(lookup, lat, lon),
+        };
+        Ok(self.located(&found, candidates, AssignMethod::Point))
+    }
+
+    #[cold]
+    fn resolve_with_scratch(&self, lookup: Lookup, lat: f64, lon: f64) -> (Found, Candidates<'_>) {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let found = self.index.resolve(lookup, lat, lon, scratch);
+            (found, self.candidates(&scratch.candidates))
+        })
     }
 
     /// [`Gazetteer::locate`] with the caller's scratch space.
-    pub fn locate_with(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<JurisdictionAssignment, CoordError> {
+    pub fn locate_with(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Located<'_>, CoordError> {
         let found = self.index.find(lat, lon, scratch)?;
-        Ok(self.to_assignment(&found, self.candidates(&scratch.candidates), AssignMethod::Point))
+        Ok(self.located(&found, self.candidates(&scratch.candidates), AssignMethod::Point))
     }
 
     /// From coordinates if present and valid; else from the ZIP's centre
@@ -161,7 +153,7 @@ impl Gazetteer {
         if let (Some(lat), Some(lon)) = (loc.lat, loc.lon)
             && let Ok(a) = self.locate(lat, lon)
         {
-            return a;
+            return a.into();
         }
         if let Some(reason) = self.other_state(loc.state.as_deref()) {
             return JurisdictionAssignment {
@@ -208,7 +200,7 @@ impl Gazetteer {
         if let (Some(lat), Some(lon)) = (entry.lat, entry.lon)
             && let Ok(found) = self.index.find(lat, lon, &mut scratch)
         {
-            let mut a = self.to_assignment(&found, self.candidates(&scratch.candidates), AssignMethod::Zip);
+            let mut a = self.located(&found, self.candidates(&scratch.candidates), AssignMethod::Zip).to_assignment();
             if let Some(t) = table_idx
                 && found.primary != Some(t)
             {
@@ -237,11 +229,11 @@ impl Gazetteer {
         self.layer
             .jurisdictions()
             .iter()
-            .zip(&self.answers.all)
+            .zip(&self.answers)
             .map(|(j, a)| JurisdictionInfo {
                 id: j.id.clone(),
                 name: j.name.clone(),
-                troop: a.troop.map(|t| self.answers.text(t).to_string()),
+                troop: a.troop.as_deref().map(str::to_string),
                 troop_verified: a.troop_verified,
                 bbox: j.bbox,
             })
@@ -250,40 +242,29 @@ impl Gazetteer {
 
     fn by_index(&self, i: usize, method: AssignMethod) -> JurisdictionAssignment {
         let found = Found { primary: Some(i), outside: false, distance_km: None, near_border: false };
-        self.to_assignment(&found, Vec::new(), method)
+        self.located(&found, Candidates::new(), method).to_assignment()
     }
 
-    fn candidates(&self, candidates: &[(usize, f64)]) -> Vec<Candidate> {
-        // Collecting an empty iterator costs ~40 instructions: skip it.
-        if candidates.is_empty() {
-            return Vec::new();
-        }
-        let t = &self.answers;
-        candidates
-            .iter()
-            .map(|&(i, d)| Candidate {
-                jurisdiction_id: t.text(t.all[i].id).to_string(),
-                name: t.text(t.all[i].name).to_string(),
-                distance_km: d,
-            })
-            .collect()
+    fn candidates(&self, candidates: &[(usize, f64)]) -> Candidates<'_> {
+        candidates.iter().map(|&(i, d)| self.candidate(i, d)).collect()
     }
 
-    fn to_assignment(&self, found: &Found, candidates: Vec<Candidate>, method: AssignMethod) -> JurisdictionAssignment {
+    #[inline]
+    fn located<'g>(&'g self, found: &Found, candidates: Candidates<'g>, method: AssignMethod) -> Located<'g> {
         let t = &self.answers;
         let (jurisdiction_id, name, troop, troop_verified) = match found.primary {
             Some(i) => {
-                let a = &t.all[i];
+                let a = &t[i];
                 (
-                    Some(t.text(a.id).to_string()),
-                    Some(t.text(a.name).to_string()),
-                    a.troop.map(|s| t.text(s).to_string()),
+                    Some(LayerText::new(&a.id)),
+                    Some(LayerText::new(&a.name)),
+                    a.troop.as_deref().map(LayerText::new),
                     a.troop_verified,
                 )
             }
             None => (None, None, None, true),
         };
-        JurisdictionAssignment {
+        Located {
             jurisdiction_id,
             name,
             troop,
@@ -293,8 +274,13 @@ impl Gazetteer {
             candidates,
             outside: found.outside,
             distance_km: found.distance_km,
-            outside_reason: None,
         }
+    }
+
+    #[inline]
+    fn candidate(&self, i: usize, distance_km: f64) -> CandidateRef<'_> {
+        let a = &self.answers[i];
+        CandidateRef { jurisdiction_id: LayerText::new(&a.id), name: LayerText::new(&a.name), distance_km }
     }
 
     /// Writes the answer into `out`, reusing its strings' buffers.
@@ -312,10 +298,10 @@ impl Gazetteer {
         let t = &self.answers;
         match found.primary {
             Some(i) => {
-                let a = &t.all[i];
-                set(&mut out.jurisdiction_id, Some(t.text(a.id)));
-                set(&mut out.name, Some(t.text(a.name)));
-                set(&mut out.troop, a.troop.map(|s| t.text(s)));
+                let a = &t[i];
+                set(&mut out.jurisdiction_id, Some(&a.id));
+                set(&mut out.name, Some(&a.name));
+                set(&mut out.troop, a.troop.as_deref());
                 out.troop_verified = a.troop_verified;
             }
             None => {
@@ -333,7 +319,7 @@ impl Gazetteer {
         // Reuse the candidates' strings too: near a border this is most of the allocation.
         out.candidates.truncate(candidates.len());
         for (k, &(i, d)) in candidates.iter().enumerate() {
-            let (id, name) = (t.text(t.all[i].id), t.text(t.all[i].name));
+            let (id, name) = (&*t[i].id, &*t[i].name);
             match out.candidates.get_mut(k) {
                 Some(c) => {
                     c.jurisdiction_id.clear();

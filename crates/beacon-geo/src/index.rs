@@ -14,6 +14,7 @@
 //! own metric.
 
 use std::collections::HashMap;
+use std::hint::select_unpredictable;
 use std::ops::Range;
 
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -29,9 +30,10 @@ pub const KM_PER_DEG: f64 = 6371.0088 * std::f64::consts::PI / 180.0;
 /// stays in the low milliseconds whatever the layer's extent.
 const CELL_KM: f64 = 1.5;
 const MAX_CELLS: f64 = 600_000.0;
-/// Far-outside cells share nearest-segment candidate lists per block of BxB cells.
+/// Cells are stored per block of BxB cells (see [`Grid::blocks`]).
 const BLOCK: usize = 4;
-/// Super-blocks of SUPER x SUPER blocks query the R-tree once for their blocks.
+/// Super-blocks of SUPER x SUPER blocks query the R-tree once for the nearest
+/// sets of their cells.
 const SUPER: usize = 4;
 /// Slack (km) added to every conservative threshold against rounding.
 const EPS_KM: f64 = 1e-6;
@@ -74,6 +76,14 @@ impl Seg {
 /// metric; with a smaller `c` it is a lower bound of it.
 #[inline]
 fn seg_dist(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
+    km(seg_sq(px, py, c, s))
+}
+
+/// The square of [`seg_dist`] before its conversion to km (degrees of
+/// latitude squared): a mixed cell takes the nearest of one jurisdiction's
+/// segments by it, then one square root.
+#[inline]
+fn seg_sq(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
     let ax = (s.ax - px) * c;
     let ay = s.ay - py;
     let dx = (s.bx - px) * c - ax;
@@ -82,7 +92,37 @@ fn seg_dist(px: f64, py: f64, c: f64, s: &Seg) -> f64 {
     let t = if len2 > 0.0 { (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
     let qx = ax + t * dx;
     let qy = ay + t * dy;
-    (qx * qx + qy * qy).sqrt() * KM_PER_DEG
+    qx * qx + qy * qy
+}
+
+/// km from a [`seg_sq`] value.
+#[inline]
+fn km(sq: f64) -> f64 {
+    sq.sqrt() * KM_PER_DEG
+}
+
+/// The nearest boundary found so far: its distance (km) and jurisdiction.
+#[derive(Clone, Copy, Debug)]
+struct Nearest {
+    km: f64,
+    poly: u32,
+}
+
+impl Nearest {
+    const NONE: Nearest = Nearest { km: f64::INFINITY, poly: u32::MAX };
+
+    /// Keeps the nearer; on a tie in km the lower jurisdiction index, on
+    /// every path. (Compared in km, not in squares: two counties' copies of
+    /// a shared vertex can differ in the last place of their squares and
+    /// not in their km.) Without a branch: which is nearer is a coin toss
+    /// the processor would mispredict.
+    #[inline]
+    fn offer(&mut self, km: f64, poly: u32) {
+        let nearer = (km < self.km) | ((km == self.km) & (poly < self.poly));
+        self.poly = select_unpredictable(nearer, poly, self.poly);
+        // `min` rather than a choice on `nearer`, which compiles to a branch.
+        self.km = self.km.min(km);
+    }
 }
 
 /// Whether the segment meets the rectangle `[min_lon, min_lat, max_lon,
@@ -101,6 +141,24 @@ fn seg_meets_rect(s: &Seg, r: [f64; 4]) -> bool {
     let side = |x: f64, y: f64| (s.bx - s.ax) * (y - s.ay) - (s.by - s.ay) * (x - s.ax);
     let d = [side(x0, y0), side(x1, y0), side(x0, y1), side(x1, y1)];
     !(d.iter().all(|&v| v > 0.0) || d.iter().all(|&v| v < 0.0))
+}
+
+/// Whether the edge crosses the horizontal ray from (px, py) to its right,
+/// counted half-open in y so a vertex counts once. Branch-free: crossings
+/// are data-dependent and mispredict badly.
+#[inline]
+fn crosses(s: &Seg, px: f64, py: f64) -> bool {
+    ((s.ay > py) != (s.by > py)) & (px < s.ax + (py - s.ay) * s.k)
+}
+
+/// Whether the edge can cross the ray to the right of some point of the
+/// rectangle `[min_lon, min_lat, max_lon, max_lat]` grown by a hair: its
+/// latitudes meet the rectangle's and it reaches the rectangle's west side.
+/// An edge that cannot counts nothing in [`crosses`] for any of its points
+/// (the hair is far beyond rounding in `crosses` and in finding a point's cell).
+fn may_cross(s: &Seg, r: [f64; 4]) -> bool {
+    const HAIR: f64 = 1e-9;
+    s.ay != s.by && s.ay.max(s.by) >= r[1] - HAIR && s.ay.min(s.by) <= r[3] + HAIR && s.ax.max(s.bx) >= r[0] - HAIR
 }
 
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, u32>;
@@ -188,6 +246,58 @@ impl RectBounds {
     }
 }
 
+/// See [`LayerIndex::lookup`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lookup {
+    Found(Found),
+    /// A mixed cell, its list at this offset of the grid's data.
+    Mixed(usize),
+    /// Off the grid, or where jurisdictions overlap.
+    Exact,
+}
+
+/// Most jurisdictions a mixed cell's list may name for [`LayerIndex::mixed`];
+/// a cell with more takes the exact path.
+pub(crate) const NEAR_MAX: usize = 8;
+
+/// Jurisdictions within the margin of a point (index, km), kept on the stack:
+/// those of a mixed cell's list, or the candidates made from them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NearList {
+    len: usize,
+    items: [(u32, f64); NEAR_MAX],
+}
+
+impl NearList {
+    const EMPTY: NearList = NearList { len: 0, items: [(0, 0.0); NEAR_MAX] };
+
+    pub(crate) fn as_slice(&self) -> &[(u32, f64)] {
+        &self.items[..self.len]
+    }
+
+    /// The caller keeps to [`NEAR_MAX`] entries.
+    #[inline]
+    fn push(&mut self, poly: u32, d: f64) {
+        self.items[self.len] = (poly, d);
+        self.len += 1;
+    }
+
+    /// All but `primary`, nearest first (ties by index), as candidates.
+    #[inline]
+    fn candidates(&self, primary: u32) -> NearList {
+        let mut out = NearList::EMPTY;
+        for &(p, d) in self.as_slice() {
+            if p != primary {
+                out.push(p, d);
+            }
+        }
+        if out.len > 1 {
+            out.items[..out.len].sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+        }
+        out
+    }
+}
+
 /// Reusable scratch space so the hot path does not allocate.
 #[derive(Debug, Default)]
 pub struct Scratch {
@@ -211,26 +321,28 @@ struct Line([u32; BLOCK * BLOCK]);
 
 #[derive(Debug)]
 struct Grid {
+    /// South-west corner, and the reciprocals of the cell width and height:
+    /// a point's cell is found without a division. (Rounding may put a point
+    /// a hair outside its cell's rectangle; every shortcut allows for it.)
     x0: f64,
     y0: f64,
-    cw: f64,
-    ch: f64,
-    nx: usize,
-    ny: usize,
+    inv_cw: f64,
+    inv_ch: f64,
+    /// Columns and rows.
+    nx_f: f64,
+    ny_f: f64,
     /// Two levels, because random points are bound by cache misses, not
     /// arithmetic: one code per block of BLOCK x BLOCK cells (small enough to
     /// stay in cache), the code every cell of the block shares when they all
-    /// do (inside one jurisdiction, outside with the block's list, slow), else
+    /// do (inside one jurisdiction, outside with the same nearest set, slow), else
     /// `TAG_LINE` and the index of the block's cell codes in `lines`.
     blocks: Vec<u32>,
     lines: Vec<Line>,
     /// Packed lists, so a query touches one run of `data`; cells with the
-    /// same lists share them. Mixed cell: `[nseg, npoly, seg.., poly|CONST_BIT..]`;
-    /// block: `[nseg, (seg, lower bound in m)..]`.
+    /// same lists share them. Outside cell: its nearest set, `[n, seg x n]`;
+    /// mixed cell: see step 5 of [`LayerIndex::build_grid`].
     data: Vec<u32>,
     bnx: usize,
-    /// Per block: `u32::MAX` (no list) or the offset of its list in `data`.
-    block_at: Vec<u32>,
     /// Number of cells and of mixed cells (diagnostics).
     ncells: usize,
     nmixed: usize,
@@ -238,15 +350,30 @@ struct Grid {
 }
 
 impl Grid {
+    /// The cell (column, row) holding a point, if it is on the grid.
+    #[inline]
+    fn cell_of(&self, lat: f64, lon: f64) -> Option<(usize, usize)> {
+        let fi = (lon - self.x0) * self.inv_cw;
+        let fj = (lat - self.y0) * self.inv_ch;
+        // Through u32, which converts in fewer instructions than usize.
+        if fi >= 0.0 && fj >= 0.0 && fi < self.nx_f && fj < self.ny_f {
+            Some((fi as u32 as usize, fj as u32 as usize))
+        } else {
+            None
+        }
+    }
+
     /// The code of cell (i, j), which must be on the grid.
     #[inline]
     fn cell(&self, i: usize, j: usize) -> u32 {
         let b = self.blocks[(j / BLOCK) * self.bnx + i / BLOCK];
-        if b >> TAG_SHIFT == TAG_LINE {
-            self.lines[(b & PAYLOAD) as usize].0[(j % BLOCK) * BLOCK + i % BLOCK]
-        } else {
-            b
-        }
+        // Without a branch (whether a block has per-cell codes is a coin toss
+        // for random points): a uniform block reads line 0, kept for this,
+        // and ignores it.
+        let per_cell = b >> TAG_SHIFT == TAG_LINE;
+        let line = select_unpredictable(per_cell, (b & PAYLOAD) as usize, 0);
+        let code = self.lines[line].0[(j % BLOCK) * BLOCK + i % BLOCK];
+        select_unpredictable(per_cell, code, b)
     }
 }
 
@@ -297,15 +424,14 @@ impl LayerIndex {
             grid: Grid {
                 x0: 0.0,
                 y0: 0.0,
-                cw: 1.0,
-                ch: 1.0,
-                nx: 0,
-                ny: 0,
+                inv_cw: 1.0,
+                inv_ch: 1.0,
+                nx_f: 0.0,
+                ny_f: 0.0,
                 blocks: Vec::new(),
                 lines: Vec::new(),
                 data: Vec::new(),
                 bnx: 0,
-                block_at: Vec::new(),
                 ncells: 0,
                 nmixed: 0,
                 stats: String::new(),
@@ -507,25 +633,42 @@ impl LayerIndex {
             flood_fill(&mut cells, nx, ny, start, u32::MAX, code, &mut stack);
         }
 
-        // 4. Blocks of BLOCK x BLOCK cells holding far-outside cells get the
-        //    list of segments that can be nearest to any of their points:
-        //    first per super-block (R-tree query), then refined per block.
+        // 4. Cells where a point can be outside every jurisdiction with no
+        //    boundary within the margin (far-outside cells, and mixed cells
+        //    that no jurisdiction contains whole) get the set of segments
+        //    that can be nearest to any of their points: found per super-block
+        //    with the R-tree, narrowed per block, then per cell. A query
+        //    measures them all, without a branch to stop early; cells with the
+        //    same set share it.
         let bnx = nx.div_ceil(BLOCK);
         let bny = ny.div_ceil(BLOCK);
-        let mut block_slot = vec![u32::MAX; bnx * bny];
-        let mut block_off = vec![0u32];
-        let mut block_seg = Vec::new();
         let rect_of = |i0: usize, j0: usize, i1: usize, j1: usize| {
             [x0 + i0 as f64 * cw, y0 + j0 as f64 * ch, x0 + i1.min(nx) as f64 * cw, y0 + j1.min(ny) as f64 * ch]
         };
-        let has_outside = |i0: usize, j0: usize, i1: usize, j1: usize| {
-            (j0..j1.min(ny)).any(|j| (i0..i1.min(nx)).any(|i| cells[j * nx + i] >> TAG_SHIFT == TAG_OUTSIDE))
+        let mixed_whole: Vec<bool> = (0..nmixed)
+            .map(|mi| {
+                mixed_poly[mixed_poly_off[mi] as usize..mixed_poly_off[mi + 1] as usize]
+                    .iter()
+                    .any(|&e| e & CONST_BIT != 0)
+            })
+            .collect();
+        let needs_nearest = |k: usize| match cells[k] >> TAG_SHIFT {
+            TAG_OUTSIDE => true,
+            TAG_MIXED => !mixed_whole[(cells[k] & PAYLOAD) as usize],
+            _ => false,
+        };
+        let any_needs = |i0: usize, j0: usize, i1: usize, j1: usize| {
+            (j0..j1.min(ny)).any(|j| (i0..i1.min(nx)).any(|i| needs_nearest(j * nx + i)))
         };
         let step = BLOCK * SUPER;
-        let mut parent = Vec::new();
+        let (mut parent, mut block_list, mut cell_list) = (Vec::new(), Vec::new(), Vec::new());
+        // Per cell: index of its set in `sets`, or u32::MAX.
+        let mut cell_set = vec![u32::MAX; ncells];
+        let mut sets: Vec<Vec<u32>> = Vec::new();
+        let mut set_ids: HashMap<Vec<u32>, u32> = HashMap::new();
         for sj in (0..ny).step_by(step) {
             for si in (0..nx).step_by(step) {
-                if !has_outside(si, sj, si + step, sj + step) {
+                if !any_needs(si, sj, si + step, sj + step) {
                     continue;
                 }
                 parent.clear();
@@ -533,75 +676,124 @@ impl LayerIndex {
                 for bj in (sj / BLOCK)..((sj + step) / BLOCK).min(bny) {
                     for bi in (si / BLOCK)..((si + step) / BLOCK).min(bnx) {
                         let (i0, j0) = (bi * BLOCK, bj * BLOCK);
-                        if !has_outside(i0, j0, i0 + BLOCK, j0 + BLOCK) {
+                        if !any_needs(i0, j0, i0 + BLOCK, j0 + BLOCK) {
                             continue;
                         }
-                        block_slot[bj * bnx + bi] = (block_off.len() - 1) as u32;
-                        self.nearest_filter_bounds(rect_of(i0, j0, i0 + BLOCK, j0 + BLOCK), &parent, &mut block_seg);
-                        block_off.push(block_seg.len() as u32);
+                        block_list.clear();
+                        self.nearest_filter(rect_of(i0, j0, i0 + BLOCK, j0 + BLOCK), &parent, &mut block_list);
+                        for j in j0..(j0 + BLOCK).min(ny) {
+                            for i in i0..(i0 + BLOCK).min(nx) {
+                                if !needs_nearest(j * nx + i) {
+                                    continue;
+                                }
+                                cell_list.clear();
+                                self.nearest_filter(rect_of(i, j, i + 1, j + 1), &block_list, &mut cell_list);
+                                cell_list.sort_unstable();
+                                cell_set[j * nx + i] = match set_ids.get(&cell_list) {
+                                    Some(&id) => id,
+                                    None => {
+                                        sets.push(cell_list.clone());
+                                        set_ids.insert(cell_list.clone(), (sets.len() - 1) as u32);
+                                        (sets.len() - 1) as u32
+                                    }
+                                };
+                            }
+                        }
                     }
                 }
             }
         }
 
         // 5. Pack the lists next to each other and point the cells at them.
-        let nb = block_off.len() - 1;
+        let set_entries: usize = sets.iter().map(Vec::len).sum();
+        let outside_cells = cells.iter().filter(|&&c| c >> TAG_SHIFT == TAG_OUTSIDE).count();
+        let outside_entries: usize = (0..ncells)
+            .filter(|&k| cells[k] >> TAG_SHIFT == TAG_OUTSIDE)
+            .map(|k| sets[cell_set[k] as usize].len())
+            .sum();
         let mut stats = format!(
             "mixed cells {nmixed}: segs/cell {:.1}, containers/cell {:.2} ({} whole-cell); \
-             outside blocks {nb}: segs/block {:.1}; boundary segments {}",
+             outside cells {outside_cells}: segs/cell {:.1}; {} nearest sets, {set_entries} entries; \
+             boundary segments {}",
             mixed_seg.len() as f64 / nmixed.max(1) as f64,
             mixed_poly.len() as f64 / nmixed.max(1) as f64,
             mixed_poly.iter().filter(|&&e| e & CONST_BIT != 0).count(),
-            block_seg.len() as f64 / nb.max(1) as f64,
+            outside_entries as f64 / outside_cells.max(1) as f64,
+            sets.len(),
             self.segs.len()
         );
         let mut data: Vec<u32> =
-            Vec::with_capacity(nb + 2 * block_seg.len() + 2 * nmixed + mixed_seg.len() + mixed_poly.len());
-        let mut slot_at = Vec::with_capacity(nb);
-        for b in 0..nb {
-            slot_at.push(data.len() as u32);
-            let list = &block_seg[block_off[b] as usize..block_off[b + 1] as usize];
-            data.push(list.len() as u32);
-            for &(si, lower) in list {
-                // Whole metres, rounded down with a metre to spare: still a
-                // lower bound whatever the rounding.
-                let metres = ((lower * 1e3).floor() - 1.0).clamp(0.0, f64::from(u32::MAX));
-                data.extend([si, metres as u32]);
-            }
+            Vec::with_capacity(sets.len() + set_entries + 3 * nmixed + mixed_seg.len() + mixed_poly.len());
+        let mut set_at = Vec::with_capacity(sets.len());
+        for set in &sets {
+            set_at.push(data.len() as u32);
+            data.push(set.len() as u32);
+            data.extend_from_slice(set);
         }
-        // Neighbouring mixed cells often have the same lists: stored once.
-        let mut mixed_at = Vec::with_capacity(nmixed);
-        let mut seen: HashMap<(&[u32], &[u32]), u32> = HashMap::new();
-        for mi in 0..nmixed {
-            let sl = &mixed_seg[mixed_seg_off[mi] as usize..mixed_seg_off[mi + 1] as usize];
-            let pl = &mixed_poly[mixed_poly_off[mi] as usize..mixed_poly_off[mi + 1] as usize];
-            let at = *seen.entry((sl, pl)).or_insert_with(|| {
-                let at = data.len() as u32;
-                data.push(sl.len() as u32);
-                data.push(pl.len() as u32);
-                data.extend_from_slice(sl);
-                data.extend_from_slice(pl);
-                at
-            });
-            mixed_at.push(at);
-        }
-        assert!(data.len() < PAYLOAD as usize, "grid too large");
-        let block_at: Vec<u32> =
-            block_slot.iter().map(|&s| if s == u32::MAX { u32::MAX } else { slot_at[s as usize] }).collect();
+        let near_at = |k: usize| if cell_set[k] == u32::MAX { u32::MAX } else { set_at[cell_set[k] as usize] };
+        // A mixed cell: `[ngroup, npoly, nearest set, group.., poly..]`. A
+        // group is one jurisdiction's segments in the cell's list (they are
+        // in segment order, so a jurisdiction's are together): `[poly, n,
+        // seg x n]`. A poly is `poly | CONST_BIT` when it contains the whole
+        // cell, else `[poly, n, edge x n]` with the only edges of its
+        // boundary that can count in the even-odd test of a point of the
+        // cell. Neighbouring cells often encode the same: stored once.
+        let mut seen: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut enc: Vec<u32> = Vec::new();
+        let mut edges_kept = 0usize;
         for (k, code) in cells.iter_mut().enumerate() {
             match *code >> TAG_SHIFT {
-                TAG_OUTSIDE => {
+                TAG_OUTSIDE => *code = (TAG_OUTSIDE << TAG_SHIFT) | near_at(k),
+                TAG_MIXED => {
+                    let mi = (*code & PAYLOAD) as usize;
+                    let sl = &mixed_seg[mixed_seg_off[mi] as usize..mixed_seg_off[mi + 1] as usize];
+                    let pl = &mixed_poly[mixed_poly_off[mi] as usize..mixed_poly_off[mi + 1] as usize];
                     let (i, j) = (k % nx, k / nx);
-                    *code = (TAG_OUTSIDE << TAG_SHIFT) | block_at[(j / BLOCK) * bnx + i / BLOCK];
+                    let rect = rect_of(i, j, i + 1, j + 1);
+                    enc.clear();
+                    enc.extend([0, pl.len() as u32, near_at(k)]);
+                    for group in sl.chunk_by(|&a, &b| self.segs[a as usize].poly == self.segs[b as usize].poly) {
+                        enc[0] += 1;
+                        enc.extend([self.segs[group[0] as usize].poly, group.len() as u32]);
+                        enc.extend_from_slice(group);
+                    }
+                    for &e in pl {
+                        if e & CONST_BIT != 0 {
+                            enc.push(e);
+                            continue;
+                        }
+                        let at = enc.len();
+                        enc.extend([e, 0]);
+                        for si in self.poly_segs[e as usize].clone() {
+                            if may_cross(&self.segs[si], rect) {
+                                enc.push(si as u32);
+                            }
+                        }
+                        enc[at + 1] = (enc.len() - at - 2) as u32;
+                        edges_kept += enc.len() - at - 2;
+                    }
+                    let at = match seen.get(&enc) {
+                        Some(&at) => at,
+                        None => {
+                            let at = data.len() as u32;
+                            data.extend_from_slice(&enc);
+                            seen.insert(enc.clone(), at);
+                            at
+                        }
+                    };
+                    *code = (TAG_MIXED << TAG_SHIFT) | at;
                 }
-                TAG_MIXED => *code = (TAG_MIXED << TAG_SHIFT) | mixed_at[(*code & PAYLOAD) as usize],
                 _ => {}
             }
         }
+        let tests = mixed_poly.iter().filter(|&&e| e & CONST_BIT == 0).count();
+        stats += &format!("; point in polygon: {:.1} edges per test", edges_kept as f64 / tests.max(1) as f64);
+        assert!(data.len() < PAYLOAD as usize, "grid too large");
 
         // 6. Blocks whose cells all share one code keep only that code.
         let mut blocks = Vec::with_capacity(bnx * bny);
-        let mut lines = Vec::new();
+        // Line 0 is read, and ignored, for uniform blocks (see `Grid::cell`).
+        let mut lines = vec![Line([u32::MAX; BLOCK * BLOCK])];
         for bj in 0..bny {
             for bi in 0..bnx {
                 let mut line = Line([u32::MAX; BLOCK * BLOCK]);
@@ -631,10 +823,24 @@ impl LayerIndex {
         stats += &format!(
             "; blocks {}: {} with per-cell codes; list data {} KiB",
             blocks.len(),
-            lines.len(),
+            lines.len() - 1,
             data.len() * 4 / 1024
         );
-        Grid { x0, y0, cw, ch, nx, ny, blocks, lines, data, bnx, block_at, ncells, nmixed, stats }
+        Grid {
+            x0,
+            y0,
+            inv_cw: 1.0 / cw,
+            inv_ch: 1.0 / ch,
+            nx_f: nx as f64,
+            ny_f: ny as f64,
+            blocks,
+            lines,
+            data,
+            bnx,
+            ncells,
+            nmixed,
+            stats,
+        }
     }
 
     /// Candidates for the nearest segment of any point of `rect`
@@ -660,41 +866,20 @@ impl LayerIndex {
     /// With U = min over segments of an upper bound of their distance from any
     /// point of the rect, a segment whose lower bound exceeds U never is.
     fn nearest_filter(&self, rect: [f64; 4], from: &[u32], out: &mut Vec<u32>) {
-        let mut keep = Vec::new();
-        self.nearest_filter_bounds(rect, from, &mut keep);
-        out.extend(keep.into_iter().map(|(si, _)| si));
-    }
-
-    /// [`LayerIndex::nearest_filter`] with each segment's lower bound (km) over
-    /// the rect, in increasing order of it.
-    fn nearest_filter_bounds(&self, rect: [f64; 4], from: &[u32], out: &mut Vec<(u32, f64)>) {
         let b = RectBounds::new(rect);
         let u = from.iter().map(|&si| b.upper(&self.segs[si as usize])).fold(f64::INFINITY, f64::min);
-        let mut keep: Vec<(u32, f64)> =
-            from.iter().map(|&si| (si, b.lower(&self.segs[si as usize]))).filter(|&(_, l)| l <= u).collect();
-        keep.sort_by(|x, y| x.1.total_cmp(&y.1));
-        out.extend(keep);
+        out.extend(from.iter().copied().filter(|&si| b.lower(&self.segs[si as usize]) <= u));
     }
 
-    /// Nearest boundary to (px, py) among those of the block list at `at`
-    /// (`[n, (segment, lower bound in metres) x n]`), or `best` if none is
-    /// nearer. The lower bounds hold for every point of the block and the list
-    /// is in increasing order of them, so the scan stops at the first segment
-    /// that cannot come closer than `best`; the comparison is strict so exact
-    /// ties are still seen (broken by jurisdiction index, as on every path).
+    /// Nearest boundary to (px, py) among the set at `at` (`[n, segment x n]`)
+    /// and `best`.
     #[inline]
-    fn nearest_in_block(&self, at: usize, px: f64, py: f64, c: f64, mut best: (f64, u32)) -> (f64, u32) {
+    fn nearest_in_set(&self, at: usize, px: f64, py: f64, c: f64, mut best: Nearest) -> Nearest {
         let data = &self.grid.data;
         let n = data[at] as usize;
-        for e in data[at + 1..at + 1 + 2 * n].chunks_exact(2) {
-            if f64::from(e[1]) * 1e-3 > best.0 {
-                break;
-            }
-            let s = &self.segs[e[0] as usize];
-            let d = seg_dist(px, py, c, s);
-            if d < best.0 || (d == best.0 && s.poly < best.1) {
-                best = (d, s.poly);
-            }
+        for &si in &data[at + 1..at + 1 + n] {
+            let s = &self.segs[si as usize];
+            best.offer(km(seg_sq(px, py, c, s)), s.poly);
         }
         best
     }
@@ -703,13 +888,10 @@ impl LayerIndex {
     /// 3 slow, 4 off the grid. For diagnostics and benchmarks.
     #[doc(hidden)]
     pub fn cell_class(&self, lat: f64, lon: f64) -> u8 {
-        let g = &self.grid;
-        let fi = (lon - g.x0) / g.cw;
-        let fj = (lat - g.y0) / g.ch;
-        if !(fi >= 0.0 && fj >= 0.0 && fi < g.nx as f64 && fj < g.ny as f64) {
-            return 4;
+        match self.grid.cell_of(lat, lon) {
+            Some((i, j)) => (self.grid.cell(i, j) >> TAG_SHIFT) as u8,
+            None => 4,
         }
-        (g.cell(fi as usize, fj as usize) >> TAG_SHIFT) as u8
     }
 
     /// Checks coordinates.
@@ -734,81 +916,170 @@ impl LayerIndex {
 
     /// [`LayerIndex::locate`] leaving the candidates in `scratch.candidates`.
     pub(crate) fn find(&self, lat: f64, lon: f64, scratch: &mut Scratch) -> Result<Found, CoordError> {
+        Ok(self.resolve(self.lookup(lat, lon)?, lat, lon, scratch))
+    }
+
+    /// The grid's answer for a point when its cell gives one without scratch
+    /// space (inside and far-outside cells, three points in four of the
+    /// shipped layer's box), else the work left for [`LayerIndex::resolve`].
+    #[inline]
+    pub(crate) fn lookup(&self, lat: f64, lon: f64) -> Result<Lookup, CoordError> {
         Self::check(lat, lon)?;
-        let g = &self.grid;
-        let fi = (lon - g.x0) / g.cw;
-        let fj = (lat - g.y0) / g.ch;
-        if fi < 0.0 || fj < 0.0 || fi >= g.nx as f64 || fj >= g.ny as f64 {
-            return Ok(self.find_exact(lon, lat, scratch));
-        }
-        let (i, j) = (fi as usize, fj as usize);
-        let code = g.cell(i, j);
+        let Some((i, j)) = self.grid.cell_of(lat, lon) else {
+            return Ok(Lookup::Exact);
+        };
+        let code = self.grid.cell(i, j);
         let payload = (code & PAYLOAD) as usize;
         Ok(match code >> TAG_SHIFT {
-            TAG_INSIDE => {
-                scratch.candidates.clear();
-                Found::inside(payload)
-            }
+            TAG_INSIDE => Lookup::Found(Found::inside(payload)),
             TAG_OUTSIDE => {
                 let c = lat.to_radians().cos();
-                let best = self.nearest_in_block(payload, lon, lat, c, (f64::INFINITY, u32::MAX));
-                scratch.candidates.clear();
-                Found { primary: Some(best.1 as usize), outside: true, distance_km: Some(best.0), near_border: false }
+                let best = self.nearest_in_set(payload, lon, lat, c, Nearest::NONE);
+                Lookup::Found(Found {
+                    primary: Some(best.poly as usize),
+                    outside: true,
+                    distance_km: Some(best.km),
+                    near_border: false,
+                })
             }
-            TAG_MIXED => self.find_mixed(lon, lat, payload, (i, j), scratch),
-            _ => self.find_exact(lon, lat, scratch),
+            TAG_MIXED => Lookup::Mixed(payload),
+            _ => Lookup::Exact,
         })
     }
 
-    fn find_mixed(&self, px: f64, py: f64, mi: usize, (i, j): (usize, usize), scratch: &mut Scratch) -> Found {
-        let g = &self.grid;
+    /// Finishes a [`LayerIndex::lookup`]; the candidates go to `scratch.candidates`.
+    pub(crate) fn resolve(&self, lookup: Lookup, lat: f64, lon: f64, scratch: &mut Scratch) -> Found {
+        match lookup {
+            Lookup::Found(found) => {
+                scratch.candidates.clear();
+                found
+            }
+            Lookup::Mixed(at) => match self.mixed(at, lat, lon) {
+                Some((found, candidates)) => {
+                    scratch.candidates.clear();
+                    scratch.candidates.extend(candidates.as_slice().iter().map(|&(p, d)| (p as usize, d)));
+                    found
+                }
+                None => self.find_exact(lon, lat, scratch),
+            },
+            Lookup::Exact => self.find_exact(lon, lat, scratch),
+        }
+    }
+
+    /// A point of the mixed cell whose list is at `at`: its answer and its
+    /// candidates, all on the stack. `None` where the exact path must
+    /// decide: more jurisdictions in the cell's list than [`NEAR_MAX`], or
+    /// more than one containing the point (overlapping jurisdictions, or a
+    /// point on a shared boundary).
+    #[inline]
+    pub(crate) fn mixed(&self, at: usize, lat: f64, lon: f64) -> Option<(Found, NearList)> {
+        let (px, py) = (lon, lat);
+        let data = &self.grid.data;
+        let (ngroup, npoly, near_at) = (data[at] as usize, data[at + 1], data[at + 2]);
+        if ngroup > NEAR_MAX {
+            return None;
+        }
         let c = py.to_radians().cos();
         let m = self.margin_km;
-        scratch.near.clear();
-        scratch.containers.clear();
-        let mut best = (f64::INFINITY, u32::MAX);
-        let (ns, np) = (g.data[mi] as usize, g.data[mi + 1] as usize);
-        let (seg_list, poly_list) = g.data[mi + 2..mi + 2 + ns + np].split_at(ns);
-        for &si in seg_list {
-            let s = &self.segs[si as usize];
-            let d = seg_dist(px, py, c, s);
-            if d < best.0 || (d == best.0 && s.poly < best.1) {
-                best = (d, s.poly);
+        let mut near = NearList::EMPTY;
+        let mut best = Nearest::NONE;
+        let mut k = at + 3;
+        for _ in 0..ngroup {
+            let (poly, n) = (data[k], data[k + 1] as usize);
+            let mut sq = f64::INFINITY;
+            for &si in &data[k + 2..k + 2 + n] {
+                sq = sq.min(seg_sq(px, py, c, &self.segs[si as usize]));
             }
+            k += 2 + n;
+            let d = km(sq);
+            best.offer(d, poly);
             if d <= m {
-                upsert(&mut scratch.near, s.poly, d);
+                near.push(poly, d);
             }
         }
-        for &e in poly_list {
-            let pi = e & !CONST_BIT;
-            if e & CONST_BIT != 0 || self.contains(pi as usize, px, py, &scratch.near) {
-                scratch.containers.push(pi);
-            }
-        }
-        if scratch.containers.is_empty() && best.0 > m {
-            // Outside, and no boundary within the margin: the nearest one may
-            // not be in this cell's list. Use the block's list if it has one.
-            let at = g.block_at[(j / BLOCK) * g.bnx + i / BLOCK];
-            if at != u32::MAX {
-                best = self.nearest_in_block(at as usize, px, py, c, best);
+        let (mut primary, mut containers) = (u32::MAX, 0);
+        for _ in 0..npoly {
+            let e = data[k];
+            let (pi, inside) = if e & CONST_BIT != 0 {
+                k += 1;
+                (e & !CONST_BIT, true)
             } else {
-                best = self.nearest_exact(px, py, c);
+                let n = data[k + 1] as usize;
+                let inside = self.contains_with(e as usize, px, py, &data[k + 2..k + 2 + n], near.as_slice());
+                k += 2 + n;
+                (e, inside)
+            };
+            if inside {
+                primary = pi;
+                containers += 1;
             }
         }
-        self.finish(px, py, c, best, scratch)
+        // As `finish` shapes it, for one container or none.
+        Some(match containers {
+            1 => {
+                let own = near.as_slice().iter().find(|e| e.0 == primary).map_or(f64::INFINITY, |e| e.1);
+                let candidates = near.candidates(primary);
+                let found = Found {
+                    primary: Some(primary as usize),
+                    outside: false,
+                    distance_km: None,
+                    near_border: own <= m || !candidates.as_slice().is_empty(),
+                };
+                (found, candidates)
+            }
+            0 => {
+                let mut d = best.km;
+                if d > m {
+                    // Outside, and no boundary within the margin: the nearest
+                    // one may not be in this cell's list, it is in its nearest
+                    // set (a cell without one is contained whole by some
+                    // jurisdiction).
+                    best = self.nearest_in_set(near_at as usize, px, py, c, best);
+                    d = best.km;
+                }
+                let found = Found {
+                    primary: Some(best.poly as usize),
+                    outside: true,
+                    distance_km: Some(d),
+                    near_border: d <= m,
+                };
+                (found, near.candidates(best.poly))
+            }
+            _ => return None,
+        })
     }
 
     /// Even-odd point in polygon over all rings of the jurisdiction; a point
     /// on its boundary (distance 0, found in `near`) counts as inside.
     fn contains(&self, pi: usize, px: f64, py: f64, near: &[(u32, f64)]) -> bool {
+        self.contains_among(pi, px, py, self.segs[self.poly_segs[pi].clone()].iter(), near)
+    }
+
+    /// [`LayerIndex::contains`] counting only the edges listed, which must
+    /// include every edge of the jurisdiction that crosses the horizontal ray
+    /// from the point to its right: the others count nothing, so the answer
+    /// is the same.
+    #[inline]
+    fn contains_with(&self, pi: usize, px: f64, py: f64, edges: &[u32], near: &[(u32, f64)]) -> bool {
+        self.contains_among(pi, px, py, edges.iter().map(|&si| &self.segs[si as usize]), near)
+    }
+
+    #[inline]
+    fn contains_among<'a>(
+        &self,
+        pi: usize,
+        px: f64,
+        py: f64,
+        edges: impl Iterator<Item = &'a Seg>,
+        near: &[(u32, f64)],
+    ) -> bool {
         let b = &self.poly_bbox[pi];
         if px < b[0] || px > b[2] || py < b[1] || py > b[3] {
             return false;
         }
         let mut inside = false;
-        // Branch-free: crossings are data-dependent and mispredict badly.
-        for s in &self.segs[self.poly_segs[pi].clone()] {
-            inside ^= ((s.ay > py) != (s.by > py)) & (px < s.ax + (py - s.ay) * s.k);
+        for s in edges {
+            inside ^= crosses(s, px, py);
         }
         inside || near.iter().any(|&(p, d)| p as usize == pi && d == 0.0)
     }
@@ -880,17 +1151,14 @@ impl LayerIndex {
 
     /// Exact nearest boundary: R-tree entries in order of (degree) bbox distance;
     /// `R·cos φ·(degree distance)` is a lower bound of the metric, so we can stop.
-    fn nearest_exact(&self, px: f64, py: f64, c: f64) -> (f64, u32) {
-        let mut best = (f64::INFINITY, u32::MAX);
+    fn nearest_exact(&self, px: f64, py: f64, c: f64) -> Nearest {
+        let mut best = Nearest::NONE;
         for (b, d2) in self.seg_tree.nearest_neighbor_iter_with_distance_2(&[px, py]) {
-            if c * d2.sqrt() * KM_PER_DEG > best.0 {
+            if c * d2.sqrt() * KM_PER_DEG > best.km {
                 break;
             }
             let s = &self.segs[b.data as usize];
-            let d = seg_dist(px, py, c, s);
-            if d < best.0 || (d == best.0 && s.poly < best.1) {
-                best = (d, s.poly);
-            }
+            best.offer(seg_dist(px, py, c, s), s.poly);
         }
         best
     }
@@ -925,9 +1193,8 @@ impl LayerIndex {
         }
         // Deterministic order regardless of the tree's.
         scratch.containers.sort_unstable();
-        let nearest =
-            if scratch.containers.is_empty() { self.nearest_exact(px, py, c) } else { (f64::INFINITY, u32::MAX) };
-        self.finish(px, py, c, nearest, scratch)
+        let nearest = if scratch.containers.is_empty() { self.nearest_exact(px, py, c) } else { Nearest::NONE };
+        self.finish(px, py, c, (nearest.km, nearest.poly), scratch)
     }
 }
 

@@ -23,17 +23,21 @@
 //!   bounding box plus margin. Each cell is classified once, conservatively
 //!   (bounds use the smallest cos φ in the cell, so they hold for every point):
 //!   *inside* one jurisdiction and farther than the margin from every boundary
-//!   (answer directly), *outside* all and far (nearest from a small per-block
-//!   list of candidate segments), or *mixed* (per-point work: even-odd point in
-//!   polygon on the jurisdictions whose bbox overlaps the cell, and distances
-//!   to the cell's list of boundary segments that can be within the margin).
-//!   Non-mixed cells are labelled by flood fill, one point-in-polygon test per
-//!   connected region. Cells are stored per block of 4x4: a block whose cells
-//!   all give the same answer keeps one code, so the table a query starts from
-//!   stays in cache; cells with identical lists share them, and a block's
-//!   nearest-segment list carries lower bounds so the scan stops early. R-trees of segments and of jurisdiction bboxes serve
-//!   points off the grid, overlapping layers and the reference path
-//!   [`LayerIndex::locate_exact`], which must agree with the grid exactly.
+//!   (answer directly), *outside* all and far (nearest among the cell's few
+//!   segments that can be nearest to any of its points, all measured without
+//!   a branch), or *mixed* (per-point work: distances to the cell's list of
+//!   boundary segments that can be within the margin, grouped by
+//!   jurisdiction, and an even-odd point in polygon for each jurisdiction
+//!   whose boundary crosses the cell, counting only the few edges that can
+//!   cross the ray from a point of the cell; a jurisdiction that contains the
+//!   whole cell is known without a test). Non-mixed cells are labelled by
+//!   flood fill, one point-in-polygon test per connected region. Cells are
+//!   stored per block of 4x4: a block whose cells all give the same answer
+//!   keeps one code, so the table a query starts from stays in cache; cells
+//!   with identical lists share them. R-trees of segments and of
+//!   jurisdiction bboxes serve points off the grid, overlapping layers and
+//!   the reference path [`LayerIndex::locate_exact`], which must agree with
+//!   the grid exactly.
 //! * **Fallbacks** ([`Gazetteer::assign`]): coordinates, else the ZIP's centre
 //!   (approximate: the ZIP table's own county becomes a candidate when it
 //!   differs), else a spelling-tolerant county name, else unknown. The ZIP
@@ -45,6 +49,7 @@ pub mod error;
 pub mod gazetteer;
 pub mod index;
 pub mod layer;
+pub mod located;
 pub mod names;
 mod shp;
 pub mod states;
@@ -54,6 +59,7 @@ pub use error::{CoordError, GeoError, LayerError, TableError};
 pub use gazetteer::{Gazetteer, JurisdictionInfo};
 pub use index::{Hit, KM_PER_DEG, LayerIndex, Scratch};
 pub use layer::{DEFAULT_MARGIN_KM, DEFAULT_MAX_BYTES, Jurisdiction, Layer, LayerOptions};
+pub use located::{CandidateRef, Candidates, LayerText, Located};
 pub use names::name_key;
 pub use states::state_code;
 pub use tables::{Agency, AgencyTable, ZipEntry, ZipTable};

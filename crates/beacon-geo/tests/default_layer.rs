@@ -408,6 +408,30 @@ fn stored_json_is_unchanged() {
     assert_eq!(back, other);
 }
 
+/// The borrowed answer and the owned one it converts to say the same, in
+/// the same JSON, with one, two or more candidates.
+#[test]
+fn located_converts_to_the_same_assignment() {
+    let g = gaz();
+    let b = g.layer().bbox();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut by_count = [0usize; 4];
+    for _ in 0..40_000 {
+        let (lat, lon) = (rng.random_range(b[1]..b[3]), rng.random_range(b[0]..b[2]));
+        let a = g.locate(lat, lon).unwrap();
+        let owned = beacon_domain::JurisdictionAssignment::from(&a);
+        assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&owned).unwrap());
+        assert_eq!(a.label(), owned.label());
+        assert_eq!(a.is_unassigned(), owned.is_unassigned());
+        assert_eq!(a.candidates.len(), owned.candidates.len());
+        for (c, o) in a.candidates.iter().zip(&owned.candidates) {
+            assert!(c.jurisdiction_id == o.jurisdiction_id && c.name == o.name && c.distance_km == o.distance_km);
+        }
+        by_count[a.candidates.len().min(3)] += 1;
+    }
+    assert!(by_count.iter().all(|&n| n > 0), "{by_count:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4_000))]
     #[test]

@@ -343,7 +343,8 @@ fn grid_equals_exact_on_small_layers() {
         LayerOptions::default(),
     )
     .unwrap();
-    let a = gaz(layer).locate(0.75, 0.75).unwrap();
+    let g = gaz(layer);
+    let a = g.locate(0.75, 0.75).unwrap();
     assert!(a.near_border && !a.outside, "{a:?}");
     assert_eq!(a.candidates.len(), 1);
     assert_eq!(a.candidates[0].distance_km, 0.0);
