@@ -73,7 +73,13 @@ impl CaseId {
 
     /// The first eight hex digits: what people read out and type.
     pub fn short(&self) -> String {
-        self.0.simple().to_string()[..8].to_string()
+        let mut buf = Uuid::encode_buffer();
+        self.0.simple().encode_lower(&mut buf)[..8].to_string()
+    }
+
+    /// The id as it is written (hyphenated, lower case), without allocating.
+    pub fn write_to<'b>(&self, buf: &'b mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &'b str {
+        self.0.hyphenated().encode_lower(buf)
     }
 }
 

@@ -30,6 +30,17 @@ impl AssignMethod {
             AssignMethod::Unknown => "unknown",
         }
     }
+
+    pub const ALL: [AssignMethod; 5] =
+        [AssignMethod::Point, AssignMethod::Zip, AssignMethod::CountyName, AssignMethod::Manual, AssignMethod::Unknown];
+}
+
+impl std::str::FromStr for AssignMethod {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AssignMethod::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| "unknown assignment method".to_string())
+    }
 }
 
 /// Another jurisdiction a point near a border might belong to.

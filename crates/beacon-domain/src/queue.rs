@@ -189,12 +189,26 @@ pub fn place(f: &QueueFacts, now: DateTime<Utc>) -> QueuePlace {
     // Fixed-width fields so byte order is the rule's order. A deadline is
     // unix ms (never negative for a valid referral), as 16 hex digits.
     let due = u64::try_from(due_ms(f.due_at)).unwrap_or(0);
-    let order_key = format!("{}{}{sub}{due:016x}{}", group as u8, f.priority.rank(), f.id);
+    // Built by hand rather than with `format!`: every queue row makes one.
+    let mut order_key = String::with_capacity(3 + 16 + 36);
+    order_key.push(char::from(b'0' + group as u8));
+    order_key.push(char::from(b'0' + f.priority.rank()));
+    order_key.push(char::from(b'0' + sub));
+    push_hex16(&mut order_key, due);
+    order_key.push_str(f.id.write_to(&mut [0; 36]));
     let reorder_at = match reason {
         QueueReason::AwaitingAcknowledgement | QueueReason::ResponderWorking => f.due_at,
         QueueReason::NotHandedOff | QueueReason::Overdue => None,
     };
     QueuePlace { group, reason, order_key, reorder_at }
+}
+
+/// Append `v` as 16 lower-case hex digits.
+fn push_hex16(out: &mut String, v: u64) {
+    for i in 0..16 {
+        let nibble = (v >> (60 - 4 * i)) & 0xf;
+        out.push(char::from(b"0123456789abcdef"[nibble as usize]));
+    }
 }
 
 /// Sort cases into queue order at `now`.
@@ -310,6 +324,18 @@ mod tests {
 
     use Priority::*;
     use Progress::Unacknowledged;
+
+    #[test]
+    fn the_order_key_is_group_priority_sub_deadline_then_id() {
+        // Screens compare these strings byte by byte, so their layout is fixed.
+        let now = Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap();
+        let id = CaseId::for_referral(Source::HotlineCall, "layout");
+        let due = Utc.timestamp_millis_opt(0x0123_4567_89ab).unwrap();
+        let overdue = place(&facts(id, HandedOff, P2, Some(due)).unwrap(), now);
+        assert_eq!(overdue.order_key, format!("{}{}{}{:016x}{}", 0, 2, 1, 0x0123_4567_89abu64, id));
+        let none = place(&facts(id, New, P4, None).unwrap(), now);
+        assert_eq!(none.order_key, format!("040{:016x}{id}", i64::MAX));
+    }
 
     #[test]
     fn a_new_p1_is_above_every_case_someone_is_working() {

@@ -242,6 +242,23 @@ impl Store {
         settings::load(&self.conn)
     }
 
+    /// Run the reads in `f` against one snapshot of the store (one read
+    /// transaction, so also one lock taken instead of one per statement).
+    /// Inside a transaction already open, `f` simply joins it.
+    pub(crate) fn snapshot<T>(&self, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+        if !self.conn.is_autocommit() {
+            return f();
+        }
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let out = f();
+        // Ending a read transaction cannot lose anything; if it will not end,
+        // drop it so the connection is never left inside one.
+        if self.conn.execute_batch("COMMIT").is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        out
+    }
+
     /// Run `f` in one write transaction: its events commit together or not at all.
     /// `f` may fail with its own error type (a domain refusal, say); the
     /// transaction then rolls back and nothing it appended is kept.

@@ -1,12 +1,15 @@
-//! Versioned migrations. `PRAGMA user_version` records the schema version;
-//! each migration (its SQL, then its Rust step if it has one) runs in its own
-//! transaction, so a crash mid-upgrade leaves the previous version intact.
+//! Versioned migrations. `PRAGMA user_version` records the schema version.
+//! Every migration a store needs runs in one transaction, so a crash
+//! mid-upgrade leaves the version it had, intact. Their SQL runs first, in
+//! order, then their Rust steps: a step is today's code (the projections),
+//! which writes today's schema, so it can only run once every table has it.
 
 use rusqlite::Connection;
 
 use crate::StoreError;
 
-/// Work SQL alone cannot do, run after a migration's SQL in the same transaction.
+/// Work SQL alone cannot do, run after the SQL of every pending migration,
+/// in the same transaction.
 type Step = fn(&Connection) -> Result<(), StoreError>;
 
 struct Migration {
@@ -25,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0004_handoff_withdrawn.sql"),
         then: Some(crate::rebuild::refold_if_logged),
     },
+    Migration { sql: include_str!("migrations/0005_jurisdiction_columns.sql"), then: None },
 ];
 
 /// The schema version this build writes.
@@ -74,14 +78,17 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
     if current > SCHEMA_VERSION {
         return Err(StoreError::TooNew { found: current, known: SCHEMA_VERSION });
     }
-    for (i, m) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let version = i as i64 + 1;
+    if current < SCHEMA_VERSION {
+        let pending = &MIGRATIONS[current as usize..];
         let run = || -> Result<(), StoreError> {
-            conn.execute_batch(&format!("BEGIN IMMEDIATE;\n{}", m.sql))?;
-            if let Some(step) = m.then {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            for m in pending {
+                conn.execute_batch(m.sql)?;
+            }
+            for step in pending.iter().filter_map(|m| m.then) {
                 step(conn)?;
             }
-            conn.execute_batch(&format!("PRAGMA user_version = {version};\nCOMMIT;"))?;
+            conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;"))?;
             Ok(())
         };
         run().inspect_err(|_| {

@@ -179,9 +179,26 @@ pub(crate) fn apply(
         }
         EventBody::JurisdictionChanged { to, .. } => {
             tx.prepare_cached(
-                "UPDATE cases SET jurisdiction = ?2, jurisdiction_id = ?3, jurisdiction_name = ?4, troop = ?5, unassigned = ?6, updated_hlc = ?7 WHERE id = ?1",
+                "UPDATE cases SET jurisdiction_id = ?2, jurisdiction_name = ?3, troop = ?4, troop_verified = ?5,
+                    assign_method = ?6, near_border = ?7, outside = ?8, distance_km = ?9, outside_reason = ?10,
+                    candidates = ?11, unassigned = ?12, updated_hlc = ?13
+                 WHERE id = ?1",
             )?
-            .execute(params![case_id()?.to_string(), json(to)?, to.jurisdiction_id, to.name, to.troop, to.is_unassigned(), hlc])?;
+            .execute(params![
+                case_id()?.to_string(),
+                to.jurisdiction_id,
+                to.name,
+                to.troop,
+                to.troop_verified,
+                to.method.as_str(),
+                to.near_border,
+                to.outside,
+                to.distance_km,
+                to.outside_reason,
+                candidates_json(to)?,
+                to.is_unassigned(),
+                hlc
+            ])?;
         }
         EventBody::SettingsChanged { targets, link_window_days } => {
             crate::settings::save(tx, &Settings { targets: *targets, link_window_days: *link_window_days })?;
@@ -359,9 +376,10 @@ fn insert_case(
     let (standing, due) = queue_columns(&settings.targets, CaseStatus::New, rank, received, Progress::Unacknowledged);
     tx.prepare_cached(
         "INSERT INTO cases (id, source, external_id, received_at, status, is_open, priority, priority_reasons, unassigned,
-            jurisdiction_id, jurisdiction_name, troop, jurisdiction, trafficking_type, place_type, location_summary, updated_hlc,
-            standing, due_at)
-         VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            jurisdiction_id, jurisdiction_name, troop, troop_verified, assign_method, near_border, outside, distance_km,
+            outside_reason, candidates, trafficking_type, place_type, location_summary, updated_hlc, standing, due_at)
+         VALUES (?1, ?2, ?3, ?4, 'new', 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+            ?21, ?22, ?23)",
     )?
     .execute(params![
         id_text,
@@ -374,7 +392,13 @@ fn insert_case(
         j.jurisdiction_id,
         j.name,
         j.troop,
-        json(j)?,
+        j.troop_verified,
+        j.method.as_str(),
+        j.near_border,
+        j.outside,
+        j.distance_km,
+        j.outside_reason,
+        candidates_json(j)?,
         r.trafficking_type.as_str(),
         r.place_type().map(|p| p.as_str()),
         location,
@@ -596,6 +620,11 @@ fn search_names(r: &Referral) -> String {
         }
     }
     parts.join(" ")
+}
+
+/// The candidates column: NULL when there are none (nearly every case).
+fn candidates_json(j: &JurisdictionAssignment) -> Result<Option<String>, StoreError> {
+    if j.candidates.is_empty() { Ok(None) } else { json(&j.candidates).map(Some) }
 }
 
 fn json<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, StoreError> {

@@ -2,7 +2,7 @@
 
 use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::queue::{QueueQuery, Standing};
-use beacon_domain::{CaseId, Hlc, Priority, Responder, ResponderId};
+use beacon_domain::{CaseId, Hlc, JurisdictionAssignment, Priority, Responder, ResponderId};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -16,9 +16,40 @@ use crate::{Store, StoreError};
 
 const SUMMARY_COLUMNS: &str =
     "c.id, c.source, c.external_id, c.received_at, c.status, c.priority, c.priority_reasons, c.priority_overridden,
-    c.jurisdiction, c.trafficking_type, c.place_type, c.location_summary,
+    c.trafficking_type, c.place_type, c.location_summary,
     c.link_count, c.assigned,
-    c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition, c.due_at";
+    c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition, c.due_at,
+    c.jurisdiction_id, c.jurisdiction_name, c.troop, c.troop_verified, c.assign_method, c.near_border,
+    c.outside, c.distance_km, c.outside_reason, c.candidates";
+
+/// Where the jurisdiction's columns start in [`SUMMARY_COLUMNS`].
+const SUMMARY_JURISDICTION_AT: usize = 19;
+/// Columns of [`SUMMARY_COLUMNS`].
+const SUMMARY_WIDTH: usize = SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH;
+
+/// A case's jurisdiction, as [`jurisdiction_at`] reads it (prefixed `c.`).
+pub(crate) const JURISDICTION_COLUMNS: &str = "c.jurisdiction_id, c.jurisdiction_name, c.troop, c.troop_verified, \
+    c.assign_method, c.near_border, c.outside, c.distance_km, c.outside_reason, c.candidates";
+const JURISDICTION_WIDTH: usize = 10;
+
+/// The jurisdiction from its [`JURISDICTION_COLUMNS`], starting at column `at`.
+pub(crate) fn jurisdiction_at(r: &Row<'_>, at: usize) -> rusqlite::Result<JurisdictionAssignment> {
+    Ok(JurisdictionAssignment {
+        jurisdiction_id: r.get(at)?,
+        name: r.get(at + 1)?,
+        troop: r.get(at + 2)?,
+        troop_verified: r.get(at + 3)?,
+        method: parse_at(r, at + 4, "assignment method")?,
+        near_border: r.get(at + 5)?,
+        outside: r.get(at + 6)?,
+        distance_km: r.get(at + 7)?,
+        outside_reason: r.get(at + 8)?,
+        candidates: match r.get_ref(at + 9)? {
+            rusqlite::types::ValueRef::Null => Vec::new(),
+            _ => json_at(r, at + 9)?,
+        },
+    })
+}
 
 fn ms(v: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(v).single().unwrap_or_default()
@@ -59,18 +90,22 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
         priority: Priority::from_rank(priority).unwrap_or(Priority::P4),
         priority_reasons: json_at(r, 6)?,
         priority_overridden: r.get(7)?,
-        jurisdiction: json_at(r, 8)?,
-        trafficking_type: parse_at(r, 9, "trafficking type")?,
-        place_type: r.get::<_, Option<String>>(10)?.map(|p| parse(p, "place type")).transpose()?,
-        location: r.get(11)?,
-        link_count: r.get(12)?,
-        assigned: json_at(r, 13)?,
-        handed_off_at: r.get::<_, Option<i64>>(14)?.map(ms),
-        acknowledged_at: r.get::<_, Option<i64>>(15)?.map(ms),
-        on_scene_at: r.get::<_, Option<i64>>(16)?.map(ms),
-        closed_at: r.get::<_, Option<i64>>(17)?.map(ms),
-        disposition: r.get(18)?,
-        due_ms: r.get(19)?,
+        trafficking_type: parse_at(r, 8, "trafficking type")?,
+        place_type: r.get::<_, Option<String>>(9)?.map(|p| parse(p, "place type")).transpose()?,
+        location: r.get(10)?,
+        link_count: r.get(11)?,
+        assigned: match r.get_ref(12)?.as_str().map_err(rusqlite::Error::from)? {
+            // Most queue rows have nobody yet: no parser for an empty list.
+            "[]" => Vec::new(),
+            _ => json_at(r, 12)?,
+        },
+        handed_off_at: r.get::<_, Option<i64>>(13)?.map(ms),
+        acknowledged_at: r.get::<_, Option<i64>>(14)?.map(ms),
+        on_scene_at: r.get::<_, Option<i64>>(15)?.map(ms),
+        closed_at: r.get::<_, Option<i64>>(16)?.map(ms),
+        disposition: r.get(17)?,
+        due_ms: r.get(18)?,
+        jurisdiction: jurisdiction_at(r, SUMMARY_JURISDICTION_AT)?,
     })
 }
 
@@ -81,7 +116,9 @@ pub(crate) fn case(conn: &Connection, id: CaseId) -> Result<Option<CaseRecord>, 
     );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row([id.to_string()], |r| Ok(CaseRecord { summary: summary(r)?, referral: referral_of(r.get(20)?)? }))
+        .query_row([id.to_string()], |r| {
+            Ok(CaseRecord { summary: summary(r)?, referral: referral_of(r.get(SUMMARY_WIDTH)?)? })
+        })
         .optional()?)
 }
 
@@ -133,6 +170,12 @@ impl Store {
         if q.has_text() {
             return self.search(q, now);
         }
+        // Every walk reads the same snapshot: a write landing between two of
+        // them cannot show a case twice or not at all.
+        self.snapshot(|| self.queue_walks(q, now))
+    }
+
+    fn queue_walks(&self, q: &QueueQuery, now: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
         let limit = q.row_limit();
         let now_ms = now.timestamp_millis();
         let priorities: Vec<Priority> =
@@ -237,8 +280,9 @@ impl Store {
             }
             filters(q, Some(now.timestamp_millis()), &mut sql, &mut args);
             if let Some(text) = q.text.as_deref().and_then(fts_query) {
+                // The broader form: a changed case that matches it may belong.
                 sql += " AND c.row_id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)";
-                args.push(Sql::Text(text));
+                args.push(Sql::Text(text.prefixed.unwrap_or(text.whole)));
             }
             // Not cached: the statement's text varies with the number of ids.
             let mut stmt = self.conn.prepare(&sql)?;
@@ -263,11 +307,29 @@ impl Store {
     /// newest-first without scoring them all, so common words stay fast in a
     /// large store.)
     pub fn search(&self, q: &QueueQuery, now: DateTime<Utc>) -> Result<Vec<CaseSummary>, StoreError> {
-        let Some(query) = q.text.as_deref().and_then(fts_query) else { return Ok(Vec::new()) };
+        let Some(text) = q.text.as_deref().and_then(fts_query) else { return Ok(Vec::new()) };
+        let limit = q.row_limit();
+        self.snapshot(|| {
+            let whole = self.search_fts(q, now, &text.whole, limit)?;
+            match &text.prefixed {
+                // Whole words fill the page: the newest matches are all here.
+                Some(prefixed) if whole.len() < limit => self.search_fts(q, now, prefixed, limit),
+                _ => Ok(whole),
+            }
+        })
+    }
+
+    fn search_fts(
+        &self,
+        q: &QueueQuery,
+        now: DateTime<Utc>,
+        fts: &str,
+        limit: usize,
+    ) -> Result<Vec<CaseSummary>, StoreError> {
         let mut sql = format!(
             "SELECT {SUMMARY_COLUMNS} FROM cases_fts f JOIN cases c ON c.row_id = f.rowid WHERE cases_fts MATCH ?"
         );
-        let mut args = vec![Sql::Text(query)];
+        let mut args = vec![Sql::Text(fts.to_string())];
         if !q.include_closed {
             sql += " AND c.is_open = 1";
         }
@@ -277,7 +339,7 @@ impl Store {
         }
         filters(q, Some(now.timestamp_millis()), &mut sql, &mut args);
         sql += " ORDER BY f.rowid DESC LIMIT ?";
-        args.push(Sql::Integer(q.row_limit() as i64));
+        args.push(Sql::Integer(limit as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(params_from_iter(args), summary)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -474,12 +536,12 @@ impl Store {
         &self,
     ) -> Result<Vec<(CaseId, beacon_domain::JurisdictionAssignment, beacon_domain::referral::Referral)>, StoreError>
     {
-        let mut stmt = self.conn.prepare(
-            "SELECT c.id, c.jurisdiction, e.body FROM cases c
-             JOIN events e ON e.case_row = c.row_id AND e.kind = 'referral_received' ORDER BY c.row_id",
-        )?;
-        let rows =
-            stmt.query_map([], |r| Ok((parse(r.get(0)?, "case id")?, from_json(r.get(1)?)?, referral_of(r.get(2)?)?)))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT c.id, e.body, {JURISDICTION_COLUMNS} FROM cases c
+             JOIN events e ON e.case_row = c.row_id AND e.kind = 'referral_received' ORDER BY c.row_id"
+        ))?;
+        let rows = stmt
+            .query_map([], |r| Ok((parse(r.get(0)?, "case id")?, jurisdiction_at(r, 2)?, referral_of(r.get(1)?)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -602,10 +664,29 @@ fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-/// Build an FTS5 query from what a person typed: each word becomes a quoted
-/// phrase of its letters and digits (so `314-555-0199` matches the number and
-/// no input is FTS syntax), words are ANDed, and the last is a prefix.
-pub(crate) fn fts_query(text: &str) -> Option<String> {
+/// What a person typed, as FTS5 queries: each word becomes a quoted phrase
+/// of its letters and digits (so `314-555-0199` matches the number and no
+/// input is FTS syntax), and words are ANDed.
+pub(crate) struct FtsQuery {
+    /// Every word matched whole.
+    pub whole: String,
+    /// The same with the last word also matching longer words (someone
+    /// still typing "Glenst"), when it ends in at least
+    /// [`MIN_PREFIX_LETTERS`] letters.
+    pub prefixed: Option<String>,
+}
+
+/// Letters a search's last word needs before it also matches longer words.
+///
+/// FTS5 answers a prefix by merging the list of every token that starts with
+/// it, for the whole table, before it returns one row: `63*` (every house
+/// number from 63 to 6399) or `st*` took 10-20 ms on 200,000 cases, where a
+/// whole token takes well under one. So numbers and words shorter than this
+/// are matched whole, and [`Store::search`] asks for a prefix only when
+/// whole words do not fill the page.
+pub(crate) const MIN_PREFIX_LETTERS: usize = 3;
+
+pub(crate) fn fts_query(text: &str) -> Option<FtsQuery> {
     let words: Vec<String> = text
         .split_whitespace()
         .map(|w| {
@@ -615,15 +696,12 @@ pub(crate) fn fts_query(text: &str) -> Option<String> {
         })
         .filter(|w| !w.is_empty())
         .collect();
-    let last = words.len().checked_sub(1)?;
-    Some(
-        words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| if i == last { format!("\"{w}\"*") } else { format!("\"{w}\"") })
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
+    let last = words.last()?;
+    let whole = words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
+    let last_token = last.rsplit(' ').next().unwrap_or(last);
+    let prefixed = (last_token.chars().count() >= MIN_PREFIX_LETTERS && last_token.chars().all(char::is_alphabetic))
+        .then(|| format!("{whole}*"));
+    Some(FtsQuery { whole, prefixed })
 }
 
 fn case_match(r: &Row<'_>) -> rusqlite::Result<CaseMatch> {
@@ -636,12 +714,21 @@ mod tests {
 
     #[test]
     fn fts_query_quotes_words_and_never_passes_syntax_through() {
-        assert_eq!(fts_query("Glenstone motel").as_deref(), Some("\"glenstone\" \"motel\"*"));
-        assert_eq!(fts_query("314-555-0199").as_deref(), Some("\"314 555 0199\"*"));
+        let q = |t: &str| fts_query(t).map(|q| (q.whole, q.prefixed));
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(q("Glenstone motel"), Some(("\"glenstone\" \"motel\"".into(), some("\"glenstone\" \"motel\"*"))));
+        // Numbers and words under three letters are only ever whole tokens.
+        assert_eq!(q("314-555-0199"), Some(("\"314 555 0199\"".into(), None)));
+        assert_eq!(q("4650 Highway 63"), Some(("\"4650\" \"highway\" \"63\"".into(), None)));
+        assert_eq!(q("Olive St"), Some(("\"olive\" \"st\"".into(), None)));
+        assert_eq!(q("Glen"), Some(("\"glen\"".into(), some("\"glen\"*"))));
         assert_eq!(
-            fts_query("\"; DROP TABLE cases; -- OR NEAR(").as_deref(),
-            Some("\"drop\" \"table\" \"cases\" \"or\" \"near\"*")
+            q("\"; DROP TABLE cases; -- OR NEAR("),
+            Some((
+                "\"drop\" \"table\" \"cases\" \"or\" \"near\"".into(),
+                some("\"drop\" \"table\" \"cases\" \"or\" \"near\"*")
+            ))
         );
-        assert_eq!(fts_query("  -- ;; "), None);
+        assert!(q("  -- ;; ").is_none());
     }
 }

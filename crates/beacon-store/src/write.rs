@@ -149,12 +149,11 @@ impl<'s> Writer<'s> {
 
     /// Just the jurisdiction of a case, as this transaction sees it.
     pub fn case_jurisdiction(&self, id: CaseId) -> Result<Option<JurisdictionAssignment>, StoreError> {
-        let text: Option<String> = self
+        Ok(self
             .tx
-            .prepare_cached("SELECT jurisdiction FROM cases WHERE id = ?1")?
-            .query_row([id.to_string()], |r| r.get(0))
-            .optional()?;
-        text.map(|t| serde_json::from_str(&t).map_err(StoreError::json("jurisdiction"))).transpose()
+            .prepare_cached(&format!("SELECT {} FROM cases c WHERE c.id = ?1", crate::read::JURISDICTION_COLUMNS))?
+            .query_row([id.to_string()], |r| crate::read::jurisdiction_at(r, 0))
+            .optional()?)
     }
 
     /// The oldest handoff of the case waiting for acknowledgement (neither

@@ -248,11 +248,13 @@ fn a_schema_1_store_is_migrated_with_its_queue_columns() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(include_str!("../src/migrations/0001_initial.sql")).unwrap();
-        let case = |row: i64, ext: &str, status: &str, open: i64, ack: Option<i64>| {
+        let case = |row: i64, ext: &str, status: &str, open: i64, ack: Option<i64>, jurisdiction: &str| {
             conn.execute(
                 "INSERT INTO cases (row_id, id, source, external_id, received_at, status, is_open, priority, priority_reasons,
-                    unassigned, jurisdiction, trafficking_type, location_summary, acknowledged_at, updated_hlc)
-                 VALUES (?1, ?2, 'hotline_call', ?3, ?4, ?5, ?6, 1, '[]', 1, '{}', 'sex', '', ?7, 0)",
+                    unassigned, jurisdiction, jurisdiction_id, jurisdiction_name, troop, trafficking_type,
+                    location_summary, acknowledged_at, updated_hlc)
+                 VALUES (?1, ?2, 'hotline_call', ?3, ?4, ?5, ?6, 1, '[]', 1, ?8, json_extract(?8, '$.jurisdiction_id'),
+                    json_extract(?8, '$.name'), json_extract(?8, '$.troop'), 'sex', '', ?7, 0)",
                 rusqlite::params![
                     row,
                     CaseId::for_referral(beacon_domain::referral::Source::HotlineCall, ext).to_string(),
@@ -260,13 +262,18 @@ fn a_schema_1_store_is_migrated_with_its_queue_columns() {
                     received,
                     status,
                     open,
-                    ack
+                    ack,
+                    jurisdiction
                 ],
             )
             .unwrap();
         };
-        case(1, "V1-NEW", "new", 1, None);
-        case(2, "V1-ACK", "acknowledged", 1, Some(received + 60_000));
+        case(1, "V1-NEW", "new", 1, None, "{}");
+        // Schema 5 moved the jurisdiction from JSON into columns.
+        let near_border = r#"{"jurisdiction_id":"29077","name":"Greene","troop":"D","troop_verified":false,
+            "method":"zip","near_border":true,"candidates":[{"jurisdiction_id":"29043","name":"Christian","distance_km":1.5}],
+            "outside":false}"#;
+        case(2, "V1-ACK", "acknowledged", 1, Some(received + 60_000), near_border);
         conn.execute("INSERT INTO links (case_row, other_row, kinds) VALUES (1, 2, 'phone'), (2, 1, 'phone')", [])
             .unwrap();
         conn.execute_batch("PRAGMA user_version = 1").unwrap();
@@ -282,6 +289,19 @@ fn a_schema_1_store_is_migrated_with_its_queue_columns() {
     // Default targets: P1 acknowledged within 15 minutes, on scene within 60.
     assert_eq!(row("V1-NEW"), (0, received + 15 * 60_000, 1));
     assert_eq!(row("V1-ACK"), (2, received + 60 * 60_000, 1));
+    let case = |ext: &str| {
+        let id = CaseId::for_referral(beacon_domain::referral::Source::HotlineCall, ext);
+        s.queue_members(&[id], &QueueQuery::default(), t0()).unwrap().remove(0)
+    };
+    let j = case("V1-ACK").jurisdiction;
+    assert_eq!(
+        (j.jurisdiction_id.as_deref(), j.name.as_deref(), j.troop.as_deref(), j.troop_verified),
+        (Some("29077"), Some("Greene"), Some("D"), false)
+    );
+    assert_eq!((j.method, j.near_border, j.outside), (beacon_domain::AssignMethod::Zip, true, false));
+    assert_eq!(j.candidates.len(), 1);
+    assert_eq!((j.candidates[0].name.as_str(), j.candidates[0].distance_km), ("Christian", 1.5));
+    assert_eq!(case("V1-NEW").jurisdiction, JurisdictionAssignment::unknown());
     let version: i64 = s.connection().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, beacon_store::SCHEMA_VERSION);
 }

@@ -181,13 +181,23 @@ fn a_store_from_before_withdrawals_is_folded_again_when_opened() {
         append(&mut s, late_ack, status(CaseStatus::HandedOff, CaseStatus::Closed)).unwrap();
         write_into_log(&s, late_ack, &ack(h));
         // The tables as schema 3 projected them: the withdrawn case still
-        // listed its trooper, and the late acknowledgement was taken.
+        // listed its trooper, and the late acknowledgement was taken (and the
+        // jurisdiction was one JSON column, as it was until schema 5).
         let conn = s.connection();
         conn.execute_batch(
             "UPDATE cases SET assigned = '[{\"id\":\"T-1\",\"name\":\"T-1\",\"role\":\"trooper\"}]' WHERE external_id = 'R-W';
              UPDATE cases SET acknowledged_at = closed_at + 1 WHERE external_id = 'R-A';
              UPDATE handoffs SET acknowledged_at = 1, acknowledged_by = 'older-beacon' WHERE responder_id = 'T-2';
              ALTER TABLE handoffs DROP COLUMN withdrawn_at;
+             ALTER TABLE cases ADD COLUMN jurisdiction TEXT NOT NULL
+                 DEFAULT '{\"troop_verified\":true,\"method\":\"unknown\"}';
+             ALTER TABLE cases DROP COLUMN troop_verified;
+             ALTER TABLE cases DROP COLUMN assign_method;
+             ALTER TABLE cases DROP COLUMN near_border;
+             ALTER TABLE cases DROP COLUMN outside;
+             ALTER TABLE cases DROP COLUMN distance_km;
+             ALTER TABLE cases DROP COLUMN outside_reason;
+             ALTER TABLE cases DROP COLUMN candidates;
              PRAGMA user_version = 3;",
         )
         .unwrap();

@@ -1,0 +1,69 @@
+//! Full-text search: whole words first, the last word as the start of a
+//! longer one only when whole words do not fill the page, and numbers
+//! matched whole.
+
+use beacon_domain::event::{Actor, EventBody};
+use beacon_domain::queue::QueueQuery;
+use beacon_domain::triage::Triage;
+use beacon_domain::{CaseId, JurisdictionAssignment, ManualClock, Priority};
+use beacon_store::{Store, StoreError};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::json;
+use std::sync::Arc;
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap()
+}
+
+/// Store a referral with this narrative, received `n` minutes after t0.
+fn add(store: &mut Store, n: i64, narrative: &str) -> CaseId {
+    let received = t0() + Duration::minutes(n);
+    let value = json!({
+        "external_id": format!("S-{n}"), "source": "hotline_call", "received_at": received.to_rfc3339(),
+        "urgency": "recent", "trafficking_type": "sex", "narrative": narrative,
+    });
+    let referral = beacon_domain::intake::referral_from_value(value, received + Duration::minutes(1)).expect("valid");
+    let id = CaseId::for_referral(referral.source, &referral.external_id);
+    let triage = Triage { priority: Priority::P3, reasons: vec![] };
+    store
+        .write::<_, StoreError>(|w| {
+            w.append(
+                &Actor("test".into()),
+                Some(id),
+                EventBody::ReferralReceived {
+                    referral: Box::new(referral),
+                    triage,
+                    jurisdiction: JurisdictionAssignment::unknown(),
+                },
+            )
+        })
+        .expect("stored");
+    id
+}
+
+fn search(store: &Store, text: &str, limit: u32) -> Vec<CaseId> {
+    let q = QueueQuery { text: Some(text.into()), limit, ..Default::default() };
+    store.queue(&q, t0() + Duration::days(1)).expect("search").into_iter().map(|c| c.id).collect()
+}
+
+#[test]
+fn the_last_word_completes_only_when_whole_words_leave_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(t0());
+    let mut store = Store::open(&dir.path().join("s.sqlite3"), Arc::new(clock)).unwrap();
+    let motel = add(&mut store, 1, "seen at the motel on Glenstone");
+    let motels = add(&mut store, 2, "two motels along Highway 63");
+    let newest_motel = add(&mut store, 3, "back at the motel");
+
+    // Someone still typing: no whole word matches, so the prefix does.
+    assert_eq!(search(&store, "Glenst", 50), [motel]);
+    // Room on the page: "motel" also finds "motels", newest first.
+    assert_eq!(search(&store, "motel", 50), [newest_motel, motels, motel]);
+    // Whole words fill the page: those are the answer.
+    assert_eq!(search(&store, "motel", 2), [newest_motel, motel]);
+    // A number is a whole token: 6 is not 63, and 63 is found.
+    assert_eq!(search(&store, "Highway 6", 50), Vec::<CaseId>::new());
+    assert_eq!(search(&store, "Highway 63", 50), [motels]);
+    // Two letters are a whole word too.
+    assert_eq!(search(&store, "mo", 50), Vec::<CaseId>::new());
+}
