@@ -54,7 +54,7 @@ log "making a demo store at $BEACON_STORE"
 
 log "running the end-to-end test under Xvfb + dbus + dunst"
 set +e
-timeout 600 xvfb-run -a -s "-screen 0 1600x1000x24" dbus-run-session -- bash -c '
+timeout 600 xvfb-run -a -s "-screen 0 1440x900x24" dbus-run-session -- bash -c '
   dunst -config "$OUT/dunstrc" >"$OUT/dunst.log" 2>&1 &
   tauri-driver --port "$PORT" >"$OUT/tauri-driver.log" 2>&1 &
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$PORT/status" >/dev/null 2>&1 && break; sleep 0.1; done

@@ -4,6 +4,7 @@
 //! - `watch`: a background thread that polls the store's change marker and tells
 //!   the window (and the desktop) what changed, whichever process wrote it.
 //! - `notify`: desktop notifications; survives a missing bus or daemon.
+//! - `webview`: WebKit settings for a one-page console (memory).
 #![forbid(unsafe_code)]
 
 mod commands;
@@ -12,6 +13,7 @@ mod commands_test;
 mod error;
 mod notify;
 mod watch;
+mod webview;
 
 pub use error::UiError;
 
@@ -90,6 +92,11 @@ pub fn run() {
         started.elapsed().as_millis(),
         if demo_loaded { " (demo data set loaded)" } else { "" }
     );
+    // The console stays open all shift beside other programs: a small page
+    // cache per connection, the operating system's file cache for the rest.
+    if let Err(e) = beacon.store().set_page_cache(beacon_api::PageCache::Light) {
+        eprintln!("beacon-desktop: could not size the page cache: {e}");
+    }
     let signed_in = Arc::new(Mutex::new(None));
     let state = AppState {
         beacon: Mutex::new(beacon),
@@ -102,6 +109,10 @@ pub fn run() {
         .manage(state)
         .invoke_handler(commands::handler())
         .setup(move |app| {
+            use tauri::Manager;
+            if let Some(window) = app.get_webview_window("main") {
+                webview::make_lean(&window)?;
+            }
             watch::spawn(app.handle().clone(), path.clone(), signed_in.clone());
             Ok(())
         })

@@ -51,6 +51,8 @@ pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>
                 return;
             }
         };
+        // It reads the newest events only.
+        let _ = b.store().set_page_cache(beacon_api::PageCache::Light);
         let mut last = b.store().change_marker().unwrap_or(0);
         let mut alerts_after = last;
         // Prepare the statements (and read the schema) now, so the first

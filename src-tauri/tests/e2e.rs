@@ -73,15 +73,16 @@ async fn shot(c: &Client, name: &str) {
     let dir = PathBuf::from(std::env::var("BEACON_E2E_SHOTS").unwrap_or_else(|_| "target/e2e-shots".into()));
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join(format!("{name}.png"));
-    // Let the last render settle; then the WebDriver screenshot, else the X root window.
+    // Let the last render settle, then photograph the X screen: what a
+    // person sees, notifications included. (WebKit's own snapshot, which the
+    // WebDriver screenshot uses, can stall with GPU compositing off, as the
+    // console runs; it is only the fallback.)
     tokio::time::sleep(Duration::from_millis(250)).await;
-    match c.screenshot().await {
-        Ok(png) if !png.is_empty() => {
-            let _ = std::fs::write(&path, png);
-        }
-        _ => {
-            let _ = std::process::Command::new("import").args(["-window", "root"]).arg(&path).status();
-        }
+    let on_screen = std::process::Command::new("import").args(["-window", "root"]).arg(&path).status();
+    if !on_screen.is_ok_and(|s| s.success())
+        && let Ok(png) = c.screenshot().await
+    {
+        let _ = std::fs::write(&path, png);
     }
     eprintln!("screenshot: {}", path.display());
 }

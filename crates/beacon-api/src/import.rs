@@ -17,7 +17,7 @@ use beacon_domain::intake::records;
 use beacon_domain::referral::Source;
 use beacon_domain::triage;
 use beacon_domain::validate::RecordError;
-use beacon_store::EncodedBody;
+use beacon_store::{EncodedBody, PageCache};
 
 use crate::views::{ImportProgress, ImportReport};
 use crate::{ApiError, Beacon};
@@ -68,9 +68,9 @@ impl Beacon {
         if !(1..=100_000).contains(&batch_size) {
             return Err(ApiError::invalid("import", "batch", "must be between 1 and 100000 records"));
         }
-        self.store().set_bulk_cache(true)?;
+        self.store().set_page_cache(PageCache::Bulk)?;
         let report = self.run_import(input, batch_size, progress);
-        self.store().set_bulk_cache(false)?;
+        self.store().set_page_cache(PageCache::Everyday)?;
         report
     }
 

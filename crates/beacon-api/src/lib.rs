@@ -29,6 +29,7 @@ pub use views::{AddOutcome, AuditTrail, CaseDetail, CaseView, ImportProgress, Im
 pub use beacon_domain as domain;
 pub use beacon_geo as geo;
 pub use beacon_store as store;
+pub use beacon_store::PageCache;
 
 pub use beacon_domain::QueueQuery;
 

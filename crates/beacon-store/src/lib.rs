@@ -79,6 +79,32 @@ pub struct Store {
     hlc: HlcClock,
 }
 
+/// How much of the store a connection keeps in memory. The cache fills only
+/// as pages are read, and pages it does not hold still come from the
+/// operating system's file cache, at about a microsecond each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageCache {
+    /// 64 MiB, what every connection opens with: the upper levels of every
+    /// index stay in memory through an import or a long query.
+    Everyday,
+    /// 512 MiB for a bulk import: the case, link and queue indexes of a
+    /// million cases, so each random insert is not a read.
+    Bulk,
+    /// 8 MiB for a process that stays open all day beside others (the
+    /// desktop console): a queue page reads a few hundred pages.
+    Light,
+}
+
+impl PageCache {
+    fn kib(self) -> u32 {
+        match self {
+            PageCache::Everyday => 64 * 1024,
+            PageCache::Bulk => 512 * 1024,
+            PageCache::Light => 8 * 1024,
+        }
+    }
+}
+
 impl Store {
     /// Open (creating if needed) the store at `path` and bring its schema up to date.
     ///
@@ -272,15 +298,14 @@ impl Store {
         Ok(value)
     }
 
-    /// Size this connection's page cache for a bulk import (`true`: 512 MiB,
-    /// enough to keep the case, link and queue indexes of a million cases in
-    /// memory, so each random insert is not a read) or for everyday work
-    /// (`false`: 64 MiB). The cache fills only as pages are read.
-    pub fn set_bulk_cache(&self, bulk: bool) -> Result<(), StoreError> {
-        let kib = if bulk { 512 * 1024 } else { 64 * 1024 };
-        // A bulk writer checkpoints itself, between its transactions.
-        let wal_pages = if bulk { 0 } else { 8192 };
-        self.conn.execute_batch(&format!("PRAGMA cache_size = -{kib}; PRAGMA wal_autocheckpoint = {wal_pages};"))?;
+    /// Size this connection's page cache (see [`PageCache`]). A bulk writer
+    /// also checkpoints the log itself, between its transactions.
+    pub fn set_page_cache(&self, cache: PageCache) -> Result<(), StoreError> {
+        let wal_pages = if cache == PageCache::Bulk { 0 } else { 8192 };
+        self.conn.execute_batch(&format!(
+            "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {wal_pages};",
+            cache.kib()
+        ))?;
         Ok(())
     }
 
