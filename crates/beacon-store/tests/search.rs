@@ -1,6 +1,6 @@
 //! Full-text search: whole words first, the last word as the start of a
-//! longer one only when whole words do not fill the page, and numbers
-//! matched whole.
+//! longer one only when whole words match nothing (it is still being
+//! typed), and numbers matched whole.
 
 use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::queue::QueueQuery;
@@ -47,7 +47,7 @@ fn search(store: &Store, text: &str, limit: u32) -> Vec<CaseId> {
 }
 
 #[test]
-fn the_last_word_completes_only_when_whole_words_leave_room() {
+fn the_last_word_completes_only_while_it_is_being_typed() {
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::at(t0());
     let mut store = Store::open(&dir.path().join("s.sqlite3"), Arc::new(clock)).unwrap();
@@ -57,10 +57,10 @@ fn the_last_word_completes_only_when_whole_words_leave_room() {
 
     // Someone still typing: no whole word matches, so the prefix does.
     assert_eq!(search(&store, "Glenst", 50), [motel]);
-    // Room on the page: "motel" also finds "motels", newest first.
-    assert_eq!(search(&store, "motel", 50), [newest_motel, motels, motel]);
-    // Whole words fill the page: those are the answer.
-    assert_eq!(search(&store, "motel", 2), [newest_motel, motel]);
+    assert_eq!(search(&store, "motels alo", 50), [motels]);
+    // A whole word that matches is the answer, newest first, up to the limit.
+    assert_eq!(search(&store, "motel", 50), [newest_motel, motel]);
+    assert_eq!(search(&store, "motel", 1), [newest_motel]);
     // A number is a whole token: 6 is not 63, and 63 is found.
     assert_eq!(search(&store, "Highway 6", 50), Vec::<CaseId>::new());
     assert_eq!(search(&store, "Highway 63", 50), [motels]);
