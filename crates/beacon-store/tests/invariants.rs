@@ -5,11 +5,13 @@
 
 use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::queue::{self, QueueFacts, QueueQuery};
-use beacon_domain::triage::{Target, Triage};
+use beacon_domain::triage::Target;
 use beacon_domain::{
     CaseId, CaseStatus, HandoffId, JurisdictionAssignment, ManualClock, Priority, Progress, ResponderId, Role, Targets,
 };
 use beacon_store::{Store, StoreError};
+
+mod support;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use serde_json::json;
@@ -36,23 +38,7 @@ fn add(store: &mut Store, ext: &str, p: Priority, received: DateTime<Utc>, phone
     if let Some(phone) = phone {
         value["suspects"] = json!([{"phones": [phone]}]);
     }
-    let referral = beacon_domain::intake::referral_from_value(value, received + Duration::minutes(1)).expect("valid");
-    let id = CaseId::for_referral(referral.source, &referral.external_id);
-    let triage = Triage { priority: p, reasons: vec![] };
-    store
-        .write::<_, StoreError>(|w| {
-            w.append(
-                &actor(),
-                Some(id),
-                EventBody::ReferralReceived {
-                    referral: Box::new(referral),
-                    triage,
-                    jurisdiction: JurisdictionAssignment::unknown(),
-                },
-            )
-        })
-        .expect("stored");
-    id
+    support::store_referral(store, value, p, received)
 }
 
 fn handoff(responder: &str) -> (HandoffId, EventBody) {

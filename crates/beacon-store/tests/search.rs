@@ -2,11 +2,11 @@
 //! longer one only when whole words match nothing (it is still being
 //! typed), and numbers matched whole.
 
-use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::queue::QueueQuery;
-use beacon_domain::triage::Triage;
-use beacon_domain::{CaseId, JurisdictionAssignment, ManualClock, Priority};
-use beacon_store::{Store, StoreError};
+use beacon_domain::{CaseId, ManualClock, Priority};
+use beacon_store::Store;
+
+mod support;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::json;
 use std::sync::Arc;
@@ -22,23 +22,7 @@ fn add(store: &mut Store, n: i64, narrative: &str) -> CaseId {
         "external_id": format!("S-{n}"), "source": "hotline_call", "received_at": received.to_rfc3339(),
         "urgency": "recent", "trafficking_type": "sex", "narrative": narrative,
     });
-    let referral = beacon_domain::intake::referral_from_value(value, received + Duration::minutes(1)).expect("valid");
-    let id = CaseId::for_referral(referral.source, &referral.external_id);
-    let triage = Triage { priority: Priority::P3, reasons: vec![] };
-    store
-        .write::<_, StoreError>(|w| {
-            w.append(
-                &Actor("test".into()),
-                Some(id),
-                EventBody::ReferralReceived {
-                    referral: Box::new(referral),
-                    triage,
-                    jurisdiction: JurisdictionAssignment::unknown(),
-                },
-            )
-        })
-        .expect("stored");
-    id
+    support::store_referral(store, value, Priority::P3, received)
 }
 
 fn search(store: &Store, text: &str, limit: u32) -> Vec<CaseId> {

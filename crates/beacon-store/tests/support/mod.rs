@@ -1,0 +1,29 @@
+//! What the store's test files share.
+
+use beacon_domain::event::{Actor, EventBody};
+use beacon_domain::triage::Triage;
+use beacon_domain::{CaseId, JurisdictionAssignment, Priority};
+use beacon_store::{Store, StoreError};
+use chrono::{DateTime, Duration, Utc};
+
+/// Store a referral given in the referral format (received at `received`)
+/// with priority `p` and no jurisdiction, as one `referral_received` event.
+pub fn store_referral(store: &mut Store, value: serde_json::Value, p: Priority, received: DateTime<Utc>) -> CaseId {
+    let referral = beacon_domain::intake::referral_from_value(value, received + Duration::minutes(1)).expect("valid");
+    let id = CaseId::for_referral(referral.source, &referral.external_id);
+    let triage = Triage { priority: p, reasons: vec![] };
+    store
+        .write::<_, StoreError>(|w| {
+            w.append(
+                &Actor("test".into()),
+                Some(id),
+                EventBody::ReferralReceived {
+                    referral: Box::new(referral),
+                    triage,
+                    jurisdiction: JurisdictionAssignment::unknown(),
+                },
+            )
+        })
+        .expect("stored");
+    id
+}
