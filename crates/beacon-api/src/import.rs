@@ -68,9 +68,11 @@ impl Beacon {
         if !(1..=100_000).contains(&batch_size) {
             return Err(ApiError::invalid("import", "batch", "must be between 1 and 100000 records"));
         }
+        // Back to what the caller had after (the console keeps a light one).
+        let before = self.store().page_cache();
         self.store().set_page_cache(PageCache::Bulk)?;
         let report = self.run_import(input, batch_size, progress);
-        self.store().set_page_cache(PageCache::Everyday)?;
+        self.store().set_page_cache(before)?;
         report
     }
 

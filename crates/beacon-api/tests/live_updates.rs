@@ -93,3 +93,21 @@ fn patched_rows_are_the_changed_cases_that_still_belong_to_the_query() {
     sorted.sort();
     assert_eq!(keys, sorted, "the queue is in order_key order");
 }
+
+/// The console keeps a light page cache; an import it runs takes a bulk one
+/// and gives the light one back, reading the store's own setting.
+#[test]
+fn an_import_gives_back_the_page_cache_it_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = open(&dir.path().join("s.sqlite3"));
+    let cache_kib =
+        |b: &Beacon| -> i64 { b.store().connection().query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap() };
+    b.store().set_page_cache(beacon_api::PageCache::Light).unwrap();
+    let light = cache_kib(&b);
+    let line = serde_json::to_string(&referral("IMP-1", "recent")).unwrap() + "\n";
+    let report = b.import(std::io::Cursor::new(line), &mut |_| {}).unwrap();
+    assert_eq!(report.stored, 1);
+    assert_eq!(b.store().page_cache(), beacon_api::PageCache::Light);
+    assert_eq!(cache_kib(&b), light);
+    assert_eq!(light, -8 * 1024, "a negative cache_size is in KiB");
+}

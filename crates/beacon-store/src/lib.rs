@@ -77,6 +77,8 @@ pub struct Store {
     device: DeviceId,
     device_row: i64,
     hlc: HlcClock,
+    /// The page cache this connection has now (see [`Store::set_page_cache`]).
+    page_cache: std::cell::Cell<PageCache>,
 }
 
 /// How much of the store a connection keeps in memory. The cache fills only
@@ -227,7 +229,15 @@ impl Store {
             (device, settings::device_row(&conn, device)?)
         };
         let last = settings::last_hlc(&conn)?;
-        Ok(Store { conn, path: path.to_path_buf(), read_only, device, device_row, hlc: HlcClock::new(clock, last) })
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only,
+            device,
+            device_row,
+            hlc: HlcClock::new(clock, last),
+            page_cache: std::cell::Cell::new(PageCache::Everyday),
+        })
     }
 
     /// Whether the store was opened read-only (see [`Store::open_with`]).
@@ -306,7 +316,13 @@ impl Store {
             "PRAGMA cache_size = -{}; PRAGMA wal_autocheckpoint = {wal_pages};",
             cache.kib()
         ))?;
+        self.page_cache.set(cache);
         Ok(())
+    }
+
+    /// The page cache this connection has now.
+    pub fn page_cache(&self) -> PageCache {
+        self.page_cache.get()
     }
 
     /// Copy what the write-ahead log holds into the store file, without
