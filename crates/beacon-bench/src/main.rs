@@ -34,6 +34,9 @@ struct Args {
     /// number of cases, reuse it and measure reads only (loading 1M cases
     /// with history takes minutes).
     demo_store: Option<std::path::PathBuf>,
+    /// Keep the generated referrals and the stores here (a temporary
+    /// directory, removed at the end, when unset).
+    dir: Option<std::path::PathBuf>,
 }
 
 fn args() -> Result<Args> {
@@ -44,6 +47,7 @@ fn args() -> Result<Args> {
         reads_only: false,
         queue_loop: None,
         demo_store: None,
+        dir: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -54,8 +58,11 @@ fn args() -> Result<Args> {
             "--reads-only" => a.reads_only = true,
             "--queue-loop" => a.queue_loop = Some(it.next().context("--queue-loop STORE")?),
             "--demo-store" => a.demo_store = Some(it.next().context("--demo-store PATH")?.into()),
+            "--dir" => a.dir = Some(it.next().context("--dir PATH")?.into()),
             "--bench" => {} // passed by `cargo bench`
-            other => bail!("unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N]"),
+            other => bail!(
+                "unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N] [--import-only | --reads-only] [--demo-store PATH] [--dir PATH] [--queue-loop STORE]"
+            ),
         }
     }
     Ok(a)
@@ -110,16 +117,23 @@ fn main() -> Result<()> {
         }
         return Ok(());
     }
-    let dir = tempfile::tempdir()?;
+    let temp = tempfile::tempdir()?;
+    let dir = match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.clone()
+        }
+        None => temp.path().to_path_buf(),
+    };
     let now = Utc::now();
     println!("# Beacon store benchmark: {} referrals", args.referrals);
     println!();
     println!("machine: {}; {} cores", cpu_model(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     println!();
 
-    let demo_store = args.demo_store.clone().unwrap_or_else(|| dir.path().join("demo.sqlite3"));
+    let demo_store = args.demo_store.clone().unwrap_or_else(|| dir.as_path().join("demo.sqlite3"));
     if !args.reads_only {
-        measure_import(&args, dir.path(), now)?;
+        measure_import(&args, dir.as_path(), now)?;
         if args.import_only {
             return Ok(());
         }
@@ -132,6 +146,12 @@ fn main() -> Result<()> {
 /// million parsed referrals is the bench's, not a console's, and it slows
 /// every allocation measured after it.
 fn measure_import(args: &Args, dir: &Path, now: chrono::DateTime<Utc>) -> Result<()> {
+    // A kept directory may hold the stores of an earlier run: start afresh.
+    for name in ["places", "raw", "import", "shared"] {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.join(format!("{name}.sqlite3{suffix}")));
+        }
+    }
     // The data: generated once, written as JSON Lines, as a hotline export would be.
     let t = Instant::now();
     let places = {

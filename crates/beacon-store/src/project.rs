@@ -467,15 +467,15 @@ fn link(tx: &Connection, row: i64, r: &Referral, received: i64, window_days: i64
 
 /// `hash` when some case is filed under it between `from` and `to`.
 fn filed_within(tx: &Connection, hash: i64, from: i64, to: i64) -> Result<Option<i64>, StoreError> {
-    // Three time spans a statement: a window of up to 60 days spans at most
-    // three; a longer one takes more statements.
-    let spans: Vec<i64> = (bucket_of(from)..=bucket_of(to)).collect();
+    // One seek per time span, newest first (a repeat tip is most often
+    // recent). An equality on `bucket` rather than `bucket IN (…)`: an IN
+    // list of parameters builds a temporary index at every execution, and
+    // this runs for every key of every referral.
     let mut probe = tx.prepare_cached(
-        "SELECT 1 FROM link_keys WHERE bucket IN (?1, ?2, ?3) AND key_hash = ?4 AND received_at BETWEEN ?5 AND ?6 LIMIT 1",
+        "SELECT 1 FROM link_keys WHERE bucket = ?1 AND key_hash = ?2 AND received_at BETWEEN ?3 AND ?4 LIMIT 1",
     )?;
-    for three in spans.chunks(3) {
-        let span = |i: usize| three.get(i).copied().unwrap_or(three[0]);
-        if probe.exists(params![span(0), span(1), span(2), hash, from, to])? {
+    for bucket in (bucket_of(from)..=bucket_of(to)).rev() {
+        if probe.exists(params![bucket, hash, from, to])? {
             return Ok(Some(hash));
         }
     }
