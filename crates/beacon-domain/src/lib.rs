@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod case;
+pub mod chain;
 pub mod clock;
 pub mod event;
 pub mod ids;
@@ -22,6 +23,7 @@ pub mod triage;
 pub mod validate;
 
 pub use case::{CaseStatus, Change, TransitionError};
+pub use chain::{Chained, EventHash};
 pub use clock::{Clock, Hlc, HlcClock, ManualClock, SystemClock};
 pub use event::{Actor, Event, EventBody};
 pub use ids::{CaseId, DeviceId, EventId, HandoffId, NoteId, ResponderId};

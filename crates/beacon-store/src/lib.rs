@@ -11,6 +11,7 @@
 //!   or power loss.
 #![forbid(unsafe_code)]
 
+mod chain;
 mod error;
 mod file;
 mod migrate;
@@ -21,6 +22,7 @@ mod rebuild;
 mod settings;
 mod write;
 
+pub use chain::ChainBreak;
 pub use error::StoreError;
 pub use file::StoreDir;
 pub use migrate::{APPLICATION_ID, SCHEMA_VERSION};
@@ -368,7 +370,19 @@ impl Store {
                 return Err(StoreError::Corrupt(format!("{broken} case(s) break the rule: {rule}")));
             }
         }
+        if let Some(b) = self.verify_chain()?.first() {
+            return Err(StoreError::Corrupt(format!(
+                "the hash chain of device {} breaks at event {}: it was changed after it was written",
+                b.device, b.seq
+            )));
+        }
         Ok(())
+    }
+
+    /// Recompute every device's hash chain ([`beacon_domain::chain`]) and
+    /// return where each one breaks: empty when no stored event was changed.
+    pub fn verify_chain(&self) -> Result<Vec<ChainBreak>, StoreError> {
+        self.snapshot(|| chain::verify(&self.conn))
     }
 }
 

@@ -29,6 +29,7 @@ const MIGRATIONS: &[Migration] = &[
         then: Some(crate::rebuild::refold_if_logged),
     },
     Migration { sql: include_str!("migrations/0005_jurisdiction_columns.sql"), then: None },
+    Migration { sql: include_str!("migrations/0006_event_chain.sql"), then: Some(crate::chain::hash_existing) },
 ];
 
 /// The schema version this build writes.

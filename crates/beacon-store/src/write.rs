@@ -2,7 +2,9 @@
 
 use beacon_domain::event::{Actor, Event, EventBody};
 use beacon_domain::referral::Source;
-use beacon_domain::{CaseId, DeviceId, EventId, HandoffId, Hlc, HlcClock, JurisdictionAssignment, ResponderId};
+use beacon_domain::{
+    CaseId, Chained, DeviceId, EventHash, EventId, HandoffId, Hlc, HlcClock, JurisdictionAssignment, ResponderId,
+};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::model::CaseRecord;
@@ -33,6 +35,8 @@ pub struct Writer<'s> {
     device_row: i64,
     hlc: &'s mut HlcClock,
     next_seq: u64,
+    /// The hash of this device's last event: the next one chains to it.
+    prev_hash: EventHash,
     last_issued: Option<Hlc>,
     settings: Settings,
 }
@@ -47,10 +51,24 @@ impl<'s> Writer<'s> {
         // Another process sharing the store may have written since we last looked.
         let stored = settings::last_hlc(&tx)?;
         hlc.observe(stored);
-        let max: Option<i64> =
-            tx.query_row("SELECT max(device_seq) FROM events WHERE device = ?1", [device_row], |r| r.get(0))?;
+        let last: Option<(i64, Option<Vec<u8>>)> = tx
+            .query_row(
+                "SELECT device_seq, hash FROM events WHERE device = ?1 ORDER BY device_seq DESC LIMIT 1",
+                [device_row],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (next_seq, prev_hash) = match last {
+            None => (1, EventHash::GENESIS),
+            Some((seq, hash)) => {
+                let hash = hash.as_deref().and_then(EventHash::from_slice).ok_or_else(|| {
+                    StoreError::Corrupt(format!("event {seq} of this device has no hash to chain the next one to"))
+                })?;
+                (seq as u64 + 1, hash)
+            }
+        };
         let settings = settings::load(&tx)?;
-        Ok(Writer { tx, device, device_row, hlc, next_seq: max.unwrap_or(0) as u64 + 1, last_issued: None, settings })
+        Ok(Writer { tx, device, device_row, hlc, next_seq, prev_hash, last_issued: None, settings })
     }
 
     pub(crate) fn commit(self) -> Result<(), StoreError> {
@@ -97,10 +115,20 @@ impl<'s> Writer<'s> {
         };
         // Project first: a referral's event then knows its case's row.
         let case_row = project::apply(&self.tx, &event, &self.settings, project::Mode::Append)?;
+        let hash = Chained {
+            device: event.device_id,
+            seq: event.seq,
+            hlc: event.hlc,
+            id: event.id,
+            actor: &event.actor.0,
+            case_id: event.case_id,
+            body_json: &body_json,
+        }
+        .hash(&self.prev_hash);
         self.tx
             .prepare_cached(
-                "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 event.id.to_string(),
@@ -112,11 +140,13 @@ impl<'s> Writer<'s> {
                 case_row,
                 event.body.kind(),
                 body_json,
+                hash.0.as_slice(),
             ])?;
         if let EventBody::SettingsChanged { targets, link_window_days } = &event.body {
             self.settings = Settings { targets: *targets, link_window_days: *link_window_days };
         }
         self.next_seq += 1;
+        self.prev_hash = hash;
         self.last_issued = Some(event.hlc);
         Ok(event)
     }

@@ -86,23 +86,29 @@ fn columns(s: &Store, id: CaseId) -> (String, Option<i64>, Option<i64>, String) 
 /// without the projections: the next device sequence number, a later clock.
 fn write_into_log(s: &Store, id: CaseId, body: &EventBody) {
     let conn = s.connection();
-    let (device, seq, hlc): (i64, i64, i64) = conn
-        .query_row("SELECT device, max(device_seq) + 1, max(hlc) + 1 FROM events GROUP BY device", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+    let (device, seq, hlc, prev): (i64, i64, i64, Vec<u8>) = conn
+        .query_row(
+            "SELECT device, device_seq + 1, hlc + 1, hash FROM events ORDER BY device_seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
         .unwrap();
+    let (event_id, body_json) = (EventId::new(), serde_json::to_string(body).unwrap());
+    // Chained as the migration to schema 6 chains what an older Beacon wrote.
+    let hash = beacon_domain::Chained {
+        device: s.device_id(),
+        seq: seq as u64,
+        hlc: beacon_domain::Hlc::unpack(hlc),
+        id: event_id,
+        actor: "older-beacon",
+        case_id: Some(id),
+        body_json: &body_json,
+    }
+    .hash(&beacon_domain::EventHash::from_slice(&prev).unwrap());
     conn.execute(
-        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body)
-         VALUES (?1, ?2, ?3, ?4, 'older-beacon', ?5, (SELECT row_id FROM cases WHERE id = ?5), ?6, ?7)",
-        params![
-            EventId::new().to_string(),
-            device,
-            seq,
-            hlc,
-            id.to_string(),
-            body.kind(),
-            serde_json::to_string(body).unwrap()
-        ],
+        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body, hash)
+         VALUES (?1, ?2, ?3, ?4, 'older-beacon', ?5, (SELECT row_id FROM cases WHERE id = ?5), ?6, ?7, ?8)",
+        params![event_id.to_string(), device, seq, hlc, id.to_string(), body.kind(), body_json, hash.0.as_slice()],
     )
     .unwrap();
 }
@@ -198,6 +204,7 @@ fn a_store_from_before_withdrawals_is_folded_again_when_opened() {
              ALTER TABLE cases DROP COLUMN distance_km;
              ALTER TABLE cases DROP COLUMN outside_reason;
              ALTER TABLE cases DROP COLUMN candidates;
+             ALTER TABLE events DROP COLUMN hash;
              PRAGMA user_version = 3;",
         )
         .unwrap();
