@@ -1,0 +1,97 @@
+//! The hub's database, behind one trait with a backend per database.
+//!
+//! - [`HubDb`] is everything the hub asks of storage. The server holds a
+//!   `dyn HubDb` and never knows which database is behind it.
+//! - The rules live here once, as plain functions every backend calls:
+//!   [`push::plan`] decides what of a push is new, known or refused;
+//!   [`stream::next_event`] writes the hub's own events (intake) into its
+//!   chain. A backend only loads and stores.
+//! - Nothing the hub decides lives only in one process's memory: sequence
+//!   numbers, chain heads and clocks are read and written in the same
+//!   transaction as the events, so several hub processes can share one
+//!   database.
+
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod push;
+mod sqlite;
+pub mod stream;
+mod tokens;
+
+use async_trait::async_trait;
+use beacon_domain::referral::Source;
+use beacon_domain::{CaseId, DeviceId};
+use beacon_sync::{Cursor, PullResponse, PushResponse, SyncError, WireEvent};
+
+pub use error::HubDbError;
+pub use sqlite::SqliteHubDb;
+pub use tokens::{TokenInfo, TokenRole, TokenScope};
+
+/// One referral the hub takes in, already validated, triaged and placed
+/// (by the domain crates, as a desktop would).
+#[derive(Clone, Debug)]
+pub struct IntakeRecord {
+    pub case_id: CaseId,
+    pub source: Source,
+    pub external_id: String,
+    /// The troop it was placed in, for device scopes.
+    pub troop: Option<String>,
+    /// The `referral_received` event body, encoded.
+    pub body_json: String,
+}
+
+/// What a push came to: stored, or refused as a whole.
+pub type PushResult = Result<PushResponse, PushRefused>;
+
+/// Why a push stored nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum PushRefused {
+    /// The device must change what it sends.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(#[from] HubDbError),
+}
+
+/// Everything the hub asks of its database.
+#[async_trait]
+pub trait HubDb: Send + Sync + std::fmt::Debug {
+    /// Bring the schema up to date (idempotent).
+    async fn migrate(&self) -> Result<(), HubDbError>;
+
+    /// Which database this is, for logs and metrics ("sqlite", "postgres").
+    fn backend(&self) -> &'static str;
+
+    /// Store a token (its SHA-256 only). A name already used is refused.
+    async fn create_token(
+        &self,
+        name: &str,
+        hash: [u8; 32],
+        role: TokenRole,
+        scope: TokenScope,
+    ) -> Result<(), HubDbError>;
+    /// Revoke a token by name; false when there is none of that name.
+    async fn revoke_token(&self, name: &str) -> Result<bool, HubDbError>;
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>, HubDbError>;
+    /// The token with this hash, revoked or not.
+    async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<TokenInfo>, HubDbError>;
+
+    /// Take referrals in, in order, as events of the hub's own device. A
+    /// referral whose `source` + `external_id` the hub holds is not stored
+    /// again: its existing case id comes back with `false`.
+    async fn intake(&self, records: Vec<IntakeRecord>, now_ms: i64) -> Result<Vec<(CaseId, bool)>, HubDbError>;
+
+    /// Store a device's next events, all or none ([`push::plan`]).
+    async fn push(&self, device: DeviceId, events: Vec<WireEvent>, now_ms: i64) -> PushResult;
+
+    /// Events after `after` in arrival order, at most `limit`.
+    async fn pull(&self, after: Cursor, limit: u32, device: DeviceId) -> Result<PullResponse, HubDbError>;
+
+    /// The `referral_received` event of a case, if the hub holds it.
+    async fn case_received(&self, case_id: CaseId) -> Result<Option<WireEvent>, HubDbError>;
+
+    /// Events stored, in all.
+    async fn event_count(&self) -> Result<u64, HubDbError>;
+}

@@ -1,0 +1,362 @@
+//! The SQLite backend: one file, for one office. One connection, used from
+//! blocking tasks; every operation is one transaction.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use beacon_domain::event::EventBody;
+use beacon_domain::{CaseId, DeviceId, EventHash};
+use beacon_sync::{Cursor, PullResponse, PushResponse, WireEvent};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde_json::value::RawValue;
+
+use crate::push::{self, DeviceHead};
+use crate::stream;
+use crate::{HubDb, HubDbError, IntakeRecord, PushRefused, PushResult, TokenInfo, TokenRole, TokenScope};
+
+/// The schema, one entry per version (`PRAGMA user_version`).
+const MIGRATIONS: &[&str] = &[include_str!("sqlite/0001_initial.sql")];
+
+#[derive(Debug, Clone)]
+pub struct SqliteHubDb {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl SqliteHubDb {
+    /// Open (creating if needed) the hub database at `path`. Call
+    /// [`HubDb::migrate`] before serving.
+    pub fn open(path: &Path) -> Result<Self, HubDbError> {
+        let conn = Connection::open(path)?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")?;
+        Ok(SqliteHubDb { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf() })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Run `f` in one immediate transaction on a blocking thread.
+    async fn tx<T: Send + 'static, E: From<HubDbError> + Send + 'static>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E> {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().map_err(|_| HubDbError::Unavailable("a database task panicked".into()))?;
+            let tx =
+                conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(HubDbError::from)?;
+            let value = f(&tx)?;
+            tx.commit().map_err(HubDbError::from)?;
+            Ok(value)
+        })
+        .await
+        .map_err(|e| E::from(HubDbError::from(e)))?
+    }
+}
+
+fn hub_device(tx: &Connection) -> Result<DeviceId, HubDbError> {
+    let id: String = tx.query_row("SELECT value FROM hub_meta WHERE key = 'device'", [], |r| r.get(0))?;
+    id.parse().map_err(|_| HubDbError::Corrupt("the hub's device id is not a UUID".into()))
+}
+
+/// A device's head and last clock (a device never seen: sequence 0).
+fn head(tx: &Connection, device: DeviceId) -> Result<(DeviceHead, i64), HubDbError> {
+    let row: Option<(i64, Vec<u8>, i64)> = tx
+        .prepare_cached("SELECT head_seq, head_hash, last_hlc FROM devices WHERE device = ?1")?
+        .query_row([device.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    match row {
+        None => Ok((DeviceHead::NEW, 0)),
+        Some((seq, hash, hlc)) => {
+            let hash = EventHash::from_slice(&hash)
+                .ok_or_else(|| HubDbError::Corrupt("a chain head is not 32 bytes".into()))?;
+            Ok((DeviceHead { seq: seq as u64, hash }, hlc))
+        }
+    }
+}
+
+fn set_head(tx: &Connection, device: DeviceId, head: DeviceHead, hlc: i64) -> Result<(), HubDbError> {
+    tx.prepare_cached(
+        "INSERT INTO devices (device, head_seq, head_hash, last_hlc) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (device) DO UPDATE SET head_seq = ?2, head_hash = ?3, last_hlc = max(last_hlc, ?4)",
+    )?
+    .execute(params![device.to_string(), head.seq as i64, head.hash.0.as_slice(), hlc])?;
+    Ok(())
+}
+
+fn insert_event(tx: &Connection, e: &WireEvent) -> Result<(), HubDbError> {
+    tx.prepare_cached(
+        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, body, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        e.id.to_string(),
+        e.device.to_string(),
+        e.seq as i64,
+        e.hlc,
+        e.actor,
+        e.case_id.map(|c| c.to_string()),
+        e.body.get(),
+        e.hash.0.as_slice(),
+    ])?;
+    Ok(())
+}
+
+/// File a case the hub learns of (by intake or from a device's
+/// `referral_received`), so intake can answer "already known".
+fn file_case(
+    tx: &Connection,
+    case_id: CaseId,
+    source: &str,
+    external_id: &str,
+    troop: Option<&str>,
+) -> Result<(), HubDbError> {
+    tx.prepare_cached("INSERT OR IGNORE INTO cases (case_id, source, external_id, troop) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![case_id.to_string(), source, external_id, troop])?;
+    Ok(())
+}
+
+fn event_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<WireEvent, HubDbError>> {
+    let corrupt = |what: &str| HubDbError::Corrupt(format!("a stored event's {what} is unreadable"));
+    let (id, device, seq, hlc, actor, case_id, body, hash): (
+        String,
+        String,
+        i64,
+        i64,
+        String,
+        Option<String>,
+        String,
+        Vec<u8>,
+    ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+    Ok((|| {
+        Ok(WireEvent {
+            id: id.parse().map_err(|_| corrupt("id"))?,
+            device: device.parse().map_err(|_| corrupt("device"))?,
+            seq: seq as u64,
+            hlc,
+            actor,
+            case_id: case_id.map(|c| c.parse()).transpose().map_err(|_| corrupt("case id"))?,
+            body: RawValue::from_string(body).map_err(|_| corrupt("body"))?,
+            hash: EventHash::from_slice(&hash).ok_or_else(|| corrupt("hash"))?,
+        })
+    })())
+}
+
+const EVENT_COLUMNS: &str = "id, device, device_seq, hlc, actor, case_id, body, hash";
+
+#[async_trait]
+impl HubDb for SqliteHubDb {
+    async fn migrate(&self) -> Result<(), HubDbError> {
+        self.tx(|tx| {
+            let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            let known = MIGRATIONS.len() as i64;
+            if current > known {
+                return Err(HubDbError::Corrupt(format!(
+                    "the database has schema version {current}; this hub knows up to {known}"
+                )));
+            }
+            for sql in &MIGRATIONS[current as usize..] {
+                tx.execute_batch(sql)?;
+            }
+            tx.execute_batch(&format!("PRAGMA user_version = {known}"))?;
+            tx.execute(
+                "INSERT OR IGNORE INTO hub_meta (key, value) VALUES ('device', ?1)",
+                [DeviceId::new_random().to_string()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn create_token(
+        &self,
+        name: &str,
+        hash: [u8; 32],
+        role: TokenRole,
+        scope: TokenScope,
+    ) -> Result<(), HubDbError> {
+        let name = name.to_string();
+        self.tx(move |tx| {
+            let taken: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM tokens WHERE name = ?1)", [&name], |r| r.get(0))?;
+            if taken {
+                return Err(HubDbError::NameTaken(name));
+            }
+            tx.execute(
+                "INSERT INTO tokens (name, hash, role, scope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![name, hash.as_slice(), role.as_str(), scope.to_string(), now_ms()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, name: &str) -> Result<bool, HubDbError> {
+        let name = name.to_string();
+        self.tx(move |tx| {
+            Ok(tx.execute(
+                "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE name = ?1",
+                params![name, now_ms()],
+            )? > 0)
+        })
+        .await
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>, HubDbError> {
+        self.tx(|tx| {
+            let mut stmt = tx.prepare("SELECT name, role, scope, created_at, revoked_at FROM tokens ORDER BY name")?;
+            let rows = stmt.query_map([], token_at)?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+
+    async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<TokenInfo>, HubDbError> {
+        self.tx(move |tx| {
+            tx.prepare_cached("SELECT name, role, scope, created_at, revoked_at FROM tokens WHERE hash = ?1")?
+                .query_row([hash.as_slice()], token_at)
+                .optional()?
+                .transpose()
+        })
+        .await
+    }
+
+    async fn intake(&self, records: Vec<IntakeRecord>, now_ms: i64) -> Result<Vec<(CaseId, bool)>, HubDbError> {
+        self.tx(move |tx| {
+            let hub = hub_device(tx)?;
+            let (mut head, mut last_hlc) = head(tx, hub)?;
+            let mut out = Vec::with_capacity(records.len());
+            for r in records {
+                let known: Option<String> = tx
+                    .prepare_cached("SELECT case_id FROM cases WHERE source = ?1 AND external_id = ?2")?
+                    .query_row(params![r.source.as_str(), r.external_id], |row| row.get(0))
+                    .optional()?;
+                if let Some(known) = known {
+                    let id = known.parse().map_err(|_| HubDbError::Corrupt("a case id is not a UUID".into()))?;
+                    out.push((id, false));
+                    continue;
+                }
+                let event = stream::next_event(hub, head, last_hlc, now_ms, Some(r.case_id), r.body_json)?;
+                insert_event(tx, &event)?;
+                file_case(tx, r.case_id, r.source.as_str(), &r.external_id, r.troop.as_deref())?;
+                head = DeviceHead { seq: event.seq, hash: event.hash };
+                last_hlc = event.hlc;
+                out.push((r.case_id, true));
+            }
+            set_head(tx, hub, head, last_hlc)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn push(&self, device: DeviceId, events: Vec<WireEvent>, now_ms: i64) -> PushResult {
+        self.tx(move |tx| -> Result<PushResponse, PushRefused> {
+            let (head, _) = head(tx, device)?;
+            // The stored hashes of the push's events the hub already holds.
+            let low = events.iter().map(|e| e.seq).min().unwrap_or(0);
+            let mut held = std::collections::HashMap::new();
+            if low <= head.seq {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "SELECT device_seq, hash FROM events WHERE device = ?1 AND device_seq BETWEEN ?2 AND ?3",
+                    )
+                    .map_err(HubDbError::from)?;
+                let rows = stmt
+                    .query_map(params![device.to_string(), low as i64, head.seq as i64], |r| {
+                        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, Vec<u8>>(1)?))
+                    })
+                    .map_err(HubDbError::from)?;
+                for row in rows {
+                    let (seq, hash) = row.map_err(HubDbError::from)?;
+                    if let Some(hash) = EventHash::from_slice(&hash) {
+                        held.insert(seq, hash);
+                    }
+                }
+            }
+            let plan = push::plan(device, head, &|seq| held.get(&seq).copied(), &events, now_ms)?;
+            let mut last_hlc = 0;
+            for event in &plan.new {
+                insert_event(tx, event)?;
+                if let Ok(EventBody::ReferralReceived { referral, jurisdiction, .. }) = event.decode_body()
+                    && let Some(case_id) = event.case_id
+                {
+                    file_case(
+                        tx,
+                        case_id,
+                        referral.source.as_str(),
+                        &referral.external_id,
+                        jurisdiction.troop.as_deref(),
+                    )?;
+                }
+                last_hlc = last_hlc.max(event.hlc);
+            }
+            set_head(tx, device, plan.head, last_hlc)?;
+            Ok(PushResponse { stored: plan.new.len() as u64, hub_seq: plan.head.seq })
+        })
+        .await
+    }
+
+    async fn pull(&self, after: Cursor, limit: u32, device: DeviceId) -> Result<PullResponse, HubDbError> {
+        self.tx(move |tx| {
+            let mut stmt = tx.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS}, hub_seq FROM events WHERE hub_seq > ?1 ORDER BY hub_seq LIMIT ?2"
+            ))?;
+            let mut rows = stmt.query(params![after.0 as i64, i64::from(limit) + 1])?;
+            let (mut events, mut next) = (Vec::new(), after);
+            let mut more = false;
+            while let Some(r) = rows.next()? {
+                if events.len() == limit as usize {
+                    more = true;
+                    break;
+                }
+                events.push(event_at(r)??);
+                next = Cursor(r.get::<_, i64>(8)? as u64);
+            }
+            let (head, _) = head(tx, device)?;
+            Ok(PullResponse { events, next, more, hub_seq_of_device: head.seq })
+        })
+        .await
+    }
+
+    async fn case_received(&self, case_id: CaseId) -> Result<Option<WireEvent>, HubDbError> {
+        self.tx(move |tx| {
+            tx.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE case_id = ?1 AND json_extract(body, '$.kind') = 'referral_received'
+                 ORDER BY hub_seq LIMIT 1"
+            ))?
+            .query_row([case_id.to_string()], event_at)
+            .optional()?
+            .transpose()
+        })
+        .await
+    }
+
+    async fn event_count(&self) -> Result<u64, HubDbError> {
+        self.tx(|tx| Ok(tx.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)).await
+    }
+}
+
+fn token_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TokenInfo, HubDbError>> {
+    let (name, role, scope, created_at, revoked_at): (String, String, String, i64, Option<i64>) =
+        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+    Ok((|| {
+        Ok(TokenInfo {
+            role: role.parse().map_err(|_| HubDbError::Corrupt(format!("token {name:?} has an unknown role")))?,
+            scope: scope.parse().map_err(|_| HubDbError::Corrupt(format!("token {name:?} has an unknown scope")))?,
+            name,
+            created_at,
+            revoked_at,
+        })
+    })())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}

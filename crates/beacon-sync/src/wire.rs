@@ -1,0 +1,144 @@
+//! Events as they travel, and the push and pull messages.
+
+use beacon_domain::event::EventBody;
+use beacon_domain::{CaseId, Chained, DeviceId, EventHash, EventId, Hlc};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// One event on the wire. The body travels as the exact JSON text its
+/// device stored and hashed: it is never re-encoded on the way, so every
+/// holder can check the hash.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WireEvent {
+    pub id: EventId,
+    pub device: DeviceId,
+    /// 1, 2, 3… per device, without gaps.
+    pub seq: u64,
+    /// Packed hybrid logical clock ([`Hlc::pack`]).
+    pub hlc: i64,
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_id: Option<CaseId>,
+    /// `{"kind": …, "payload": …}`, as stored.
+    pub body: Box<RawValue>,
+    /// This event's place in its device's chain.
+    pub hash: EventHash,
+}
+
+impl WireEvent {
+    /// What the chain covers of this event.
+    pub fn chained(&self) -> Chained<'_> {
+        Chained {
+            device: self.device,
+            seq: self.seq,
+            hlc: Hlc::unpack(self.hlc),
+            id: self.id,
+            actor: &self.actor,
+            case_id: self.case_id,
+            body_json: self.body.get(),
+        }
+    }
+
+    /// Whether `hash` is this event's content chained after `prev`.
+    pub fn follows(&self, prev: &EventHash) -> bool {
+        self.chained().hash(prev) == self.hash
+    }
+
+    /// The body, decoded (and so checked against the event types).
+    pub fn decode_body(&self) -> Result<EventBody, serde_json::Error> {
+        serde_json::from_str(self.body.get())
+    }
+}
+
+/// `POST /v1/sync/push`: the next events of one device, in sequence.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushRequest {
+    pub device: DeviceId,
+    pub events: Vec<WireEvent>,
+}
+
+/// The answer to a push the hub accepted (wholly: a push is one transaction).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// Events stored by this push (events the hub already held are not counted).
+    pub stored: u64,
+    /// The highest sequence of this device the hub holds, after the push.
+    /// Lower than the device's own means the hub lost events (restored from
+    /// a backup): the device pushes again from there.
+    pub hub_seq: u64,
+}
+
+/// Where a device is in the hub's arrival order. Opaque to devices: they
+/// keep the last one they were given and send it back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub u64);
+
+/// `POST /v1/sync/pull`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullRequest {
+    /// The cursor of the last page applied; the start when absent.
+    #[serde(default)]
+    pub after: Cursor,
+    /// Most events in the page (the hub caps it).
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// The device asking: the hub reports what it holds of it, so a device
+    /// can tell the hub lost some of its events.
+    pub device: DeviceId,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// In the hub's arrival order. A device applies a page in one transaction.
+    pub events: Vec<WireEvent>,
+    /// Send this back to get the next page.
+    pub next: Cursor,
+    /// More events wait after this page.
+    pub more: bool,
+    /// The highest sequence of the asking device the hub holds.
+    pub hub_seq_of_device: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use beacon_domain::NoteId;
+
+    fn event(prev: &EventHash) -> WireEvent {
+        let body = serde_json::to_string(&EventBody::NoteAdded { note_id: NoteId::new(), text: "x".into() }).unwrap();
+        let mut e = WireEvent {
+            id: EventId::new(),
+            device: DeviceId::new_random(),
+            seq: 1,
+            hlc: Hlc { wall_ms: 1_700_000_000_000, counter: 3 }.pack(),
+            actor: "a".into(),
+            case_id: None,
+            body: RawValue::from_string(body).unwrap(),
+            hash: EventHash::GENESIS,
+        };
+        e.hash = e.chained().hash(prev);
+        e
+    }
+
+    #[test]
+    fn an_event_keeps_its_hash_through_the_wire() {
+        let e = event(&EventHash::GENESIS);
+        let text = serde_json::to_string(&PushRequest { device: e.device, events: vec![e.clone()] }).unwrap();
+        let back: PushRequest = serde_json::from_str(&text).unwrap();
+        assert!(back.events[0].follows(&EventHash::GENESIS));
+        assert!(matches!(back.events[0].decode_body().unwrap(), EventBody::NoteAdded { .. }));
+        assert!(!back.events[0].follows(&e.hash), "a different predecessor gives a different hash");
+    }
+
+    #[test]
+    fn a_body_changed_on_the_way_no_longer_matches() {
+        let e = event(&EventHash::GENESIS);
+        let text = serde_json::to_string(&e).unwrap().replace("\"text\":\"x\"", "\"text\":\"y\"");
+        let back: WireEvent = serde_json::from_str(&text).unwrap();
+        assert!(!back.follows(&EventHash::GENESIS));
+    }
+}
