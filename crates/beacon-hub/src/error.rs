@@ -1,0 +1,88 @@
+//! Every refusal the hub sends: a status and `{"code", "message"}`, with a
+//! stable code a client can act on. Messages never quote what was sent.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use beacon_hub_db::{HubDbError, PushRefused};
+use beacon_sync::SyncError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("a bearer token is needed")]
+    NoToken,
+    #[error("this token is not known or was revoked")]
+    BadToken,
+    #[error("a {0} token cannot do this")]
+    WrongRole(&'static str),
+    #[error("{0}")]
+    Malformed(String),
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Db(#[from] HubDbError),
+}
+
+impl From<PushRefused> for HubError {
+    fn from(e: PushRefused) -> Self {
+        match e {
+            PushRefused::Sync(e) => HubError::Sync(e),
+            PushRefused::Db(e) => HubError::Db(e),
+        }
+    }
+}
+
+impl HubError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            HubError::NoToken | HubError::BadToken => StatusCode::UNAUTHORIZED,
+            HubError::WrongRole(_) => StatusCode::FORBIDDEN,
+            HubError::Malformed(_) => StatusCode::BAD_REQUEST,
+            HubError::Sync(SyncError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
+            HubError::Sync(SyncError::OutOfScope { .. }) => StatusCode::FORBIDDEN,
+            HubError::Sync(SyncError::Invalid { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            HubError::Sync(_) => StatusCode::CONFLICT,
+            HubError::Db(e) if e.retryable() => StatusCode::SERVICE_UNAVAILABLE,
+            HubError::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            HubError::NoToken => "no_token",
+            HubError::BadToken => "bad_token",
+            HubError::WrongRole(_) => "wrong_role",
+            HubError::Malformed(_) => "malformed",
+            HubError::Sync(e) => e.code(),
+            HubError::Db(e) if e.retryable() => "unavailable",
+            HubError::Db(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = match &self {
+            // A sync refusal carries its fields, so a device knows where to resume.
+            HubError::Sync(e) => {
+                let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({ "code": e.code() }));
+                v["message"] = json!(e.to_string());
+                v["retryable"] = json!(e.retryable());
+                v
+            }
+            // The database's own message stays in the hub's log.
+            HubError::Db(e) if !e.retryable() => {
+                eprintln!("beacon-hub: database error: {e}");
+                json!({ "code": self.code(), "message": "the hub failed to complete the request", "retryable": false })
+            }
+            _ => json!({ "code": self.code(), "message": self.to_string(), "retryable": status.is_server_error() }),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,180 @@
+//! `beacon-hub`: serve, migrate, and manage tokens.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use beacon_hub::{DEFAULT_MAX_BODY, Hub, router, tokens};
+use beacon_hub_db::{HubDb, SqliteHubDb, TokenRole, TokenScope};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(name = "beacon-hub", version, about = "Beacon's hub: referrals in over HTTP, and sync between desktops.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the hub's HTTP API.
+    Serve {
+        #[command(flatten)]
+        db: DbArg,
+        /// Address to listen on. Plain HTTP is served on a loopback address only.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: SocketAddr,
+        /// Largest request body, in bytes.
+        #[arg(long, default_value_t = DEFAULT_MAX_BODY)]
+        max_body: usize,
+    },
+    /// Create or bring the database's schema up to date.
+    Migrate {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Create, revoke and list tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokenCommand {
+    /// Create a token and print it, once: only its hash is kept.
+    Create {
+        #[command(flatten)]
+        db: DbArg,
+        /// intake (posts referrals), device (a desktop that syncs) or admin.
+        #[arg(long)]
+        role: TokenRole,
+        /// A name to revoke it by, e.g. `hotline-feed` or `laptop-troop-c-7`.
+        #[arg(long)]
+        name: String,
+        /// What a device token's holder receives: all, troop:LETTER or responder:ID.
+        #[arg(long, default_value = "all")]
+        scope: TokenScope,
+    },
+    /// Revoke a token by name: every request with it is refused from now on.
+    Revoke {
+        #[command(flatten)]
+        db: DbArg,
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct DbArg {
+    /// The database: `sqlite:PATH`.
+    #[arg(long, env = "BEACON_HUB_DB")]
+    db: String,
+}
+
+/// A mistake in what was asked (exit code 2), as opposed to a failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
+
+fn open(arg: &DbArg) -> Result<Arc<dyn HubDb>> {
+    if let Some(path) = arg.db.strip_prefix("sqlite:") {
+        if path.is_empty() {
+            return Err(Usage("--db sqlite:PATH needs a path".into()).into());
+        }
+        let db = SqliteHubDb::open(&PathBuf::from(path)).with_context(|| format!("opening the hub database {path}"))?;
+        return Ok(Arc::new(db));
+    }
+    Err(Usage("--db must be sqlite:PATH".into()).into())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { db, listen, max_body } => {
+            if !listen.ip().is_loopback() {
+                return Err(Usage(format!(
+                    "plain HTTP is served on a loopback address only, not {}; put the hub behind a TLS terminator",
+                    listen.ip()
+                ))
+                .into());
+            }
+            let db = open(&db)?;
+            db.migrate().await?;
+            let hub = Hub::new(Arc::clone(&db)).context("loading the jurisdiction layer")?;
+            let listener =
+                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+            eprintln!("beacon-hub: {} database, listening on http://{}", db.backend(), listener.local_addr()?);
+            axum::serve(listener, router(hub, max_body))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::Migrate { db } => {
+            open(&db)?.migrate().await?;
+            eprintln!("beacon-hub: the database is up to date");
+        }
+        Command::Token { command } => match command {
+            TokenCommand::Create { db, role, name, scope } => {
+                if name.trim().is_empty() || name.len() > 128 {
+                    return Err(Usage("a token's name is 1 to 128 characters".into()).into());
+                }
+                let db = open(&db)?;
+                db.migrate().await?;
+                let token = tokens::generate();
+                db.create_token(&name, tokens::hash(&token), role, scope).await?;
+                eprintln!("beacon-hub: token {name:?} ({role}) created. It is shown once; keep it now.");
+                println!("{token}");
+            }
+            TokenCommand::Revoke { db, name } => {
+                let db = open(&db)?;
+                db.migrate().await?;
+                if !db.revoke_token(&name).await? {
+                    return Err(Usage(format!("no token is named {name:?}")).into());
+                }
+                eprintln!("beacon-hub: token {name:?} revoked");
+            }
+            TokenCommand::List { db } => {
+                let db = open(&db)?;
+                db.migrate().await?;
+                println!("{:<32} {:<7} {:<24} STATE", "NAME", "ROLE", "SCOPE");
+                for t in db.list_tokens().await? {
+                    let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                    println!("{:<32} {:<7} {:<24} {state}", t.name, t.role.as_str(), t.scope.to_string());
+                }
+            }
+        },
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("beacon-hub: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("beacon-hub: {e:#}");
+            if e.downcast_ref::<Usage>().is_some()
+                || e.downcast_ref::<beacon_hub_db::HubDbError>()
+                    .is_some_and(|e| matches!(e, beacon_hub_db::HubDbError::NameTaken(_)))
+            {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+//! `beacon-hub` as an operator runs it: tokens made once and kept only as
+//! hashes, mistakes refused with exit code 2, plain HTTP only on loopback.
+
+use std::process::{Command, Output};
+
+fn hub(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_beacon-hub")).args(args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn a_token_is_printed_once_and_stored_only_as_its_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite3");
+    let db = format!("sqlite:{}", path.display());
+    let out = hub(&["token", "create", "--db", &db, "--role", "intake", "--name", "hotline-feed"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let token = text(&out.stdout).trim().to_string();
+    assert!(token.starts_with("bkn_") && token.len() == 68, "{token}");
+
+    let listed = hub(&["token", "list", "--db", &db]);
+    let listed = text(&listed.stdout);
+    assert!(listed.contains("hotline-feed") && listed.contains("intake") && listed.contains("active"), "{listed}");
+    assert!(!listed.contains(&token[4..]), "the list never shows the secret");
+    // Not in the database file either.
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()), "the token is not stored");
+
+    let again = hub(&["token", "create", "--db", &db, "--role", "device", "--name", "hotline-feed"]);
+    assert_eq!(again.status.code(), Some(2), "a name in use: {}", text(&again.stderr));
+
+    assert!(hub(&["token", "revoke", "--db", &db, "hotline-feed"]).status.success());
+    assert!(text(&hub(&["token", "list", "--db", &db]).stdout).contains("revoked"));
+    let unknown = hub(&["token", "revoke", "--db", &db, "nobody"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("no token is named"));
+}
+
+#[test]
+fn mistakes_are_refused_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("hub.sqlite3").display());
+    let bad_role = hub(&["token", "create", "--db", &db, "--role", "root", "--name", "x"]);
+    assert_eq!(bad_role.status.code(), Some(2));
+    let bad_scope = hub(&["token", "create", "--db", &db, "--role", "device", "--name", "x", "--scope", "county:5"]);
+    assert_eq!(bad_scope.status.code(), Some(2));
+    let bad_db = hub(&["migrate", "--db", "mysql://somewhere"]);
+    assert_eq!(bad_db.status.code(), Some(2));
+    let exposed = hub(&["serve", "--db", &db, "--listen", "0.0.0.0:0"]);
+    assert_eq!(exposed.status.code(), Some(2));
+    assert!(text(&exposed.stderr).contains("loopback"), "{}", text(&exposed.stderr));
+}

@@ -1,0 +1,263 @@
+//! The hub over real HTTP on loopback, with a real SQLite file behind it:
+//! who may call what, body limits, intake and sync as a client sees them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use beacon_domain::event::EventBody;
+use beacon_domain::referral::Source;
+use beacon_domain::{CaseId, DeviceId, EventHash, EventId, Hlc, NoteId};
+use beacon_hub::{Hub, router, tokens};
+use beacon_hub_db::{HubDb, SqliteHubDb, TokenRole, TokenScope};
+use beacon_sync::{PullResponse, PushRequest, WireEvent};
+use serde_json::{Value, json};
+
+const MAX_BODY: usize = 64 * 1024;
+
+struct Running {
+    base: String,
+    intake: String,
+    device: String,
+    admin: String,
+    revoked: String,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// A hub on 127.0.0.1 (a free port) over a fresh SQLite file, with one
+/// token of each role and one revoked intake token.
+fn start() -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db = SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap();
+    let (addr, tokens) = runtime.block_on(async {
+        db.migrate().await.unwrap();
+        let mut made = Vec::new();
+        for (name, role) in [
+            ("feed", TokenRole::Intake),
+            ("laptop", TokenRole::Device),
+            ("ops", TokenRole::Admin),
+            ("old-feed", TokenRole::Intake),
+        ] {
+            let token = tokens::generate();
+            db.create_token(name, tokens::hash(&token), role, TokenScope::All).await.unwrap();
+            made.push(token);
+        }
+        assert!(db.revoke_token("old-feed").await.unwrap());
+        let db: Arc<dyn HubDb> = Arc::new(db);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let app = router(Hub::new(db).unwrap(), MAX_BODY);
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (addr, made)
+    });
+    let [intake, device, admin, revoked]: [String; 4] = tokens.try_into().unwrap();
+    Running { base: format!("http://{addr}"), intake, device, admin, revoked, _dir: dir, _runtime: runtime }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
+}
+
+/// POST `body` with `token` (none when empty); the status and the body as JSON (Null when empty).
+fn post(hub: &Running, path: &str, token: &str, body: &str) -> (u16, Value, Option<String>) {
+    let mut request = agent().post(&format!("{}{path}", hub.base)).header("content-type", "application/json");
+    if !token.is_empty() {
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request.send(body).unwrap();
+    let status = response.status().as_u16();
+    let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string());
+    let text = response.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null), challenge)
+}
+
+fn referral(external_id: &str) -> Value {
+    json!({
+        "external_id": external_id, "source": "hotline_web", "received_at": "2026-11-30T22:14:00Z",
+        "urgency": "imminent", "trafficking_type": "sex", "potential_victims": {"count": 2, "minors": "yes"},
+        "location": {"address": "1200 Kingshighway", "city": "Rolla", "county": "Phelps", "state": "MO", "zip": "65401"},
+        "narrative": "Two minors seen with an older man at a motel; caller fears they are being sold.",
+    })
+}
+
+/// The routes that need a token, each with a body it accepts and the role it admits.
+fn routes() -> Vec<(&'static str, String, TokenRole)> {
+    let device = DeviceId::new_random();
+    vec![
+        ("/v1/referrals", referral("AUTH-1").to_string(), TokenRole::Intake),
+        ("/v1/sync/push", json!({"device": device, "events": []}).to_string(), TokenRole::Device),
+        ("/v1/sync/pull", json!({"device": device}).to_string(), TokenRole::Device),
+    ]
+}
+
+#[test]
+fn every_route_refuses_callers_without_the_right_token() {
+    let hub = start();
+    for (path, body, role) in routes() {
+        let (status, error, challenge) = post(&hub, path, "", &body);
+        assert_eq!((status, error["code"].as_str()), (401, Some("no_token")), "{path} without a token");
+        assert_eq!(challenge.as_deref(), Some("Bearer"), "{path}: 401 names the scheme");
+        let (status, error, _) = post(&hub, path, &tokens::generate(), &body);
+        assert_eq!((status, error["code"].as_str()), (401, Some("bad_token")), "{path} with an unknown token");
+        let (status, _, _) = post(&hub, path, &hub.revoked, &body);
+        assert_eq!(status, 401, "{path} with a revoked token");
+        for (token, token_role) in
+            [(&hub.intake, TokenRole::Intake), (&hub.device, TokenRole::Device), (&hub.admin, TokenRole::Admin)]
+        {
+            let (status, error, _) = post(&hub, path, token, &body);
+            if token_role == role {
+                assert!(status < 300, "{path} with a {token_role} token: {status} {error}");
+            } else {
+                assert_eq!((status, error["code"].as_str()), (403, Some("wrong_role")), "{path}, {token_role} token");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_route_refuses_a_body_over_the_limit() {
+    let hub = start();
+    let huge = format!("{{\"narrative\": \"{}\"}}", "x".repeat(MAX_BODY));
+    for (path, _, role) in routes() {
+        let token = if role == TokenRole::Intake { &hub.intake } else { &hub.device };
+        let (status, _, _) = post(&hub, path, token, &huge);
+        assert_eq!(status, 413, "{path}");
+    }
+}
+
+#[test]
+fn health_answers_without_a_token() {
+    let hub = start();
+    let mut response = agent().get(&format!("{}/healthz", hub.base)).call().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.body_mut().read_to_string().unwrap(), "ok\n");
+}
+
+#[test]
+fn a_referral_is_taken_in_once_and_named_by_the_case_id_every_desktop_derives() {
+    let hub = start();
+    let (status, report, _) = post(&hub, "/v1/referrals", &hub.intake, &referral("W-100").to_string());
+    assert_eq!(status, 201, "{report}");
+    let expected = CaseId::for_referral(Source::HotlineWeb, "W-100").to_string();
+    assert_eq!(report["accepted"][0]["case_id"], json!(expected));
+    assert_eq!(report["accepted"][0]["created"], json!(true));
+
+    let (status, report, _) = post(&hub, "/v1/referrals", &hub.intake, &referral("W-100").to_string());
+    assert_eq!(status, 200, "the same referral again stores nothing: {report}");
+    assert_eq!(report["accepted"][0], json!({"index": 0, "case_id": expected, "created": false}));
+
+    // A device pulls it: one referral event, triaged and placed as a desktop would.
+    let pulled = pull_all(&hub);
+    let received: Vec<_> =
+        pulled.iter().filter(|e| e.case_id.map(|c| c.to_string()) == Some(expected.clone())).collect();
+    assert_eq!(received.len(), 1);
+    match received[0].decode_body().unwrap() {
+        EventBody::ReferralReceived { triage, jurisdiction, .. } => {
+            assert_eq!(triage.priority.rank(), 1, "minors, immediate: P1");
+            assert_eq!(jurisdiction.name.as_deref(), Some("Phelps"));
+            assert_eq!(jurisdiction.troop.as_deref(), Some("I"));
+        }
+        other => panic!("expected a referral, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_referrals_are_refused_by_field_without_their_values() {
+    let hub = start();
+    let (status, error, _) = post(&hub, "/v1/referrals", &hub.intake, "{\"external_id\": \"SECRET-MARKER\",");
+    assert_eq!((status, error["code"].as_str()), (400, Some("malformed")));
+    assert!(!error.to_string().contains("SECRET-MARKER"));
+
+    let mut bad = referral("W-200");
+    bad["urgency"] = json!("SECRET-MARKER");
+    bad["received_at"] = json!("SECRET-MARKER-TIME");
+    let (status, rejected, _) = post(&hub, "/v1/referrals", &hub.intake, &bad.to_string());
+    assert_eq!(status, 422, "{rejected}");
+    let rejected = rejected.as_array().expect("422 carries a list of rejections");
+    assert!(!rejected.is_empty());
+    assert!(rejected.iter().all(|r| r["index"] == json!(0) && r["field"].is_string() && r["message"].is_string()));
+    assert!(!Value::Array(rejected.clone()).to_string().contains("SECRET-MARKER"), "values are never echoed");
+
+    // A batch: the good ones are stored, the response lists the bad one.
+    let batch = json!([referral("W-201"), bad, referral("W-202")]);
+    let (status, report, _) = post(&hub, "/v1/referrals", &hub.intake, &batch.to_string());
+    assert_eq!(status, 201, "{report}");
+    let accepted: Vec<u64> =
+        report["accepted"].as_array().unwrap().iter().map(|a| a["index"].as_u64().unwrap()).collect();
+    assert_eq!(accepted, [0, 2]);
+    assert!(report["rejected"].as_array().unwrap().iter().all(|r| r["index"] == json!(1)));
+    let stored: Vec<_> = pull_all(&hub).into_iter().filter_map(|e| e.case_id).collect();
+    assert!(stored.contains(&CaseId::for_referral(Source::HotlineWeb, "W-201")));
+    assert!(stored.contains(&CaseId::for_referral(Source::HotlineWeb, "W-202")));
+    assert!(!stored.contains(&CaseId::for_referral(Source::HotlineWeb, "W-200")));
+}
+
+fn pull_all(hub: &Running) -> Vec<WireEvent> {
+    let (mut after, mut all) = (json!(0), Vec::new());
+    loop {
+        let body = json!({"device": DeviceId::new_random(), "after": after, "limit": 2}).to_string();
+        let (status, page, _) = post(hub, "/v1/sync/pull", &hub.device, &body);
+        assert_eq!(status, 200, "{page}");
+        let page: PullResponse = serde_json::from_value(page).unwrap();
+        all.extend(page.events);
+        after = json!(page.next);
+        if !page.more {
+            return all;
+        }
+    }
+}
+
+fn chain(device: DeviceId, n: u64, text: &str) -> Vec<WireEvent> {
+    let mut prev = EventHash::GENESIS;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    (1..=n)
+        .map(|seq| {
+            let body = EventBody::NoteAdded { note_id: NoteId::new(), text: format!("{text} {seq}") };
+            let mut e = WireEvent {
+                id: EventId::new(),
+                device,
+                seq,
+                hlc: Hlc { wall_ms: now, counter: seq as u16 }.pack(),
+                actor: "dispatcher".into(),
+                case_id: None,
+                body: serde_json::value::RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap(),
+                hash: prev,
+            };
+            e.hash = e.chained().hash(&prev);
+            prev = e.hash;
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn a_device_pushes_its_chain_once_and_a_forked_copy_is_told_what_to_do() {
+    let hub = start();
+    let device = DeviceId::new_random();
+    let events = chain(device, 3, "note");
+    let push = |events: &[WireEvent]| {
+        let body = serde_json::to_string(&PushRequest { device, events: events.to_vec() }).unwrap();
+        post(&hub, "/v1/sync/push", &hub.device, &body)
+    };
+    let (status, answer, _) = push(&events);
+    assert_eq!((status, answer), (200, json!({"stored": 3, "hub_seq": 3})));
+    let (status, answer, _) = push(&events);
+    assert_eq!((status, answer), (200, json!({"stored": 0, "hub_seq": 3})), "a repeated push is a no-op");
+
+    let (status, error, _) = push(&chain(device, 2, "restored from a backup"));
+    assert_eq!(status, 409);
+    assert_eq!(error["code"], json!("forked"));
+    assert_eq!(error["retryable"], json!(false));
+    assert!(error["message"].as_str().unwrap().contains("re-enrol"), "{error}");
+
+    let (status, error, _) = push(&events[2..].iter().map(|e| WireEvent { seq: 5, ..e.clone() }).collect::<Vec<_>>());
+    assert_eq!((status, error["code"].as_str(), error["expected"].as_u64()), (409, Some("gap"), Some(4)));
+
+    let (status, error, _) = post(&hub, "/v1/sync/push", &hub.device, "{\"device\": \"not-a-uuid\", \"events\": []}");
+    assert_eq!((status, error["code"].as_str()), (400, Some("malformed")));
+    assert!(!error.to_string().contains("not-a-uuid"), "{error}");
+
+    let mine: Vec<_> = pull_all(&hub).into_iter().filter(|e| e.device == device).map(|e| e.hash).collect();
+    assert_eq!(mine, events.iter().map(|e| e.hash).collect::<Vec<_>>());
+}
