@@ -60,7 +60,7 @@ pub fn plan<'a>(
         if event.seq != expected {
             return Err(SyncError::Gap { device, expected, got: event.seq });
         }
-        if !event.follows(&next.hash) {
+        if event.prev != next.hash || !event.is_intact() {
             return Err(SyncError::BadHash { device, seq: event.seq });
         }
         if event.decode_body().is_err() {

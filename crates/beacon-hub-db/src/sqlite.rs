@@ -89,8 +89,8 @@ fn set_head(tx: &Connection, device: DeviceId, head: DeviceHead, hlc: i64) -> Re
 
 fn insert_event(tx: &Connection, e: &WireEvent) -> Result<(), HubDbError> {
     tx.prepare_cached(
-        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, body, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, body, prev, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         e.id.to_string(),
@@ -100,6 +100,7 @@ fn insert_event(tx: &Connection, e: &WireEvent) -> Result<(), HubDbError> {
         e.actor,
         e.case_id.map(|c| c.to_string()),
         e.body.get(),
+        e.prev.0.as_slice(),
         e.hash.0.as_slice(),
     ])?;
     Ok(())
@@ -121,16 +122,13 @@ fn file_case(
 
 fn event_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<WireEvent, HubDbError>> {
     let corrupt = |what: &str| HubDbError::Corrupt(format!("a stored event's {what} is unreadable"));
-    let (id, device, seq, hlc, actor, case_id, body, hash): (
-        String,
-        String,
-        i64,
-        i64,
-        String,
-        Option<String>,
-        String,
-        Vec<u8>,
-    ) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+    let text = |i: usize| r.get::<_, String>(i);
+    let hash = |i: usize, what: &'static str| {
+        r.get::<_, Vec<u8>>(i).map(|b| EventHash::from_slice(&b).ok_or_else(|| corrupt(what)))
+    };
+    let (id, device, case_id, body) = (text(0)?, text(1)?, r.get::<_, Option<String>>(5)?, text(6)?);
+    let (prev, this) = (hash(7, "previous hash")?, hash(8, "hash")?);
+    let (seq, hlc, actor) = (r.get::<_, i64>(2)?, r.get::<_, i64>(3)?, text(4)?);
     Ok((|| {
         Ok(WireEvent {
             id: id.parse().map_err(|_| corrupt("id"))?,
@@ -140,12 +138,13 @@ fn event_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<WireEvent, HubDbEr
             actor,
             case_id: case_id.map(|c| c.parse()).transpose().map_err(|_| corrupt("case id"))?,
             body: RawValue::from_string(body).map_err(|_| corrupt("body"))?,
-            hash: EventHash::from_slice(&hash).ok_or_else(|| corrupt("hash"))?,
+            prev: prev?,
+            hash: this?,
         })
     })())
 }
 
-const EVENT_COLUMNS: &str = "id, device, device_seq, hlc, actor, case_id, body, hash";
+const EVENT_COLUMNS: &str = "id, device, device_seq, hlc, actor, case_id, body, prev, hash";
 
 #[async_trait]
 impl HubDb for SqliteHubDb {
@@ -317,7 +316,7 @@ impl HubDb for SqliteHubDb {
                     break;
                 }
                 events.push(event_at(r)??);
-                next = Cursor(r.get::<_, i64>(8)? as u64);
+                next = Cursor(r.get::<_, i64>(9)? as u64);
             }
             let (head, _) = head(tx, device)?;
             Ok(PullResponse { events, next, more, hub_seq_of_device: head.seq })

@@ -32,16 +32,5 @@ pub fn next_event(
         }
     };
     let body = RawValue::from_string(body_json).map_err(|e| HubDbError::Corrupt(format!("event body: {e}")))?;
-    let mut event = WireEvent {
-        id: EventId::new(),
-        device: hub,
-        seq: head.seq + 1,
-        hlc: hlc.pack(),
-        actor: HUB_ACTOR.into(),
-        case_id,
-        body,
-        hash: head.hash,
-    };
-    event.hash = event.chained().hash(&head.hash);
-    Ok(event)
+    Ok(WireEvent::sealed(EventId::new(), hub, head.seq + 1, hlc, HUB_ACTOR.into(), case_id, body, head.hash))
 }

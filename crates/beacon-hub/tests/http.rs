@@ -214,17 +214,16 @@ fn chain(device: DeviceId, n: u64, text: &str) -> Vec<WireEvent> {
     (1..=n)
         .map(|seq| {
             let body = EventBody::NoteAdded { note_id: NoteId::new(), text: format!("{text} {seq}") };
-            let mut e = WireEvent {
-                id: EventId::new(),
+            let e = WireEvent::sealed(
+                EventId::new(),
                 device,
                 seq,
-                hlc: Hlc { wall_ms: now, counter: seq as u16 }.pack(),
-                actor: "dispatcher".into(),
-                case_id: None,
-                body: serde_json::value::RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap(),
-                hash: prev,
-            };
-            e.hash = e.chained().hash(&prev);
+                Hlc { wall_ms: now, counter: seq as u16 },
+                "dispatcher".into(),
+                None,
+                serde_json::value::RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap(),
+                prev,
+            );
             prev = e.hash;
             e
         })

@@ -22,11 +22,32 @@ pub struct WireEvent {
     pub case_id: Option<CaseId>,
     /// `{"kind": …, "payload": …}`, as stored.
     pub body: Box<RawValue>,
-    /// This event's place in its device's chain.
+    /// The hash of the device's previous event ([`EventHash::GENESIS`] for its
+    /// first): with it, every event can be checked on its own, even by a
+    /// device that receives only some of another device's events.
+    pub prev: EventHash,
+    /// This event's place in its device's chain: its content hashed after `prev`.
     pub hash: EventHash,
 }
 
 impl WireEvent {
+    /// An event with its hash computed after `prev`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sealed(
+        id: EventId,
+        device: DeviceId,
+        seq: u64,
+        hlc: Hlc,
+        actor: String,
+        case_id: Option<CaseId>,
+        body: Box<RawValue>,
+        prev: EventHash,
+    ) -> WireEvent {
+        let mut event = WireEvent { id, device, seq, hlc: hlc.pack(), actor, case_id, body, prev, hash: prev };
+        event.hash = event.chained().hash(&prev);
+        event
+    }
+
     /// What the chain covers of this event.
     pub fn chained(&self) -> Chained<'_> {
         Chained {
@@ -40,9 +61,10 @@ impl WireEvent {
         }
     }
 
-    /// Whether `hash` is this event's content chained after `prev`.
-    pub fn follows(&self, prev: &EventHash) -> bool {
-        self.chained().hash(prev) == self.hash
+    /// Whether `hash` is this event's content chained after `prev`: the
+    /// event is as its device wrote it.
+    pub fn is_intact(&self) -> bool {
+        self.chained().hash(&self.prev) == self.hash
     }
 
     /// The body, decoded (and so checked against the event types).
@@ -110,18 +132,16 @@ mod tests {
 
     fn event(prev: &EventHash) -> WireEvent {
         let body = serde_json::to_string(&EventBody::NoteAdded { note_id: NoteId::new(), text: "x".into() }).unwrap();
-        let mut e = WireEvent {
-            id: EventId::new(),
-            device: DeviceId::new_random(),
-            seq: 1,
-            hlc: Hlc { wall_ms: 1_700_000_000_000, counter: 3 }.pack(),
-            actor: "a".into(),
-            case_id: None,
-            body: RawValue::from_string(body).unwrap(),
-            hash: EventHash::GENESIS,
-        };
-        e.hash = e.chained().hash(prev);
-        e
+        WireEvent::sealed(
+            EventId::new(),
+            DeviceId::new_random(),
+            1,
+            Hlc { wall_ms: 1_700_000_000_000, counter: 3 },
+            "a".into(),
+            None,
+            RawValue::from_string(body).unwrap(),
+            *prev,
+        )
     }
 
     #[test]
@@ -129,9 +149,10 @@ mod tests {
         let e = event(&EventHash::GENESIS);
         let text = serde_json::to_string(&PushRequest { device: e.device, events: vec![e.clone()] }).unwrap();
         let back: PushRequest = serde_json::from_str(&text).unwrap();
-        assert!(back.events[0].follows(&EventHash::GENESIS));
+        assert!(back.events[0].is_intact());
         assert!(matches!(back.events[0].decode_body().unwrap(), EventBody::NoteAdded { .. }));
-        assert!(!back.events[0].follows(&e.hash), "a different predecessor gives a different hash");
+        let moved = WireEvent { prev: e.hash, ..back.events[0].clone() };
+        assert!(!moved.is_intact(), "the same content after another predecessor is not intact");
     }
 
     #[test]
@@ -139,6 +160,6 @@ mod tests {
         let e = event(&EventHash::GENESIS);
         let text = serde_json::to_string(&e).unwrap().replace("\"text\":\"x\"", "\"text\":\"y\"");
         let back: WireEvent = serde_json::from_str(&text).unwrap();
-        assert!(!back.follows(&EventHash::GENESIS));
+        assert!(!back.is_intact());
     }
 }

@@ -27,6 +27,7 @@ CREATE TABLE events (
     actor      TEXT NOT NULL,
     case_id    TEXT,
     body       TEXT NOT NULL,              -- exactly as the device hashed it
+    prev       BLOB NOT NULL,              -- the device's previous event's hash
     hash       BLOB NOT NULL,
     UNIQUE (device, device_seq)
 );

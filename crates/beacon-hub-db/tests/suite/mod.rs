@@ -25,17 +25,16 @@ pub fn chain(device: DeviceId, from: u64, n: u64, mut prev: EventHash, text: &st
     (from..from + n)
         .map(|seq| {
             let body = EventBody::NoteAdded { note_id: NoteId::new(), text: format!("{text} {seq}") };
-            let mut e = WireEvent {
-                id: EventId::new(),
+            let e = WireEvent::sealed(
+                EventId::new(),
                 device,
                 seq,
-                hlc: Hlc { wall_ms: NOW - 1000 + seq as i64, counter: 0 }.pack(),
-                actor: "dispatcher".into(),
-                case_id: Some(CaseId::for_referral(Source::HotlineCall, "NHTH-1")),
-                body: RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap(),
-                hash: prev,
-            };
-            e.hash = e.chained().hash(&prev);
+                Hlc { wall_ms: NOW - 1000 + seq as i64, counter: 0 },
+                "dispatcher".into(),
+                Some(CaseId::for_referral(Source::HotlineCall, "NHTH-1")),
+                RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap(),
+                prev,
+            );
             prev = e.hash;
             e
         })
@@ -86,7 +85,7 @@ async fn intake(db: &dyn HubDb) {
     let mut prev = EventHash::GENESIS;
     for (i, e) in page.events.iter().enumerate() {
         assert_eq!(e.seq, i as u64 + 1);
-        assert!(e.follows(&prev), "hub event {} chains to the one before", e.seq);
+        assert!(e.is_intact() && e.prev == prev, "hub event {} chains to the one before", e.seq);
         prev = e.hash;
     }
     assert!(page.events.windows(2).all(|w| w[0].hlc < w[1].hlc), "the hub's clock only moves forward");
