@@ -2,10 +2,14 @@
 # Set up everything and run every test: formatting and lints, the Rust unit
 # and integration tests (real SQLite files, the real `beacon` binary, kill -9
 # crash tests), the UI's unit tests (Vitest), and the desktop end-to-end test
-# (the real app under Xvfb, driven through WebDriver).
+# (the real app under Xvfb, driven through WebDriver). The hub's suites run
+# against SQLite and against a PostgreSQL server started here for the run.
 set -euo pipefail
 . "$(dirname "$0")/setup.sh"
+. "$(dirname "$0")/postgres.sh"
 setup_all
+ensure_postgres
+start_test_postgres
 cd "$ROOT"
 
 failed=0

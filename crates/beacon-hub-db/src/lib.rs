@@ -14,9 +14,12 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod postgres;
 pub mod push;
 mod sqlite;
 pub mod stream;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tokens;
 
 use async_trait::async_trait;
@@ -25,6 +28,7 @@ use beacon_domain::{CaseId, DeviceId};
 use beacon_sync::{Cursor, PullResponse, PushResponse, SyncError, WireEvent};
 
 pub use error::HubDbError;
+pub use postgres::PostgresHubDb;
 pub use sqlite::SqliteHubDb;
 pub use tokens::{TokenInfo, TokenRole, TokenScope};
 
@@ -94,4 +98,9 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
 
     /// Events stored, in all.
     async fn event_count(&self) -> Result<u64, HubDbError>;
+}
+
+/// Unix milliseconds now.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }

@@ -89,8 +89,8 @@ fn set_head(tx: &Connection, device: DeviceId, head: DeviceHead, hlc: i64) -> Re
 
 fn insert_event(tx: &Connection, e: &WireEvent) -> Result<(), HubDbError> {
     tx.prepare_cached(
-        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, body, prev, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, kind, body, prev, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         e.id.to_string(),
@@ -99,6 +99,7 @@ fn insert_event(tx: &Connection, e: &WireEvent) -> Result<(), HubDbError> {
         e.hlc,
         e.actor,
         e.case_id.map(|c| c.to_string()),
+        e.kind().unwrap_or_default(),
         e.body.get(),
         e.prev.0.as_slice(),
         e.hash.0.as_slice(),
@@ -190,7 +191,7 @@ impl HubDb for SqliteHubDb {
             }
             tx.execute(
                 "INSERT INTO tokens (name, hash, role, scope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![name, hash.as_slice(), role.as_str(), scope.to_string(), now_ms()],
+                params![name, hash.as_slice(), role.as_str(), scope.to_string(), crate::now_ms()],
             )?;
             Ok(())
         })
@@ -202,7 +203,7 @@ impl HubDb for SqliteHubDb {
         self.tx(move |tx| {
             Ok(tx.execute(
                 "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE name = ?1",
-                params![name, now_ms()],
+                params![name, crate::now_ms()],
             )? > 0)
         })
         .await
@@ -327,7 +328,7 @@ impl HubDb for SqliteHubDb {
     async fn case_received(&self, case_id: CaseId) -> Result<Option<WireEvent>, HubDbError> {
         self.tx(move |tx| {
             tx.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE case_id = ?1 AND json_extract(body, '$.kind') = 'referral_received'
+                "SELECT {EVENT_COLUMNS} FROM events WHERE case_id = ?1 AND kind = 'referral_received'
                  ORDER BY hub_seq LIMIT 1"
             ))?
             .query_row([case_id.to_string()], event_at)
@@ -354,8 +355,4 @@ fn token_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TokenInfo, HubDbEr
             revoked_at,
         })
     })())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }

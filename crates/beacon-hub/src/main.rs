@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use beacon_hub::{DEFAULT_MAX_BODY, Hub, router, tokens};
-use beacon_hub_db::{HubDb, SqliteHubDb, TokenRole, TokenScope};
+use beacon_hub_db::{HubDb, PostgresHubDb, SqliteHubDb, TokenRole, TokenScope};
+
+/// Connections each hub process keeps to PostgreSQL.
+const POSTGRES_CONNECTIONS: usize = 16;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
@@ -73,7 +76,8 @@ enum TokenCommand {
 
 #[derive(clap::Args, Debug)]
 struct DbArg {
-    /// The database: `sqlite:PATH`.
+    /// The database: `sqlite:PATH` (one file, for one office) or
+    /// `postgres://USER@HOST:PORT/DATABASE` (several hub processes may share it).
     #[arg(long, env = "BEACON_HUB_DB")]
     db: String,
 }
@@ -91,7 +95,10 @@ fn open(arg: &DbArg) -> Result<Arc<dyn HubDb>> {
         let db = SqliteHubDb::open(&PathBuf::from(path)).with_context(|| format!("opening the hub database {path}"))?;
         return Ok(Arc::new(db));
     }
-    Err(Usage("--db must be sqlite:PATH".into()).into())
+    if arg.db.starts_with("postgres://") || arg.db.starts_with("postgresql://") {
+        return Ok(Arc::new(PostgresHubDb::connect(&arg.db, POSTGRES_CONNECTIONS)?));
+    }
+    Err(Usage("--db must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE".into()).into())
 }
 
 async fn run(cli: Cli) -> Result<()> {

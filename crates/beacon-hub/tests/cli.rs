@@ -53,3 +53,16 @@ fn mistakes_are_refused_with_exit_code_2() {
     assert_eq!(exposed.status.code(), Some(2));
     assert!(text(&exposed.stderr).contains("loopback"), "{}", text(&exposed.stderr));
 }
+
+#[test]
+fn tokens_are_managed_the_same_on_postgresql() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(url) = runtime.block_on(beacon_hub_db::testing::fresh_postgres_database()) else { return };
+    let out = hub(&["token", "create", "--db", &url, "--role", "device", "--name", "laptop-c-7", "--scope", "troop:C"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).trim().starts_with("bkn_"));
+    let listed = text(&hub(&["token", "list", "--db", &url]).stdout);
+    assert!(listed.contains("laptop-c-7") && listed.contains("troop:C") && listed.contains("active"), "{listed}");
+    assert!(hub(&["token", "revoke", "--db", &url, "laptop-c-7"]).status.success());
+    assert!(text(&hub(&["token", "list", "--db", &url]).stdout).contains("revoked"));
+}

@@ -8,7 +8,7 @@ use beacon_domain::event::EventBody;
 use beacon_domain::referral::Source;
 use beacon_domain::{CaseId, DeviceId, EventHash, EventId, Hlc, NoteId};
 use beacon_hub::{Hub, router, tokens};
-use beacon_hub_db::{HubDb, SqliteHubDb, TokenRole, TokenScope};
+use beacon_hub_db::{HubDb, PostgresHubDb, SqliteHubDb, TokenRole, TokenScope};
 use beacon_sync::{PullResponse, PushRequest, WireEvent};
 use serde_json::{Value, json};
 
@@ -16,6 +16,7 @@ const MAX_BODY: usize = 64 * 1024;
 
 struct Running {
     base: String,
+    backend: &'static str,
     intake: String,
     device: String,
     admin: String,
@@ -24,12 +25,24 @@ struct Running {
     _runtime: tokio::runtime::Runtime,
 }
 
-/// A hub on 127.0.0.1 (a free port) over a fresh SQLite file, with one
+/// A hub on 127.0.0.1 (a free port) over each backend: a fresh SQLite
+/// file, and a fresh database on the test PostgreSQL server. Each has one
 /// token of each role and one revoked intake token.
-fn start() -> Running {
+fn hubs() -> Vec<Running> {
+    let mut hubs = vec![start(false).expect("the SQLite hub")];
+    hubs.extend(start(true));
+    hubs
+}
+
+fn start(postgres: bool) -> Option<Running> {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let db = SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap();
+    let db: Arc<dyn HubDb> = if postgres {
+        let url = runtime.block_on(beacon_hub_db::testing::fresh_postgres_database())?;
+        Arc::new(PostgresHubDb::connect(&url, 8).unwrap())
+    } else {
+        Arc::new(SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap())
+    };
     let (addr, tokens) = runtime.block_on(async {
         db.migrate().await.unwrap();
         let mut made = Vec::new();
@@ -44,7 +57,6 @@ fn start() -> Running {
             made.push(token);
         }
         assert!(db.revoke_token("old-feed").await.unwrap());
-        let db: Arc<dyn HubDb> = Arc::new(db);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let app = router(Hub::new(db).unwrap(), MAX_BODY);
@@ -52,7 +64,16 @@ fn start() -> Running {
         (addr, made)
     });
     let [intake, device, admin, revoked]: [String; 4] = tokens.try_into().unwrap();
-    Running { base: format!("http://{addr}"), intake, device, admin, revoked, _dir: dir, _runtime: runtime }
+    Some(Running {
+        base: format!("http://{addr}"),
+        backend: if postgres { "postgres" } else { "sqlite" },
+        intake,
+        device,
+        admin,
+        revoked,
+        _dir: dir,
+        _runtime: runtime,
+    })
 }
 
 fn agent() -> ureq::Agent {
@@ -93,19 +114,25 @@ fn routes() -> Vec<(&'static str, String, TokenRole)> {
 
 #[test]
 fn every_route_refuses_callers_without_the_right_token() {
-    let hub = start();
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        every_route_refuses_callers_without_the_right_token_on(&hub);
+    }
+}
+
+fn every_route_refuses_callers_without_the_right_token_on(hub: &Running) {
     for (path, body, role) in routes() {
-        let (status, error, challenge) = post(&hub, path, "", &body);
+        let (status, error, challenge) = post(hub, path, "", &body);
         assert_eq!((status, error["code"].as_str()), (401, Some("no_token")), "{path} without a token");
         assert_eq!(challenge.as_deref(), Some("Bearer"), "{path}: 401 names the scheme");
-        let (status, error, _) = post(&hub, path, &tokens::generate(), &body);
+        let (status, error, _) = post(hub, path, &tokens::generate(), &body);
         assert_eq!((status, error["code"].as_str()), (401, Some("bad_token")), "{path} with an unknown token");
-        let (status, _, _) = post(&hub, path, &hub.revoked, &body);
+        let (status, _, _) = post(hub, path, &hub.revoked, &body);
         assert_eq!(status, 401, "{path} with a revoked token");
         for (token, token_role) in
             [(&hub.intake, TokenRole::Intake), (&hub.device, TokenRole::Device), (&hub.admin, TokenRole::Admin)]
         {
-            let (status, error, _) = post(&hub, path, token, &body);
+            let (status, error, _) = post(hub, path, token, &body);
             if token_role == role {
                 assert!(status < 300, "{path} with a {token_role} token: {status} {error}");
             } else {
@@ -117,18 +144,30 @@ fn every_route_refuses_callers_without_the_right_token() {
 
 #[test]
 fn every_route_refuses_a_body_over_the_limit() {
-    let hub = start();
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        every_route_refuses_a_body_over_the_limit_on(&hub);
+    }
+}
+
+fn every_route_refuses_a_body_over_the_limit_on(hub: &Running) {
     let huge = format!("{{\"narrative\": \"{}\"}}", "x".repeat(MAX_BODY));
     for (path, _, role) in routes() {
         let token = if role == TokenRole::Intake { &hub.intake } else { &hub.device };
-        let (status, _, _) = post(&hub, path, token, &huge);
+        let (status, _, _) = post(hub, path, token, &huge);
         assert_eq!(status, 413, "{path}");
     }
 }
 
 #[test]
 fn health_answers_without_a_token() {
-    let hub = start();
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        health_answers_without_a_token_on(&hub);
+    }
+}
+
+fn health_answers_without_a_token_on(hub: &Running) {
     let mut response = agent().get(&format!("{}/healthz", hub.base)).call().unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.body_mut().read_to_string().unwrap(), "ok\n");
@@ -136,19 +175,25 @@ fn health_answers_without_a_token() {
 
 #[test]
 fn a_referral_is_taken_in_once_and_named_by_the_case_id_every_desktop_derives() {
-    let hub = start();
-    let (status, report, _) = post(&hub, "/v1/referrals", &hub.intake, &referral("W-100").to_string());
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        a_referral_is_taken_in_once_and_named_by_the_case_id_every_desktop_derives_on(&hub);
+    }
+}
+
+fn a_referral_is_taken_in_once_and_named_by_the_case_id_every_desktop_derives_on(hub: &Running) {
+    let (status, report, _) = post(hub, "/v1/referrals", &hub.intake, &referral("W-100").to_string());
     assert_eq!(status, 201, "{report}");
     let expected = CaseId::for_referral(Source::HotlineWeb, "W-100").to_string();
     assert_eq!(report["accepted"][0]["case_id"], json!(expected));
     assert_eq!(report["accepted"][0]["created"], json!(true));
 
-    let (status, report, _) = post(&hub, "/v1/referrals", &hub.intake, &referral("W-100").to_string());
+    let (status, report, _) = post(hub, "/v1/referrals", &hub.intake, &referral("W-100").to_string());
     assert_eq!(status, 200, "the same referral again stores nothing: {report}");
     assert_eq!(report["accepted"][0], json!({"index": 0, "case_id": expected, "created": false}));
 
     // A device pulls it: one referral event, triaged and placed as a desktop would.
-    let pulled = pull_all(&hub);
+    let pulled = pull_all(hub);
     let received: Vec<_> =
         pulled.iter().filter(|e| e.case_id.map(|c| c.to_string()) == Some(expected.clone())).collect();
     assert_eq!(received.len(), 1);
@@ -164,15 +209,21 @@ fn a_referral_is_taken_in_once_and_named_by_the_case_id_every_desktop_derives() 
 
 #[test]
 fn bad_referrals_are_refused_by_field_without_their_values() {
-    let hub = start();
-    let (status, error, _) = post(&hub, "/v1/referrals", &hub.intake, "{\"external_id\": \"SECRET-MARKER\",");
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        bad_referrals_are_refused_by_field_without_their_values_on(&hub);
+    }
+}
+
+fn bad_referrals_are_refused_by_field_without_their_values_on(hub: &Running) {
+    let (status, error, _) = post(hub, "/v1/referrals", &hub.intake, "{\"external_id\": \"SECRET-MARKER\",");
     assert_eq!((status, error["code"].as_str()), (400, Some("malformed")));
     assert!(!error.to_string().contains("SECRET-MARKER"));
 
     let mut bad = referral("W-200");
     bad["urgency"] = json!("SECRET-MARKER");
     bad["received_at"] = json!("SECRET-MARKER-TIME");
-    let (status, rejected, _) = post(&hub, "/v1/referrals", &hub.intake, &bad.to_string());
+    let (status, rejected, _) = post(hub, "/v1/referrals", &hub.intake, &bad.to_string());
     assert_eq!(status, 422, "{rejected}");
     let rejected = rejected.as_array().expect("422 carries a list of rejections");
     assert!(!rejected.is_empty());
@@ -181,13 +232,13 @@ fn bad_referrals_are_refused_by_field_without_their_values() {
 
     // A batch: the good ones are stored, the response lists the bad one.
     let batch = json!([referral("W-201"), bad, referral("W-202")]);
-    let (status, report, _) = post(&hub, "/v1/referrals", &hub.intake, &batch.to_string());
+    let (status, report, _) = post(hub, "/v1/referrals", &hub.intake, &batch.to_string());
     assert_eq!(status, 201, "{report}");
     let accepted: Vec<u64> =
         report["accepted"].as_array().unwrap().iter().map(|a| a["index"].as_u64().unwrap()).collect();
     assert_eq!(accepted, [0, 2]);
     assert!(report["rejected"].as_array().unwrap().iter().all(|r| r["index"] == json!(1)));
-    let stored: Vec<_> = pull_all(&hub).into_iter().filter_map(|e| e.case_id).collect();
+    let stored: Vec<_> = pull_all(hub).into_iter().filter_map(|e| e.case_id).collect();
     assert!(stored.contains(&CaseId::for_referral(Source::HotlineWeb, "W-201")));
     assert!(stored.contains(&CaseId::for_referral(Source::HotlineWeb, "W-202")));
     assert!(!stored.contains(&CaseId::for_referral(Source::HotlineWeb, "W-200")));
@@ -232,12 +283,18 @@ fn chain(device: DeviceId, n: u64, text: &str) -> Vec<WireEvent> {
 
 #[test]
 fn a_device_pushes_its_chain_once_and_a_forked_copy_is_told_what_to_do() {
-    let hub = start();
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        a_device_pushes_its_chain_once_and_a_forked_copy_is_told_what_to_do_on(&hub);
+    }
+}
+
+fn a_device_pushes_its_chain_once_and_a_forked_copy_is_told_what_to_do_on(hub: &Running) {
     let device = DeviceId::new_random();
     let events = chain(device, 3, "note");
     let push = |events: &[WireEvent]| {
         let body = serde_json::to_string(&PushRequest { device, events: events.to_vec() }).unwrap();
-        post(&hub, "/v1/sync/push", &hub.device, &body)
+        post(hub, "/v1/sync/push", &hub.device, &body)
     };
     let (status, answer, _) = push(&events);
     assert_eq!((status, answer), (200, json!({"stored": 3, "hub_seq": 3})));
@@ -253,10 +310,10 @@ fn a_device_pushes_its_chain_once_and_a_forked_copy_is_told_what_to_do() {
     let (status, error, _) = push(&events[2..].iter().map(|e| WireEvent { seq: 5, ..e.clone() }).collect::<Vec<_>>());
     assert_eq!((status, error["code"].as_str(), error["expected"].as_u64()), (409, Some("gap"), Some(4)));
 
-    let (status, error, _) = post(&hub, "/v1/sync/push", &hub.device, "{\"device\": \"not-a-uuid\", \"events\": []}");
+    let (status, error, _) = post(hub, "/v1/sync/push", &hub.device, "{\"device\": \"not-a-uuid\", \"events\": []}");
     assert_eq!((status, error["code"].as_str()), (400, Some("malformed")));
     assert!(!error.to_string().contains("not-a-uuid"), "{error}");
 
-    let mine: Vec<_> = pull_all(&hub).into_iter().filter(|e| e.device == device).map(|e| e.hash).collect();
+    let mine: Vec<_> = pull_all(hub).into_iter().filter(|e| e.device == device).map(|e| e.hash).collect();
     assert_eq!(mine, events.iter().map(|e| e.hash).collect::<Vec<_>>());
 }

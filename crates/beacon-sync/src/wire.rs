@@ -67,6 +67,15 @@ impl WireEvent {
         self.chained().hash(&self.prev) == self.hash
     }
 
+    /// The event's kind (`note_added`, …), read without decoding the payload.
+    pub fn kind(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Kind {
+            kind: String,
+        }
+        serde_json::from_str::<Kind>(self.body.get()).ok().map(|k| k.kind)
+    }
+
     /// The body, decoded (and so checked against the event types).
     pub fn decode_body(&self) -> Result<EventBody, serde_json::Error> {
         serde_json::from_str(self.body.get())
@@ -151,6 +160,7 @@ mod tests {
         let back: PushRequest = serde_json::from_str(&text).unwrap();
         assert!(back.events[0].is_intact());
         assert!(matches!(back.events[0].decode_body().unwrap(), EventBody::NoteAdded { .. }));
+        assert_eq!(back.events[0].kind().as_deref(), Some("note_added"));
         let moved = WireEvent { prev: e.hash, ..back.events[0].clone() };
         assert!(!moved.is_intact(), "the same content after another predecessor is not intact");
     }

@@ -26,12 +26,13 @@ CREATE TABLE events (
     hlc        INTEGER NOT NULL,
     actor      TEXT NOT NULL,
     case_id    TEXT,
+    kind       TEXT NOT NULL,              -- the body's kind, for queries that need no payload
     body       TEXT NOT NULL,              -- exactly as the device hashed it
     prev       BLOB NOT NULL,              -- the device's previous event's hash
     hash       BLOB NOT NULL,
     UNIQUE (device, device_seq)
 );
-CREATE INDEX events_by_case ON events (case_id) WHERE case_id IS NOT NULL;
+CREATE INDEX events_by_case ON events (case_id, kind) WHERE case_id IS NOT NULL;
 
 CREATE TABLE cases (
     case_id     TEXT PRIMARY KEY,

@@ -1,0 +1,366 @@
+//! The PostgreSQL backend: for a state or the whole country, with several
+//! stateless hub processes sharing one database.
+//!
+//! Every transaction that appends events first takes one advisory lock, so
+//! events commit in `hub_seq` order: a pull that has seen `hub_seq` N can
+//! never later miss an event numbered below N that committed after it.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use beacon_domain::event::EventBody;
+use beacon_domain::{CaseId, DeviceId, EventHash};
+use beacon_sync::{Cursor, PullResponse, PushResponse, WireEvent};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
+use serde_json::value::RawValue;
+use tokio_postgres::{NoTls, Row};
+
+use crate::push::{self, DeviceHead};
+use crate::stream;
+use crate::{HubDb, HubDbError, IntakeRecord, PushResult, TokenInfo, TokenRole, TokenScope};
+
+const MIGRATIONS: &[&str] = &[include_str!("postgres/0001_initial.sql")];
+
+/// The advisory lock every appending transaction (and a migration) holds.
+const APPEND_LOCK: i64 = 0x4245_4143_4f4e; // "BEACON"
+
+#[derive(Clone)]
+pub struct PostgresHubDb {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresHubDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL can hold a password: never printed.
+        f.debug_struct("PostgresHubDb").finish_non_exhaustive()
+    }
+}
+
+impl From<tokio_postgres::Error> for HubDbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.code() {
+            // Connection trouble and serialisation failures can pass.
+            None => HubDbError::Unavailable(e.to_string()),
+            Some(code) if code.code().starts_with("08") || code.code().starts_with("40") => {
+                HubDbError::Unavailable(e.to_string())
+            }
+            Some(_) => HubDbError::Corrupt(e.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for HubDbError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        HubDbError::Unavailable(e.to_string())
+    }
+}
+
+impl PostgresHubDb {
+    /// A pool of up to `max_connections` to the database at `url`
+    /// (`postgres://user@host:port/db`). Connects lazily.
+    pub fn connect(url: &str, max_connections: usize) -> Result<Self, HubDbError> {
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|_| HubDbError::Unavailable("the PostgreSQL URL is not valid".into()))?;
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(max_connections)
+            .build()
+            .map_err(|e| HubDbError::Unavailable(e.to_string()))?;
+        Ok(PostgresHubDb { pool })
+    }
+}
+
+async fn hub_device(tx: &Transaction<'_>) -> Result<DeviceId, HubDbError> {
+    let row = tx.query_one("SELECT value FROM hub_meta WHERE key = 'device'", &[]).await?;
+    row.get::<_, String>(0).parse().map_err(|_| HubDbError::Corrupt("the hub's device id is not a UUID".into()))
+}
+
+async fn head(tx: &Transaction<'_>, device: DeviceId) -> Result<(DeviceHead, i64), HubDbError> {
+    let row = tx
+        .query_opt("SELECT head_seq, head_hash, last_hlc FROM devices WHERE device = $1", &[&device.to_string()])
+        .await?;
+    match row {
+        None => Ok((DeviceHead::NEW, 0)),
+        Some(row) => {
+            let hash = EventHash::from_slice(row.get::<_, &[u8]>(1))
+                .ok_or_else(|| HubDbError::Corrupt("a chain head is not 32 bytes".into()))?;
+            Ok((DeviceHead { seq: row.get::<_, i64>(0) as u64, hash }, row.get(2)))
+        }
+    }
+}
+
+async fn set_head(tx: &Transaction<'_>, device: DeviceId, head: DeviceHead, hlc: i64) -> Result<(), HubDbError> {
+    tx.execute(
+        "INSERT INTO devices (device, head_seq, head_hash, last_hlc) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (device) DO UPDATE SET head_seq = $2, head_hash = $3, last_hlc = greatest(devices.last_hlc, $4)",
+        &[&device.to_string(), &(head.seq as i64), &head.hash.0.as_slice(), &hlc],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_event(tx: &Transaction<'_>, e: &WireEvent) -> Result<(), HubDbError> {
+    tx.execute(
+        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, kind, body, prev, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            &e.id.to_string(),
+            &e.device.to_string(),
+            &(e.seq as i64),
+            &e.hlc,
+            &e.actor,
+            &e.case_id.map(|c| c.to_string()),
+            &e.kind().unwrap_or_default(),
+            &e.body.get(),
+            &e.prev.0.as_slice(),
+            &e.hash.0.as_slice(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn file_case(
+    tx: &Transaction<'_>,
+    case_id: CaseId,
+    source: &str,
+    external_id: &str,
+    troop: Option<&str>,
+) -> Result<(), HubDbError> {
+    tx.execute(
+        "INSERT INTO cases (case_id, source, external_id, troop) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        &[&case_id.to_string(), &source, &external_id, &troop],
+    )
+    .await?;
+    Ok(())
+}
+
+const EVENT_COLUMNS: &str = "id, device, device_seq, hlc, actor, case_id, body, prev, hash";
+
+fn event_from(row: &Row) -> Result<WireEvent, HubDbError> {
+    let corrupt = |what: &str| HubDbError::Corrupt(format!("a stored event's {what} is unreadable"));
+    let hash = |i: usize, what: &str| EventHash::from_slice(row.get::<_, &[u8]>(i)).ok_or_else(|| corrupt(what));
+    Ok(WireEvent {
+        id: row.get::<_, &str>(0).parse().map_err(|_| corrupt("id"))?,
+        device: row.get::<_, &str>(1).parse().map_err(|_| corrupt("device"))?,
+        seq: row.get::<_, i64>(2) as u64,
+        hlc: row.get(3),
+        actor: row.get(4),
+        case_id: row.get::<_, Option<&str>>(5).map(str::parse).transpose().map_err(|_| corrupt("case id"))?,
+        body: RawValue::from_string(row.get(6)).map_err(|_| corrupt("body"))?,
+        prev: hash(7, "previous hash")?,
+        hash: hash(8, "hash")?,
+    })
+}
+
+fn token_from(row: &Row) -> Result<TokenInfo, HubDbError> {
+    let name: String = row.get(0);
+    Ok(TokenInfo {
+        role: row
+            .get::<_, &str>(1)
+            .parse()
+            .map_err(|_| HubDbError::Corrupt(format!("token {name:?} has an unknown role")))?,
+        scope: row
+            .get::<_, &str>(2)
+            .parse()
+            .map_err(|_| HubDbError::Corrupt(format!("token {name:?} has an unknown scope")))?,
+        created_at: row.get(3),
+        revoked_at: row.get(4),
+        name,
+    })
+}
+
+#[async_trait]
+impl HubDb for PostgresHubDb {
+    async fn migrate(&self) -> Result<(), HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS hub_schema (version INTEGER NOT NULL)").await?;
+        let current: i64 = tx.query_one("SELECT coalesce(max(version), 0)::BIGINT FROM hub_schema", &[]).await?.get(0);
+        let known = MIGRATIONS.len() as i64;
+        if current > known {
+            return Err(HubDbError::Corrupt(format!(
+                "the database has schema version {current}; this hub knows up to {known}"
+            )));
+        }
+        for sql in &MIGRATIONS[current as usize..] {
+            tx.batch_execute(sql).await?;
+        }
+        tx.execute("DELETE FROM hub_schema", &[]).await?;
+        tx.execute("INSERT INTO hub_schema (version) VALUES ($1)", &[&(known as i32)]).await?;
+        tx.execute(
+            "INSERT INTO hub_meta (key, value) VALUES ('device', $1) ON CONFLICT DO NOTHING",
+            &[&DeviceId::new_random().to_string()],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn create_token(
+        &self,
+        name: &str,
+        hash: [u8; 32],
+        role: TokenRole,
+        scope: TokenScope,
+    ) -> Result<(), HubDbError> {
+        let client = self.pool.get().await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO tokens (name, hash, role, scope, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&name, &hash.as_slice(), &role.as_str(), &scope.to_string(), &crate::now_ms()],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(HubDbError::NameTaken(name.to_string()));
+        }
+        Ok(())
+    }
+
+    async fn revoke_token(&self, name: &str) -> Result<bool, HubDbError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .execute(
+                "UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE name = $1",
+                &[&name, &crate::now_ms()],
+            )
+            .await?
+            > 0)
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<TokenInfo>, HubDbError> {
+        let client = self.pool.get().await?;
+        let rows =
+            client.query("SELECT name, role, scope, created_at, revoked_at FROM tokens ORDER BY name", &[]).await?;
+        rows.iter().map(token_from).collect()
+    }
+
+    async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<TokenInfo>, HubDbError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                "SELECT name, role, scope, created_at, revoked_at FROM tokens WHERE hash = $1",
+                &[&hash.as_slice()],
+            )
+            .await?;
+        row.as_ref().map(token_from).transpose()
+    }
+
+    async fn intake(&self, records: Vec<IntakeRecord>, now_ms: i64) -> Result<Vec<(CaseId, bool)>, HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
+        let hub = hub_device(&tx).await?;
+        let (mut head, mut last_hlc) = head(&tx, hub).await?;
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            let known = tx
+                .query_opt(
+                    "SELECT case_id FROM cases WHERE source = $1 AND external_id = $2",
+                    &[&r.source.as_str(), &r.external_id],
+                )
+                .await?;
+            if let Some(known) = known {
+                let id = known
+                    .get::<_, &str>(0)
+                    .parse()
+                    .map_err(|_| HubDbError::Corrupt("a case id is not a UUID".into()))?;
+                out.push((id, false));
+                continue;
+            }
+            let event = stream::next_event(hub, head, last_hlc, now_ms, Some(r.case_id), r.body_json)?;
+            insert_event(&tx, &event).await?;
+            file_case(&tx, r.case_id, r.source.as_str(), &r.external_id, r.troop.as_deref()).await?;
+            head = DeviceHead { seq: event.seq, hash: event.hash };
+            last_hlc = event.hlc;
+            out.push((r.case_id, true));
+        }
+        set_head(&tx, hub, head, last_hlc).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn push(&self, device: DeviceId, events: Vec<WireEvent>, now_ms: i64) -> PushResult {
+        let mut client = self.pool.get().await.map_err(HubDbError::from)?;
+        let tx = client.transaction().await.map_err(HubDbError::from)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await.map_err(HubDbError::from)?;
+        let (head, _) = head(&tx, device).await?;
+        let low = events.iter().map(|e| e.seq).min().unwrap_or(0);
+        let mut held = HashMap::new();
+        if low <= head.seq {
+            let rows = tx
+                .query(
+                    "SELECT device_seq, hash FROM events WHERE device = $1 AND device_seq BETWEEN $2 AND $3",
+                    &[&device.to_string(), &(low as i64), &(head.seq as i64)],
+                )
+                .await
+                .map_err(HubDbError::from)?;
+            for row in rows {
+                if let Some(hash) = EventHash::from_slice(row.get::<_, &[u8]>(1)) {
+                    held.insert(row.get::<_, i64>(0) as u64, hash);
+                }
+            }
+        }
+        let plan = push::plan(device, head, &|seq| held.get(&seq).copied(), &events, now_ms)?;
+        let mut last_hlc = 0;
+        for event in &plan.new {
+            insert_event(&tx, event).await?;
+            if let Ok(EventBody::ReferralReceived { referral, jurisdiction, .. }) = event.decode_body()
+                && let Some(case_id) = event.case_id
+            {
+                file_case(&tx, case_id, referral.source.as_str(), &referral.external_id, jurisdiction.troop.as_deref())
+                    .await?;
+            }
+            last_hlc = last_hlc.max(event.hlc);
+        }
+        set_head(&tx, device, plan.head, last_hlc).await?;
+        tx.commit().await.map_err(HubDbError::from)?;
+        Ok(PushResponse { stored: plan.new.len() as u64, hub_seq: plan.head.seq })
+    }
+
+    async fn pull(&self, after: Cursor, limit: u32, device: DeviceId) -> Result<PullResponse, HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let rows = tx
+            .query(
+                &format!("SELECT {EVENT_COLUMNS}, hub_seq FROM events WHERE hub_seq > $1 ORDER BY hub_seq LIMIT $2"),
+                &[&(after.0 as i64), &(i64::from(limit) + 1)],
+            )
+            .await?;
+        let more = rows.len() > limit as usize;
+        let mut events = Vec::with_capacity(rows.len().min(limit as usize));
+        let mut next = after;
+        for row in rows.iter().take(limit as usize) {
+            events.push(event_from(row)?);
+            next = Cursor(row.get::<_, i64>(9) as u64);
+        }
+        let (head, _) = head(&tx, device).await?;
+        tx.commit().await?;
+        Ok(PullResponse { events, next, more, hub_seq_of_device: head.seq })
+    }
+
+    async fn case_received(&self, case_id: CaseId) -> Result<Option<WireEvent>, HubDbError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE case_id = $1 AND kind = 'referral_received'
+                     ORDER BY hub_seq LIMIT 1"
+                ),
+                &[&case_id.to_string()],
+            )
+            .await?;
+        row.as_ref().map(event_from).transpose()
+    }
+
+    async fn event_count(&self) -> Result<u64, HubDbError> {
+        let client = self.pool.get().await?;
+        Ok(client.query_one("SELECT count(*) FROM events", &[]).await?.get::<_, i64>(0) as u64)
+    }
+}
