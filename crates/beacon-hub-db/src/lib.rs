@@ -98,6 +98,9 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
 
     /// Events stored, in all.
     async fn event_count(&self) -> Result<u64, HubDbError>;
+
+    /// Devices whose events are stored (the hub's own included).
+    async fn device_count(&self) -> Result<u64, HubDbError>;
 }
 
 /// Unix milliseconds now.

@@ -359,6 +359,11 @@ impl HubDb for PostgresHubDb {
         row.as_ref().map(event_from).transpose()
     }
 
+    async fn device_count(&self) -> Result<u64, HubDbError> {
+        let client = self.pool.get().await?;
+        Ok(client.query_one("SELECT count(*) FROM devices", &[]).await?.get::<_, i64>(0) as u64)
+    }
+
     async fn event_count(&self) -> Result<u64, HubDbError> {
         let client = self.pool.get().await?;
         Ok(client.query_one("SELECT count(*) FROM events", &[]).await?.get::<_, i64>(0) as u64)

@@ -338,6 +338,10 @@ impl HubDb for SqliteHubDb {
         .await
     }
 
+    async fn device_count(&self) -> Result<u64, HubDbError> {
+        self.tx(|tx| Ok(tx.query_row("SELECT count(*) FROM devices", [], |r| r.get::<_, i64>(0))? as u64)).await
+    }
+
     async fn event_count(&self) -> Result<u64, HubDbError> {
         self.tx(|tx| Ok(tx.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)).await
     }

@@ -8,6 +8,18 @@ use beacon_hub_db::{HubDbError, PushRefused};
 use beacon_sync::SyncError;
 use serde_json::json;
 
+/// The body of every refusal. A sync refusal adds its own fields (the
+/// sequence to resume from, say) beside these.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable: a client acts on it (`no_token`, `wrong_role`, `forked`, `gap`, `rate_limited`, …).
+    pub code: String,
+    /// For people; never quotes what was sent.
+    pub message: String,
+    /// Whether the same request can succeed later.
+    pub retryable: bool,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
     #[error("a bearer token is needed")]
@@ -75,9 +87,9 @@ impl IntoResponse for HubError {
             // The database's own message stays in the hub's log.
             HubError::Db(e) if !e.retryable() => {
                 eprintln!("beacon-hub: database error: {e}");
-                json!({ "code": self.code(), "message": "the hub failed to complete the request", "retryable": false })
+                body(self.code(), "the hub failed to complete the request".into(), false)
             }
-            _ => json!({ "code": self.code(), "message": self.to_string(), "retryable": status.is_server_error() }),
+            _ => body(self.code(), self.to_string(), status.is_server_error()),
         };
         let mut response = (status, Json(body)).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -85,4 +97,9 @@ impl IntoResponse for HubError {
         }
         response
     }
+}
+
+fn body(code: &str, message: String, retryable: bool) -> serde_json::Value {
+    serde_json::to_value(ErrorBody { code: code.into(), message, retryable })
+        .unwrap_or_else(|_| json!({ "code": code }))
 }

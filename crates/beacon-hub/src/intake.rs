@@ -17,6 +17,26 @@ use crate::{Hub, HubError, auth};
 /// Most referrals in one request.
 pub const MAX_BATCH: usize = 1000;
 
+/// Take referrals in.
+#[utoipa::path(
+    post,
+    path = "/v1/referrals",
+    request_body(
+        content = Object,
+        description = "One referral in Beacon's referral format (docs/referral-format.md, docs/referral.schema.json), or an array of up to 1000",
+        content_type = "application/json"
+    ),
+    responses(
+        (status = 201, description = "At least one referral became a new case; the rest were known or rejected", body = IntakeReport),
+        (status = 200, description = "Every valid referral was known already: nothing stored", body = IntakeReport),
+        (status = 400, description = "Not JSON, or neither a referral nor an array", body = crate::error::ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = crate::error::ErrorBody),
+        (status = 403, description = "Not an intake token", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over the hub's limit"),
+        (status = 422, description = "No referral could be taken: each problem by index and field, never its value", body = [Rejection]),
+        (status = 429, description = "Over this token's rate", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn post_referrals(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Response, HubError> {
     auth::require(&hub, &headers, &[TokenRole::Intake]).await?;
     let value: Value = serde_json::from_slice(&body)

@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use beacon_hub::{DEFAULT_MAX_BODY, Hub, router, tokens};
+use beacon_hub::limits::Rate;
+use beacon_hub::{DEFAULT_MAX_BODY, Hub, HubConfig, router, tokens};
 use beacon_hub_db::{HubDb, PostgresHubDb, SqliteHubDb, TokenRole, TokenScope};
 
 /// Connections each hub process keeps to PostgreSQL.
@@ -32,6 +33,12 @@ enum Command {
         /// Largest request body, in bytes.
         #[arg(long, default_value_t = DEFAULT_MAX_BODY)]
         max_body: usize,
+        /// Requests per second each caller (each token) may make, on average.
+        #[arg(long, default_value_t = Rate::default().per_second)]
+        rate: f64,
+        /// Requests a caller may make at once, above its rate.
+        #[arg(long, default_value_t = Rate::default().burst)]
+        burst: f64,
     },
     /// Create or bring the database's schema up to date.
     Migrate {
@@ -103,7 +110,10 @@ fn open(arg: &DbArg) -> Result<Arc<dyn HubDb>> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, max_body } => {
+        Command::Serve { db, listen, max_body, rate, burst } => {
+            if !(rate > 0.0 && burst >= 1.0) {
+                return Err(Usage("--rate must be above 0 and --burst at least 1".into()).into());
+            }
             if !listen.ip().is_loopback() {
                 return Err(Usage(format!(
                     "plain HTTP is served on a loopback address only, not {}; put the hub behind a TLS terminator",
@@ -113,11 +123,12 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let db = open(&db)?;
             db.migrate().await?;
-            let hub = Hub::new(Arc::clone(&db)).context("loading the jurisdiction layer")?;
+            let config = HubConfig { max_body, rate: Rate { per_second: rate, burst } };
+            let hub = Hub::new(Arc::clone(&db), config).context("loading the jurisdiction layer")?;
             let listener =
                 tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             eprintln!("beacon-hub: {} database, listening on http://{}", db.backend(), listener.local_addr()?);
-            axum::serve(listener, router(hub, max_body))
+            axum::serve(listener, router(hub))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })

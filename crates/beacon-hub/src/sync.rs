@@ -22,15 +22,49 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HubError> {
     })
 }
 
+/// Store this device's next events.
+#[utoipa::path(
+    post,
+    path = "/v1/sync/push",
+    request_body = PushRequest,
+    responses(
+        (status = 200, description = "Stored (events the hub held already are skipped)", body = PushResponse),
+        (status = 400, description = "Not a push request", body = crate::error::ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = crate::error::ErrorBody),
+        (status = 403, description = "Not a device token", body = crate::error::ErrorBody),
+        (status = 409, description = "Refused as a whole: gap, forked, bad_hash, wrong_device or clock_ahead, with what the device must do", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over the hub's limit"),
+        (status = 422, description = "An event's body is not one of Beacon's events", body = crate::error::ErrorBody),
+        (status = 429, description = "Over this token's rate", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn push(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<PushResponse>, HubError> {
     auth::require(&hub, &headers, &[TokenRole::Device]).await?;
     let request: PushRequest = parse(&body)?;
     Ok(Json(hub.db.push(request.device, request.events, crate::now_ms()).await?))
 }
 
+/// The events after a cursor, in the hub's arrival order.
+#[utoipa::path(
+    post,
+    path = "/v1/sync/pull",
+    request_body = PullRequest,
+    responses(
+        (status = 200, description = "A page of events, the cursor to continue from, and what the hub holds of the asking device", body = PullResponse),
+        (status = 400, description = "Not a pull request", body = crate::error::ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = crate::error::ErrorBody),
+        (status = 403, description = "Not a device token", body = crate::error::ErrorBody),
+        (status = 429, description = "Over this token's rate", body = crate::error::ErrorBody)
+    )
+)]
 pub async fn pull(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<PullResponse>, HubError> {
     auth::require(&hub, &headers, &[TokenRole::Device]).await?;
     let request: PullRequest = parse(&body)?;
     let limit = request.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    Ok(Json(hub.db.pull(request.after, limit, request.device).await?))
+    let page = hub.db.pull(request.after, limit, request.device).await?;
+    if let Some(newest) = page.events.iter().map(|e| beacon_domain::Hlc::unpack(e.hlc).wall_ms).max() {
+        let age_ms = crate::now_ms().saturating_sub(newest).max(0) as u64;
+        hub.metrics.observe_sync_lag(std::time::Duration::from_millis(age_ms));
+    }
+    Ok(Json(page))
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use beacon_domain::event::EventBody;
 use beacon_domain::referral::Source;
 use beacon_domain::{CaseId, DeviceId, EventHash, EventId, Hlc, NoteId};
-use beacon_hub::{Hub, router, tokens};
+use beacon_hub::limits::Rate;
+use beacon_hub::{Hub, HubConfig, router, tokens};
 use beacon_hub_db::{HubDb, PostgresHubDb, SqliteHubDb, TokenRole, TokenScope};
 use beacon_sync::{PullResponse, PushRequest, WireEvent};
 use serde_json::{Value, json};
@@ -29,12 +30,16 @@ struct Running {
 /// file, and a fresh database on the test PostgreSQL server. Each has one
 /// token of each role and one revoked intake token.
 fn hubs() -> Vec<Running> {
-    let mut hubs = vec![start(false).expect("the SQLite hub")];
-    hubs.extend(start(true));
+    hubs_with(Rate::default())
+}
+
+fn hubs_with(rate: Rate) -> Vec<Running> {
+    let mut hubs = vec![start(false, rate).expect("the SQLite hub")];
+    hubs.extend(start(true, rate));
     hubs
 }
 
-fn start(postgres: bool) -> Option<Running> {
+fn start(postgres: bool, rate: Rate) -> Option<Running> {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let db: Arc<dyn HubDb> = if postgres {
@@ -59,7 +64,7 @@ fn start(postgres: bool) -> Option<Running> {
         assert!(db.revoke_token("old-feed").await.unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let app = router(Hub::new(db).unwrap(), MAX_BODY);
+        let app = router(Hub::new(db, HubConfig { max_body: MAX_BODY, rate }).unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (addr, made)
     });
@@ -82,15 +87,35 @@ fn agent() -> ureq::Agent {
 
 /// POST `body` with `token` (none when empty); the status and the body as JSON (Null when empty).
 fn post(hub: &Running, path: &str, token: &str, body: &str) -> (u16, Value, Option<String>) {
-    let mut request = agent().post(&format!("{}{path}", hub.base)).header("content-type", "application/json");
-    if !token.is_empty() {
-        request = request.header("authorization", &format!("Bearer {token}"));
-    }
-    let mut response = request.send(body).unwrap();
+    call(hub, "POST", path, token, body)
+}
+
+/// GET or POST; the status, the body as JSON (Null when it is not JSON) and any `WWW-Authenticate`.
+fn call(hub: &Running, method: &str, path: &str, token: &str, body: &str) -> (u16, Value, Option<String>) {
+    let (status, text, challenge) = call_text(hub, method, path, token, body);
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null), challenge)
+}
+
+fn call_text(hub: &Running, method: &str, path: &str, token: &str, body: &str) -> (u16, String, Option<String>) {
+    let url = format!("{}{path}", hub.base);
+    let auth = (!token.is_empty()).then(|| format!("Bearer {token}"));
+    let mut response = if method == "GET" {
+        let mut request = agent().get(&url);
+        if let Some(auth) = &auth {
+            request = request.header("authorization", auth);
+        }
+        request.call().unwrap()
+    } else {
+        let mut request = agent().post(&url).header("content-type", "application/json");
+        if let Some(auth) = &auth {
+            request = request.header("authorization", auth);
+        }
+        request.send(body).unwrap()
+    };
     let status = response.status().as_u16();
     let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string());
     let text = response.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null), challenge)
+    (status, text, challenge)
 }
 
 fn referral(external_id: &str) -> Value {
@@ -102,13 +127,14 @@ fn referral(external_id: &str) -> Value {
     })
 }
 
-/// The routes that need a token, each with a body it accepts and the role it admits.
-fn routes() -> Vec<(&'static str, String, TokenRole)> {
+/// The routes that need a token, each with its method, a body it accepts and the role it admits.
+fn routes() -> Vec<(&'static str, &'static str, String, TokenRole)> {
     let device = DeviceId::new_random();
     vec![
-        ("/v1/referrals", referral("AUTH-1").to_string(), TokenRole::Intake),
-        ("/v1/sync/push", json!({"device": device, "events": []}).to_string(), TokenRole::Device),
-        ("/v1/sync/pull", json!({"device": device}).to_string(), TokenRole::Device),
+        ("POST", "/v1/referrals", referral("AUTH-1").to_string(), TokenRole::Intake),
+        ("POST", "/v1/sync/push", json!({"device": device, "events": []}).to_string(), TokenRole::Device),
+        ("POST", "/v1/sync/pull", json!({"device": device}).to_string(), TokenRole::Device),
+        ("GET", "/metrics", String::new(), TokenRole::Admin),
     ]
 }
 
@@ -121,7 +147,8 @@ fn every_route_refuses_callers_without_the_right_token() {
 }
 
 fn every_route_refuses_callers_without_the_right_token_on(hub: &Running) {
-    for (path, body, role) in routes() {
+    for (method, path, body, role) in routes() {
+        let post = |hub: &Running, path: &str, token: &str, body: &str| call(hub, method, path, token, body);
         let (status, error, challenge) = post(hub, path, "", &body);
         assert_eq!((status, error["code"].as_str()), (401, Some("no_token")), "{path} without a token");
         assert_eq!(challenge.as_deref(), Some("Bearer"), "{path}: 401 names the scheme");
@@ -152,7 +179,7 @@ fn every_route_refuses_a_body_over_the_limit() {
 
 fn every_route_refuses_a_body_over_the_limit_on(hub: &Running) {
     let huge = format!("{{\"narrative\": \"{}\"}}", "x".repeat(MAX_BODY));
-    for (path, _, role) in routes() {
+    for (_, path, _, role) in routes().into_iter().filter(|(method, ..)| *method == "POST") {
         let token = if role == TokenRole::Intake { &hub.intake } else { &hub.device };
         let (status, _, _) = post(hub, path, token, &huge);
         assert_eq!(status, 413, "{path}");
@@ -316,4 +343,76 @@ fn a_device_pushes_its_chain_once_and_a_forked_copy_is_told_what_to_do_on(hub: &
 
     let mine: Vec<_> = pull_all(hub).into_iter().filter(|e| e.device == device).map(|e| e.hash).collect();
     assert_eq!(mine, events.iter().map(|e| e.hash).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_caller_over_its_rate_is_told_to_wait_on_every_route() {
+    for hub in hubs_with(Rate { per_second: 0.01, burst: 3.0 }) {
+        eprintln!("backend: {}", hub.backend);
+        for (method, path, body, role) in routes() {
+            let token = match role {
+                TokenRole::Intake => hub.intake.clone(),
+                TokenRole::Device => hub.device.clone(),
+                TokenRole::Admin => hub.admin.clone(),
+            };
+            // A burst of 3 per token: the 4th request in a row is refused,
+            // on whichever route (push and pull share the device token).
+            let statuses: Vec<u16> = (0..4).map(|_| call(&hub, method, path, &token, &body).0).collect();
+            if path != "/v1/sync/pull" {
+                assert!(statuses[..3].iter().all(|s| *s < 300), "{path}: {statuses:?}");
+            }
+            assert_eq!(statuses[3], 429, "{path}: {statuses:?}");
+        }
+        let (status, error, _) = call(&hub, "POST", "/v1/referrals", &hub.intake, "{}");
+        assert_eq!(
+            (status, error["code"].as_str(), error["retryable"].as_bool()),
+            (429, Some("rate_limited"), Some(true))
+        );
+    }
+}
+
+#[test]
+fn metrics_count_requests_by_route_and_status_for_an_admin() {
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        assert_eq!(post(&hub, "/v1/referrals", &hub.intake, &referral("M-1").to_string()).0, 201);
+        assert_eq!(post(&hub, "/v1/referrals", &hub.intake, "not json").0, 400);
+        let (status, text, _) = call_text(&hub, "GET", "/metrics", &hub.admin, "");
+        assert_eq!(status, 200, "{text}");
+        assert!(text.contains("beacon_hub_requests_total{route=\"/v1/referrals\",status=\"201\"} 1"), "{text}");
+        assert!(text.contains("beacon_hub_requests_total{route=\"/v1/referrals\",status=\"400\"} 1"), "{text}");
+        assert!(text.contains("beacon_hub_request_seconds_count{route=\"/v1/referrals\"} 2"), "{text}");
+        assert!(text.contains("beacon_hub_events_stored 1"), "{text}");
+        assert!(text.contains("# TYPE beacon_hub_sync_lag_seconds histogram"), "{text}");
+        // A pull that delivers the referral records how old it was.
+        assert_eq!(
+            post(&hub, "/v1/sync/pull", &hub.device, &json!({"device": DeviceId::new_random()}).to_string()).0,
+            200
+        );
+        let (_, text, _) = call_text(&hub, "GET", "/metrics", &hub.admin, "");
+        assert!(text.contains("beacon_hub_sync_lag_seconds_count 1"), "{text}");
+    }
+}
+
+#[test]
+fn the_api_document_describes_every_route_for_any_token() {
+    let hub = start(false, Rate::default()).expect("the SQLite hub");
+    let (status, _, _) = call(&hub, "GET", "/openapi.json", "", "");
+    assert_eq!(status, 401);
+    let (status, _, _) = call(&hub, "GET", "/openapi.json", &hub.revoked, "");
+    assert_eq!(status, 401);
+    for token in [&hub.intake, &hub.device, &hub.admin] {
+        assert_eq!(call(&hub, "GET", "/openapi.json", token, "").0, 200);
+    }
+    let (_, doc, _) = call(&hub, "GET", "/openapi.json", &hub.device, "");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut described = vec![("GET", "/healthz"), ("GET", "/openapi.json")];
+    described.extend(routes().into_iter().map(|(method, path, ..)| (method, path)));
+    for (method, path) in described {
+        assert!(paths.get(path).and_then(|p| p.get(method.to_lowercase())).is_some(), "{method} {path} is described");
+    }
+    for schema in ["WireEvent", "PushRequest", "PullResponse", "IntakeReport", "ErrorBody"] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], json!("bearer"));
 }

@@ -8,10 +8,12 @@ use serde_json::value::RawValue;
 /// One event on the wire. The body travels as the exact JSON text its
 /// device stored and hashed: it is never re-encoded on the way, so every
 /// holder can check the hash.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WireEvent {
+    #[schema(value_type = String, format = Uuid)]
     pub id: EventId,
+    #[schema(value_type = String, format = Uuid)]
     pub device: DeviceId,
     /// 1, 2, 3… per device, without gaps.
     pub seq: u64,
@@ -19,14 +21,18 @@ pub struct WireEvent {
     pub hlc: i64,
     pub actor: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub case_id: Option<CaseId>,
     /// `{"kind": …, "payload": …}`, as stored.
+    #[schema(value_type = Object)]
     pub body: Box<RawValue>,
     /// The hash of the device's previous event ([`EventHash::GENESIS`] for its
     /// first): with it, every event can be checked on its own, even by a
     /// device that receives only some of another device's events.
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub prev: EventHash,
     /// This event's place in its device's chain: its content hashed after `prev`.
+    #[schema(value_type = String, pattern = "^[0-9a-f]{64}$")]
     pub hash: EventHash,
 }
 
@@ -83,15 +89,16 @@ impl WireEvent {
 }
 
 /// `POST /v1/sync/push`: the next events of one device, in sequence.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushRequest {
+    #[schema(value_type = String, format = Uuid)]
     pub device: DeviceId,
     pub events: Vec<WireEvent>,
 }
 
 /// The answer to a push the hub accepted (wholly: a push is one transaction).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PushResponse {
     /// Events stored by this push (events the hub already held are not counted).
     pub stored: u64,
@@ -103,12 +110,12 @@ pub struct PushResponse {
 
 /// Where a device is in the hub's arrival order. Opaque to devices: they
 /// keep the last one they were given and send it back.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Cursor(pub u64);
 
 /// `POST /v1/sync/pull`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PullRequest {
     /// The cursor of the last page applied; the start when absent.
@@ -119,10 +126,11 @@ pub struct PullRequest {
     pub limit: Option<u32>,
     /// The device asking: the hub reports what it holds of it, so a device
     /// can tell the hub lost some of its events.
+    #[schema(value_type = String, format = Uuid)]
     pub device: DeviceId,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PullResponse {
     /// In the hub's arrival order. A device applies a page in one transaction.
     pub events: Vec<WireEvent>,

@@ -115,6 +115,7 @@ async fn push_and_pull(db: &dyn HubDb) {
         }
     }
     assert_eq!(seen, events.iter().map(|e| (e.seq, e.hash)).collect::<Vec<_>>());
+    assert!(db.device_count().await.unwrap() >= 2, "this device and the hub's own");
     let empty = db.pull(cursor, 2, device).await.unwrap();
     assert!(empty.events.is_empty() && !empty.more && empty.next == cursor);
 }
