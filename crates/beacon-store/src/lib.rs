@@ -20,6 +20,7 @@ mod project;
 mod read;
 mod rebuild;
 mod settings;
+mod sync;
 mod write;
 
 pub use chain::ChainBreak;
@@ -33,6 +34,7 @@ pub use model::{
 pub use project::{MAX_LINKS_PER_CASE, search_text};
 pub use rebuild::RebuildReport;
 pub use settings::Settings;
+pub use sync::Applied;
 pub use write::{EncodedBody, Writer};
 
 use beacon_domain::{Clock, DeviceId, HlcClock};

@@ -58,6 +58,24 @@ pub(crate) fn apply(
     let hlc = event.hlc.pack();
     let case_id =
         || event.case_id.ok_or_else(|| StoreError::Corrupt(format!("{} event without a case", event.body.kind())));
+    if mode == Mode::Replay
+        && let Some(id) = event.case_id
+    {
+        // From another device (sync) or an older log: a referral already
+        // filed (the same tip entered twice) changes nothing, and an event
+        // about a case this store never received (outside its scope) is
+        // kept in the log without a projection.
+        let known: Option<i64> = tx
+            .prepare_cached("SELECT row_id FROM cases WHERE id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))
+            .optional()?;
+        match (&event.body, known) {
+            (EventBody::ReferralReceived { .. }, Some(row)) => return Ok(Some(row)),
+            (EventBody::ReferralReceived { .. }, None) => {}
+            (_, None) => return Ok(None),
+            (_, Some(_)) => {}
+        }
+    }
     // Events that change a case's status or its responders go through the
     // case's state machine, against the case as it stands now.
     let step = match judge(tx, event)? {

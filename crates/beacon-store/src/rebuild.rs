@@ -24,7 +24,8 @@ pub struct RebuildReport {
 
 impl Store {
     /// Empty every projection and replay the whole log through the same
-    /// projections, in the order events arrived, in one transaction: a
+    /// projections, in one transaction, in the fold order every device shares
+    /// (clock, then device, then sequence; see `sync.rs`): a
     /// reader sees the old tables or the new ones, never a mix, and a crash
     /// leaves the old ones.
     pub fn rebuild(&mut self) -> Result<RebuildReport, StoreError> {
@@ -48,7 +49,7 @@ pub(crate) fn refold(tx: &Connection) -> Result<RebuildReport, StoreError> {
     {
         let mut stmt = tx.prepare(
             "SELECT e.id, d.id, e.device_seq, e.hlc, e.actor, e.case_id, e.body
-             FROM events e JOIN devices d ON d.device = e.device ORDER BY e.local_seq",
+             FROM events e JOIN devices d ON d.device = e.device ORDER BY e.hlc, d.id, e.device_seq",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {

@@ -1,0 +1,180 @@
+//! The store's side of sync: this device's events as they travel, and
+//! applying a page pulled from the hub.
+//!
+//! The tables are the fold of the log in one order on every device: by
+//! clock (HLC), then device, then sequence. Events written here always come
+//! last in that order (the clock observes every event pulled), so they are
+//! projected as they are appended. A pulled page whose events all come
+//! after what is folded is projected event by event; a page with an event
+//! from the past (a device that was offline) folds the log again, so every
+//! device ends with the same tables whatever order events reached it.
+
+use beacon_domain::event::{Actor, Event};
+use beacon_domain::{EventHash, Hlc};
+use beacon_sync::WireEvent;
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde_json::value::RawValue;
+
+use crate::settings::{self, Settings};
+use crate::{Store, StoreError, project, rebuild};
+
+/// What applying a pulled page did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    /// Events new to this store.
+    pub stored: u64,
+    /// Events it held already (its own, or delivered before).
+    pub known: u64,
+    /// Whether the page reached into the past and the log was folded again.
+    pub refolded: bool,
+}
+
+impl Store {
+    /// This device's events with a sequence above `after`, oldest first, at
+    /// most `limit`, as they travel (each with its predecessor's hash).
+    pub fn own_events_after(&self, after: u64, limit: usize) -> Result<Vec<WireEvent>, StoreError> {
+        self.snapshot(|| {
+            let mut prev: EventHash = if after == 0 {
+                EventHash::GENESIS
+            } else {
+                let stored: Option<Vec<u8>> = self
+                    .conn
+                    .query_row(
+                        "SELECT hash FROM events WHERE device = ?1 AND device_seq = ?2",
+                        params![self.device_row, after as i64],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                stored.as_deref().and_then(EventHash::from_slice).ok_or_else(|| {
+                    StoreError::Corrupt(format!("event {after} of this device is missing or has no hash"))
+                })?
+            };
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT id, device_seq, hlc, actor, case_id, body, hash FROM events
+                 WHERE device = ?1 AND device_seq > ?2 ORDER BY device_seq LIMIT ?3",
+            )?;
+            let mut rows = stmt.query(params![self.device_row, after as i64, limit as i64])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let corrupt = |what: &str| StoreError::Corrupt(format!("an event's {what} is malformed"));
+                let hash: Vec<u8> = r.get(6)?;
+                let event = WireEvent {
+                    id: r.get::<_, String>(0)?.parse().map_err(|_| corrupt("id"))?,
+                    device: self.device,
+                    seq: r.get::<_, i64>(1)? as u64,
+                    hlc: r.get(2)?,
+                    actor: r.get(3)?,
+                    case_id: r
+                        .get::<_, Option<String>>(4)?
+                        .map(|c| c.parse())
+                        .transpose()
+                        .map_err(|_| corrupt("case id"))?,
+                    body: RawValue::from_string(r.get(5)?).map_err(|_| corrupt("body"))?,
+                    prev,
+                    hash: EventHash::from_slice(&hash).ok_or_else(|| corrupt("hash"))?,
+                };
+                prev = event.hash;
+                out.push(event);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Apply a page of events pulled from the hub, all in one transaction:
+    /// a reader sees the page whole or not at all. Events this store holds
+    /// are skipped; an event whose content does not match its hash, or that
+    /// differs from the one held at its place, refuses the page.
+    pub fn apply_pulled(&mut self, events: &[WireEvent]) -> Result<Applied, StoreError> {
+        self.check_writable()?;
+        let own = self.device;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut applied = Applied::default();
+        let mut folded: i64 = tx.query_row("SELECT coalesce(max(hlc), 0) FROM events", [], |r| r.get(0))?;
+        let mut settings = settings::load(&tx)?;
+        let mut last = settings::last_hlc(&tx)?;
+        for e in events {
+            let held: Option<Vec<u8>> = tx
+                .prepare_cached(
+                    "SELECT e.hash FROM events e JOIN devices d ON d.device = e.device WHERE d.id = ?1 AND e.device_seq = ?2",
+                )?
+                .query_row(params![e.device.to_string(), e.seq as i64], |r| r.get(0))
+                .optional()?;
+            if let Some(held) = held {
+                if held.as_slice() != e.hash.0.as_slice() {
+                    return Err(StoreError::Corrupt(format!(
+                        "the hub sent event {} of device {} different from the one this store holds",
+                        e.seq, e.device
+                    )));
+                }
+                applied.known += 1;
+                continue;
+            }
+            if e.device == own {
+                return Err(StoreError::Corrupt(format!(
+                    "the hub holds event {} of this device, which this store does not: the store was restored from an older copy",
+                    e.seq
+                )));
+            }
+            if !e.is_intact() {
+                return Err(StoreError::Corrupt(format!(
+                    "event {} of device {} does not match its hash",
+                    e.seq, e.device
+                )));
+            }
+            let event = decode(e)?;
+            let device_row = settings::device_row(&tx, e.device)?;
+            let in_order = e.hlc > folded;
+            let case_row = if in_order && !applied.refolded {
+                let row = project::apply(&tx, &event, &settings, project::Mode::Replay)?;
+                if let beacon_domain::EventBody::SettingsChanged { targets, link_window_days } = &event.body {
+                    settings = Settings { targets: *targets, link_window_days: *link_window_days };
+                }
+                row
+            } else {
+                applied.refolded = true;
+                None
+            };
+            tx.prepare_cached(
+                "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                e.id.to_string(),
+                device_row,
+                e.seq as i64,
+                e.hlc,
+                e.actor,
+                e.case_id.map(|c| c.to_string()),
+                case_row,
+                event.body.kind(),
+                e.body.get(),
+                e.hash.0.as_slice(),
+            ])?;
+            folded = folded.max(e.hlc);
+            last = last.max(Hlc::unpack(e.hlc));
+            applied.stored += 1;
+        }
+        if applied.refolded {
+            rebuild::refold(&tx)?;
+        }
+        // The next event written here comes after everything pulled.
+        settings::set(&tx, "last_hlc", &last.pack().to_string())?;
+        tx.commit()?;
+        self.hlc.observe(last);
+        Ok(applied)
+    }
+}
+
+fn decode(e: &WireEvent) -> Result<Event, StoreError> {
+    Ok(Event {
+        id: e.id,
+        device_id: e.device,
+        seq: e.seq,
+        hlc: Hlc::unpack(e.hlc),
+        actor: Actor(e.actor.clone()),
+        case_id: e.case_id,
+        body: e.decode_body().map_err(|_| {
+            StoreError::Corrupt(format!("event {} of device {} is not one of Beacon's events", e.seq, e.device))
+        })?,
+    })
+}
