@@ -26,6 +26,13 @@ pub enum ApiError {
     Store(StoreError),
     #[error(transparent)]
     Layer(#[from] beacon_geo::GeoError),
+    /// The hub could not be reached (network, DNS, timeout): try again later.
+    #[error("the hub could not be reached: {0}")]
+    HubUnreachable(String),
+    /// The hub answered with a refusal; `code` is the hub's stable code
+    /// (`forked`, `bad_token`, `rate_limited`, …).
+    #[error("the hub refused: {message}")]
+    HubRefused { code: String, message: String, retryable: bool },
 }
 
 impl ApiError {
@@ -45,6 +52,8 @@ impl ApiError {
             ApiError::Store(StoreError::ReadOnly { .. } | StoreError::NeedsWrite { .. }) => "store_read_only",
             ApiError::Store(_) => "store",
             ApiError::Layer(_) => "invalid_layer",
+            ApiError::HubUnreachable(_) => "hub_unreachable",
+            ApiError::HubRefused { .. } => "hub_refused",
         }
     }
 
@@ -64,7 +73,12 @@ impl ApiError {
     }
 
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ApiError::Store(e) if e.is_retryable())
+        match self {
+            ApiError::Store(e) => e.is_retryable(),
+            ApiError::HubUnreachable(_) => true,
+            ApiError::HubRefused { retryable, .. } => *retryable,
+            _ => false,
+        }
     }
 
     pub(crate) fn invalid(what: impl Into<String>, field: &str, problem: impl Into<String>) -> Self {

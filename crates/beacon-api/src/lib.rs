@@ -18,12 +18,14 @@ pub use import::{IMPORT_BATCH, IMPORT_LOCK_BUDGET};
 pub use intake::Preview;
 pub use responders::RosterReport;
 mod stats;
+mod sync;
 mod views;
 
 pub use demo::DemoReport;
 pub use desktop::{Alert, AlertBatch, CasePoint, MapLayer, OpenCount};
 pub use error::ApiError;
 pub use stats::{ResponseStats, SegmentStats, StatsGroup};
+pub use sync::{SyncReport, SyncStatus};
 pub use views::{AddOutcome, AuditTrail, CaseDetail, CaseView, ImportProgress, ImportReport, QueueRow, Suggestions};
 
 pub use beacon_domain as domain;

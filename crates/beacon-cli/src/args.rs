@@ -97,6 +97,9 @@ pub enum Command {
     Schema,
     /// Rebuild every table from the event log, in one transaction.
     Rebuild,
+    /// Sync with a hub: push this store's events, then pull everyone's. The
+    /// hub and token are remembered in the store after the first use.
+    Sync(SyncArgs),
     /// Response targets and the link window: show or change.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -138,6 +141,31 @@ pub enum ResponderCommand {
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub command: Option<SyncCommand>,
+    /// The hub's address, e.g. `https://hub.example.org`.
+    #[arg(long, env = "BEACON_HUB")]
+    pub hub: Option<String>,
+    /// A device token from `beacon-hub token create --role device`.
+    #[arg(long, env = "BEACON_HUB_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Keep syncing: every `--every` seconds, and again after a failure with
+    /// a growing pause (up to a minute) until the hub answers.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between syncs with `--watch`.
+    #[arg(long, default_value_t = 5)]
+    pub every: u64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SyncCommand {
+    /// The hub, the last successful sync, and the events waiting to go.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]

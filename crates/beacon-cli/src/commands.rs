@@ -13,7 +13,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use crate::args::{Cli, Command, ConfigCommand, JurisdictionCommand, QueueArgs, ReferralCommand, ResponderCommand};
+use crate::args::{
+    Cli, Command, ConfigCommand, JurisdictionCommand, QueueArgs, ReferralCommand, ResponderCommand, SyncArgs,
+    SyncCommand,
+};
 use crate::table;
 
 /// A mistake in how the command was called (exit code 2).
@@ -82,6 +85,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Schema => out.value(&schemars::schema_for!(beacon_api::domain::Referral))?,
         Command::Config(c) => config(cli, out, c)?,
         Command::Rebuild => rebuild(cli, out)?,
+        Command::Sync(args) => sync(cli, out, args)?,
         Command::Locate { lat, lon } => return locate(cli, out, lat, lon.as_deref()),
         Command::Jurisdiction(JurisdictionCommand::List) => list_jurisdictions(cli, out)?,
         Command::Jurisdiction(JurisdictionCommand::Import {
@@ -308,6 +312,69 @@ fn rebuild(cli: &Cli, out: &Out) -> Result<()> {
         say!("Rebuilt every table from the event log: {} events, {} cases.", report.events, report.cases);
         Ok(())
     }
+}
+
+fn sync(cli: &Cli, out: &Out, args: &SyncArgs) -> Result<()> {
+    let mut b = open(cli)?;
+    if let Some(SyncCommand::Status) = args.command {
+        let status = b.sync_status()?;
+        if out.json {
+            return out.value(&status);
+        }
+        let last = status
+            .last_success
+            .and_then(DateTime::<Utc>::from_timestamp_millis)
+            .map(|t| {
+                format!(
+                    "{} ago ({})",
+                    format_span((Utc::now() - t).num_seconds().max(0) as u64),
+                    t.format("%Y-%m-%d %H:%M UTC")
+                )
+            })
+            .unwrap_or_else(|| "never".into());
+        say!("Hub:            {}", status.hub.as_deref().unwrap_or("none (beacon sync --hub URL --token TOKEN)"));
+        say!("Last sync:      {last}");
+        say!("Waiting to go:  {} event(s)", status.waiting);
+        return Ok(());
+    }
+    let (hub, token) = (args.hub.as_deref(), args.token.as_deref());
+    if !args.watch {
+        let report = b.sync_once(hub, token)?;
+        return if out.json { out.value(&report) } else { print_sync(&report) };
+    }
+    // Watching: once a first sync has remembered the hub, later ones use it.
+    let mut pause = std::time::Duration::from_secs(1);
+    let mut first = true;
+    loop {
+        let result = if first { b.sync_once(hub, token) } else { b.sync_once(None, None) };
+        match result {
+            Ok(report) => {
+                first = false;
+                pause = std::time::Duration::from_secs(1);
+                if report.pushed + report.pulled > 0 {
+                    print_sync(&report)?;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(args.every.max(1)));
+            }
+            Err(e) if e.is_retryable() => {
+                eprintln!("beacon: {e}; trying again in {} s", pause.as_secs());
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_secs(60));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn print_sync(report: &beacon_api::SyncReport) -> Result<()> {
+    say!(
+        "Synced with {}: {} event(s) sent, {} received{}.",
+        report.hub,
+        report.pushed,
+        report.pulled,
+        if report.refolded { " (some from the past: the tables were folded again)" } else { "" }
+    );
+    Ok(())
 }
 
 fn list_jurisdictions(cli: &Cli, out: &Out) -> Result<()> {

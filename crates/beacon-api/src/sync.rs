@@ -1,0 +1,240 @@
+//! Syncing with a hub: push this device's events, then pull everyone's,
+//! each pulled page applied in one transaction.
+//!
+//! The hub and token are remembered in the store's configuration after the
+//! first use. Pushing resumes where the hub last confirmed; a hub that says
+//! it expects an earlier sequence (it was restored from a backup and lost
+//! some) is sent them again. Pulling resumes at the last page applied.
+
+use std::time::Duration;
+
+use beacon_sync::{Cursor, PullRequest, PullResponse, PushRequest, PushResponse, SyncError, WireEvent};
+use serde::Serialize;
+
+use crate::{ApiError, Beacon};
+
+const HUB_KEY: &str = "sync.hub";
+const TOKEN_KEY: &str = "sync.token";
+const PUSHED_KEY: &str = "sync.pushed";
+const CURSOR_KEY: &str = "sync.cursor";
+const LAST_SUCCESS_KEY: &str = "sync.last_success";
+
+/// Most events in one push, and most bytes of event bodies in one (the
+/// hub's default body limit is 1 MiB).
+const PUSH_EVENTS: usize = 500;
+const PUSH_BYTES: usize = 512 * 1024;
+/// Events asked for in one pull.
+const PULL_PAGE: u32 = 500;
+
+/// What one sync did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub hub: String,
+    /// This device's events the hub stored.
+    pub pushed: u64,
+    /// Other devices' events this store applied.
+    pub pulled: u64,
+    /// Whether pulled events reached into the past and the log was folded again.
+    pub refolded: bool,
+}
+
+/// Where sync stands, for `beacon sync status`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    pub hub: Option<String>,
+    /// Unix ms of the last sync that finished.
+    pub last_success: Option<i64>,
+    /// This device's events the hub has not confirmed.
+    pub waiting: u64,
+}
+
+impl Beacon {
+    /// Push, then pull, once. `hub` and `token` are remembered; `None` uses
+    /// the remembered ones.
+    pub fn sync_once(&mut self, hub: Option<&str>, token: Option<&str>) -> Result<SyncReport, ApiError> {
+        let hub = match hub {
+            Some(h) => h.trim_end_matches('/').to_string(),
+            None => self.store().config(HUB_KEY)?.ok_or_else(|| {
+                ApiError::invalid("sync", "hub", "no hub is configured: give --hub URL (or BEACON_HUB)")
+            })?,
+        };
+        if !(hub.starts_with("http://") || hub.starts_with("https://")) {
+            return Err(ApiError::invalid("sync", "hub", "must start with http:// or https://"));
+        }
+        let token = match token {
+            Some(t) => t.to_string(),
+            None => self.store().config(TOKEN_KEY)?.ok_or_else(|| {
+                ApiError::invalid("sync", "token", "no token is configured: give --token (or BEACON_HUB_TOKEN)")
+            })?,
+        };
+        self.remember(&[(HUB_KEY, &hub), (TOKEN_KEY, &token)])?;
+        let client = Client::new(&hub, &token);
+        let mut report = SyncReport { hub: hub.clone(), ..SyncReport::default() };
+        // Twice at most: a pull can reveal that the hub lost events of ours.
+        for _ in 0..2 {
+            report.pushed += self.push_all(&client)?;
+            let (pulled, refolded, hub_holds) = self.pull_all(&client)?;
+            report.pulled += pulled;
+            report.refolded |= refolded;
+            if hub_holds >= self.pushed()? {
+                break;
+            }
+            // The hub holds less of ours than it once confirmed: send it again.
+            self.remember(&[(PUSHED_KEY, &hub_holds.to_string())])?;
+        }
+        let now = self.store().now().timestamp_millis();
+        self.remember(&[(LAST_SUCCESS_KEY, &now.to_string())])?;
+        Ok(report)
+    }
+
+    /// The configured hub, the last success and what waits to be pushed.
+    pub fn sync_status(&self) -> Result<SyncStatus, ApiError> {
+        let pushed = self.pushed()?;
+        let waiting = self.store().own_events_after(pushed, usize::MAX >> 1)?.len() as u64;
+        Ok(SyncStatus {
+            hub: self.store().config(HUB_KEY)?,
+            last_success: self.store().config(LAST_SUCCESS_KEY)?.and_then(|v| v.parse().ok()),
+            waiting,
+        })
+    }
+
+    fn pushed(&self) -> Result<u64, ApiError> {
+        Ok(self.store().config(PUSHED_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    fn remember(&mut self, pairs: &[(&str, &str)]) -> Result<(), ApiError> {
+        self.store_mut().write::<_, ApiError>(|w| {
+            for (key, value) in pairs {
+                w.set_config(key, value)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn push_all(&mut self, client: &Client) -> Result<u64, ApiError> {
+        let mut stored = 0;
+        loop {
+            let pushed = self.pushed()?;
+            let mut events = self.store().own_events_after(pushed, PUSH_EVENTS)?;
+            let mut bytes = 0;
+            let keep = events
+                .iter()
+                .take_while(|e| {
+                    bytes += e.body.get().len();
+                    bytes <= PUSH_BYTES
+                })
+                .count()
+                .max(1);
+            events.truncate(keep);
+            let Some(last) = events.last().map(|e| e.seq) else { return Ok(stored) };
+            let request = PushRequest { device: self.store().device_id(), events };
+            match client.post::<_, PushResponse>("/v1/sync/push", &request) {
+                Ok(answer) => {
+                    stored += answer.stored;
+                    // The hub now holds everything up to `last` (`hub_seq` says so).
+                    debug_assert!(answer.hub_seq >= last);
+                    self.remember(&[(PUSHED_KEY, &last.to_string())])?;
+                }
+                // The hub lost some of ours (restored from a backup): resend from where it is.
+                Err(HubAnswer::Refused(SyncRefusal::Sync(SyncError::Gap { expected, .. }))) if expected <= pushed => {
+                    self.remember(&[(PUSHED_KEY, &expected.saturating_sub(1).to_string())])?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Pull every page; returns events applied, whether any fold ran, and
+    /// the highest sequence of this device the hub holds.
+    fn pull_all(&mut self, client: &Client) -> Result<(u64, bool, u64), ApiError> {
+        let (mut pulled, mut refolded) = (0, false);
+        let device = self.store().device_id();
+        loop {
+            let after = Cursor(self.store().config(CURSOR_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0));
+            let page: PullResponse =
+                client.post("/v1/sync/pull", &PullRequest { after, limit: Some(PULL_PAGE), device })?;
+            let theirs: Vec<WireEvent> = page.events.into_iter().filter(|e| e.device != device).collect();
+            let applied = self.store_mut().apply_pulled(&theirs)?;
+            pulled += applied.stored;
+            refolded |= applied.refolded;
+            self.remember(&[(CURSOR_KEY, &page.next.0.to_string())])?;
+            if !page.more {
+                return Ok((pulled, refolded, page.hub_seq_of_device));
+            }
+        }
+    }
+}
+
+/// How a hub refused.
+#[derive(Debug)]
+enum SyncRefusal {
+    /// One of the protocol's refusals, which says what to do.
+    Sync(SyncError),
+    /// Anything else: its status and code.
+    Other { status: u16, code: String, message: String },
+}
+
+#[derive(Debug)]
+enum HubAnswer {
+    Unreachable(String),
+    Refused(SyncRefusal),
+}
+
+impl From<HubAnswer> for ApiError {
+    fn from(e: HubAnswer) -> Self {
+        match e {
+            HubAnswer::Unreachable(cause) => ApiError::HubUnreachable(cause),
+            HubAnswer::Refused(SyncRefusal::Sync(e)) => {
+                ApiError::HubRefused { code: e.code().to_string(), message: e.to_string(), retryable: e.retryable() }
+            }
+            HubAnswer::Refused(SyncRefusal::Other { status, code, message }) => ApiError::HubRefused {
+                code,
+                message: format!("{message} (HTTP {status})"),
+                retryable: status == 429 || status >= 500,
+            },
+        }
+    }
+}
+
+struct Client {
+    agent: ureq::Agent,
+    base: String,
+    auth: String,
+}
+
+impl Client {
+    fn new(base: &str, token: &str) -> Client {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build()
+            .into();
+        Client { agent, base: base.to_string(), auth: format!("Bearer {token}") }
+    }
+
+    fn post<Q: Serialize, A: serde::de::DeserializeOwned>(&self, path: &str, body: &Q) -> Result<A, HubAnswer> {
+        let json = serde_json::to_string(body).map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
+        let mut response = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("authorization", &self.auth)
+            .header("content-type", "application/json")
+            .send(&json)
+            .map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
+        if status == 200 {
+            return serde_json::from_str(&text)
+                .map_err(|_| HubAnswer::Unreachable(format!("the hub's answer to {path} could not be read")));
+        }
+        if let Ok(e) = serde_json::from_str::<SyncError>(&text) {
+            return Err(HubAnswer::Refused(SyncRefusal::Sync(e)));
+        }
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        Err(HubAnswer::Refused(SyncRefusal::Other {
+            status,
+            code: v["code"].as_str().unwrap_or("unknown").to_string(),
+            message: v["message"].as_str().unwrap_or("the hub refused").to_string(),
+        }))
+    }
+}

@@ -1,0 +1,134 @@
+//! Two desktops' stores syncing through a real hub on loopback (over a real
+//! SQLite hub file): what one writes, the other shows; a referral posted to
+//! the hub reaches both; a hub that lost events is sent them again.
+
+use std::sync::Arc;
+
+use beacon_api::Beacon;
+use beacon_domain::{Actor, CaseId, SystemClock};
+use beacon_hub::{Hub, HubConfig, router, tokens};
+use beacon_hub_db::{HubDb, SqliteHubDb, TokenRole, TokenScope};
+use serde_json::json;
+
+struct TestHub {
+    url: String,
+    device_token: String,
+    intake_token: String,
+    db: Arc<dyn HubDb>,
+    runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+fn hub() -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db: Arc<dyn HubDb> = Arc::new(SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap());
+    let (device_token, intake_token) = (tokens::generate(), tokens::generate());
+    let url = runtime.block_on(async {
+        db.migrate().await.unwrap();
+        db.create_token("desk", tokens::hash(&device_token), TokenRole::Device, TokenScope::All).await.unwrap();
+        db.create_token("feed", tokens::hash(&intake_token), TokenRole::Intake, TokenScope::All).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(Hub::new(Arc::clone(&db), HubConfig::default()).unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    });
+    TestHub { url, device_token, intake_token, db, runtime, _dir: dir }
+}
+
+fn desktop(dir: &tempfile::TempDir, name: &str) -> Beacon {
+    Beacon::open(&dir.path().join(name), Actor(name.into()), Arc::new(SystemClock)).unwrap()
+}
+
+fn referral(external_id: &str) -> serde_json::Value {
+    json!({
+        "external_id": external_id, "source": "hotline_call", "received_at": chrono::Utc::now().to_rfc3339(),
+        "urgency": "recent", "trafficking_type": "labor", "narrative": "workers kept at a farm",
+        "location": {"city": "Sedalia", "county": "Pettis", "state": "MO"},
+    })
+}
+
+fn notes(b: &Beacon, id: CaseId) -> Vec<String> {
+    let mut notes: Vec<String> = b.detail(id).unwrap().notes.into_iter().map(|n| n.body).collect();
+    notes.sort();
+    notes
+}
+
+#[test]
+fn two_desktops_see_each_others_work_through_the_hub() {
+    let hub = hub();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, mut b) = (desktop(&dir, "a.sqlite3"), desktop(&dir, "b.sqlite3"));
+
+    let case = a.add_referral_json(referral("NHTH-77")).unwrap().id;
+    a.add_note(&case.to_string(), "caller will call back at 9").unwrap();
+    let report = a.sync_once(Some(&hub.url), Some(&hub.device_token)).unwrap();
+    assert_eq!((report.pushed, report.pulled), (2, 0));
+    assert_eq!(a.sync_status().unwrap().waiting, 0);
+
+    let report = b.sync_once(Some(&hub.url), Some(&hub.device_token)).unwrap();
+    assert_eq!((report.pushed, report.pulled), (0, 2));
+    assert_eq!(notes(&b, case), ["caller will call back at 9"]);
+
+    // B works the case; A syncs with what it remembered (no hub, no token given).
+    b.add_note(&case.to_string(), "advocate on the way").unwrap();
+    assert_eq!(b.sync_status().unwrap().waiting, 1);
+    b.sync_once(None, None).unwrap();
+    let report = a.sync_once(None, None).unwrap();
+    assert_eq!(report.pulled, 1);
+    assert_eq!(notes(&a, case), notes(&b, case));
+
+    // A referral posted to the hub reaches both desktops.
+    let posted = ureq::post(&format!("{}/v1/referrals", hub.url))
+        .header("authorization", &format!("Bearer {}", hub.intake_token))
+        .header("content-type", "application/json")
+        .send(referral("NHTH-78").to_string())
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 201);
+    a.sync_once(None, None).unwrap();
+    b.sync_once(None, None).unwrap();
+    let hotline = CaseId::for_referral(beacon_domain::referral::Source::HotlineCall, "NHTH-78");
+    for d in [&a, &b] {
+        let detail = d.detail(hotline).expect("the posted referral is a case on both desktops");
+        assert_eq!(detail.case.jurisdiction.name.as_deref(), Some("Pettis"));
+        d.store().check_consistency().unwrap();
+    }
+    let hub_events = hub.runtime.block_on(hub.db.event_count()).unwrap();
+    assert_eq!(hub_events, 4, "two of A's, one of B's, one posted");
+}
+
+#[test]
+fn a_hub_that_lost_events_is_sent_them_again() {
+    let (first, second) = (hub(), hub());
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = desktop(&dir, "a.sqlite3");
+    let case = a.add_referral_json(referral("NHTH-90")).unwrap().id;
+    a.add_note(&case.to_string(), "first note").unwrap();
+    a.sync_once(Some(&first.url), Some(&first.device_token)).unwrap();
+
+    // The office's hub comes back from an empty backup, at a new address.
+    a.add_note(&case.to_string(), "second note").unwrap();
+    let report = a.sync_once(Some(&second.url), Some(&second.device_token)).unwrap();
+    assert_eq!(report.pushed, 3, "everything of A's, from the start");
+    assert_eq!(second.runtime.block_on(second.db.event_count()).unwrap(), 3);
+}
+
+#[test]
+fn a_refusal_names_the_hubs_code_and_says_whether_to_retry() {
+    let hub = hub();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = desktop(&dir, "a.sqlite3");
+    a.add_referral_json(referral("NHTH-91")).unwrap();
+    let error = a.sync_once(Some(&hub.url), Some("bkn_not-a-token")).unwrap_err();
+    assert_eq!(error.code(), "hub_refused");
+    assert!(!error.is_retryable());
+    assert!(error.to_string().contains("not known"), "{error}");
+
+    let error = a.sync_once(Some("http://127.0.0.1:9"), Some(&hub.device_token)).unwrap_err();
+    assert_eq!(error.code(), "hub_unreachable");
+    assert!(error.is_retryable());
+
+    let error = a.sync_once(Some("ftp://hub"), None).unwrap_err();
+    assert_eq!(error.code(), "invalid_input");
+}

@@ -1,0 +1,71 @@
+//! `beacon sync` end to end: the real binary, two real stores, a real hub
+//! on loopback (over a SQLite hub file).
+
+mod common;
+
+use std::sync::Arc;
+
+use beacon_hub::{Hub, HubConfig, router, tokens};
+use beacon_hub_db::{HubDb, SqliteHubDb, TokenRole, TokenScope};
+use common::{Env, referral};
+use serde_json::json;
+
+/// A hub serving on 127.0.0.1; its URL and a device token. Runs until the
+/// returned runtime is dropped.
+fn hub(dir: &std::path::Path) -> (String, String, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db: Arc<dyn HubDb> = Arc::new(SqliteHubDb::open(&dir.join("hub.sqlite3")).unwrap());
+    let token = tokens::generate();
+    let url = runtime.block_on(async {
+        db.migrate().await.unwrap();
+        db.create_token("desk", tokens::hash(&token), TokenRole::Device, TokenScope::All).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(Hub::new(db, HubConfig::default()).unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    });
+    (url, token, runtime)
+}
+
+#[test]
+fn two_stores_sync_through_the_hub_and_remember_it() {
+    let (a, b) = (Env::new(), Env::new());
+    let (url, token, _hub) = hub(a.dir.path());
+    let r = referral("SYNC-1", json!({"urgency": "in_progress"}));
+    a.run_with_stdin(&["referral", "add", "-"], Some(r.to_string().as_bytes())).ok();
+    a.run(&["note", "SYNC-1", "caller safe for now"]).ok();
+
+    let sent = a.run(&["--json", "sync", "--hub", &url, "--token", &token]).ok().json();
+    assert_eq!((sent["pushed"].as_u64(), sent["pulled"].as_u64()), (Some(2), Some(0)));
+    // B gets them; the hub and token come from the environment.
+    let got = b.cmd().env("BEACON_HUB", &url).env("BEACON_HUB_TOKEN", &token).args(["sync"]).output().unwrap();
+    assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+    let said = String::from_utf8_lossy(&got.stdout);
+    assert!(said.contains("0 event(s) sent, 2 received"), "{said}");
+    let shown = b.run(&["--json", "show", "SYNC-1"]).ok().json();
+    assert_eq!(shown["notes"][0]["body"], json!("caller safe for now"));
+
+    // Remembered: a later sync needs neither.
+    b.run(&["note", "SYNC-1", "advocate assigned"]).ok();
+    let status = b.run(&["sync", "status"]).ok();
+    assert!(status.stdout.contains(&url) && status.stdout.contains("1 event(s)"), "{}", status.stdout);
+    assert!(!status.stdout.contains(&token), "the token is never shown");
+    b.run(&["sync"]).ok();
+    a.run(&["sync"]).ok();
+    let shown = a.run(&["--json", "show", "SYNC-1"]).ok().json();
+    assert_eq!(shown["notes"].as_array().unwrap().len(), 2);
+    assert!(a.run(&["sync", "status"]).ok().stdout.contains("0 event(s)"));
+}
+
+#[test]
+fn a_sync_without_a_hub_or_with_a_bad_one_says_why() {
+    let env = Env::new();
+    env.run(&["init"]).ok();
+    let none = env.run(&["sync"]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("--hub"), "{}", none.stderr);
+    let unreachable = env.run(&["sync", "--hub", "http://127.0.0.1:9", "--token", "bkn_x"]);
+    assert_eq!(unreachable.code, 1);
+    assert!(unreachable.stderr.contains("could not be reached"), "{}", unreachable.stderr);
+}
