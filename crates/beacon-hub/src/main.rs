@@ -39,6 +39,12 @@ enum Command {
         /// Requests a caller may make at once, above its rate.
         #[arg(long, default_value_t = Rate::default().burst)]
         burst: f64,
+        /// Serve HTTPS with this certificate chain (PEM); needs `--tls-key`.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Create or bring the database's schema up to date.
     Migrate {
@@ -110,13 +116,14 @@ fn open(arg: &DbArg) -> Result<Arc<dyn HubDb>> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, max_body, rate, burst } => {
+        Command::Serve { db, listen, max_body, rate, burst, tls_cert, tls_key } => {
             if !(rate > 0.0 && burst >= 1.0) {
                 return Err(Usage("--rate must be above 0 and --burst at least 1".into()).into());
             }
-            if !listen.ip().is_loopback() {
+            let tls = tls_cert.zip(tls_key);
+            if tls.is_none() && !listen.ip().is_loopback() {
                 return Err(Usage(format!(
-                    "plain HTTP is served on a loopback address only, not {}; put the hub behind a TLS terminator",
+                    "plain HTTP is served on a loopback address only, not {}: give --tls-cert and --tls-key",
                     listen.ip()
                 ))
                 .into());
@@ -125,14 +132,29 @@ async fn run(cli: Cli) -> Result<()> {
             db.migrate().await?;
             let config = HubConfig { max_body, rate: Rate { per_second: rate, burst } };
             let hub = Hub::new(Arc::clone(&db), config).context("loading the jurisdiction layer")?;
-            let listener =
-                tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-            eprintln!("beacon-hub: {} database, listening on http://{}", db.backend(), listener.local_addr()?);
-            axum::serve(listener, router(hub))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            let app = router(hub);
+            let listener = std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
+            listener.set_nonblocking(true)?;
+            let addr = listener.local_addr()?;
+            match tls {
+                Some((cert, key)) => {
+                    // One crypto provider for the process (ring: no C toolchain beyond a compiler).
+                    let _ = rustls::crypto::ring::default_provider().install_default();
+                    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                        .await
+                        .map_err(|e| Usage(format!("the TLS certificate or key could not be read: {e}")))?;
+                    eprintln!("beacon-hub: {} database, listening on https://{addr}", db.backend());
+                    axum_server::from_tcp_rustls(listener, config).serve(app.into_make_service()).await?;
+                }
+                None => {
+                    eprintln!("beacon-hub: {} database, listening on http://{addr}", db.backend());
+                    axum::serve(tokio::net::TcpListener::from_std(listener)?, app)
+                        .with_graceful_shutdown(async {
+                            let _ = tokio::signal::ctrl_c().await;
+                        })
+                        .await?;
+                }
+            }
         }
         Command::Migrate { db } => {
             open(&db)?.migrate().await?;
