@@ -15,6 +15,7 @@ use crate::{ApiError, Beacon};
 
 const HUB_KEY: &str = "sync.hub";
 const TOKEN_KEY: &str = "sync.token";
+const CA_KEY: &str = "sync.hub_ca";
 const PUSHED_KEY: &str = "sync.pushed";
 const CURSOR_KEY: &str = "sync.cursor";
 const LAST_SUCCESS_KEY: &str = "sync.last_success";
@@ -49,9 +50,16 @@ pub struct SyncStatus {
 }
 
 impl Beacon {
-    /// Push, then pull, once. `hub` and `token` are remembered; `None` uses
-    /// the remembered ones.
-    pub fn sync_once(&mut self, hub: Option<&str>, token: Option<&str>) -> Result<SyncReport, ApiError> {
+    /// Push, then pull, once. `hub`, `token` and `hub_ca` are remembered;
+    /// `None` uses the remembered ones. `hub_ca` is PEM: the certificates an
+    /// `https://` hub's must chain to, in place of the public authorities
+    /// (an office hub with its own certificate).
+    pub fn sync_once(
+        &mut self,
+        hub: Option<&str>,
+        token: Option<&str>,
+        hub_ca: Option<&str>,
+    ) -> Result<SyncReport, ApiError> {
         let hub = match hub {
             Some(h) => h.trim_end_matches('/').to_string(),
             None => self.store().config(HUB_KEY)?.ok_or_else(|| {
@@ -67,8 +75,15 @@ impl Beacon {
                 ApiError::invalid("sync", "token", "no token is configured: give --token (or BEACON_HUB_TOKEN)")
             })?,
         };
+        let ca = match hub_ca {
+            Some(pem) => Some(pem.to_string()),
+            None => self.store().config(CA_KEY)?,
+        };
+        let client = Client::new(&hub, &token, ca.as_deref())?;
         self.remember(&[(HUB_KEY, &hub), (TOKEN_KEY, &token)])?;
-        let client = Client::new(&hub, &token);
+        if let Some(ca) = &ca {
+            self.remember(&[(CA_KEY, ca)])?;
+        }
         let mut report = SyncReport { hub: hub.clone(), ..SyncReport::default() };
         // Twice at most: a pull can reveal that the hub lost events of ours.
         for _ in 0..2 {
@@ -203,13 +218,24 @@ struct Client {
 }
 
 impl Client {
-    fn new(base: &str, token: &str) -> Client {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build()
-            .into();
-        Client { agent, base: base.to_string(), auth: format!("Bearer {token}") }
+    fn new(base: &str, token: &str, ca_pem: Option<&str>) -> Result<Client, ApiError> {
+        let mut config =
+            ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(30)));
+        if let Some(pem) = ca_pem {
+            let certs: Vec<_> = ureq::tls::parse_pem(pem.as_bytes())
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(ApiError::invalid("sync", "hub-ca", "holds no PEM certificate"));
+            }
+            // Only these: a hub with its own certificate is pinned to it.
+            let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&certs)).build();
+            config = config.tls_config(tls);
+        }
+        Ok(Client { agent: config.build().into(), base: base.to_string(), auth: format!("Bearer {token}") })
     }
 
     fn post<Q: Serialize, A: serde::de::DeserializeOwned>(&self, path: &str, body: &Q) -> Result<A, HubAnswer> {

@@ -63,19 +63,19 @@ fn two_desktops_see_each_others_work_through_the_hub() {
 
     let case = a.add_referral_json(referral("NHTH-77")).unwrap().id;
     a.add_note(&case.to_string(), "caller will call back at 9").unwrap();
-    let report = a.sync_once(Some(&hub.url), Some(&hub.device_token)).unwrap();
+    let report = a.sync_once(Some(&hub.url), Some(&hub.device_token), None).unwrap();
     assert_eq!((report.pushed, report.pulled), (2, 0));
     assert_eq!(a.sync_status().unwrap().waiting, 0);
 
-    let report = b.sync_once(Some(&hub.url), Some(&hub.device_token)).unwrap();
+    let report = b.sync_once(Some(&hub.url), Some(&hub.device_token), None).unwrap();
     assert_eq!((report.pushed, report.pulled), (0, 2));
     assert_eq!(notes(&b, case), ["caller will call back at 9"]);
 
     // B works the case; A syncs with what it remembered (no hub, no token given).
     b.add_note(&case.to_string(), "advocate on the way").unwrap();
     assert_eq!(b.sync_status().unwrap().waiting, 1);
-    b.sync_once(None, None).unwrap();
-    let report = a.sync_once(None, None).unwrap();
+    b.sync_once(None, None, None).unwrap();
+    let report = a.sync_once(None, None, None).unwrap();
     assert_eq!(report.pulled, 1);
     assert_eq!(notes(&a, case), notes(&b, case));
 
@@ -86,8 +86,8 @@ fn two_desktops_see_each_others_work_through_the_hub() {
         .send(referral("NHTH-78").to_string())
         .unwrap();
     assert_eq!(posted.status().as_u16(), 201);
-    a.sync_once(None, None).unwrap();
-    b.sync_once(None, None).unwrap();
+    a.sync_once(None, None, None).unwrap();
+    b.sync_once(None, None, None).unwrap();
     let hotline = CaseId::for_referral(beacon_domain::referral::Source::HotlineCall, "NHTH-78");
     for d in [&a, &b] {
         let detail = d.detail(hotline).expect("the posted referral is a case on both desktops");
@@ -105,11 +105,11 @@ fn a_hub_that_lost_events_is_sent_them_again() {
     let mut a = desktop(&dir, "a.sqlite3");
     let case = a.add_referral_json(referral("NHTH-90")).unwrap().id;
     a.add_note(&case.to_string(), "first note").unwrap();
-    a.sync_once(Some(&first.url), Some(&first.device_token)).unwrap();
+    a.sync_once(Some(&first.url), Some(&first.device_token), None).unwrap();
 
     // The office's hub comes back from an empty backup, at a new address.
     a.add_note(&case.to_string(), "second note").unwrap();
-    let report = a.sync_once(Some(&second.url), Some(&second.device_token)).unwrap();
+    let report = a.sync_once(Some(&second.url), Some(&second.device_token), None).unwrap();
     assert_eq!(report.pushed, 3, "everything of A's, from the start");
     assert_eq!(second.runtime.block_on(second.db.event_count()).unwrap(), 3);
 }
@@ -120,15 +120,58 @@ fn a_refusal_names_the_hubs_code_and_says_whether_to_retry() {
     let dir = tempfile::tempdir().unwrap();
     let mut a = desktop(&dir, "a.sqlite3");
     a.add_referral_json(referral("NHTH-91")).unwrap();
-    let error = a.sync_once(Some(&hub.url), Some("bkn_not-a-token")).unwrap_err();
+    let error = a.sync_once(Some(&hub.url), Some("bkn_not-a-token"), None).unwrap_err();
     assert_eq!(error.code(), "hub_refused");
     assert!(!error.is_retryable());
     assert!(error.to_string().contains("not known"), "{error}");
 
-    let error = a.sync_once(Some("http://127.0.0.1:9"), Some(&hub.device_token)).unwrap_err();
+    let error = a.sync_once(Some("http://127.0.0.1:9"), Some(&hub.device_token), None).unwrap_err();
     assert_eq!(error.code(), "hub_unreachable");
     assert!(error.is_retryable());
 
-    let error = a.sync_once(Some("ftp://hub"), None).unwrap_err();
+    let error = a.sync_once(Some("ftp://hub"), None, None).unwrap_err();
     assert_eq!(error.code(), "invalid_input");
+}
+
+#[test]
+fn a_desktop_syncs_over_https_with_a_hub_that_has_its_own_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db: Arc<dyn HubDb> = Arc::new(SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap());
+    let token = tokens::generate();
+    let port = runtime.block_on(async {
+        db.migrate().await.unwrap();
+        db.create_token("desk", tokens::hash(&token), TokenRole::Device, TokenScope::All).await.unwrap();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let config = axum_server::tls_rustls::RustlsConfig::from_pem(
+            certified.cert.pem().into_bytes(),
+            certified.key_pair.serialize_pem().into_bytes(),
+        )
+        .await
+        .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = router(Hub::new(Arc::clone(&db), HubConfig::default()).unwrap());
+        tokio::spawn(
+            async move { axum_server::from_tcp_rustls(listener, config).serve(app.into_make_service()).await },
+        );
+        port
+    });
+    let url = format!("https://localhost:{port}");
+    let mut a = desktop(&dir, "a.sqlite3");
+    a.add_referral_json(referral("NHTH-TLS")).unwrap();
+    // Without the hub's certificate, the public authorities do not vouch for it.
+    let error = a.sync_once(Some(&url), Some(&token), None).unwrap_err();
+    assert_eq!(error.code(), "hub_unreachable", "{error}");
+    let report = a.sync_once(Some(&url), Some(&token), Some(&certified.cert.pem())).unwrap();
+    assert_eq!(report.pushed, 1);
+    // Remembered with the hub and token.
+    a.add_note(&CaseId::for_referral(beacon_domain::referral::Source::HotlineCall, "NHTH-TLS").to_string(), "n")
+        .unwrap();
+    assert_eq!(a.sync_once(None, None, None).unwrap().pushed, 1);
+    let error = a.sync_once(Some(&url), Some(&token), Some("not a certificate")).unwrap_err();
+    assert_eq!(error.code(), "invalid_input");
+    drop(runtime);
 }

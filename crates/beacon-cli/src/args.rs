@@ -153,6 +153,11 @@ pub struct SyncArgs {
     /// A device token from `beacon-hub token create --role device`.
     #[arg(long, env = "BEACON_HUB_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// PEM file of the certificate(s) an `https://` hub's certificate must
+    /// chain to, in place of the public authorities (a hub with its own
+    /// certificate). Remembered like the hub.
+    #[arg(long, env = "BEACON_HUB_CA")]
+    pub hub_ca: Option<PathBuf>,
     /// Keep syncing: every `--every` seconds, and again after a failure with
     /// a growing pause (up to a minute) until the hub answers.
     #[arg(long)]

@@ -338,15 +338,22 @@ fn sync(cli: &Cli, out: &Out, args: &SyncArgs) -> Result<()> {
         return Ok(());
     }
     let (hub, token) = (args.hub.as_deref(), args.token.as_deref());
+    let ca = match &args.hub_ca {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| UsageError(format!("could not read the hub's certificate {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
     if !args.watch {
-        let report = b.sync_once(hub, token)?;
+        let report = b.sync_once(hub, token, ca.as_deref())?;
         return if out.json { out.value(&report) } else { print_sync(&report) };
     }
     // Watching: once a first sync has remembered the hub, later ones use it.
     let mut pause = std::time::Duration::from_secs(1);
     let mut first = true;
     loop {
-        let result = if first { b.sync_once(hub, token) } else { b.sync_once(None, None) };
+        let result = if first { b.sync_once(hub, token, ca.as_deref()) } else { b.sync_once(None, None, None) };
         match result {
             Ok(report) => {
                 first = false;
