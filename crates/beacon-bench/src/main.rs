@@ -10,6 +10,8 @@
 //! and statistics time. See docs/benchmarks.md.
 #![forbid(unsafe_code)]
 
+mod hub;
+
 use anyhow::{Context, Result, bail};
 use beacon_api::domain::event::{Actor, EventBody};
 use beacon_api::domain::referral::Referral;
@@ -37,6 +39,10 @@ struct Args {
     /// Keep the generated referrals and the stores here (a temporary
     /// directory, removed at the end, when unset).
     dir: Option<std::path::PathBuf>,
+    /// Measure the hub (intake over HTTP, a desktop catching up) instead of the store.
+    hub: bool,
+    /// A PostgreSQL server (`postgres://USER@HOST:PORT/DB`) to measure the hub on as well.
+    postgres: Option<String>,
 }
 
 fn args() -> Result<Args> {
@@ -48,6 +54,8 @@ fn args() -> Result<Args> {
         queue_loop: None,
         demo_store: None,
         dir: None,
+        hub: false,
+        postgres: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -59,9 +67,11 @@ fn args() -> Result<Args> {
             "--queue-loop" => a.queue_loop = Some(it.next().context("--queue-loop STORE")?),
             "--demo-store" => a.demo_store = Some(it.next().context("--demo-store PATH")?.into()),
             "--dir" => a.dir = Some(it.next().context("--dir PATH")?.into()),
+            "--hub" => a.hub = true,
+            "--postgres" => a.postgres = Some(it.next().context("--postgres URL")?),
             "--bench" => {} // passed by `cargo bench`
             other => bail!(
-                "unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N] [--import-only | --reads-only] [--demo-store PATH] [--dir PATH] [--queue-loop STORE]"
+                "unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N] [--import-only | --reads-only] [--demo-store PATH] [--dir PATH] [--queue-loop STORE] [--hub [--postgres URL]]"
             ),
         }
     }
@@ -131,6 +141,17 @@ fn main() -> Result<()> {
     println!("machine: {}; {} cores", cpu_model(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     println!();
 
+    if args.hub {
+        let places = {
+            let b = Beacon::open(&dir.join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
+            b.demo_places()
+        };
+        let data = beacon_demo::generate(
+            &places,
+            &beacon_demo::Options { referrals: args.referrals, seed: args.seed, now, troops: vec![], history: false },
+        );
+        return hub::measure(&data.referrals, args.referrals, args.postgres.as_deref(), &dir);
+    }
     let demo_store = args.demo_store.clone().unwrap_or_else(|| dir.as_path().join("demo.sqlite3"));
     if !args.reads_only {
         measure_import(&args, dir.as_path(), now)?;
