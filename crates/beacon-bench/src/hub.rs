@@ -62,16 +62,21 @@ fn post_all(served: &Served, referrals: &[Referral]) -> Result<f64> {
     Ok(referrals.len() as f64 / t.elapsed().as_secs_f64())
 }
 
+/// What the baselines insert: each referral's case id and JSON.
+fn plain_rows(referrals: &[Referral]) -> Result<Vec<(String, String)>> {
+    referrals
+        .iter()
+        .map(|r| Ok((CaseId::for_referral(r.source, &r.external_id).to_string(), serde_json::to_string(r)?)))
+        .collect()
+}
+
 /// The baseline: each referral's JSON into a plain table of the same kind
 /// of database, `BATCH` to a transaction, same durability.
 fn plain_sqlite(path: &Path, referrals: &[Referral]) -> Result<f64> {
     let conn = rusqlite::Connection::open(path)?;
     conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
     conn.execute_batch("PRAGMA synchronous = FULL; CREATE TABLE referrals (id TEXT PRIMARY KEY, body TEXT NOT NULL);")?;
-    let rows: Vec<(String, String)> = referrals
-        .iter()
-        .map(|r| Ok((CaseId::for_referral(r.source, &r.external_id).to_string(), serde_json::to_string(r)?)))
-        .collect::<Result<_>>()?;
+    let rows = plain_rows(referrals)?;
     let t = Instant::now();
     for chunk in rows.chunks(BATCH) {
         let tx = conn.unchecked_transaction()?;
@@ -98,10 +103,7 @@ fn plain_postgres(runtime: &tokio::runtime::Runtime, admin_url: &str, referrals:
     runtime.block_on(async {
         let (_, mut client) = fresh_postgres(admin_url).await?;
         client.batch_execute("CREATE TABLE referrals (id TEXT PRIMARY KEY, body TEXT NOT NULL)").await?;
-        let rows: Vec<(String, String)> = referrals
-            .iter()
-            .map(|r| Ok((CaseId::for_referral(r.source, &r.external_id).to_string(), serde_json::to_string(r)?)))
-            .collect::<Result<_>>()?;
+        let rows = plain_rows(referrals)?;
         let t = Instant::now();
         for chunk in rows.chunks(BATCH) {
             let tx = client.transaction().await?;

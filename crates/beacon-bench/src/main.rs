@@ -142,15 +142,8 @@ fn main() -> Result<()> {
     println!();
 
     if args.hub {
-        let places = {
-            let b = Beacon::open(&dir.join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
-            b.demo_places()
-        };
-        let data = beacon_demo::generate(
-            &places,
-            &beacon_demo::Options { referrals: args.referrals, seed: args.seed, now, troops: vec![], history: false },
-        );
-        return hub::measure(&data.referrals, args.referrals, args.postgres.as_deref(), &dir);
+        let referrals = generate(&args, &dir, now)?;
+        return hub::measure(&referrals, args.referrals, args.postgres.as_deref(), &dir);
     }
     let demo_store = args.demo_store.clone().unwrap_or_else(|| dir.as_path().join("demo.sqlite3"));
     if !args.reads_only {
@@ -160,6 +153,18 @@ fn main() -> Result<()> {
         }
     }
     measure_reads(&args, &demo_store, now)
+}
+
+/// The referrals every measurement uses: the demo generator's, over the
+/// shipped layer's places, from `--seed`.
+fn generate(args: &Args, dir: &Path, now: chrono::DateTime<Utc>) -> Result<Vec<Referral>> {
+    let places = {
+        let b = Beacon::open(&dir.join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
+        b.demo_places()
+    };
+    let options =
+        beacon_demo::Options { referrals: args.referrals, seed: args.seed, now, troops: vec![], history: false };
+    Ok(beacon_demo::generate(&places, &options).referrals)
 }
 
 /// Import throughput, beside the plain baseline, on data generated here.
@@ -175,28 +180,21 @@ fn measure_import(args: &Args, dir: &Path, now: chrono::DateTime<Utc>) -> Result
     }
     // The data: generated once, written as JSON Lines, as a hotline export would be.
     let t = Instant::now();
-    let places = {
-        let b = Beacon::open(&dir.join("places.sqlite3"), Actor("bench".into()), Arc::new(SystemClock))?;
-        b.demo_places()
-    };
-    let data = beacon_demo::generate(
-        &places,
-        &beacon_demo::Options { referrals: args.referrals, seed: args.seed, now, troops: vec![], history: false },
-    );
+    let referrals = generate(args, dir, now)?;
     let jsonl = dir.join("referrals.jsonl");
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&jsonl)?);
-        for r in &data.referrals {
+        for r in &referrals {
             serde_json::to_writer(&mut f, r)?;
             f.write_all(b"\n")?;
         }
         f.flush()?;
     }
-    eprintln!("generated {} referrals in {:.1?}", data.referrals.len(), t.elapsed());
+    eprintln!("generated {} referrals in {:.1?}", referrals.len(), t.elapsed());
 
     {
         // Baseline: plain rows, one index and FTS5 (see `raw_insert`).
-        let raw_rate = raw_insert(&dir.join("raw.sqlite3"), &data.referrals)?;
+        let raw_rate = raw_insert(&dir.join("raw.sqlite3"), &referrals)?;
 
         // Beacon's import: parse, validate, triage, assign a jurisdiction, append
         // an event and project it, in batches.
@@ -217,7 +215,7 @@ fn measure_import(args: &Args, dir: &Path, now: chrono::DateTime<Utc>) -> Result
         let shared_file = dir.join("shared.jsonl");
         {
             let mut f = std::io::BufWriter::new(std::fs::File::create(&shared_file)?);
-            for r in &data.referrals[..shared_n] {
+            for r in &referrals[..shared_n] {
                 let mut r = r.clone();
                 match r.suspects.first_mut() {
                     Some(s) => s.phones = vec!["(417) 555-0142".into()],

@@ -1,5 +1,32 @@
 //! For the hub's test suites (feature `testing`).
 
+use beacon_domain::event::EventBody;
+use beacon_domain::{DeviceId, EventHash, EventId, Hlc, NoteId};
+use beacon_sync::WireEvent;
+use serde_json::value::RawValue;
+
+/// `n` chained note events of `device`, sequences `from`, `from + 1`, …
+/// after `prev`, clocked from `wall_ms` on (one millisecond apart).
+pub fn note_chain(
+    device: DeviceId,
+    from: u64,
+    n: u64,
+    mut prev: EventHash,
+    wall_ms: i64,
+    text: &str,
+) -> Vec<WireEvent> {
+    (from..from + n)
+        .map(|seq| {
+            let body = EventBody::NoteAdded { note_id: NoteId::new(), text: format!("{text} {seq}") };
+            let body = RawValue::from_string(serde_json::to_string(&body).expect("a note encodes")).expect("JSON");
+            let hlc = Hlc { wall_ms: wall_ms + seq as i64, counter: 0 };
+            let e = WireEvent::sealed(EventId::new(), device, seq, hlc, "dispatcher".into(), None, body, prev);
+            prev = e.hash;
+            e
+        })
+        .collect()
+}
+
 /// A fresh, empty database on the test PostgreSQL server whose URL
 /// `scripts/test.sh` puts in `BEACON_TEST_POSTGRES`. `None` only when
 /// `BEACON_SKIP_POSTGRES=1` says to skip PostgreSQL knowingly; otherwise a

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use beacon_domain::event::EventBody;
 use beacon_domain::referral::Source;
-use beacon_domain::{CaseId, DeviceId, EventHash, EventId, Hlc, NoteId};
+use beacon_domain::{CaseId, DeviceId, EventHash};
 use beacon_hub::limits::Rate;
 use beacon_hub::{Hub, HubConfig, router, tokens};
 use beacon_hub_db::{HubDb, PostgresHubDb, SqliteHubDb, TokenRole, TokenScope};
@@ -287,25 +287,8 @@ fn pull_all(hub: &Running) -> Vec<WireEvent> {
 }
 
 fn chain(device: DeviceId, n: u64, text: &str) -> Vec<WireEvent> {
-    let mut prev = EventHash::GENESIS;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
-    (1..=n)
-        .map(|seq| {
-            let body = EventBody::NoteAdded { note_id: NoteId::new(), text: format!("{text} {seq}") };
-            let e = WireEvent::sealed(
-                EventId::new(),
-                device,
-                seq,
-                Hlc { wall_ms: now, counter: seq as u16 },
-                "dispatcher".into(),
-                None,
-                serde_json::value::RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap(),
-                prev,
-            );
-            prev = e.hash;
-            e
-        })
-        .collect()
+    beacon_hub_db::testing::note_chain(device, 1, n, EventHash::GENESIS, now - 1000, text)
 }
 
 #[test]

@@ -1,9 +1,8 @@
 //! The one test suite every `HubDb` backend passes. Each backend's test
 //! file opens a fresh database and calls [`run`].
 
-use beacon_domain::event::EventBody;
 use beacon_domain::referral::Source;
-use beacon_domain::{CaseId, DeviceId, EventHash, EventId, Hlc, NoteId};
+use beacon_domain::{CaseId, DeviceId, EventHash, Hlc, NoteId};
 use beacon_hub_db::{HubDb, HubDbError, IntakeRecord, PushRefused, TokenRole, TokenScope};
 use beacon_sync::{Cursor, SyncError, WireEvent};
 use serde_json::value::RawValue;
@@ -21,24 +20,8 @@ pub async fn run(db: &dyn HubDb) {
 }
 
 /// `n` chained note events of `device`, from sequence `from` after `prev`.
-pub fn chain(device: DeviceId, from: u64, n: u64, mut prev: EventHash, text: &str) -> Vec<WireEvent> {
-    (from..from + n)
-        .map(|seq| {
-            let body = EventBody::NoteAdded { note_id: NoteId::new(), text: format!("{text} {seq}") };
-            let e = WireEvent::sealed(
-                EventId::new(),
-                device,
-                seq,
-                Hlc { wall_ms: NOW - 1000 + seq as i64, counter: 0 },
-                "dispatcher".into(),
-                Some(CaseId::for_referral(Source::HotlineCall, "NHTH-1")),
-                RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap(),
-                prev,
-            );
-            prev = e.hash;
-            e
-        })
-        .collect()
+pub fn chain(device: DeviceId, from: u64, n: u64, prev: EventHash, text: &str) -> Vec<WireEvent> {
+    beacon_hub_db::testing::note_chain(device, from, n, prev, NOW - 1000, text)
 }
 
 async fn tokens(db: &dyn HubDb) {
