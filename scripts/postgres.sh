@@ -20,6 +20,16 @@ ensure_postgres() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
 }
 
+# A loopback TCP port nothing listens on (bash alone: a fresh machine may have no python).
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 30000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
 # Run a PostgreSQL program as the user that owns the data directory.
 as_pg_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -30,7 +40,7 @@ start_test_postgres() {
   bin=$(pg_bin)
   dir=$(mktemp -d)
   [ "$(id -u)" = 0 ] && chown postgres "$dir"
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  port=$(free_port)
   as_pg_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres >/dev/null
   as_pg_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" >/dev/null
