@@ -10,11 +10,12 @@ set -euo pipefail
 . "$(dirname "$0")/setup.sh"
 setup_all
 
-log "building beacon (the command line)"
-(cd "$ROOT" && cargo build --quiet -p beacon-cli --bins)
+log "building beacon (the command line) and beacon-hub"
+(cd "$ROOT" && cargo build --quiet -p beacon-cli -p beacon-hub --bins)
 BEACON=$CARGO_TARGET_DIR/debug/beacon
-# The command line on the PATH, so `beacon queue` works in any shell.
+# Both on the PATH, so `beacon queue` works in any shell.
 mkdir -p "$HOME/.local/bin" && ln -sf "$BEACON" "$HOME/.local/bin/beacon"
+ln -sf "$CARGO_TARGET_DIR/debug/beacon-hub" "$HOME/.local/bin/beacon-hub"
 # The store: BEACON_STORE if set, else the command line's default, so the
 # console and `beacon` with no --store open the same one.
 STORE=${BEACON_STORE:-$("$BEACON" --json init | sed -n 's/.*"store": *"\([^"]*\)".*/\1/p')}
@@ -24,7 +25,7 @@ if [ "$("$BEACON" --store "$STORE" --json init | sed -n 's/.*"cases": *\([0-9]*\
 fi
 export BEACON_STORE=$STORE
 log "store: $STORE"
-log "command line: $BEACON (linked as ~/.local/bin/beacon); try: beacon queue"
+log "command line: $BEACON (linked as ~/.local/bin/beacon, beside beacon-hub); try: beacon queue"
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   exec "$ROOT/scripts/desktop-run.sh" "$@"
