@@ -174,6 +174,8 @@ impl Beacon {
             refolded |= applied.refolded;
             self.remember(&[(CURSOR_KEY, &page.next.0.to_string())])?;
             if !page.more {
+                // Pages from the past fold the log once, here, not once a page.
+                self.store_mut().finish_pulled()?;
                 return Ok((pulled, refolded, page.hub_seq_of_device));
             }
         }

@@ -233,7 +233,7 @@ impl Store {
             (device, settings::device_row(&conn, device)?)
         };
         let last = settings::last_hlc(&conn)?;
-        Ok(Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
             read_only,
@@ -241,7 +241,10 @@ impl Store {
             device_row,
             hlc: HlcClock::new(clock, last),
             page_cache: std::cell::Cell::new(PageCache::Everyday),
-        })
+        };
+        // A pull that stopped before its fold: fold now, before anyone reads.
+        store.finish_pulled()?;
+        Ok(store)
     }
 
     /// Whether the store was opened read-only (see [`Store::open_with`]).

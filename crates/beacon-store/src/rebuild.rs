@@ -82,6 +82,8 @@ pub(crate) fn refold(tx: &Connection) -> Result<RebuildReport, StoreError> {
         [],
     )?;
     report.cases = tx.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64;
+    // The tables are the fold of the whole log again.
+    tx.execute("DELETE FROM meta WHERE key = ?1", [crate::sync::NEEDS_FOLD])?;
     settings::save(tx, &settings)?;
     Ok(report)
 }

@@ -6,8 +6,11 @@
 //! last in that order (the clock observes every event pulled), so they are
 //! projected as they are appended. A pulled page whose events all come
 //! after what is folded is projected event by event; a page with an event
-//! from the past (a device that was offline) folds the log again, so every
-//! device ends with the same tables whatever order events reached it.
+//! from the past (a device that was offline) is stored and marks the store
+//! to be folded again, once, when the pull ends ([`Store::finish_pulled`]),
+//! or when the store is next opened if the process stopped first. So every
+//! device ends with the same tables whatever order events reached it, and a
+//! catch-up of many pages folds once, not once a page.
 
 use beacon_domain::event::{Actor, Event};
 use beacon_domain::{EventHash, Hlc};
@@ -18,6 +21,9 @@ use serde_json::value::RawValue;
 use crate::settings::{self, Settings};
 use crate::{Store, StoreError, project, rebuild};
 
+/// Set while the tables are behind the log (see the module's comment).
+pub(crate) const NEEDS_FOLD: &str = "sync.needs_fold";
+
 /// What applying a pulled page did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Applied {
@@ -25,7 +31,8 @@ pub struct Applied {
     pub stored: u64,
     /// Events it held already (its own, or delivered before).
     pub known: u64,
-    /// Whether the page reached into the past and the log was folded again.
+    /// Whether the page reached into the past: the log must be folded again
+    /// ([`Store::finish_pulled`]).
     pub refolded: bool,
 }
 
@@ -92,6 +99,9 @@ impl Store {
         let mut folded: i64 = tx.query_row("SELECT coalesce(max(hlc), 0) FROM events", [], |r| r.get(0))?;
         let mut settings = settings::load(&tx)?;
         let mut last = settings::last_hlc(&tx)?;
+        // Already behind the log (an earlier page reached into the past):
+        // the fold to come redoes everything, so project nothing now.
+        let mut behind = settings::get(&tx, NEEDS_FOLD)?.is_some();
         for e in events {
             let held: Option<Vec<u8>> = tx
                 .prepare_cached(
@@ -124,13 +134,14 @@ impl Store {
             let event = decode(e)?;
             let device_row = settings::device_row(&tx, e.device)?;
             let in_order = e.hlc > folded;
-            let case_row = if in_order && !applied.refolded {
+            let case_row = if in_order && !behind {
                 let row = project::apply(&tx, &event, &settings, project::Mode::Replay)?;
                 if let beacon_domain::EventBody::SettingsChanged { targets, link_window_days } = &event.body {
                     settings = Settings { targets: *targets, link_window_days: *link_window_days };
                 }
                 row
             } else {
+                behind = true;
                 applied.refolded = true;
                 None
             };
@@ -154,14 +165,28 @@ impl Store {
             last = last.max(Hlc::unpack(e.hlc));
             applied.stored += 1;
         }
-        if applied.refolded {
-            rebuild::refold(&tx)?;
+        if behind {
+            settings::set(&tx, NEEDS_FOLD, "1")?;
         }
         // The next event written here comes after everything pulled.
         settings::set(&tx, "last_hlc", &last.pack().to_string())?;
         tx.commit()?;
         self.hlc.observe(last);
         Ok(applied)
+    }
+}
+
+impl Store {
+    /// End a pull: if a page reached into the past, fold the log again now,
+    /// in one transaction. Returns whether it folded.
+    pub fn finish_pulled(&mut self) -> Result<bool, StoreError> {
+        if self.read_only || settings::get(&self.conn, NEEDS_FOLD)?.is_none() {
+            return Ok(false);
+        }
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        rebuild::refold(&tx)?;
+        tx.commit()?;
+        Ok(true)
     }
 }
 

@@ -35,10 +35,13 @@ fn status(store: &mut Store, id: CaseId, from: CaseStatus, to: CaseStatus) {
         .expect("status");
 }
 
-/// Everything of `to`'s own log that `from` has not, applied to `from` as one page.
+/// Everything of `to`'s own log that `from` has not, applied to `from` as
+/// one page, and the pull finished.
 fn pull(from: &mut Store, to: &Store) -> beacon_store::Applied {
     let page = to.own_events_after(0, 10_000).unwrap();
-    from.apply_pulled(&page).unwrap()
+    let applied = from.apply_pulled(&page).unwrap();
+    assert_eq!(from.finish_pulled().unwrap(), applied.refolded, "a page from the past is folded when the pull ends");
+    applied
 }
 
 /// The tables people read, as text, in a fixed order.
@@ -138,4 +141,41 @@ fn a_tampered_or_contradicting_page_is_refused_whole() {
     page[0].device = b.device_id();
     assert!(b.apply_pulled(&page[..1]).is_err());
     assert_eq!(tables(&b), before);
+}
+
+#[test]
+fn pages_from_the_past_fold_once_and_a_pull_cut_short_is_folded_on_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (clock_a, clock_b) = (ManualClock::at(t0()), ManualClock::at(t0()));
+    let mut a = open(&dir, "a.sqlite3", &clock_a);
+    let mut b = open(&dir, "b.sqlite3", &clock_b);
+    let value = json!({
+        "external_id": "NHTH-3", "source": "hotline_call", "received_at": t0().to_rfc3339(),
+        "urgency": "recent", "trafficking_type": "sex", "narrative": "a tip",
+    });
+    let case = support::store_referral(&mut a, value, Priority::P2, t0() - Duration::minutes(5));
+    pull(&mut b, &a);
+    // B, offline, writes three notes early; A writes later.
+    clock_b.set(t0() + Duration::minutes(1));
+    for i in 0..3 {
+        note(&mut b, case, &format!("B {i}"));
+    }
+    clock_a.set(t0() + Duration::minutes(30));
+    note(&mut a, case, "A late");
+    // A pulls B's notes in three pages, all from its past: stored, not yet folded.
+    let page = b.own_events_after(0, 100).unwrap();
+    for one in page.chunks(1) {
+        assert!(a.apply_pulled(one).unwrap().refolded);
+    }
+    let notes =
+        |s: &Store| -> i64 { s.connection().query_row("SELECT count(*) FROM notes", [], |r| r.get(0)).unwrap() };
+    assert_eq!(notes(&a), 1, "the tables wait for the fold");
+    // The process stops before finishing the pull; the next open folds.
+    drop(a);
+    let mut a = open(&dir, "a.sqlite3", &clock_a);
+    assert_eq!(notes(&a), 4);
+    assert!(!a.finish_pulled().unwrap(), "nothing left to fold");
+    pull(&mut b, &a);
+    assert_eq!(tables(&a), tables(&b));
+    a.check_consistency().unwrap();
 }
