@@ -103,7 +103,7 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
     async fn device_count(&self) -> Result<u64, HubDbError>;
 }
 
-/// Unix milliseconds now.
-pub(crate) fn now_ms() -> i64 {
+/// Unix milliseconds now: the hub's clock, for its events and checks.
+pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }

@@ -49,9 +49,13 @@ pub fn plan<'a>(
         if event.device != device {
             return Err(SyncError::WrongDevice { device });
         }
+        if event.seq == 0 {
+            // Sequences start at 1: a 0 can be neither stored nor known.
+            return Err(SyncError::Gap { device, expected: next.seq + 1, got: 0 });
+        }
         if event.seq <= head.seq {
             // Already stored: the same event again, or a different history.
-            if event.seq == 0 || held(event.seq) != Some(event.hash) {
+            if held(event.seq) != Some(event.hash) {
                 return Err(SyncError::Forked { device, seq: event.seq });
             }
             continue;

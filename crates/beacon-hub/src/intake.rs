@@ -81,7 +81,7 @@ pub async fn post_referrals(State(hub): State<Hub>, headers: HeaderMap, body: By
     if records.is_empty() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(report.rejected)).into_response());
     }
-    let stored = hub.db.intake(records, crate::now_ms()).await?;
+    let stored = hub.db.intake(records, beacon_hub_db::now_ms()).await?;
     let created = stored.iter().any(|(_, created)| *created);
     report.accepted = indexes
         .into_iter()

@@ -102,8 +102,3 @@ pub(crate) async fn healthz(axum::extract::State(hub): axum::extract::State<Hub>
     hub.db.event_count().await?;
     Ok("ok\n")
 }
-
-/// Unix milliseconds now.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
-}

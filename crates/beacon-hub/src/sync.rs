@@ -41,7 +41,7 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HubError> {
 pub async fn push(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<PushResponse>, HubError> {
     auth::require(&hub, &headers, &[TokenRole::Device]).await?;
     let request: PushRequest = parse(&body)?;
-    Ok(Json(hub.db.push(request.device, request.events, crate::now_ms()).await?))
+    Ok(Json(hub.db.push(request.device, request.events, beacon_hub_db::now_ms()).await?))
 }
 
 /// The events after a cursor, in the hub's arrival order.
@@ -63,7 +63,7 @@ pub async fn pull(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Re
     let limit = request.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let page = hub.db.pull(request.after, limit, request.device).await?;
     if let Some(newest) = page.events.iter().map(|e| beacon_domain::Hlc::unpack(e.hlc).wall_ms).max() {
-        let age_ms = crate::now_ms().saturating_sub(newest).max(0) as u64;
+        let age_ms = beacon_hub_db::now_ms().saturating_sub(newest).max(0) as u64;
         hub.metrics.observe_sync_lag(std::time::Duration::from_millis(age_ms));
     }
     Ok(Json(page))

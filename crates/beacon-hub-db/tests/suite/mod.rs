@@ -116,6 +116,10 @@ async fn refused_pushes_store_nothing(db: &dyn HubDb) {
     db.push(device, events[..2].to_vec(), NOW).await.unwrap();
     let count = db.event_count().await.unwrap();
 
+    // Sequence 0 does not exist.
+    let mut zero = chain(device, 1, 1, EventHash::GENESIS, "zero");
+    zero[0].seq = 0;
+    assert_eq!(refusal(db.push(device, zero, NOW).await), SyncError::Gap { device, expected: 3, got: 0 });
     // A gap: 4 after 2.
     let e = refusal(db.push(device, vec![events[3].clone()], NOW).await);
     assert_eq!(e, SyncError::Gap { device, expected: 3, got: 4 });

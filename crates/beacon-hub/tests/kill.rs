@@ -1,0 +1,141 @@
+//! The real `beacon-hub` killed with SIGKILL while a device pushes, then
+//! started again on the same database: every event the hub confirmed is
+//! there, none twice, the chain whole, and the device finishes from where
+//! the hub says it stands.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use beacon_domain::{DeviceId, EventHash};
+use beacon_sync::{PullResponse, PushRequest, PushResponse, WireEvent};
+use serde_json::json;
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(db: &str, port: u16) -> Running {
+    let child = Command::new(env!("CARGO_BIN_EXE_beacon-hub"))
+        .args(["serve", "--db", db, "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the hub did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Running(child)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .build()
+        .into()
+}
+
+fn push(base: &str, token: &str, device: DeviceId, events: &[WireEvent]) -> Result<PushResponse, String> {
+    let body = serde_json::to_string(&PushRequest { device, events: events.to_vec() }).unwrap();
+    let mut response = agent()
+        .post(&format!("{base}/v1/sync/push"))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .send(&body)
+        .map_err(|e| e.to_string())?;
+    let text = response.body_mut().read_to_string().map_err(|e| e.to_string())?;
+    if response.status().as_u16() != 200 {
+        return Err(text);
+    }
+    serde_json::from_str(&text).map_err(|e| e.to_string())
+}
+
+/// Events the device pushes, 10 at a time: the kill comes after the fifth
+/// push is confirmed, with hundreds still to go.
+const TOTAL: u64 = 3000;
+
+#[test]
+fn a_hub_killed_mid_push_loses_nothing_it_confirmed_and_doubles_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("hub.sqlite3").display());
+    let made = Command::new(env!("CARGO_BIN_EXE_beacon-hub"))
+        .args(["token", "create", "--db", &db, "--role", "device", "--name", "desk"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let device = DeviceId::new_random();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let events = beacon_hub_db::testing::note_chain(device, 1, TOTAL, EventHash::GENESIS, now - 10_000, "note");
+
+    let mut hub = start(&db, port);
+    // Push from another thread; kill the hub while it works.
+    let (confirmed_tx, confirmed_rx) = std::sync::mpsc::channel();
+    let pusher = {
+        let (base, token, events) = (base.clone(), token.clone(), events.clone());
+        std::thread::spawn(move || {
+            for chunk in events.chunks(10) {
+                match push(&base, &token, device, chunk) {
+                    Ok(answer) => confirmed_tx.send(answer.hub_seq).unwrap(),
+                    Err(_) => return,
+                }
+            }
+        })
+    };
+    let mut confirmed = 0;
+    for _ in 0..5 {
+        confirmed = confirmed_rx.recv().expect("the first pushes are confirmed");
+    }
+    let _ = hub.0.kill(); // SIGKILL, while the pusher goes on
+    let _ = hub.0.wait();
+    pusher.join().unwrap();
+    let confirmed = confirmed_rx.try_iter().max().unwrap_or(confirmed);
+    assert!(confirmed < TOTAL, "the hub was killed before the last push ({confirmed} confirmed)");
+
+    // Started again: the device pushes everything again from the start; the
+    // hub skips what it holds and takes the rest.
+    drop(hub);
+    let _hub = start(&db, port);
+    let mut held = 0;
+    for chunk in events.chunks(500) {
+        let answer = push(&base, &token, device, chunk).unwrap();
+        if held == 0 {
+            assert!(answer.hub_seq >= confirmed, "every confirmed event survived ({} < {confirmed})", answer.hub_seq);
+        }
+        held = answer.hub_seq;
+    }
+    assert_eq!(held, TOTAL);
+
+    // Each event once, in order, chained.
+    let mut after = json!(0);
+    let mut seen: Vec<WireEvent> = Vec::new();
+    loop {
+        let mut response = agent()
+            .post(&format!("{base}/v1/sync/pull"))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .send(json!({"device": device, "after": after}).to_string())
+            .unwrap();
+        let page: PullResponse = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+        seen.extend(page.events);
+        after = json!(page.next);
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(seen.len() as u64, TOTAL);
+    let mut prev = EventHash::GENESIS;
+    for (i, e) in seen.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1);
+        assert!(e.is_intact() && e.prev == prev);
+        prev = e.hash;
+    }
+}
