@@ -105,7 +105,7 @@ impl Beacon {
     /// The configured hub, the last success and what waits to be pushed.
     pub fn sync_status(&self) -> Result<SyncStatus, ApiError> {
         let pushed = self.pushed()?;
-        let waiting = self.store().own_events_after(pushed, usize::MAX >> 1)?.len() as u64;
+        let waiting = self.store().own_events_count_after(pushed)?;
         Ok(SyncStatus {
             hub: self.store().config(HUB_KEY)?,
             last_success: self.store().config(LAST_SUCCESS_KEY)?.and_then(|v| v.parse().ok()),

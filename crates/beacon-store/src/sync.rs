@@ -37,6 +37,15 @@ pub struct Applied {
 }
 
 impl Store {
+    /// How many of this device's events have a sequence above `after`.
+    pub fn own_events_count_after(&self, after: u64) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM events WHERE device = ?1 AND device_seq > ?2",
+            params![self.device_row, after as i64],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
     /// This device's events with a sequence above `after`, oldest first, at
     /// most `limit`, as they travel (each with its predecessor's hash).
     pub fn own_events_after(&self, after: u64, limit: usize) -> Result<Vec<WireEvent>, StoreError> {
