@@ -9,8 +9,8 @@ use beacon_api::domain::{CaseId, CaseStatus, Priority, Responder, Role};
 use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
-    AddOutcome, AlertBatch, AuditTrail, Beacon, CaseDetail, CasePoint, CaseView, MapLayer, OpenCount, Preview,
-    QueueQuery, QueueRow, ResponseStats, Suggestions,
+    AddOutcome, AlertBatch, AuditTrail, Beacon, CaseDetail, CasePoint, CaseView, ConflictRow, MapLayer, OpenCount,
+    Preview, QueueQuery, QueueRow, ResponseStats, Suggestions,
 };
 use serde::Serialize;
 use std::sync::MutexGuard;
@@ -94,6 +94,18 @@ fn handoff(s: State<'_, AppState>, id: String, responder: String) -> Res<Handoff
 #[tauri::command(async)]
 fn handoff_to_suggested(s: State<'_, AppState>, id: String, role: Role) -> Res<HandoffRecord> {
     Ok(beacon(&s).handoff_to_suggested(&id, role)?)
+}
+
+/// Rejected handoffs nobody has looked at: the conflicts list.
+#[tauri::command(async)]
+fn conflicts(s: State<'_, AppState>) -> Res<Vec<ConflictRow>> {
+    Ok(beacon(&s).conflicts()?)
+}
+
+/// Mark a case's rejected handoffs as looked at.
+#[tauri::command(async)]
+fn resolve_conflicts(s: State<'_, AppState>, id: String) -> Res<usize> {
+    Ok(beacon(&s).resolve_conflicts(&id)?)
 }
 
 #[tauri::command(async)]
@@ -217,6 +229,8 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         handoff,
         handoff_to_suggested,
         acknowledge,
+        conflicts,
+        resolve_conflicts,
         set_status,
         add_note,
         override_priority,

@@ -9,6 +9,7 @@ import type { CaseDetail } from './bindings/CaseDetail';
 import type { CasePoint } from './bindings/CasePoint';
 import type { CaseStatus } from './bindings/CaseStatus';
 import type { CaseView } from './bindings/CaseView';
+import type { ConflictRow } from './bindings/ConflictRow';
 import type { HandoffRecord } from './bindings/HandoffRecord';
 import type { MapLayer } from './bindings/MapLayer';
 import type { OpenCount } from './bindings/OpenCount';
@@ -25,7 +26,7 @@ import type { Suggestions } from './bindings/Suggestions';
 import type { UiError } from './bindings/UiError';
 
 export type {
-  AddOutcome, AlertEvent, AppInfo, CaseDetail, CasePoint, CaseStatus, CaseView, HandoffRecord, MapLayer, OpenCount,
+  AddOutcome, AlertEvent, AppInfo, CaseDetail, CasePoint, CaseStatus, CaseView, ConflictRow, HandoffRecord, MapLayer, OpenCount,
   Preview, Priority, QueueQuery, QueueRow, Responder, ResponseStats, StoreChanged, StoredEvent, Suggestions, UiError, Role,
 };
 
@@ -54,6 +55,8 @@ export const api = {
   handoff: (id: string, responder: string) => call<HandoffRecord>('handoff', { id, responder }),
   handoffToSuggested: (id: string, role: Role) => call<HandoffRecord>('handoff_to_suggested', { id, role }),
   acknowledge: (id: string) => call<null>('acknowledge', { id }),
+  conflicts: () => call<ConflictRow[]>('conflicts'),
+  resolveConflicts: (id: string) => call<number>('resolve_conflicts', { id }),
   setStatus: (id: string, status: CaseStatus, disposition: string | null) => call<null>('set_status', { id, status, disposition }),
   addNote: (id: string, text: string) => call<null>('add_note', { id, text }),
   overridePriority: (id: string, priority: Priority, reason: string) => call<null>('override_priority', { id, priority, reason }),

@@ -10,7 +10,7 @@ use beacon_domain::sharing;
 use beacon_domain::{CaseId, CaseStatus, Change, HandoffId, NoteId, Priority, Role};
 use beacon_store::{CaseSummary, HandoffRecord};
 
-use crate::{ApiError, Beacon};
+use crate::{ApiError, Beacon, ConflictRow};
 
 /// Longest note or reason accepted.
 const MAX_NOTE_CHARS: usize = 8 * 1024;
@@ -127,6 +127,9 @@ impl Beacon {
                 .case(case_id)?
                 .map(|c| c.referral)
                 .ok_or_else(|| ApiError::NotFound { what: "case", id: case_id.to_string() })?;
+            // What this handoff replaces, as far as this device knows: the
+            // hub rejects it if another reached it first unseen.
+            let replaces = w.last_handoff_of_role(case_id, r.role)?;
             w.append(
                 &actor,
                 Some(case_id),
@@ -137,6 +140,7 @@ impl Beacon {
                     role: r.role,
                     shared_fields: sharing::shared_fields(&referral),
                     withheld_fields: sharing::withheld_fields(&referral),
+                    replaces,
                 },
             )?;
             Ok(())
@@ -164,6 +168,36 @@ impl Beacon {
         })?;
         let responder = top.responder.id.0.clone();
         self.handoff(&suggestions.case_id.to_string(), &responder)
+    }
+
+    /// A dispatcher has looked at the case's rejected handoffs (see
+    /// [`EventBody::HandoffRejected`]): they stop asking for attention, and
+    /// the case takes its place in the queue by its status again. Returns
+    /// how many there were.
+    pub fn resolve_conflicts(&mut self, id: &str) -> Result<usize, ApiError> {
+        let case_id = self.resolve(id)?;
+        let open: Vec<_> = self.store.conflicts_of(case_id)?.into_iter().filter(|c| c.resolved_at.is_none()).collect();
+        if open.is_empty() {
+            return Err(ApiError::Refused(format!("case {} has no rejected handoff to look at", case_id.short())));
+        }
+        let actor = self.actor.clone();
+        self.with_case(case_id, |w, _| {
+            for c in &open {
+                w.append(&actor, Some(case_id), EventBody::ConflictResolved { handoff_id: c.handoff_id })?;
+            }
+            Ok(())
+        })?;
+        Ok(open.len())
+    }
+
+    /// Rejected handoffs nobody has looked at, newest first.
+    pub fn conflicts(&self) -> Result<Vec<ConflictRow>, ApiError> {
+        Ok(self
+            .store
+            .open_conflicts(beacon_domain::queue::MAX_QUEUE_LIMIT as usize)?
+            .into_iter()
+            .map(|conflict| ConflictRow { short_id: conflict.case_id.short(), conflict })
+            .collect())
     }
 
     /// A responder takes the case: acknowledges the oldest handoff waiting

@@ -114,6 +114,7 @@ impl Beacon {
                                             role: who.role,
                                             shared_fields: sharing::shared_fields(r),
                                             withheld_fields: sharing::withheld_fields(r),
+                                            replaces: w.last_handoff_of_role(id, who.role)?,
                                         },
                                     )?;
                                 }

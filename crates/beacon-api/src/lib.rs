@@ -26,7 +26,9 @@ pub use desktop::{Alert, AlertBatch, CasePoint, MapLayer, OpenCount};
 pub use error::ApiError;
 pub use stats::{ResponseStats, SegmentStats, StatsGroup};
 pub use sync::{SyncReport, SyncStatus};
-pub use views::{AddOutcome, AuditTrail, CaseDetail, CaseView, ImportProgress, ImportReport, QueueRow, Suggestions};
+pub use views::{
+    AddOutcome, AuditTrail, CaseDetail, CaseView, ConflictRow, ImportProgress, ImportReport, QueueRow, Suggestions,
+};
 
 pub use beacon_domain as domain;
 pub use beacon_geo as geo;
@@ -145,6 +147,7 @@ impl Beacon {
             linked: self.store.links(id)?,
             notes: self.store.notes(id)?,
             handoffs: self.store.handoffs(id)?,
+            conflicts: self.store.conflicts_of(id)?,
         })
     }
 
@@ -181,7 +184,8 @@ fn place_of(
     deadline: Option<&beacon_domain::triage::Deadline>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<beacon_domain::QueuePlace> {
-    let facts = beacon_domain::queue::facts(c.id, c.status, c.priority, deadline.map(|d| d.due_at))?;
+    let facts =
+        beacon_domain::queue::facts(c.id, c.status, c.open_conflicts > 0, c.priority, deadline.map(|d| d.due_at))?;
     Some(beacon_domain::queue::place(&facts, now))
 }
 

@@ -47,6 +47,8 @@ pub struct SyncStatus {
     pub last_success: Option<i64>,
     /// This device's events the hub has not confirmed.
     pub waiting: u64,
+    /// Handoffs the hub rejected that nobody has looked at yet.
+    pub conflicts: u64,
 }
 
 impl Beacon {
@@ -102,7 +104,8 @@ impl Beacon {
         Ok(report)
     }
 
-    /// The configured hub, the last success and what waits to be pushed.
+    /// The configured hub, the last success, what waits to be pushed and
+    /// the conflicts nobody has looked at.
     pub fn sync_status(&self) -> Result<SyncStatus, ApiError> {
         let pushed = self.pushed()?;
         let waiting = self.store().own_events_count_after(pushed)?;
@@ -110,6 +113,7 @@ impl Beacon {
             hub: self.store().config(HUB_KEY)?,
             last_success: self.store().config(LAST_SUCCESS_KEY)?.and_then(|v| v.parse().ok()),
             waiting,
+            conflicts: self.store().open_conflict_count()?,
         })
     }
 

@@ -4,7 +4,9 @@ use beacon_domain::referral::Referral;
 use beacon_domain::responder::Suggestion;
 use beacon_domain::triage::{Deadline, Reason};
 use beacon_domain::{CaseId, CaseStatus, JurisdictionAssignment, Priority, QueuePlace, RecordError};
-use beacon_store::{Assignee, CaseRecord, CaseSummary, HandoffRecord, LinkedCase, NoteRecord, StoredEvent};
+use beacon_store::{
+    Assignee, CaseRecord, CaseSummary, HandoffConflict, HandoffRecord, LinkedCase, NoteRecord, StoredEvent,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -60,6 +62,17 @@ pub struct CaseDetail {
     pub linked: Vec<LinkedCase>,
     pub notes: Vec<NoteRecord>,
     pub handoffs: Vec<HandoffRecord>,
+    /// Handoffs of this case the hub rejected, looked at or not.
+    pub conflicts: Vec<HandoffConflict>,
+}
+
+/// A rejected handoff in the conflicts list.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ConflictRow {
+    pub short_id: String,
+    #[serde(flatten)]
+    pub conflict: HandoffConflict,
 }
 
 #[derive(Clone, Debug, Serialize)]

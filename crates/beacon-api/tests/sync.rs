@@ -175,3 +175,80 @@ fn a_desktop_syncs_over_https_with_a_hub_that_has_its_own_certificate() {
     assert_eq!(error.code(), "invalid_input");
     drop(runtime);
 }
+
+#[test]
+fn two_offline_handoffs_of_one_case_the_first_to_reach_the_hub_stands_and_both_desktops_see_the_conflict() {
+    // The later handoff reaching the hub first, and the earlier one: the
+    // clock decides the fold's order, the hub's arrival decides who stands.
+    handoff_conflict(true);
+    handoff_conflict(false);
+}
+
+fn handoff_conflict(later_arrives_first: bool) {
+    let hub = hub();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut a, mut b) = (desktop(&dir, "a.sqlite3"), desktop(&dir, "b.sqlite3"));
+    a.import_responders(
+        r#"[{"id": "T-1", "name": "Tpr. Lane", "role": "trooper", "jurisdictions": ["*"], "on_duty": true},
+            {"id": "T-2", "name": "Tpr. Ochoa", "role": "trooper", "jurisdictions": ["*"], "on_duty": true}]"#
+            .as_bytes(),
+    )
+    .unwrap();
+    let case = a.add_referral_json(referral("NHTH-90")).unwrap().id;
+    a.sync_once(Some(&hub.url), Some(&hub.device_token), None).unwrap();
+    b.sync_once(Some(&hub.url), Some(&hub.device_token), None).unwrap();
+
+    // Both offline: A hands the case to Lane, then B to Ochoa (a later clock).
+    a.handoff(&case.to_string(), "T-1").unwrap();
+    b.handoff(&case.to_string(), "T-2").unwrap();
+    let (winner, loser, winner_name, loser_name, by, winner_by) = if later_arrives_first {
+        (&mut b, &mut a, "Tpr. Ochoa", "Tpr. Lane", "a.sqlite3", "b.sqlite3")
+    } else {
+        (&mut a, &mut b, "Tpr. Lane", "Tpr. Ochoa", "b.sqlite3", "a.sqlite3")
+    };
+    winner.sync_once(None, None, None).unwrap();
+    let report = loser.sync_once(None, None, None).unwrap();
+    assert!(report.refolded, "the loser's own handoff, projected as standing, is folded again as rejected");
+    winner.sync_once(None, None, None).unwrap();
+
+    for (name, d) in [("A", &a), ("B", &b)] {
+        let detail = d.detail(case).unwrap();
+        let assigned: Vec<&str> = detail.case.assigned.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(assigned, [winner_name], "{name}: the handoff that reached the hub first stands");
+        assert_eq!(detail.conflicts.len(), 1, "{name}");
+        let c = &detail.conflicts[0];
+        assert_eq!((c.responder_name.as_str(), c.winner_responder_name.as_str()), (loser_name, winner_name));
+        assert_eq!((c.handed_off_by.as_str(), c.winner_handed_off_by.as_str()), (by, winner_by));
+        let rejected = detail.handoffs.iter().find(|h| h.responder_name == loser_name).unwrap();
+        assert!(rejected.rejected_at.is_some() && rejected.withdrawn_at.is_some(), "{name}: it asks nobody");
+        let stands = detail.handoffs.iter().find(|h| h.responder_name == winner_name).unwrap();
+        assert!(stands.rejected_at.is_none() && stands.withdrawn_at.is_none(), "{name}: the winner still waits");
+        let place = detail.case.place.as_ref().unwrap();
+        assert_eq!(
+            place.reason,
+            beacon_domain::queue::QueueReason::HandoffRejected,
+            "{name}: the case needs attention"
+        );
+        assert_eq!(d.conflicts().unwrap().len(), 1, "{name}: on the conflicts list");
+        assert_eq!(d.sync_status().unwrap().conflicts, 1, "{name}");
+        d.store().check_consistency().unwrap();
+    }
+    // The tables are the fold of the log, on both.
+    for d in [&mut a, &mut b] {
+        let before = d.detail(case).unwrap();
+        d.rebuild().unwrap();
+        let after = d.detail(case).unwrap();
+        assert_eq!(serde_json::to_value(&before).unwrap(), serde_json::to_value(&after).unwrap());
+    }
+
+    // A dispatcher on A looks at it; once synced, neither lists it.
+    assert_eq!(a.resolve_conflicts(&case.to_string()).unwrap(), 1);
+    assert!(a.resolve_conflicts(&case.to_string()).is_err(), "nothing left to look at");
+    a.sync_once(None, None, None).unwrap();
+    b.sync_once(None, None, None).unwrap();
+    for d in [&a, &b] {
+        assert!(d.conflicts().unwrap().is_empty());
+        let place = d.detail(case).unwrap().case.place.unwrap();
+        assert_eq!(place.reason, beacon_domain::queue::QueueReason::AwaitingAcknowledgement);
+    }
+}

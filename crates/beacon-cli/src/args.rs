@@ -87,6 +87,12 @@ pub enum Command {
     Withdraw { id: String },
     /// The case's event history.
     Audit { id: String },
+    /// Handoffs the hub rejected (another dispatcher's reached it first)
+    /// that nobody has looked at; `resolve CASE` marks a case's as looked at.
+    Conflicts {
+        #[command(subcommand)]
+        command: Option<ConflictsCommand>,
+    },
     /// Response times: received → handed off → acknowledged → on scene.
     Stats {
         /// Referrals received in the last N days.
@@ -168,8 +174,15 @@ pub struct SyncArgs {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ConflictsCommand {
+    /// Mark the case's rejected handoffs as looked at: it takes its place in
+    /// the queue by its status again.
+    Resolve { id: String },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum SyncCommand {
-    /// The hub, the last successful sync, and the events waiting to go.
+    /// The hub, the last successful sync, the events waiting to go, and conflicts.
     Status,
 }
 

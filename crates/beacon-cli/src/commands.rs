@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::args::{
-    Cli, Command, ConfigCommand, JurisdictionCommand, QueueArgs, ReferralCommand, ResponderCommand, SyncArgs,
-    SyncCommand,
+    Cli, Command, ConfigCommand, ConflictsCommand, JurisdictionCommand, QueueArgs, ReferralCommand, ResponderCommand,
+    SyncArgs, SyncCommand,
 };
 use crate::table;
 
@@ -81,6 +81,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ack { id } => ack(cli, out, id)?,
         Command::Withdraw { id } => withdraw(cli, out, id)?,
         Command::Audit { id } => audit(cli, out, id)?,
+        Command::Conflicts { command } => conflicts(cli, out, command.as_ref())?,
         Command::Stats { days } => stats(cli, out, *days)?,
         Command::Schema => out.value(&schemars::schema_for!(beacon_api::domain::Referral))?,
         Command::Config(c) => config(cli, out, c)?,
@@ -273,6 +274,36 @@ fn audit(cli: &Cli, out: &Out, id: &str) -> Result<()> {
     Ok(())
 }
 
+fn conflicts(cli: &Cli, out: &Out, command: Option<&ConflictsCommand>) -> Result<()> {
+    let mut b = open(cli)?;
+    if let Some(ConflictsCommand::Resolve { id }) = command {
+        let n = b.resolve_conflicts(id)?;
+        return after_change(&b, out, id, &format!("{n} rejected handoff(s) looked at"));
+    }
+    let list = b.conflicts()?;
+    if out.json {
+        return out.value(&list);
+    }
+    if list.is_empty() {
+        say!("No conflicts: no handoff was rejected, or each has been looked at.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|c| {
+            let rejected = &c.conflict;
+            vec![
+                c.short_id.clone(),
+                local(rejected.rejected_at),
+                format!("{} → {} ({})", rejected.handed_off_by, rejected.responder_name, rejected.role),
+                format!("{} → {}", rejected.winner_handed_off_by, rejected.winner_responder_name),
+            ]
+        })
+        .collect();
+    table::print(&["CASE", "REJECTED", "REJECTED HANDOFF", "STANDS INSTEAD"], &rows);
+    Ok(())
+}
+
 fn config(cli: &Cli, out: &Out, c: &ConfigCommand) -> Result<()> {
     let mut b = open(cli)?;
     match c {
@@ -335,6 +366,7 @@ fn sync(cli: &Cli, out: &Out, args: &SyncArgs) -> Result<()> {
         say!("Hub:            {}", status.hub.as_deref().unwrap_or("none (beacon sync --hub URL --token TOKEN)"));
         say!("Last sync:      {last}");
         say!("Waiting to go:  {} event(s)", status.waiting);
+        say!("Conflicts:      {} (beacon conflicts)", status.conflicts);
         return Ok(());
     }
     let (hub, token) = (args.hub.as_deref(), args.token.as_deref());

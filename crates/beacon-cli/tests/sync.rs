@@ -69,3 +69,43 @@ fn a_sync_without_a_hub_or_with_a_bad_one_says_why() {
     assert_eq!(unreachable.code, 1);
     assert!(unreachable.stderr.contains("could not be reached"), "{}", unreachable.stderr);
 }
+
+#[test]
+fn a_handoff_the_hub_rejected_is_listed_until_a_dispatcher_resolves_it() {
+    let (a, b) = (Env::new(), Env::new());
+    let (url, token, _hub) = hub(a.dir.path());
+    let roster = a.dir.path().join("roster.json");
+    std::fs::write(
+        &roster,
+        r#"[{"id": "T-1", "name": "Tpr. Lane", "role": "trooper", "jurisdictions": ["*"], "on_duty": true},
+            {"id": "T-2", "name": "Tpr. Ochoa", "role": "trooper", "jurisdictions": ["*"], "on_duty": true}]"#,
+    )
+    .unwrap();
+    a.run(&["responder", "import", roster.to_str().unwrap()]).ok();
+    let r = referral("SYNC-2", json!({"urgency": "in_progress"}));
+    a.run_with_stdin(&["referral", "add", "-"], Some(r.to_string().as_bytes())).ok();
+    a.run(&["sync", "--hub", &url, "--token", &token]).ok();
+    b.run(&["sync", "--hub", &url, "--token", &token]).ok();
+
+    // Both offline, both hand the case off; A reaches the hub first.
+    a.run(&["handoff", "SYNC-2", "--to", "T-1"]).ok();
+    b.run(&["handoff", "SYNC-2", "--to", "T-2"]).ok();
+    a.run(&["sync"]).ok();
+    b.run(&["sync"]).ok();
+    a.run(&["sync"]).ok();
+    for env in [&a, &b] {
+        let listed = env.run(&["conflicts"]).ok().stdout;
+        assert!(listed.contains("Tpr. Ochoa") && listed.contains("Tpr. Lane"), "{listed}");
+        assert!(env.run(&["sync", "status"]).ok().stdout.contains("Conflicts:      1"));
+        let queue = env.run(&["--json", "queue"]).ok().json();
+        assert_eq!(queue[0]["place"]["reason"], json!("handoff_rejected"), "{queue}");
+    }
+    b.run(&["conflicts", "resolve", "SYNC-2"]).ok();
+    let again = b.run(&["conflicts", "resolve", "SYNC-2"]);
+    assert_eq!(again.code, 2, "nothing left to resolve: {}", again.stderr);
+    b.run(&["sync"]).ok();
+    a.run(&["sync"]).ok();
+    for env in [&a, &b] {
+        assert_eq!(env.run(&["--json", "conflicts"]).ok().json(), json!([]));
+    }
+}

@@ -76,6 +76,33 @@ pub enum EventBody {
         shared_fields: Vec<String>,
         /// Identifying fields held back for lack of consent.
         withheld_fields: Vec<String>,
+        /// The last handoff of this role the dispatcher's device knew of when
+        /// it made this one (none: it knew of none). The hub checks it in
+        /// arrival order: a handoff made without knowing of one that reached
+        /// the hub first is rejected ([`EventBody::HandoffRejected`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replaces: Option<HandoffId>,
+    },
+    /// Written by the hub alone: it refused a handoff because another of the
+    /// same case and role, made without knowing of this one, reached it
+    /// first. The winner stands; the case needs a dispatcher's attention
+    /// until one has looked ([`EventBody::ConflictResolved`]).
+    HandoffRejected {
+        handoff_id: HandoffId,
+        responder_name: String,
+        role: Role,
+        /// Who made the rejected handoff.
+        handed_off_by: String,
+        /// The handoff that stands.
+        winner: HandoffId,
+        winner_responder_id: ResponderId,
+        winner_responder_name: String,
+        winner_handed_off_by: String,
+    },
+    /// A dispatcher looked at a rejected handoff: it no longer asks for
+    /// attention.
+    ConflictResolved {
+        handoff_id: HandoffId,
     },
     /// A responder took the case.
     Acknowledged {
@@ -109,6 +136,8 @@ impl EventBody {
             EventBody::NoteAdded { .. } => "note_added",
             EventBody::StatusChanged { .. } => "status_changed",
             EventBody::HandedOff { .. } => "handed_off",
+            EventBody::HandoffRejected { .. } => "handoff_rejected",
+            EventBody::ConflictResolved { .. } => "conflict_resolved",
             EventBody::Acknowledged { .. } => "acknowledged",
             EventBody::JurisdictionChanged { .. } => "jurisdiction_changed",
             EventBody::ResponderUpserted { .. } => "responder_upserted",
@@ -136,6 +165,18 @@ impl EventBody {
                 }
                 s
             }
+            EventBody::HandoffRejected {
+                responder_name,
+                role,
+                handed_off_by,
+                winner_responder_name,
+                winner_handed_off_by,
+                ..
+            } => format!(
+                "handoff to {responder_name} ({role}) by {handed_off_by} rejected by the hub: \
+                 {winner_handed_off_by} had already handed the case to {winner_responder_name}"
+            ),
+            EventBody::ConflictResolved { .. } => "rejected handoff looked at".to_string(),
             EventBody::Acknowledged { responder_id, .. } => match responder_id {
                 Some(r) => format!("acknowledged by responder {r}"),
                 None => "acknowledged".to_string(),

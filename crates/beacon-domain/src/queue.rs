@@ -11,10 +11,14 @@
 //! 1. **Needs a dispatcher** — nobody has the case yet (new, triaged or
 //!    reopened), or a responder has it but it is past the target for its next
 //!    step (acknowledgement, then arrival): someone must chase it.
+//!    A case whose handoff the hub rejected (another dispatcher, offline at
+//!    the same time, handed it to someone else first) needs a dispatcher
+//!    too, until one has looked at what happened.
 //!    Within this group: priority first (an overdue P1 outranks a new P4);
-//!    within a priority, cases nobody has come before overdue ones (a new P1
-//!    is always above every case someone is already working); then the
-//!    nearest deadline (the most overdue first).
+//!    within a priority, cases nobody has come first (a new P1 is always
+//!    above every case someone is already working), then rejected handoffs
+//!    (someone has the case, but not whom the dispatcher chose), then
+//!    overdue ones; then the nearest deadline (the most overdue first).
 //! 2. **Waiting for a responder** — handed off, not yet acknowledged, still
 //!    inside the target. Priority, then nearest deadline.
 //! 3. **A responder is working it** — acknowledged or on scene, inside the
@@ -48,18 +52,25 @@ pub enum Standing {
     AwaitingAcknowledgement,
     /// Acknowledged or on scene.
     ResponderWorking,
+    /// The hub rejected a handoff of this case (another reached it first)
+    /// and no dispatcher has looked at it yet. Last so the stored ranks of
+    /// the others keep their meaning.
+    HandoffRejected,
 }
 
 impl Standing {
-    pub const ALL: [Standing; 3] = [Standing::Unhandled, Standing::AwaitingAcknowledgement, Standing::ResponderWorking];
+    pub const ALL: [Standing; 4] =
+        [Standing::Unhandled, Standing::AwaitingAcknowledgement, Standing::ResponderWorking, Standing::HandoffRejected];
 
-    /// The standing of an open case; `None` for a closed one (not queued).
-    pub fn of(status: CaseStatus) -> Option<Standing> {
+    /// The standing of an open case (`conflicted`: it has a rejected
+    /// handoff nobody has looked at); `None` for a closed one (not queued).
+    pub fn of(status: CaseStatus, conflicted: bool) -> Option<Standing> {
         match status {
+            CaseStatus::Closed => None,
+            _ if conflicted => Some(Standing::HandoffRejected),
             CaseStatus::New | CaseStatus::Triaged | CaseStatus::Reopened => Some(Standing::Unhandled),
             CaseStatus::HandedOff => Some(Standing::AwaitingAcknowledgement),
             CaseStatus::Acknowledged | CaseStatus::OnScene => Some(Standing::ResponderWorking),
-            CaseStatus::Closed => None,
         }
     }
 
@@ -104,6 +115,8 @@ impl QueueGroup {
 pub enum QueueReason {
     /// Nobody has the case: hand it off.
     NotHandedOff,
+    /// The hub rejected this dispatcher's handoff: another reached it first.
+    HandoffRejected,
     /// A responder has it, but the target for the next step has passed: chase it.
     Overdue,
     /// Handed off, inside the acknowledgement target.
@@ -117,6 +130,7 @@ impl QueueReason {
     pub fn text(self) -> &'static str {
         match self {
             QueueReason::NotHandedOff => "not handed off yet",
+            QueueReason::HandoffRejected => "a handoff was rejected: another dispatcher's reached the hub first",
             QueueReason::Overdue => "a responder has it, but it is past its target",
             QueueReason::AwaitingAcknowledgement => "handed off, waiting for acknowledgement",
             QueueReason::ResponderWorking => "a responder is working it",
@@ -125,7 +139,9 @@ impl QueueReason {
 
     pub fn group(self) -> QueueGroup {
         match self {
-            QueueReason::NotHandedOff | QueueReason::Overdue => QueueGroup::NeedsDispatcher,
+            QueueReason::NotHandedOff | QueueReason::HandoffRejected | QueueReason::Overdue => {
+                QueueGroup::NeedsDispatcher
+            }
             QueueReason::AwaitingAcknowledgement => QueueGroup::AwaitingResponder,
             QueueReason::ResponderWorking => QueueGroup::ResponderWorking,
         }
@@ -138,6 +154,8 @@ impl QueueReason {
 pub struct QueuePlace {
     pub group: QueueGroup,
     pub reason: QueueReason,
+    /// The reason in plain words ([`QueueReason::text`]), for a row's tooltip.
+    pub reason_text: String,
     /// Rows sort by this key, compared as plain strings (byte order): a
     /// screen places a changed row by it without knowing the rule.
     pub order_key: String,
@@ -170,6 +188,7 @@ pub fn reason(standing: Standing, due_at: Option<DateTime<Utc>>, now: DateTime<U
     let overdue = due_at.is_some_and(|d| d.timestamp_millis() < now.timestamp_millis());
     match standing {
         Standing::Unhandled => QueueReason::NotHandedOff,
+        Standing::HandoffRejected => QueueReason::HandoffRejected,
         _ if overdue => QueueReason::Overdue,
         Standing::AwaitingAcknowledgement => QueueReason::AwaitingAcknowledgement,
         Standing::ResponderWorking => QueueReason::ResponderWorking,
@@ -180,10 +199,12 @@ pub fn reason(standing: Standing, due_at: Option<DateTime<Utc>>, now: DateTime<U
 pub fn place(f: &QueueFacts, now: DateTime<Utc>) -> QueuePlace {
     let reason = reason(f.standing, f.due_at, now);
     let group = reason.group();
-    // Within "needs a dispatcher", cases nobody has come before overdue ones
-    // of the same priority; the other groups hold one reason each.
+    // Within "needs a dispatcher", cases nobody has come before rejected
+    // handoffs, and those before overdue ones of the same priority; the
+    // other groups hold one reason each.
     let sub = match reason {
-        QueueReason::Overdue => 1,
+        QueueReason::HandoffRejected => 1,
+        QueueReason::Overdue => 2,
         _ => 0,
     };
     // Fixed-width fields so byte order is the rule's order. A deadline is
@@ -198,9 +219,9 @@ pub fn place(f: &QueueFacts, now: DateTime<Utc>) -> QueuePlace {
     order_key.push_str(f.id.write_to(&mut [0; 36]));
     let reorder_at = match reason {
         QueueReason::AwaitingAcknowledgement | QueueReason::ResponderWorking => f.due_at,
-        QueueReason::NotHandedOff | QueueReason::Overdue => None,
+        QueueReason::NotHandedOff | QueueReason::HandoffRejected | QueueReason::Overdue => None,
     };
-    QueuePlace { group, reason, order_key, reorder_at }
+    QueuePlace { group, reason, reason_text: reason.text().to_string(), order_key, reorder_at }
 }
 
 /// Append `v` as 16 lower-case hex digits.
@@ -219,8 +240,9 @@ pub fn sort(cases: &mut [QueueFacts], now: DateTime<Utc>) {
 /// The help text for the order, shown by the console's `?` overlay and
 /// `beacon queue --help`: the rule in the words a dispatcher reads.
 pub const ORDER_HELP: &[&str] = &[
-    "1. Needs a dispatcher: not handed off yet (new, triaged, reopened), or past the target for its next step. \
-     Priority first; within a priority, cases nobody has before overdue ones; then the nearest deadline.",
+    "1. Needs a dispatcher: not handed off yet (new, triaged, reopened), a handoff the hub rejected (another \
+     dispatcher's reached it first), or past the target for its next step. Priority first; within a priority, \
+     cases nobody has, then rejected handoffs, then overdue ones; then the nearest deadline.",
     "2. Waiting for a responder: handed off, not acknowledged, inside the target. Priority, then nearest deadline.",
     "3. A responder is working it: acknowledged or on scene. Priority, then nearest deadline.",
 ];
@@ -289,9 +311,16 @@ pub fn normalize_troop(t: &str) -> String {
     t.trim().to_ascii_uppercase()
 }
 
-/// The facts of a case for the order, from what the store keeps.
-pub fn facts(id: CaseId, status: CaseStatus, priority: Priority, due_at: Option<DateTime<Utc>>) -> Option<QueueFacts> {
-    Some(QueueFacts { id, standing: Standing::of(status)?, priority, due_at })
+/// The facts of a case for the order, from what the store keeps
+/// (`conflicted`: a rejected handoff nobody has looked at yet).
+pub fn facts(
+    id: CaseId,
+    status: CaseStatus,
+    conflicted: bool,
+    priority: Priority,
+    due_at: Option<DateTime<Utc>>,
+) -> Option<QueueFacts> {
+    Some(QueueFacts { id, standing: Standing::of(status, conflicted)?, priority, due_at })
 }
 
 #[cfg(test)]
@@ -304,6 +333,7 @@ mod tests {
 
     /// One row of a test table: a name, the status, the priority, minutes
     /// since received, and how far the response has come.
+    /// A name with "rejected" in it has a handoff the hub rejected.
     type Row = (&'static str, CaseStatus, Priority, i64, Progress);
 
     fn order(table: &[Row]) -> Vec<&'static str> {
@@ -315,7 +345,7 @@ mod tests {
                 let received = now - Duration::minutes(minutes_ago);
                 let due = targets.next_due(p, received, progress).map(|(_, d)| d);
                 let id = CaseId::for_referral(Source::HotlineCall, name);
-                (facts(id, status, p, due).expect("open"), name)
+                (facts(id, status, name.contains("rejected"), p, due).expect("open"), name)
             })
             .collect();
         named.sort_by_cached_key(|(f, _)| place(f, now).order_key);
@@ -331,9 +361,11 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap();
         let id = CaseId::for_referral(Source::HotlineCall, "layout");
         let due = Utc.timestamp_millis_opt(0x0123_4567_89ab).unwrap();
-        let overdue = place(&facts(id, HandedOff, P2, Some(due)).unwrap(), now);
-        assert_eq!(overdue.order_key, format!("{}{}{}{:016x}{}", 0, 2, 1, 0x0123_4567_89abu64, id));
-        let none = place(&facts(id, New, P4, None).unwrap(), now);
+        let overdue = place(&facts(id, HandedOff, false, P2, Some(due)).unwrap(), now);
+        assert_eq!(overdue.order_key, format!("{}{}{}{:016x}{}", 0, 2, 2, 0x0123_4567_89abu64, id));
+        let rejected = place(&facts(id, HandedOff, true, P2, Some(due)).unwrap(), now);
+        assert_eq!(rejected.order_key, format!("{}{}{}{:016x}{}", 0, 2, 1, 0x0123_4567_89abu64, id));
+        let none = place(&facts(id, New, false, P4, None).unwrap(), now);
         assert_eq!(none.order_key, format!("040{:016x}{id}", i64::MAX));
     }
 
@@ -364,6 +396,8 @@ mod tests {
             ("p3 acknowledged 1h", CaseStatus::Acknowledged, P3, 60, Progress::Acknowledged),
             ("p1 acknowledged 20m", CaseStatus::Acknowledged, P1, 20, Progress::Acknowledged),
             ("p1 handed off, ack overdue", HandedOff, P1, 16, Unacknowledged),
+            ("p1 handoff rejected", HandedOff, P1, 4, Unacknowledged),
+            ("p3 handoff rejected, acknowledged", CaseStatus::Acknowledged, P3, 30, Progress::Acknowledged),
         ];
         assert_eq!(
             order(table),
@@ -371,12 +405,17 @@ mod tests {
                 // Needs a dispatcher: P1 nobody has (nearest deadline first),
                 "p1 triaged 3m",
                 "p1 new 1m",
+                // then a P1 whose handoff the hub rejected,
+                "p1 handoff rejected",
                 // then P1 overdue (most overdue first),
                 "p1 working, arrival overdue",
                 "p1 handed off, ack overdue",
                 // then P2 nobody has, P2 overdue, then P4 nobody has.
                 "p2 reopened",
                 "p2 handed off, ack overdue",
+                // then a P3 whose handoff was rejected, though the winner
+                // acknowledged it (a dispatcher must still look),
+                "p3 handoff rejected, acknowledged",
                 "p4 new 2h",
                 // Waiting for a responder.
                 "p1 handed off 2m",
@@ -429,11 +468,13 @@ mod tests {
 
     #[test]
     fn standing_follows_status_and_closed_cases_are_not_queued() {
-        assert_eq!(Standing::of(New), Some(Standing::Unhandled));
-        assert_eq!(Standing::of(Reopened), Some(Standing::Unhandled));
-        assert_eq!(Standing::of(HandedOff), Some(Standing::AwaitingAcknowledgement));
-        assert_eq!(Standing::of(CaseStatus::OnScene), Some(Standing::ResponderWorking));
-        assert_eq!(Standing::of(Closed), None);
+        assert_eq!(Standing::of(New, false), Some(Standing::Unhandled));
+        assert_eq!(Standing::of(Reopened, false), Some(Standing::Unhandled));
+        assert_eq!(Standing::of(HandedOff, false), Some(Standing::AwaitingAcknowledgement));
+        assert_eq!(Standing::of(CaseStatus::OnScene, false), Some(Standing::ResponderWorking));
+        assert_eq!(Standing::of(CaseStatus::OnScene, true), Some(Standing::HandoffRejected));
+        assert_eq!(Standing::of(Closed, false), None);
+        assert_eq!(Standing::of(Closed, true), None);
         for s in Standing::ALL {
             assert_eq!(Standing::from_rank(i64::from(s.rank())), Some(s));
         }

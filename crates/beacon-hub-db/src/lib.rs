@@ -4,8 +4,10 @@
 //!   `dyn HubDb` and never knows which database is behind it.
 //! - The rules live here once, as plain functions every backend calls:
 //!   [`push::plan`] decides what of a push is new, known or refused;
-//!   [`stream::next_event`] writes the hub's own events (intake) into its
-//!   chain. A backend only loads and stores.
+//!   [`effects::effects`] what storing it does besides (handoffs checked as
+//!   intents in arrival order, cases filed and entering scopes);
+//!   [`stream::next_event`] writes the hub's own events (intake, handoff
+//!   rejections) into its chain. A backend only loads and stores.
 //! - Nothing the hub decides lives only in one process's memory: sequence
 //!   numbers, chain heads and clocks are read and written in the same
 //!   transaction as the events, so several hub processes can share one
@@ -13,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod effects;
 mod error;
 mod postgres;
 pub mod push;
@@ -87,11 +90,20 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
     /// again: its existing case id comes back with `false`.
     async fn intake(&self, records: Vec<IntakeRecord>, now_ms: i64) -> Result<Vec<(CaseId, bool)>, HubDbError>;
 
-    /// Store a device's next events, all or none ([`push::plan`]).
-    async fn push(&self, device: DeviceId, events: Vec<WireEvent>, now_ms: i64) -> PushResult;
+    /// Store a device's next events, all or none ([`push::plan`]), with
+    /// their effects ([`effects::effects`]) under the token's `scope`.
+    async fn push(&self, device: DeviceId, scope: TokenScope, events: Vec<WireEvent>, now_ms: i64) -> PushResult;
 
-    /// Events after `after` in arrival order, at most `limit`.
-    async fn pull(&self, after: Cursor, limit: u32, device: DeviceId) -> Result<PullResponse, HubDbError>;
+    /// Events after `after` in arrival order, at most `limit`, of the cases
+    /// in `scope` (and events of no case). A scoped page starts with the
+    /// earlier events of cases that entered the scope within the page.
+    async fn pull(
+        &self,
+        after: Cursor,
+        limit: u32,
+        device: DeviceId,
+        scope: TokenScope,
+    ) -> Result<PullResponse, HubDbError>;
 
     /// The `referral_received` event of a case, if the hub holds it.
     async fn case_received(&self, case_id: CaseId) -> Result<Option<WireEvent>, HubDbError>;

@@ -16,10 +16,11 @@ use serde_json::value::RawValue;
 use tokio_postgres::{NoTls, Row};
 
 use crate::push::{self, DeviceHead};
-use crate::stream;
 use crate::{HubDb, HubDbError, IntakeRecord, PushResult, TokenInfo, TokenRole, TokenScope};
+use crate::{effects, stream};
 
-const MIGRATIONS: &[&str] = &[include_str!("postgres/0001_initial.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("postgres/0001_initial.sql"), include_str!("postgres/0002_intents_and_scopes.sql")];
 
 /// The advisory lock every appending transaction (and a migration) holds.
 const APPEND_LOCK: i64 = 0x4245_4143_4f4e; // "BEACON"
@@ -44,7 +45,9 @@ impl From<tokio_postgres::Error> for HubDbError {
             Some(code) if code.code().starts_with("08") || code.code().starts_with("40") => {
                 HubDbError::Unavailable(e.to_string())
             }
-            Some(_) => HubDbError::Corrupt(e.to_string()),
+            // The server's message says what failed (its detail, which can
+            // quote stored values, is left out).
+            Some(_) => HubDbError::Corrupt(e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_string())),
         }
     }
 }
@@ -99,25 +102,134 @@ async fn set_head(tx: &Transaction<'_>, device: DeviceId, head: DeviceHead, hlc:
     Ok(())
 }
 
-async fn insert_event(tx: &Transaction<'_>, e: &WireEvent) -> Result<(), HubDbError> {
+/// Store an event; returns its `hub_seq`.
+async fn insert_event(tx: &Transaction<'_>, e: &WireEvent, kind: &str) -> Result<i64, HubDbError> {
+    let row = tx
+        .query_one(
+            "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, kind, body, prev, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING hub_seq",
+            &[
+                &e.id.to_string(),
+                &e.device.to_string(),
+                &(e.seq as i64),
+                &e.hlc,
+                &e.actor,
+                &e.case_id.map(|c| c.to_string()),
+                &kind,
+                &e.body.get(),
+                &e.prev.0.as_slice(),
+                &e.hash.0.as_slice(),
+            ],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+async fn enter_scope(tx: &Transaction<'_>, scope: &str, case_id: CaseId, hub_seq: i64) -> Result<(), HubDbError> {
     tx.execute(
-        "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, kind, body, prev, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        &[
-            &e.id.to_string(),
-            &e.device.to_string(),
-            &(e.seq as i64),
-            &e.hlc,
-            &e.actor,
-            &e.case_id.map(|c| c.to_string()),
-            &e.kind().unwrap_or_default(),
-            &e.body.get(),
-            &e.prev.0.as_slice(),
-            &e.hash.0.as_slice(),
-        ],
+        "INSERT INTO case_scopes (scope, case_id, entered_seq) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        &[&scope, &case_id.to_string(), &hub_seq],
     )
     .await?;
     Ok(())
+}
+
+/// What the effects of a push depend on ([`effects::Known`]).
+async fn load_known(
+    tx: &Transaction<'_>,
+    scope: &TokenScope,
+    new: &[(&WireEvent, EventBody)],
+) -> Result<effects::Known, HubDbError> {
+    let (cases, pairs) = effects::wants(new);
+    let mut known = effects::Known::default();
+    let ids: Vec<String> = cases.iter().map(|c| c.to_string()).collect();
+    let parse = |text: &str| text.parse::<CaseId>().map_err(|_| HubDbError::Corrupt("a case id is not a UUID".into()));
+    for row in tx.query("SELECT case_id FROM cases WHERE case_id = ANY($1)", &[&ids]).await? {
+        known.cases.insert(parse(row.get(0))?);
+    }
+    if *scope != TokenScope::All {
+        let rows = tx
+            .query(
+                "SELECT case_id FROM case_scopes WHERE scope = $1 AND case_id = ANY($2)",
+                &[&scope.to_string(), &ids],
+            )
+            .await?;
+        for row in rows {
+            known.in_scope.insert(parse(row.get(0))?);
+        }
+    }
+    for (case, role) in pairs {
+        let row = tx
+            .query_opt(
+                "SELECT handoff_id, responder_id, responder_name, handed_off_by, device, hlc FROM handoffs
+                 WHERE case_id = $1 AND role = $2 AND stands ORDER BY hub_seq DESC LIMIT 1",
+                &[&case.to_string(), &role.as_str()],
+            )
+            .await?;
+        if let Some(row) = row {
+            let corrupt = || HubDbError::Corrupt("a stored handoff is unreadable".into());
+            known.standing.insert(
+                (case, role),
+                effects::StandingHandoff {
+                    handoff_id: row.get::<_, &str>(0).parse().map_err(|_| corrupt())?,
+                    responder_id: beacon_domain::ResponderId(row.get(1)),
+                    responder_name: row.get(2),
+                    handed_off_by: row.get(3),
+                    device: row.get::<_, &str>(4).parse().map_err(|_| corrupt())?,
+                    hlc: row.get(5),
+                },
+            );
+        }
+    }
+    Ok(known)
+}
+
+/// Write a push's effects; `seqs[i]` is the `hub_seq` of its event `i`.
+async fn write_effects(
+    tx: &Transaction<'_>,
+    fx: &effects::Effects,
+    seqs: &[i64],
+    now_ms: i64,
+) -> Result<(), HubDbError> {
+    for (_, c) in &fx.cases {
+        file_case(tx, c.case_id, &c.source, &c.external_id, c.troop.as_deref()).await?;
+    }
+    for e in &fx.scope_entries {
+        enter_scope(tx, &e.scope, e.case_id, seqs[e.event]).await?;
+    }
+    for h in &fx.handoffs {
+        tx.execute(
+            "INSERT INTO handoffs (handoff_id, case_id, role, responder_id, responder_name, handed_off_by,
+                device, hlc, stands, hub_seq)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            &[
+                &h.standing.handoff_id.to_string(),
+                &h.case_id.to_string(),
+                &h.role.as_str(),
+                &h.standing.responder_id.0,
+                &h.standing.responder_name,
+                &h.standing.handed_off_by,
+                &h.standing.device.to_string(),
+                &h.standing.hlc,
+                &h.stands,
+                &seqs[h.event],
+            ],
+        )
+        .await?;
+    }
+    if fx.rejections.is_empty() {
+        return Ok(());
+    }
+    let hub = hub_device(tx).await?;
+    let (mut head, mut last_hlc) = head(tx, hub).await?;
+    for r in &fx.rejections {
+        let event =
+            stream::next_event(hub, head, last_hlc.max(r.after_hlc), now_ms, Some(r.case_id), r.body_json.clone())?;
+        insert_event(tx, &event, "handoff_rejected").await?;
+        head = DeviceHead { seq: event.seq, hash: event.hash };
+        last_hlc = event.hlc;
+    }
+    set_head(tx, hub, head, last_hlc).await
 }
 
 async fn file_case(
@@ -275,8 +387,11 @@ impl HubDb for PostgresHubDb {
                 continue;
             }
             let event = stream::next_event(hub, head, last_hlc, now_ms, Some(r.case_id), r.body_json)?;
-            insert_event(&tx, &event).await?;
+            let hub_seq = insert_event(&tx, &event, "referral_received").await?;
             file_case(&tx, r.case_id, r.source.as_str(), &r.external_id, r.troop.as_deref()).await?;
+            if let Some(troop) = &r.troop {
+                enter_scope(&tx, &effects::troop_scope(troop), r.case_id, hub_seq).await?;
+            }
             head = DeviceHead { seq: event.seq, hash: event.hash };
             last_hlc = event.hlc;
             out.push((r.case_id, true));
@@ -286,7 +401,7 @@ impl HubDb for PostgresHubDb {
         Ok(out)
     }
 
-    async fn push(&self, device: DeviceId, events: Vec<WireEvent>, now_ms: i64) -> PushResult {
+    async fn push(&self, device: DeviceId, scope: TokenScope, events: Vec<WireEvent>, now_ms: i64) -> PushResult {
         let mut client = self.pool.get().await.map_err(HubDbError::from)?;
         let tx = client.transaction().await.map_err(HubDbError::from)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await.map_err(HubDbError::from)?;
@@ -308,37 +423,80 @@ impl HubDb for PostgresHubDb {
             }
         }
         let plan = push::plan(device, head, &|seq| held.get(&seq).copied(), &events, now_ms)?;
+        let known = load_known(&tx, &scope, &plan.new).await?;
+        let fx = effects::effects(device, &scope, &plan.new, known)?;
+        let mut seqs = Vec::with_capacity(plan.new.len());
         let mut last_hlc = 0;
-        for event in &plan.new {
-            insert_event(&tx, event).await?;
-            if let Ok(EventBody::ReferralReceived { referral, jurisdiction, .. }) = event.decode_body()
-                && let Some(case_id) = event.case_id
-            {
-                file_case(&tx, case_id, referral.source.as_str(), &referral.external_id, jurisdiction.troop.as_deref())
-                    .await?;
-            }
+        for (event, body) in &plan.new {
+            seqs.push(insert_event(&tx, event, body.kind()).await?);
             last_hlc = last_hlc.max(event.hlc);
         }
         set_head(&tx, device, plan.head, last_hlc).await?;
+        write_effects(&tx, &fx, &seqs, now_ms).await?;
         tx.commit().await.map_err(HubDbError::from)?;
         Ok(PushResponse { stored: plan.new.len() as u64, hub_seq: plan.head.seq })
     }
 
-    async fn pull(&self, after: Cursor, limit: u32, device: DeviceId) -> Result<PullResponse, HubDbError> {
+    async fn pull(
+        &self,
+        after: Cursor,
+        limit: u32,
+        device: DeviceId,
+        scope: TokenScope,
+    ) -> Result<PullResponse, HubDbError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let rows = tx
-            .query(
-                &format!("SELECT {EVENT_COLUMNS}, hub_seq FROM events WHERE hub_seq > $1 ORDER BY hub_seq LIMIT $2"),
-                &[&(after.0 as i64), &(i64::from(limit) + 1)],
-            )
-            .await?;
+        let scope_key = (scope != TokenScope::All).then(|| scope.to_string());
+        let after_seq = after.0 as i64;
+        let limit_arg = i64::from(limit) + 1;
+        let rows = match &scope_key {
+            None => {
+                tx.query(
+                    &format!(
+                        "SELECT {EVENT_COLUMNS}, hub_seq FROM events WHERE hub_seq > $1 ORDER BY hub_seq LIMIT $2"
+                    ),
+                    &[&after_seq, &limit_arg],
+                )
+                .await?
+            }
+            // Events of no case (the roster, settings) go to every device.
+            Some(key) => {
+                tx.query(
+                    &format!(
+                        "SELECT {EVENT_COLUMNS}, hub_seq FROM events e WHERE hub_seq > $1
+                           AND (case_id IS NULL OR EXISTS
+                                (SELECT 1 FROM case_scopes s WHERE s.scope = $3 AND s.case_id = e.case_id))
+                         ORDER BY hub_seq LIMIT $2"
+                    ),
+                    &[&after_seq, &limit_arg, key],
+                )
+                .await?
+            }
+        };
         let more = rows.len() > limit as usize;
         let mut events = Vec::with_capacity(rows.len().min(limit as usize));
         let mut next = after;
         for row in rows.iter().take(limit as usize) {
             events.push(event_from(row)?);
             next = Cursor(row.get::<_, i64>(9) as u64);
+        }
+        if let Some(key) = &scope_key
+            && next.0 > after.0
+        {
+            // Cases that entered the scope within this page: what they had
+            // before the device's cursor, it has not been sent.
+            let rows = tx
+                .query(
+                    &format!(
+                        "SELECT {EVENT_COLUMNS} FROM events WHERE hub_seq <= $2 AND case_id IN
+                        (SELECT case_id FROM case_scopes WHERE scope = $1 AND entered_seq > $2 AND entered_seq <= $3)
+                     ORDER BY hub_seq"
+                    ),
+                    &[key, &after_seq, &(next.0 as i64)],
+                )
+                .await?;
+            let earlier = rows.iter().map(event_from).collect::<Result<Vec<_>, _>>()?;
+            events.splice(0..0, earlier);
         }
         let (head, _) = head(&tx, device).await?;
         tx.commit().await?;

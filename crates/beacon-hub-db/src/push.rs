@@ -5,6 +5,7 @@
 //! sequence with another hash means the device forked; a gap, a broken
 //! chain, an unreadable body or a clock too far ahead refuse the whole push.
 
+use beacon_domain::event::EventBody;
 use beacon_domain::{DeviceId, EventHash, Hlc};
 use beacon_sync::{SyncError, WireEvent};
 
@@ -28,8 +29,9 @@ impl DeviceHead {
 /// What to store of a push, once it passed.
 #[derive(Debug)]
 pub struct Plan<'a> {
-    /// The events the hub does not hold yet, in sequence.
-    pub new: Vec<&'a WireEvent>,
+    /// The events the hub does not hold yet, in sequence, each with its
+    /// body decoded (once, here).
+    pub new: Vec<(&'a WireEvent, EventBody)>,
     /// The device's head after storing them.
     pub head: DeviceHead,
 }
@@ -67,20 +69,22 @@ pub fn plan<'a>(
         if event.prev != next.hash || !event.is_intact() {
             return Err(SyncError::BadHash { device, seq: event.seq });
         }
-        if event.decode_body().is_err() {
-            // The decoder's message can quote the body: say only where.
-            return Err(SyncError::Invalid {
-                device,
-                seq: event.seq,
-                field: "body".into(),
-                message: "is not one of Beacon's events".into(),
-            });
+        let invalid = |message: &str| SyncError::Invalid {
+            device,
+            seq: event.seq,
+            field: "body".into(),
+            message: message.into(),
+        };
+        // The decoder's message can quote the body: say only where.
+        let body = event.decode_body().map_err(|_| invalid("is not one of Beacon's events"))?;
+        if matches!(body, EventBody::HandoffRejected { .. }) {
+            return Err(invalid("is a handoff rejection, which only the hub writes"));
         }
         let ahead_ms = Hlc::unpack(event.hlc).wall_ms - now_ms;
         if ahead_ms > MAX_CLOCK_AHEAD_MS {
             return Err(SyncError::ClockAhead { device, seq: event.seq, ahead_ms });
         }
-        new.push(event);
+        new.push((event, body));
         next = DeviceHead { seq: event.seq, hash: event.hash };
     }
     Ok(Plan { new, head: next })

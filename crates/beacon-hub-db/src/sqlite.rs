@@ -12,11 +12,12 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::value::RawValue;
 
 use crate::push::{self, DeviceHead};
-use crate::stream;
 use crate::{HubDb, HubDbError, IntakeRecord, PushRefused, PushResult, TokenInfo, TokenRole, TokenScope};
+use crate::{effects, stream};
 
 /// The schema, one entry per version (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] = &[include_str!("sqlite/0001_initial.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("sqlite/0001_initial.sql"), include_str!("sqlite/0002_intents_and_scopes.sql")];
 
 #[derive(Debug, Clone)]
 pub struct SqliteHubDb {
@@ -87,7 +88,8 @@ fn set_head(tx: &Connection, device: DeviceId, head: DeviceHead, hlc: i64) -> Re
     Ok(())
 }
 
-fn insert_event(tx: &Connection, e: &WireEvent) -> Result<(), HubDbError> {
+/// Store an event; returns its `hub_seq`.
+fn insert_event(tx: &Connection, e: &WireEvent, kind: &str) -> Result<i64, HubDbError> {
     tx.prepare_cached(
         "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, kind, body, prev, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -99,12 +101,108 @@ fn insert_event(tx: &Connection, e: &WireEvent) -> Result<(), HubDbError> {
         e.hlc,
         e.actor,
         e.case_id.map(|c| c.to_string()),
-        e.kind().unwrap_or_default(),
+        kind,
         e.body.get(),
         e.prev.0.as_slice(),
         e.hash.0.as_slice(),
     ])?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn enter_scope(tx: &Connection, scope: &str, case_id: CaseId, hub_seq: i64) -> Result<(), HubDbError> {
+    tx.prepare_cached("INSERT OR IGNORE INTO case_scopes (scope, case_id, entered_seq) VALUES (?1, ?2, ?3)")?
+        .execute(params![scope, case_id.to_string(), hub_seq])?;
     Ok(())
+}
+
+/// What the effects of a push depend on ([`effects::Known`]).
+fn load_known(
+    tx: &Connection,
+    scope: &TokenScope,
+    new: &[(&WireEvent, EventBody)],
+) -> Result<effects::Known, HubDbError> {
+    let (cases, pairs) = effects::wants(new);
+    let mut known = effects::Known::default();
+    let scope_key = (*scope != TokenScope::All).then(|| scope.to_string());
+    for case in cases {
+        let id = case.to_string();
+        if tx.prepare_cached("SELECT 1 FROM cases WHERE case_id = ?1")?.exists([&id])? {
+            known.cases.insert(case);
+        }
+        if let Some(key) = &scope_key
+            && tx.prepare_cached("SELECT 1 FROM case_scopes WHERE scope = ?1 AND case_id = ?2")?.exists([key, &id])?
+        {
+            known.in_scope.insert(case);
+        }
+    }
+    for (case, role) in pairs {
+        let row = tx
+            .prepare_cached(
+                "SELECT handoff_id, responder_id, responder_name, handed_off_by, device, hlc FROM handoffs
+                 WHERE case_id = ?1 AND role = ?2 AND stands = 1 ORDER BY hub_seq DESC LIMIT 1",
+            )?
+            .query_row(params![case.to_string(), role.as_str()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get::<_, String>(4)?, r.get(5)?))
+            })
+            .optional()?;
+        if let Some((handoff, responder_id, responder_name, handed_off_by, device, hlc)) = row {
+            let corrupt = || HubDbError::Corrupt("a stored handoff is unreadable".into());
+            known.standing.insert(
+                (case, role),
+                effects::StandingHandoff {
+                    handoff_id: handoff.parse().map_err(|_| corrupt())?,
+                    responder_id: beacon_domain::ResponderId(responder_id),
+                    responder_name,
+                    handed_off_by,
+                    device: device.parse().map_err(|_| corrupt())?,
+                    hlc,
+                },
+            );
+        }
+    }
+    Ok(known)
+}
+
+/// Write a push's effects; `seqs[i]` is the `hub_seq` of its event `i`.
+fn write_effects(tx: &Connection, fx: &effects::Effects, seqs: &[i64], now_ms: i64) -> Result<(), HubDbError> {
+    for (_, c) in &fx.cases {
+        file_case(tx, c.case_id, &c.source, &c.external_id, c.troop.as_deref())?;
+    }
+    for e in &fx.scope_entries {
+        enter_scope(tx, &e.scope, e.case_id, seqs[e.event])?;
+    }
+    for h in &fx.handoffs {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO handoffs (handoff_id, case_id, role, responder_id, responder_name, handed_off_by,
+                device, hlc, stands, hub_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?
+        .execute(params![
+            h.standing.handoff_id.to_string(),
+            h.case_id.to_string(),
+            h.role.as_str(),
+            h.standing.responder_id.0,
+            h.standing.responder_name,
+            h.standing.handed_off_by,
+            h.standing.device.to_string(),
+            h.standing.hlc,
+            h.stands,
+            seqs[h.event]
+        ])?;
+    }
+    if fx.rejections.is_empty() {
+        return Ok(());
+    }
+    let hub = hub_device(tx)?;
+    let (mut head, mut last_hlc) = head(tx, hub)?;
+    for r in &fx.rejections {
+        let event =
+            stream::next_event(hub, head, last_hlc.max(r.after_hlc), now_ms, Some(r.case_id), r.body_json.clone())?;
+        insert_event(tx, &event, "handoff_rejected")?;
+        head = DeviceHead { seq: event.seq, hash: event.hash };
+        last_hlc = event.hlc;
+    }
+    set_head(tx, hub, head, last_hlc)
 }
 
 /// File a case the hub learns of (by intake or from a device's
@@ -244,8 +342,11 @@ impl HubDb for SqliteHubDb {
                     continue;
                 }
                 let event = stream::next_event(hub, head, last_hlc, now_ms, Some(r.case_id), r.body_json)?;
-                insert_event(tx, &event)?;
+                let hub_seq = insert_event(tx, &event, "referral_received")?;
                 file_case(tx, r.case_id, r.source.as_str(), &r.external_id, r.troop.as_deref())?;
+                if let Some(troop) = &r.troop {
+                    enter_scope(tx, &effects::troop_scope(troop), r.case_id, hub_seq)?;
+                }
                 head = DeviceHead { seq: event.seq, hash: event.hash };
                 last_hlc = event.hlc;
                 out.push((r.case_id, true));
@@ -256,7 +357,7 @@ impl HubDb for SqliteHubDb {
         .await
     }
 
-    async fn push(&self, device: DeviceId, events: Vec<WireEvent>, now_ms: i64) -> PushResult {
+    async fn push(&self, device: DeviceId, scope: TokenScope, events: Vec<WireEvent>, now_ms: i64) -> PushResult {
         self.tx(move |tx| -> Result<PushResponse, PushRefused> {
             let (head, _) = head(tx, device)?;
             // The stored hashes of the push's events the hub already holds.
@@ -281,34 +382,48 @@ impl HubDb for SqliteHubDb {
                 }
             }
             let plan = push::plan(device, head, &|seq| held.get(&seq).copied(), &events, now_ms)?;
+            let known = load_known(tx, &scope, &plan.new)?;
+            let fx = effects::effects(device, &scope, &plan.new, known)?;
+            let mut seqs = Vec::with_capacity(plan.new.len());
             let mut last_hlc = 0;
-            for event in &plan.new {
-                insert_event(tx, event)?;
-                if let Ok(EventBody::ReferralReceived { referral, jurisdiction, .. }) = event.decode_body()
-                    && let Some(case_id) = event.case_id
-                {
-                    file_case(
-                        tx,
-                        case_id,
-                        referral.source.as_str(),
-                        &referral.external_id,
-                        jurisdiction.troop.as_deref(),
-                    )?;
-                }
+            for (event, body) in &plan.new {
+                seqs.push(insert_event(tx, event, body.kind())?);
                 last_hlc = last_hlc.max(event.hlc);
             }
             set_head(tx, device, plan.head, last_hlc)?;
+            write_effects(tx, &fx, &seqs, now_ms)?;
             Ok(PushResponse { stored: plan.new.len() as u64, hub_seq: plan.head.seq })
         })
         .await
     }
 
-    async fn pull(&self, after: Cursor, limit: u32, device: DeviceId) -> Result<PullResponse, HubDbError> {
+    async fn pull(
+        &self,
+        after: Cursor,
+        limit: u32,
+        device: DeviceId,
+        scope: TokenScope,
+    ) -> Result<PullResponse, HubDbError> {
         self.tx(move |tx| {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS}, hub_seq FROM events WHERE hub_seq > ?1 ORDER BY hub_seq LIMIT ?2"
-            ))?;
-            let mut rows = stmt.query(params![after.0 as i64, i64::from(limit) + 1])?;
+            let scope_key = (scope != TokenScope::All).then(|| scope.to_string());
+            let after_seq = after.0 as i64;
+            let mut stmt = match scope_key {
+                None => tx.prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS}, hub_seq FROM events WHERE hub_seq > ?1 ORDER BY hub_seq LIMIT ?2"
+                ))?,
+                // Events of no case (the roster, settings) go to every device.
+                Some(_) => tx.prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS}, hub_seq FROM events e WHERE hub_seq > ?1
+                       AND (case_id IS NULL OR EXISTS
+                            (SELECT 1 FROM case_scopes s WHERE s.scope = ?3 AND s.case_id = e.case_id))
+                     ORDER BY hub_seq LIMIT ?2"
+                ))?,
+            };
+            let limit_arg = i64::from(limit) + 1;
+            let mut rows = match &scope_key {
+                None => stmt.query(params![after_seq, limit_arg])?,
+                Some(key) => stmt.query(params![after_seq, limit_arg, key])?,
+            };
             let (mut events, mut next) = (Vec::new(), after);
             let mut more = false;
             while let Some(r) = rows.next()? {
@@ -318,6 +433,23 @@ impl HubDb for SqliteHubDb {
                 }
                 events.push(event_at(r)??);
                 next = Cursor(r.get::<_, i64>(9)? as u64);
+            }
+            drop(rows);
+            if let Some(key) = &scope_key
+                && next.0 > after.0
+            {
+                // Cases that entered the scope within this page: what they
+                // had before the device's cursor, it has not been sent.
+                let mut stmt = tx.prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE hub_seq <= ?2 AND case_id IN
+                        (SELECT case_id FROM case_scopes WHERE scope = ?1 AND entered_seq > ?2 AND entered_seq <= ?3)
+                     ORDER BY hub_seq"
+                ))?;
+                let earlier: Vec<WireEvent> = stmt
+                    .query_map(params![key, after_seq, next.0 as i64], event_at)?
+                    .map(|r| r?)
+                    .collect::<Result<_, _>>()?;
+                events.splice(0..0, earlier);
             }
             let (head, _) = head(tx, device)?;
             Ok(PullResponse { events, next, more, hub_seq_of_device: head.seq })

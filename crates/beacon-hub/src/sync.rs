@@ -31,7 +31,7 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HubError> {
         (status = 200, description = "Stored (events the hub held already are skipped)", body = PushResponse),
         (status = 400, description = "Not a push request", body = crate::error::ErrorBody),
         (status = 401, description = "No token, or an unknown or revoked one", body = crate::error::ErrorBody),
-        (status = 403, description = "Not a device token", body = crate::error::ErrorBody),
+        (status = 403, description = "Not a device token, or an event about a case outside the token's scope (out_of_scope)", body = crate::error::ErrorBody),
         (status = 409, description = "Refused as a whole: gap, forked, bad_hash, wrong_device or clock_ahead, with what the device must do", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over the hub's limit"),
         (status = 422, description = "An event's body is not one of Beacon's events", body = crate::error::ErrorBody),
@@ -39,9 +39,9 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HubError> {
     )
 )]
 pub async fn push(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<PushResponse>, HubError> {
-    auth::require(&hub, &headers, &[TokenRole::Device]).await?;
+    let token = auth::require(&hub, &headers, &[TokenRole::Device]).await?;
     let request: PushRequest = parse(&body)?;
-    Ok(Json(hub.db.push(request.device, request.events, beacon_hub_db::now_ms()).await?))
+    Ok(Json(hub.db.push(request.device, token.scope, request.events, beacon_hub_db::now_ms()).await?))
 }
 
 /// The events after a cursor, in the hub's arrival order.
@@ -58,10 +58,10 @@ pub async fn push(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Re
     )
 )]
 pub async fn pull(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<PullResponse>, HubError> {
-    auth::require(&hub, &headers, &[TokenRole::Device]).await?;
+    let token = auth::require(&hub, &headers, &[TokenRole::Device]).await?;
     let request: PullRequest = parse(&body)?;
     let limit = request.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    let page = hub.db.pull(request.after, limit, request.device).await?;
+    let page = hub.db.pull(request.after, limit, request.device, token.scope).await?;
     if let Some(newest) = page.events.iter().map(|e| beacon_domain::Hlc::unpack(e.hlc).wall_ms).max() {
         let age_ms = beacon_hub_db::now_ms().saturating_sub(newest).max(0) as u64;
         hub.metrics.observe_sync_lag(std::time::Duration::from_millis(age_ms));

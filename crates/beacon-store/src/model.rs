@@ -43,6 +43,9 @@ pub struct CaseSummary {
     pub on_scene_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub disposition: Option<String>,
+    /// Handoffs of this case the hub rejected that no dispatcher has looked
+    /// at yet: while there are any, the case needs attention.
+    pub open_conflicts: u32,
     /// The deadline of the next step as the store keeps it (unix ms;
     /// `i64::MAX` for none): the queue merges its walks by it.
     #[serde(skip)]
@@ -81,6 +84,29 @@ pub struct HandoffRecord {
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// When the hub rejected it (another handoff of the role reached it
+    /// first); a rejected handoff is also withdrawn.
+    pub rejected_at: Option<DateTime<Utc>>,
+}
+
+/// A handoff the hub rejected: who was asked, who stands instead, and
+/// whether a dispatcher has looked at it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct HandoffConflict {
+    pub handoff_id: HandoffId,
+    pub case_id: CaseId,
+    pub role: Role,
+    /// Whom the rejected handoff asked.
+    pub responder_name: String,
+    pub handed_off_by: String,
+    /// The handoff that stands.
+    pub winner_id: HandoffId,
+    pub winner_responder_name: String,
+    pub winner_handed_off_by: String,
+    pub rejected_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub resolved_by: Option<String>,
 }
 
 /// A case an identifier could mean, with what a person needs to tell it

@@ -76,6 +76,15 @@ pub(crate) fn apply(
             (_, Some(_)) => {}
         }
     }
+    if let EventBody::HandedOff { handoff_id, .. } = &event.body
+        && rejected_by_hub(tx, *handoff_id)?
+    {
+        // The hub refused it (another handoff reached it first): kept as the
+        // record of what was asked and shared, it asks nobody and replaces
+        // nobody, whenever its rejection is folded.
+        insert_handoff(tx, event, &case_id()?.to_string(), Some(at))?;
+        return case_row(tx, event);
+    }
     // Events that change a case's status or its responders go through the
     // case's state machine, against the case as it stands now.
     let step = match judge(tx, event)? {
@@ -148,7 +157,7 @@ pub(crate) fn apply(
             };
             tx.prepare_cached(sql)?.execute(params![id, to.as_str(), at, disposition, hlc])?;
         }
-        EventBody::HandedOff { handoff_id, responder_id, responder_name, role, shared_fields, withheld_fields } => {
+        EventBody::HandedOff { role, .. } => {
             let id = case_id()?.to_string();
             let to = step.map_or(CaseStatus::HandedOff, |s| s.to);
             // A handoff to a role whose last handoff nobody acknowledged
@@ -158,21 +167,7 @@ pub(crate) fn apply(
                  WHERE case_id = ?1 AND role = ?2 AND acknowledged_at IS NULL AND withdrawn_at IS NULL",
             )?
             .execute(params![id, role.as_str(), at])?;
-            tx.prepare_cached(
-                "INSERT INTO handoffs (id, case_id, responder_id, responder_name, role, handed_off_by, handed_off_at, shared_fields, withheld_fields)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![
-                handoff_id.to_string(),
-                id,
-                responder_id.0,
-                responder_name,
-                role.as_str(),
-                event.actor.0,
-                at,
-                json(shared_fields)?,
-                json(withheld_fields)?
-            ])?;
+            insert_handoff(tx, event, &id, None)?;
             let assigned = assignees(tx, &id)?;
             // A handoff while someone is already acknowledged or on scene adds a
             // responder (say, the advocate) without moving the case backwards:
@@ -194,6 +189,48 @@ pub(crate) fn apply(
                 "UPDATE cases SET acknowledged_at = coalesce(acknowledged_at, ?2), updated_hlc = ?3, status = ?4 WHERE id = ?1",
             )?
             .execute(params![id, at, hlc, to.as_str()])?;
+        }
+        EventBody::HandoffRejected {
+            handoff_id,
+            responder_name,
+            role,
+            handed_off_by,
+            winner,
+            winner_responder_name,
+            winner_handed_off_by,
+            ..
+        } => {
+            let id = case_id()?.to_string();
+            tx.prepare_cached(
+                "INSERT OR IGNORE INTO handoff_conflicts (handoff_id, case_id, role, responder_name, handed_off_by,
+                    winner_id, winner_responder_name, winner_handed_off_by, rejected_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                handoff_id.to_string(),
+                id,
+                role.as_str(),
+                responder_name,
+                handed_off_by,
+                winner.to_string(),
+                winner_responder_name,
+                winner_handed_off_by,
+                at
+            ])?;
+            tx.prepare_cached(
+                "UPDATE handoffs SET rejected_at = ?2, withdrawn_at = coalesce(withdrawn_at, ?2) WHERE id = ?1",
+            )?
+            .execute(params![handoff_id.to_string(), at])?;
+            count_open_conflicts(tx, &id, hlc)?;
+        }
+        EventBody::ConflictResolved { handoff_id } => {
+            let id = case_id()?.to_string();
+            tx.prepare_cached(
+                "UPDATE handoff_conflicts SET resolved_at = ?3, resolved_by = ?4
+                 WHERE handoff_id = ?1 AND case_id = ?2 AND resolved_at IS NULL",
+            )?
+            .execute(params![handoff_id.to_string(), id, at, event.actor.0])?;
+            count_open_conflicts(tx, &id, hlc)?;
         }
         EventBody::JurisdictionChanged { to, .. } => {
             tx.prepare_cached(
@@ -236,6 +273,69 @@ pub(crate) fn apply(
         refresh_queue_columns(tx, row, &settings.targets)?;
     }
     Ok(Some(row))
+}
+
+/// Whether the log holds the hub's rejection of a handoff.
+fn rejected_by_hub(tx: &Connection, handoff: beacon_domain::HandoffId) -> Result<bool, StoreError> {
+    // Written as the index `events_handoff_rejections` is, so it is used.
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM events
+             WHERE kind = 'handoff_rejected' AND json_extract(body, '$.payload.handoff_id') = ?1)",
+        )?
+        .query_row([handoff.to_string()], |r| r.get(0))?)
+}
+
+/// Whether applying `event` now would leave the tables different from the
+/// fold of the log: the hub's rejection of a handoff that was projected as
+/// standing (it arrived before its rejection). The rejected handoff may
+/// have replaced another, or been acknowledged since; only folding the log
+/// again, with the rejection known from the start, gives the right tables.
+pub(crate) fn undoes_projection(tx: &Connection, event: &Event) -> Result<bool, StoreError> {
+    let EventBody::HandoffRejected { handoff_id, .. } = &event.body else { return Ok(false) };
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM handoffs WHERE id = ?1 AND rejected_at IS NULL)")?
+        .query_row([handoff_id.to_string()], |r| r.get(0))?)
+}
+
+/// File a handoff; `rejected_at` for one the hub refused (it is withdrawn
+/// from the start).
+fn insert_handoff(tx: &Connection, event: &Event, case_id: &str, rejected_at: Option<i64>) -> Result<(), StoreError> {
+    let EventBody::HandedOff { handoff_id, responder_id, responder_name, role, shared_fields, withheld_fields, .. } =
+        &event.body
+    else {
+        return Ok(());
+    };
+    tx.prepare_cached(
+        "INSERT INTO handoffs (id, case_id, responder_id, responder_name, role, handed_off_by, handed_off_at,
+            shared_fields, withheld_fields, withdrawn_at, rejected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+    )?
+    .execute(params![
+        handoff_id.to_string(),
+        case_id,
+        responder_id.0,
+        responder_name,
+        role.as_str(),
+        event.actor.0,
+        event.hlc.wall_ms,
+        json(shared_fields)?,
+        json(withheld_fields)?,
+        rejected_at
+    ])?;
+    Ok(())
+}
+
+/// Keep `cases.open_conflicts` (which moves the case in the queue) equal to
+/// its rejected handoffs nobody has looked at.
+fn count_open_conflicts(tx: &Connection, case_id: &str, hlc: i64) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "UPDATE cases SET updated_hlc = ?2, open_conflicts =
+            (SELECT count(*) FROM handoff_conflicts WHERE case_id = ?1 AND resolved_at IS NULL)
+         WHERE id = ?1",
+    )?
+    .execute(params![case_id, hlc])?;
+    Ok(())
 }
 
 /// The row of the case an event concerns, if it concerns one.
@@ -328,6 +428,8 @@ fn changes_queue_place(body: &EventBody) -> bool {
             | EventBody::StatusChanged { .. }
             | EventBody::HandedOff { .. }
             | EventBody::Acknowledged { .. }
+            | EventBody::HandoffRejected { .. }
+            | EventBody::ConflictResolved { .. }
     )
 }
 
@@ -337,26 +439,34 @@ fn changes_queue_place(body: &EventBody) -> bool {
 fn queue_columns(
     targets: &Targets,
     status: CaseStatus,
+    conflicted: bool,
     priority: Priority,
     received_ms: i64,
     progress: Progress,
 ) -> (u8, i64) {
-    let Some(standing) = Standing::of(status) else { return (0, due_ms(None)) };
+    let Some(standing) = Standing::of(status, conflicted) else { return (0, due_ms(None)) };
     let received = Utc.timestamp_millis_opt(received_ms).single().unwrap_or_default();
     (standing.rank(), due_ms(targets.next_due(priority, received, progress).map(|(_, due)| due)))
 }
 
 fn refresh_queue_columns(tx: &Connection, row: i64, targets: &Targets) -> Result<(), StoreError> {
-    let (status, priority, received, acknowledged, on_scene): (String, i64, i64, Option<i64>, Option<i64>) = tx
+    let (status, priority, received, acknowledged, on_scene, conflicts): (
+        String,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        i64,
+    ) = tx
         .prepare_cached(
-            "SELECT status, priority, received_at, acknowledged_at, on_scene_at FROM cases WHERE row_id = ?1",
+            "SELECT status, priority, received_at, acknowledged_at, on_scene_at, open_conflicts FROM cases WHERE row_id = ?1",
         )?
-        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
     let status: CaseStatus = status.parse().map_err(StoreError::Corrupt)?;
     let priority =
         Priority::from_rank(priority).ok_or_else(|| StoreError::Corrupt(format!("priority rank {priority}")))?;
     let (standing, due) =
-        queue_columns(targets, status, priority, received, Progress::from_times(acknowledged, on_scene));
+        queue_columns(targets, status, conflicts > 0, priority, received, Progress::from_times(acknowledged, on_scene));
     tx.prepare_cached("UPDATE cases SET standing = ?2, due_at = ?3 WHERE row_id = ?1")?
         .execute(params![row, standing, due])?;
     Ok(())
@@ -391,7 +501,8 @@ fn insert_case(
     let received = r.received_at.timestamp_millis();
     let id_text = id.to_string();
     let rank = Priority::from_rank(i64::from(priority)).unwrap_or(Priority::P4);
-    let (standing, due) = queue_columns(&settings.targets, CaseStatus::New, rank, received, Progress::Unacknowledged);
+    let (standing, due) =
+        queue_columns(&settings.targets, CaseStatus::New, false, rank, received, Progress::Unacknowledged);
     tx.prepare_cached(
         "INSERT INTO cases (id, source, external_id, received_at, status, is_open, priority, priority_reasons, unassigned,
             jurisdiction_id, jurisdiction_name, troop, troop_verified, assign_method, near_border, outside, distance_km,

@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 
 use crate::model::{
-    CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffRecord, LinkedCase, NoteRecord, ResponseRow, ResponseRows,
-    StoredEvent,
+    CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffConflict, HandoffRecord, LinkedCase, NoteRecord,
+    ResponseRow, ResponseRows, StoredEvent,
 };
 use crate::{Store, StoreError};
 
@@ -20,12 +20,12 @@ const SUMMARY_COLUMNS: &str =
     c.link_count, c.assigned,
     c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition, c.due_at,
     c.jurisdiction_id, c.jurisdiction_name, c.troop, c.troop_verified, c.assign_method, c.near_border,
-    c.outside, c.distance_km, c.outside_reason, c.candidates";
+    c.outside, c.distance_km, c.outside_reason, c.candidates, c.open_conflicts";
 
 /// Where the jurisdiction's columns start in [`SUMMARY_COLUMNS`].
 const SUMMARY_JURISDICTION_AT: usize = 19;
 /// Columns of [`SUMMARY_COLUMNS`].
-const SUMMARY_WIDTH: usize = SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH;
+const SUMMARY_WIDTH: usize = SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH + 1;
 
 /// A case's jurisdiction, as [`jurisdiction_at`] reads it (prefixed `c.`).
 pub(crate) const JURISDICTION_COLUMNS: &str = "c.jurisdiction_id, c.jurisdiction_name, c.troop, c.troop_verified, \
@@ -106,6 +106,7 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
         disposition: r.get(17)?,
         due_ms: r.get(18)?,
         jurisdiction: jurisdiction_at(r, SUMMARY_JURISDICTION_AT)?,
+        open_conflicts: r.get(SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH)?,
     })
 }
 
@@ -181,13 +182,16 @@ impl Store {
         let priorities: Vec<Priority> =
             if q.priorities.is_empty() { Priority::ALL.to_vec() } else { q.priorities.clone() };
         let mut out: Vec<CaseSummary> = Vec::with_capacity(limit.min(512));
-        // "Needs a dispatcher": per priority, cases nobody has, then overdue
-        // ones (from both other standings, merged by deadline).
+        // "Needs a dispatcher": per priority, cases nobody has, then rejected
+        // handoffs, then overdue ones (from both other standings, merged by
+        // deadline).
         for &p in &priorities {
             let until = if q.overdue { now_ms - 1 } else { i64::MAX };
-            self.segment(q, Standing::Unhandled, p, i64::MIN, until, limit - out.len(), &mut out)?;
-            if out.len() >= limit {
-                return Ok(out);
+            for standing in [Standing::Unhandled, Standing::HandoffRejected] {
+                self.segment(q, standing, p, i64::MIN, until, limit - out.len(), &mut out)?;
+                if out.len() >= limit {
+                    return Ok(out);
+                }
             }
             let from = out.len();
             self.segment(q, Standing::AwaitingAcknowledgement, p, i64::MIN, now_ms - 1, limit - out.len(), &mut out)?;
@@ -362,7 +366,7 @@ impl Store {
 
     pub fn handoffs(&self, id: CaseId) -> Result<Vec<HandoffRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, responder_id, responder_name, role, handed_off_by, handed_off_at, shared_fields, withheld_fields, acknowledged_at, acknowledged_by, withdrawn_at
+            "SELECT id, responder_id, responder_name, role, handed_off_by, handed_off_at, shared_fields, withheld_fields, acknowledged_at, acknowledged_by, withdrawn_at, rejected_at
              FROM handoffs WHERE case_id = ?1 ORDER BY handed_off_at, rowid",
         )?;
         let rows = stmt.query_map([id.to_string()], |r| {
@@ -378,9 +382,38 @@ impl Store {
                 acknowledged_at: r.get::<_, Option<i64>>(8)?.map(ms),
                 acknowledged_by: r.get(9)?,
                 withdrawn_at: r.get::<_, Option<i64>>(10)?.map(ms),
+                rejected_at: r.get::<_, Option<i64>>(11)?.map(ms),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The rejected handoffs of one case, oldest first, looked at or not.
+    pub fn conflicts_of(&self, id: CaseId) -> Result<Vec<HandoffConflict>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {CONFLICT_COLUMNS} FROM handoff_conflicts WHERE case_id = ?1 ORDER BY rejected_at, handoff_id"
+        ))?;
+        let rows = stmt.query_map([id.to_string()], conflict)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Rejected handoffs nobody has looked at, newest first: the conflicts list.
+    pub fn open_conflicts(&self, limit: usize) -> Result<Vec<HandoffConflict>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {CONFLICT_COLUMNS} FROM handoff_conflicts INDEXED BY handoff_conflicts_open
+             WHERE resolved_at IS NULL ORDER BY rejected_at DESC, handoff_id LIMIT ?1"
+        ))?;
+        let rows = stmt.query_map([limit as i64], conflict)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many rejected handoffs nobody has looked at.
+    pub fn open_conflict_count(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM handoff_conflicts INDEXED BY handoff_conflicts_open WHERE resolved_at IS NULL",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
     }
 
     pub fn links(&self, id: CaseId) -> Result<Vec<LinkedCase>, StoreError> {
@@ -658,6 +691,25 @@ fn filters(q: &QueueQuery, overdue_at: Option<i64>, sql: &mut String, args: &mut
         *sql += " AND c.is_open = 1 AND c.due_at < ?";
         args.push(Sql::Integer(now));
     }
+}
+
+const CONFLICT_COLUMNS: &str = "handoff_id, case_id, role, responder_name, handed_off_by, winner_id,
+    winner_responder_name, winner_handed_off_by, rejected_at, resolved_at, resolved_by";
+
+fn conflict(r: &Row<'_>) -> rusqlite::Result<HandoffConflict> {
+    Ok(HandoffConflict {
+        handoff_id: parse_at(r, 0, "handoff id")?,
+        case_id: parse_at(r, 1, "case id")?,
+        role: parse_at(r, 2, "role")?,
+        responder_name: r.get(3)?,
+        handed_off_by: r.get(4)?,
+        winner_id: parse_at(r, 5, "handoff id")?,
+        winner_responder_name: r.get(6)?,
+        winner_handed_off_by: r.get(7)?,
+        rejected_at: ms(r.get(8)?),
+        resolved_at: r.get::<_, Option<i64>>(9)?.map(ms),
+        resolved_by: r.get(10)?,
+    })
 }
 
 fn placeholders(n: usize) -> String {

@@ -13,7 +13,8 @@ use crate::{Store, StoreError, project};
 
 /// Tables that are projections of the log, emptied before a rebuild. (The
 /// log itself, `devices` and `meta` are not projections.)
-const PROJECTIONS: &[&str] = &["links", "link_keys", "notes", "handoffs", "responders", "cases_fts", "cases"];
+const PROJECTIONS: &[&str] =
+    &["links", "link_keys", "notes", "handoff_conflicts", "handoffs", "responders", "cases_fts", "cases"];
 
 /// What a rebuild did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]

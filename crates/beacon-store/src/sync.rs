@@ -142,7 +142,9 @@ impl Store {
             }
             let event = decode(e)?;
             let device_row = settings::device_row(&tx, e.device)?;
-            let in_order = e.hlc > folded;
+            // A rejection of a handoff already projected as standing also
+            // needs the fold: the tables must be as if it never stood.
+            let in_order = e.hlc > folded && !project::undoes_projection(&tx, &event)?;
             let case_row = if in_order && !behind {
                 let row = project::apply(&tx, &event, &settings, project::Mode::Replay)?;
                 if let beacon_domain::EventBody::SettingsChanged { targets, link_window_days } = &event.body {

@@ -3,7 +3,7 @@
 use beacon_domain::event::{Actor, Event, EventBody};
 use beacon_domain::referral::Source;
 use beacon_domain::{
-    CaseId, Chained, DeviceId, EventHash, EventId, HandoffId, Hlc, HlcClock, JurisdictionAssignment, ResponderId,
+    CaseId, Chained, DeviceId, EventHash, EventId, HandoffId, Hlc, HlcClock, JurisdictionAssignment, ResponderId, Role,
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -201,6 +201,21 @@ impl<'s> Writer<'s> {
             Ok((h.parse().map_err(|_| StoreError::Corrupt(format!("handoff id {h} is not a UUID")))?, ResponderId(r)))
         })
         .transpose()
+    }
+
+    /// The last handoff of `role` on the case that the hub has not rejected
+    /// (withdrawn or acknowledged alike): what a new handoff replaces, as far
+    /// as this device knows.
+    pub fn last_handoff_of_role(&self, case_id: CaseId, role: Role) -> Result<Option<HandoffId>, StoreError> {
+        let id: Option<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT id FROM handoffs WHERE case_id = ?1 AND role = ?2 AND rejected_at IS NULL
+                 ORDER BY handed_off_at DESC, rowid DESC LIMIT 1",
+            )?
+            .query_row(params![case_id.to_string(), role.as_str()], |r| r.get(0))
+            .optional()?;
+        id.map(|h| h.parse().map_err(|_| StoreError::Corrupt(format!("handoff id {h} is not a UUID")))).transpose()
     }
 
     pub fn connection(&self) -> &rusqlite::Connection {

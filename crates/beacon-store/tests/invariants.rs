@@ -50,6 +50,7 @@ fn handoff(responder: &str) -> (HandoffId, EventBody) {
         role: Role::Trooper,
         shared_fields: vec![],
         withheld_fields: vec![],
+        replaces: None,
     };
     (handoff_id, body)
 }
@@ -207,7 +208,7 @@ proptest! {
             // The domain's facts from the same inputs (received time in whole ms, as stored).
             let received = Utc.timestamp_millis_opt(received.timestamp_millis()).unwrap();
             let due = targets.next_due(p, received, progress).map(|(_, d)| d);
-            facts.push(queue::facts(id, st, p, due).unwrap());
+            facts.push(queue::facts(id, st, false, p, due).unwrap());
         }
         let mut expected: Vec<QueueFacts> = facts.clone();
         queue::sort(&mut expected, now);

@@ -4,6 +4,8 @@
 //! and a store from before handoffs could be withdrawn is folded again by
 //! the new rules when it is opened.
 
+mod support;
+
 use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::triage::Triage;
 use beacon_domain::{
@@ -53,6 +55,7 @@ fn handoff(s: &mut Store, id: CaseId, responder: &str) -> HandoffId {
         role: Role::Trooper,
         shared_fields: vec![],
         withheld_fields: vec![],
+        replaces: None,
     };
     append(s, id, body).unwrap();
     handoff_id
@@ -190,6 +193,7 @@ fn a_store_from_before_withdrawals_is_folded_again_when_opened() {
         // listed its trooper, and the late acknowledgement was taken (and the
         // jurisdiction was one JSON column, as it was until schema 5).
         let conn = s.connection();
+        conn.execute_batch(support::UNDO_SCHEMA_7).unwrap();
         conn.execute_batch(
             "UPDATE cases SET assigned = '[{\"id\":\"T-1\",\"name\":\"T-1\",\"role\":\"trooper\"}]' WHERE external_id = 'R-W';
              UPDATE cases SET acknowledged_at = closed_at + 1 WHERE external_id = 'R-A';

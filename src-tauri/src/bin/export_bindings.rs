@@ -8,8 +8,8 @@ use beacon_api::domain::{CaseStatus, Priority, Responder};
 use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
-    AddOutcome, AlertBatch, CaseDetail, CasePoint, CaseView, MapLayer, OpenCount, Preview, QueueRow, ResponseStats,
-    Suggestions,
+    AddOutcome, AlertBatch, CaseDetail, CasePoint, CaseView, ConflictRow, MapLayer, OpenCount, Preview, QueueRow,
+    ResponseStats, Suggestions,
 };
 use beacon_desktop::UiError;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,7 @@ fn export_all(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     beacon_api::store::StoredEvent::export_all(&cfg)?;
     Suggestions::export_all(&cfg)?;
     HandoffRecord::export_all(&cfg)?;
+    ConflictRow::export_all(&cfg)?;
     Preview::export_all(&cfg)?;
     AddOutcome::export_all(&cfg)?;
     Responder::export_all(&cfg)?;

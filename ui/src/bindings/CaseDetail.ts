@@ -4,6 +4,7 @@ import type { CaseId } from "./CaseId";
 import type { CaseStatus } from "./CaseStatus";
 import type { Consent } from "./Consent";
 import type { Deadline } from "./Deadline";
+import type { HandoffConflict } from "./HandoffConflict";
 import type { HandoffRecord } from "./HandoffRecord";
 import type { JurisdictionAssignment } from "./JurisdictionAssignment";
 import type { LinkedCase } from "./LinkedCase";
@@ -22,7 +23,11 @@ import type { Urgency } from "./Urgency";
 /**
  * Everything about one case.
  */
-export type CaseDetail = { linked: Array<LinkedCase>, notes: Array<NoteRecord>, handoffs: Array<HandoffRecord>, id: CaseId, short_id: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, 
+export type CaseDetail = { linked: Array<LinkedCase>, notes: Array<NoteRecord>, handoffs: Array<HandoffRecord>, 
+/**
+ * Handoffs of this case the hub rejected, looked at or not.
+ */
+conflicts: Array<HandoffConflict>, id: CaseId, short_id: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, 
 /**
  * How screens name the jurisdiction ([`JurisdictionAssignment::label`]).
  */

@@ -3,4 +3,9 @@ import type { HandoffId } from "./HandoffId";
 import type { ResponderId } from "./ResponderId";
 import type { Role } from "./Role";
 
-export type HandoffRecord = { id: HandoffId, responder_id: ResponderId, responder_name: string, role: Role, handed_off_by: string, handed_off_at: string, shared_fields: Array<string>, withheld_fields: Array<string>, acknowledged_at: string | null, acknowledged_by: string | null, withdrawn_at: string | null, };
+export type HandoffRecord = { id: HandoffId, responder_id: ResponderId, responder_name: string, role: Role, handed_off_by: string, handed_off_at: string, shared_fields: Array<string>, withheld_fields: Array<string>, acknowledged_at: string | null, acknowledged_by: string | null, withdrawn_at: string | null, 
+/**
+ * When the hub rejected it (another handoff of the role reached it
+ * first); a rejected handoff is also withdrawn.
+ */
+rejected_at: string | null, };

@@ -7,6 +7,10 @@ import type { QueueReason } from "./QueueReason";
  */
 export type QueuePlace = { group: QueueGroup, reason: QueueReason, 
 /**
+ * The reason in plain words ([`QueueReason::text`]), for a row's tooltip.
+ */
+reason_text: string, 
+/**
  * Rows sort by this key, compared as plain strings (byte order): a
  * screen places a changed row by it without knowing the rule.
  */

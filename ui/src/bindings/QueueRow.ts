@@ -22,4 +22,9 @@ place: QueuePlace | null,
 /**
  * How screens name the jurisdiction ([`JurisdictionAssignment::label`]).
  */
-jurisdiction_label: string, id: CaseId, source: Source, external_id: string, received_at: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, trafficking_type: TraffickingType, place_type: PlaceType | null, location: string, link_count: number, assigned: Array<Assignee>, handed_off_at: string | null, acknowledged_at: string | null, on_scene_at: string | null, closed_at: string | null, disposition: string | null, };
+jurisdiction_label: string, id: CaseId, source: Source, external_id: string, received_at: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, trafficking_type: TraffickingType, place_type: PlaceType | null, location: string, link_count: number, assigned: Array<Assignee>, handed_off_at: string | null, acknowledged_at: string | null, on_scene_at: string | null, closed_at: string | null, disposition: string | null, 
+/**
+ * Handoffs of this case the hub rejected that no dispatcher has looked
+ * at yet: while there are any, the case needs attention.
+ */
+open_conflicts: number, };

@@ -28,4 +28,19 @@ shared_fields: Array<string>,
 /**
  * Identifying fields held back for lack of consent.
  */
-withheld_fields: Array<string>, } } | { "kind": "acknowledged", "payload": { handoff_id: HandoffId | null, responder_id?: ResponderId | null, } } | { "kind": "jurisdiction_changed", "payload": { from: JurisdictionAssignment, to: JurisdictionAssignment, reason: string, } } | { "kind": "responder_upserted", "payload": { responder: Responder, } } | { "kind": "settings_changed", "payload": { targets: Targets, link_window_days: number, } });
+withheld_fields: Array<string>, 
+/**
+ * The last handoff of this role the dispatcher's device knew of when
+ * it made this one (none: it knew of none). The hub checks it in
+ * arrival order: a handoff made without knowing of one that reached
+ * the hub first is rejected ([`EventBody::HandoffRejected`]).
+ */
+replaces?: HandoffId | null, } } | { "kind": "handoff_rejected", "payload": { handoff_id: HandoffId, responder_name: string, role: Role, 
+/**
+ * Who made the rejected handoff.
+ */
+handed_off_by: string, 
+/**
+ * The handoff that stands.
+ */
+winner: HandoffId, winner_responder_id: ResponderId, winner_responder_name: string, winner_handed_off_by: string, } } | { "kind": "conflict_resolved", "payload": { handoff_id: HandoffId, } } | { "kind": "acknowledged", "payload": { handoff_id: HandoffId | null, responder_id?: ResponderId | null, } } | { "kind": "jurisdiction_changed", "payload": { from: JurisdictionAssignment, to: JurisdictionAssignment, reason: string, } } | { "kind": "responder_upserted", "payload": { responder: Responder, } } | { "kind": "settings_changed", "payload": { targets: Targets, link_window_days: number, } });

@@ -111,7 +111,7 @@ export function render(main: HTMLElement) {
   main.append(h('section', { class: 'case', 'data-testid': 'case-detail', 'data-case-id': d.id, 'aria-label': `Case ${d.short_id}` },
     header,
     h('div', { class: 'case-grid' },
-      h('div', { class: 'col' }, handoffPanel(d), statusPanel(d), timeline(d), priorityPanel(d), notesPanel(d)),
+      h('div', { class: 'col' }, conflictPanel(d), handoffPanel(d), statusPanel(d), timeline(d), priorityPanel(d), notesPanel(d)),
       h('div', { class: 'col' }, referralPanel(d), linkedPanel(d)),
       h('div', { class: 'col' }, miniMap(d), historyPanel()),
     )));
@@ -138,6 +138,22 @@ export function tick() {
 
 function panel(title: string, ...children: unknown[]) {
   return h('section', { class: 'panel', 'aria-label': title }, h('h2', {}, title), ...(children as Node[]));
+}
+
+/** A handoff the hub rejected: what happened, who has the case, and the one action. */
+function conflictPanel(d: CaseDetail) {
+  const open = d.conflicts.filter((c) => !c.resolved_at);
+  if (!open.length) return null;
+  return h('section', { class: 'panel conflict', 'aria-label': 'Handoff rejected', 'data-testid': 'case-conflict', role: 'alert' },
+    h('h2', {}, open.length === 1 ? 'Handoff rejected by the hub' : `${open.length} handoffs rejected by the hub`),
+    open.map((c) => h('p', {},
+      `${c.handed_off_by} handed this case to ${c.responder_name} (${words(c.role)}), but ${c.winner_handed_off_by} had already handed it to `,
+      h('strong', {}, c.winner_responder_name), ` — that handoff stands (rejected ${formatWhen(c.rejected_at)}).`)),
+    h('p', { class: 'muted small' }, 'Check who has the case; hand it off again if it needs someone else.'),
+    h('div', { class: 'actions' },
+      h('button', { class: 'btn primary', 'data-testid': 'resolve-conflicts', onclick: () => void act('conflict', () => api.resolveConflicts(d.id)) },
+        "I've looked at it")),
+    errorLine(screen!.errors.conflict ?? null));
 }
 
 function handoffPanel(d: CaseDetail) {
@@ -180,8 +196,9 @@ function handoffPanel(d: CaseDetail) {
     d.handoffs.length > 0 && h('details', {}, h('summary', {}, `Handoffs of this case (${d.handoffs.length})`),
       h('ul', { class: 'plain' }, d.handoffs.map((ho) => h('li', {},
         `${formatWhen(ho.handed_off_at)} — ${ho.responder_name} (${words(ho.role)}) by ${ho.handed_off_by}; shared ${ho.shared_fields.length}, withheld ${ho.withheld_fields.length}`,
-        ho.acknowledged_at ? `; acknowledged ${formatWhen(ho.acknowledged_at)}`
-          : ho.withdrawn_at ? `; withdrawn ${formatWhen(ho.withdrawn_at)}` : '; not yet acknowledged')))),
+        ho.rejected_at ? `; rejected by the hub ${formatWhen(ho.rejected_at)}`
+          : ho.acknowledged_at ? `; acknowledged ${formatWhen(ho.acknowledged_at)}`
+            : ho.withdrawn_at ? `; withdrawn ${formatWhen(ho.withdrawn_at)}` : '; not yet acknowledged')))),
   );
 }
 
@@ -241,7 +258,7 @@ function referralPanel(d: CaseDetail) {
   const top = ['external_id', 'source', 'received_at', 'urgency', 'trafficking_type', 'indicators'];
   const groups = ['location', 'potential_victims', 'suspects', 'reporter', 'consent'];
   const known = new Set([...top, ...groups, 'narrative', 'id', 'short_id', 'status', 'priority', 'priority_reasons', 'priority_overridden', 'jurisdiction',
-    'links', 'assigned', 'deadline', 'place', 'jurisdiction_label', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs']);
+    'links', 'assigned', 'deadline', 'place', 'jurisdiction_label', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs', 'conflicts']);
   const extra = Object.keys(r).filter((k) => !known.has(k));
   const dl = (obj: Record<string, unknown>, keys: string[]) =>
     h('dl', { class: 'fields' }, keys.flatMap((k) => {

@@ -172,11 +172,22 @@ function rowEl(r: QueueRow, i: number, now: number) {
     h('span', {}, label(r.trafficking_type)),
     h('span', { class: 'place', title: place }, place || '—',
       r.link_count > 0 ? h('span', { class: 'tag link', title: `${r.link_count} linked referral(s) share a phone, plate or address` }, `${r.link_count} linked`) : null),
-    h('span', { class: 'next', title: r.place ? r.place.reason.replace(/_/g, ' ') : '' },
-      r.place?.reason === 'overdue' ? h('span', { class: 'tag warn', 'data-testid': 'reason-overdue', title: 'A responder has it, but it is past its target: chase it' }, 'chase') : null,
+    h('span', { class: 'next', title: r.place?.reason_text ?? '' },
+      reasonTag(r),
       statusBadge(r.status)),
     h('span', { class: 'assigned', title: assignedText(r) }, assignedText(r)),
   );
+}
+
+/** A tag for the reasons a dispatcher must act on; Rust's words as its tooltip. */
+function reasonTag(r: QueueRow) {
+  const reason = r.place?.reason;
+  const tags: Partial<Record<NonNullable<typeof reason>, [string, string]>> = {
+    overdue: ['reason-overdue', 'chase'],
+    handoff_rejected: ['reason-handoff-rejected', 'conflict'],
+  };
+  const tag = reason && tags[reason];
+  return tag ? h('span', { class: 'tag warn', 'data-testid': tag[0], title: r.place!.reason_text }, tag[1]) : null;
 }
 
 /** Draws the rows in view. `full` also refreshes the header line. */

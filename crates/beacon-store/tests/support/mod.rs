@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 /// Store a referral given in the referral format (received at `received`)
 /// with priority `p` and no jurisdiction, as one `referral_received` event.
+#[allow(dead_code)]
 pub fn store_referral(store: &mut Store, value: serde_json::Value, p: Priority, received: DateTime<Utc>) -> CaseId {
     let referral = beacon_domain::intake::referral_from_value(value, received + Duration::minutes(1)).expect("valid");
     let id = CaseId::for_referral(referral.source, &referral.external_id);
@@ -27,3 +28,9 @@ pub fn store_referral(store: &mut Store, value: serde_json::Value, p: Priority, 
         .expect("stored");
     id
 }
+
+/// SQL that takes a store back from schema 7 to 6 (for tests of older
+/// stores): what `0007_handoff_conflicts.sql` added, removed.
+#[allow(dead_code)]
+pub const UNDO_SCHEMA_7: &str = "DROP INDEX events_handoff_rejections; DROP TABLE handoff_conflicts;
+    ALTER TABLE handoffs DROP COLUMN rejected_at; ALTER TABLE cases DROP COLUMN open_conflicts;";
