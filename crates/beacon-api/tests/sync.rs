@@ -14,6 +14,8 @@ struct TestHub {
     url: String,
     device_token: String,
     intake_token: String,
+    /// A task-force laptop's token: the cases handed to responder T-1.
+    laptop_token: String,
     db: Arc<dyn HubDb>,
     runtime: tokio::runtime::Runtime,
     _dir: tempfile::TempDir,
@@ -23,18 +25,20 @@ fn hub() -> TestHub {
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let db: Arc<dyn HubDb> = Arc::new(SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap());
-    let (device_token, intake_token) = (tokens::generate(), tokens::generate());
+    let (device_token, intake_token, laptop_token) = (tokens::generate(), tokens::generate(), tokens::generate());
     let url = runtime.block_on(async {
         db.migrate().await.unwrap();
         db.create_token("desk", tokens::hash(&device_token), TokenRole::Device, TokenScope::All).await.unwrap();
         db.create_token("feed", tokens::hash(&intake_token), TokenRole::Intake, TokenScope::All).await.unwrap();
+        let laptop = TokenScope::Responder("T-1".into());
+        db.create_token("laptop", tokens::hash(&laptop_token), TokenRole::Device, laptop).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let app = router(Hub::new(Arc::clone(&db), HubConfig::default()).unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         url
     });
-    TestHub { url, device_token, intake_token, db, runtime, _dir: dir }
+    TestHub { url, device_token, intake_token, laptop_token, db, runtime, _dir: dir }
 }
 
 fn desktop(dir: &tempfile::TempDir, name: &str) -> Beacon {
@@ -251,4 +255,38 @@ fn handoff_conflict(later_arrives_first: bool) {
         let place = d.detail(case).unwrap().case.place.unwrap();
         assert_eq!(place.reason, beacon_domain::queue::QueueReason::AwaitingAcknowledgement);
     }
+}
+
+#[test]
+fn a_task_force_laptop_holds_the_cases_handed_to_its_responder_and_no_others() {
+    let hub = hub();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut desk, mut laptop) = (desktop(&dir, "desk.sqlite3"), desktop(&dir, "laptop.sqlite3"));
+    desk.import_responders(
+        r#"[{"id": "T-1", "name": "Tpr. Lane", "role": "trooper", "jurisdictions": ["*"], "on_duty": true}]"#
+            .as_bytes(),
+    )
+    .unwrap();
+    let handed = desk.add_referral_json(referral("NHTH-100")).unwrap().id;
+    let other = desk.add_referral_json(referral("NHTH-101")).unwrap().id;
+    desk.add_note(&handed.to_string(), "before the handoff").unwrap();
+    desk.sync_once(Some(&hub.url), Some(&hub.device_token), None).unwrap();
+    laptop.sync_once(Some(&hub.url), Some(&hub.laptop_token), None).unwrap();
+    assert!(laptop.detail(handed).is_err() && laptop.detail(other).is_err(), "nothing is handed to T-1 yet");
+    assert_eq!(laptop.responders().unwrap().len(), 1, "the roster reaches every device");
+
+    desk.handoff(&handed.to_string(), "T-1").unwrap();
+    desk.sync_once(None, None, None).unwrap();
+    laptop.sync_once(None, None, None).unwrap();
+    let detail = laptop.detail(handed).expect("the case handed to T-1, with what came before the handoff");
+    assert_eq!(detail.notes.len(), 1);
+    assert_eq!(detail.case.assigned.len(), 1);
+    assert!(laptop.detail(other).is_err(), "never a case outside the laptop's scope");
+    laptop.store().check_consistency().unwrap();
+
+    // The trooper acknowledges on the laptop; the desk sees it.
+    laptop.acknowledge(&handed.to_string()).unwrap();
+    laptop.sync_once(None, None, None).unwrap();
+    desk.sync_once(None, None, None).unwrap();
+    assert!(desk.detail(handed).unwrap().case.acknowledged_at.is_some());
 }

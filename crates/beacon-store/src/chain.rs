@@ -17,6 +17,8 @@ struct Row {
     case_id: Option<String>,
     body: String,
     stored: Option<Vec<u8>>,
+    /// The predecessor's hash as pulled (another device's events only).
+    prev: Option<Vec<u8>>,
 }
 
 fn rows(
@@ -25,7 +27,7 @@ fn rows(
     f: &mut dyn FnMut(Row) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT e.local_seq, d.id, e.device_seq, e.hlc, e.id, e.actor, e.case_id, e.body, e.hash
+        "SELECT e.local_seq, d.id, e.device_seq, e.hlc, e.id, e.actor, e.case_id, e.body, e.hash, e.prev
          FROM events e JOIN devices d ON d.device = e.device WHERE e.device = ?1 ORDER BY e.device_seq",
     )?;
     let mut it = stmt.query([device_row])?;
@@ -41,6 +43,7 @@ fn rows(
             case_id: r.get(6)?,
             body: r.get(7)?,
             stored: r.get(8)?,
+            prev: r.get(9)?,
         })?;
     }
     Ok(())
@@ -92,22 +95,38 @@ pub struct ChainBreak {
     pub seq: u64,
 }
 
-/// Recompute every device's chain; the first break of each device.
+/// Recompute every device's chain; the first break of each device. Where
+/// the store holds only some of a device's events (a scoped device), each
+/// held event is checked against its kept predecessor hash, and that hash
+/// against the event before it wherever that one is held.
 pub(crate) fn verify(conn: &Connection) -> Result<Vec<ChainBreak>, StoreError> {
     let mut breaks = Vec::new();
     for device in device_rows(conn)? {
-        let mut prev = EventHash::GENESIS;
+        // The previous held event: its sequence and recomputed hash.
+        let mut last: (u64, EventHash) = (0, EventHash::GENESIS);
         let mut broken = false;
         rows(conn, device, &mut |row| {
             if broken {
                 return Ok(());
             }
-            let hash = hash_of(&row, &prev)?;
-            if row.stored.as_deref() != Some(hash.0.as_slice()) {
+            let kept = row.prev.as_deref().map(|p| EventHash::from_slice(p).ok_or(()));
+            let prev = match (row.seq == last.0 + 1, kept) {
+                (_, Some(Err(()))) => None,
+                (true, Some(Ok(kept))) => (kept == last.1).then_some(kept),
+                (true, None) => Some(last.1),
+                (false, Some(Ok(kept))) => Some(kept),
+                // A gap with no predecessor kept: nothing to check it by.
+                (false, None) => None,
+            };
+            let hash = match prev {
+                Some(prev) => hash_of(&row, &prev)?,
+                None => EventHash::GENESIS,
+            };
+            if prev.is_none() || row.stored.as_deref() != Some(hash.0.as_slice()) {
                 breaks.push(ChainBreak { device: row.device, seq: row.seq });
                 broken = true;
             }
-            prev = hash;
+            last = (row.seq, hash);
             Ok(())
         })?;
     }

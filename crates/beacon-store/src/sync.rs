@@ -157,8 +157,8 @@ impl Store {
                 None
             };
             tx.prepare_cached(
-                "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO events (id, device, device_seq, hlc, actor, case_id, case_row, kind, body, hash, prev)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 e.id.to_string(),
@@ -171,6 +171,7 @@ impl Store {
                 event.body.kind(),
                 e.body.get(),
                 e.hash.0.as_slice(),
+                e.prev.0.as_slice(),
             ])?;
             folded = folded.max(e.hlc);
             last = last.max(Hlc::unpack(e.hlc));
