@@ -11,6 +11,7 @@ mod identify;
 mod import;
 mod intake;
 mod jurisdictions;
+mod live;
 mod responders;
 mod settings;
 pub use identify::MIN_ID_PREFIX;

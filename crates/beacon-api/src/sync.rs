@@ -26,6 +26,9 @@ const PUSH_EVENTS: usize = 500;
 const PUSH_BYTES: usize = 512 * 1024;
 /// Events asked for in one pull.
 const PULL_PAGE: u32 = 500;
+/// Silence on the live stream longer than this (the hub sends a comment
+/// every 15 s) means the connection is gone.
+const STREAM_SILENCE: Duration = Duration::from_secs(45);
 
 /// What one sync did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -115,6 +118,14 @@ impl Beacon {
             waiting,
             conflicts: self.store().open_conflict_count()?,
         })
+    }
+
+    /// A client for the hub, token and certificate this store remembers.
+    pub(crate) fn remembered_client(&self) -> Result<Client, ApiError> {
+        let missing = |field: &str| ApiError::invalid("sync", field, "is not configured: sync once with it first");
+        let hub = self.store().config(HUB_KEY)?.ok_or_else(|| missing("hub"))?;
+        let token = self.store().config(TOKEN_KEY)?.ok_or_else(|| missing("token"))?;
+        Client::new(&hub, &token, self.store().config(CA_KEY)?.as_deref())
     }
 
     fn pushed(&self) -> Result<u64, ApiError> {
@@ -217,8 +228,11 @@ impl From<HubAnswer> for ApiError {
     }
 }
 
-struct Client {
+pub(crate) struct Client {
     agent: ureq::Agent,
+    /// For the live stream: no overall deadline, but a read that waits past
+    /// the hub's keep-alive means the connection is gone.
+    stream_agent: ureq::Agent,
     base: String,
     auth: String,
 }
@@ -227,6 +241,11 @@ impl Client {
     fn new(base: &str, token: &str, ca_pem: Option<&str>) -> Result<Client, ApiError> {
         let mut config =
             ureq::Agent::config_builder().http_status_as_error(false).timeout_global(Some(Duration::from_secs(30)));
+        let mut stream_config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_connect(Some(Duration::from_secs(10)))
+            .timeout_recv_response(Some(Duration::from_secs(30)))
+            .timeout_recv_body(Some(STREAM_SILENCE));
         if let Some(pem) = ca_pem {
             let certs: Vec<_> = ureq::tls::parse_pem(pem.as_bytes())
                 .filter_map(|item| match item {
@@ -239,9 +258,30 @@ impl Client {
             }
             // Only these: a hub with its own certificate is pinned to it.
             let tls = ureq::tls::TlsConfig::builder().root_certs(ureq::tls::RootCerts::new_with_certs(&certs)).build();
-            config = config.tls_config(tls);
+            config = config.tls_config(tls.clone());
+            stream_config = stream_config.tls_config(tls);
         }
-        Ok(Client { agent: config.build().into(), base: base.to_string(), auth: format!("Bearer {token}") })
+        Ok(Client {
+            agent: config.build().into(),
+            stream_agent: stream_config.build().into(),
+            base: base.to_string(),
+            auth: format!("Bearer {token}"),
+        })
+    }
+
+    /// Open the hub's live stream (`GET /v1/sync/stream`), as lines.
+    pub(crate) fn stream(&self) -> Result<impl std::io::BufRead + use<>, ApiError> {
+        let response = self
+            .stream_agent
+            .get(&format!("{}/v1/sync/stream", self.base))
+            .header("authorization", &self.auth)
+            .header("accept", "text/event-stream")
+            .call()
+            .map_err(|e| ApiError::HubUnreachable(e.to_string()))?;
+        if response.status().as_u16() != 200 {
+            return Err(ApiError::HubUnreachable(format!("the live stream answered HTTP {}", response.status())));
+        }
+        Ok(std::io::BufReader::new(response.into_body().into_reader()))
     }
 
     fn post<Q: Serialize, A: serde::de::DeserializeOwned>(&self, path: &str, body: &Q) -> Result<A, HubAnswer> {

@@ -290,3 +290,45 @@ fn a_task_force_laptop_holds_the_cases_handed_to_its_responder_and_no_others() {
     desk.sync_once(None, None, None).unwrap();
     assert!(desk.detail(handed).unwrap().case.acknowledged_at.is_some());
 }
+
+#[test]
+fn a_watching_desktop_has_a_referral_posted_to_the_hub_at_once() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    let hub = hub();
+    let dir = tempfile::tempdir().unwrap();
+    let mut watcher = desktop(&dir, "w.sqlite3");
+    watcher.sync_once(Some(&hub.url), Some(&hub.device_token), None).unwrap();
+    let (stop, syncs) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU32::new(0)));
+    let running = {
+        let (stop, syncs) = (Arc::clone(&stop), Arc::clone(&syncs));
+        std::thread::spawn(move || {
+            // A round every minute at most: only the live stream can bring
+            // the referral within the test's wait.
+            watcher.sync_forever(std::time::Duration::from_secs(60), &stop, |r| {
+                r.as_ref().expect("syncs");
+                syncs.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+    };
+    // The first round, then the one the stream's `ready` asks for.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while syncs.load(Ordering::SeqCst) < 2 {
+        assert!(std::time::Instant::now() < deadline, "the watcher syncs and connects to the stream");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let posted = ureq::post(&format!("{}/v1/referrals", hub.url))
+        .header("authorization", &format!("Bearer {}", hub.intake_token))
+        .header("content-type", "application/json")
+        .send(referral("LIVE-9").to_string())
+        .unwrap();
+    assert_eq!(posted.status().as_u16(), 201);
+    let case = CaseId::for_referral(beacon_domain::referral::Source::HotlineCall, "LIVE-9");
+    let reader = desktop(&dir, "w.sqlite3");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while reader.detail(case).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the referral reaches the watching desktop");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::SeqCst);
+    running.join().unwrap().unwrap();
+}

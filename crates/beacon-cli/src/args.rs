@@ -164,12 +164,14 @@ pub struct SyncArgs {
     /// certificate). Remembered like the hub.
     #[arg(long, env = "BEACON_HUB_CA")]
     pub hub_ca: Option<PathBuf>,
-    /// Keep syncing: every `--every` seconds, and again after a failure with
-    /// a growing pause (up to a minute) until the hub answers.
+    /// Keep syncing: at once when the hub announces new events (its live
+    /// stream), when this store has changes to send, and at least every
+    /// `--every` seconds; after a failure, again with a growing pause (up to
+    /// a minute) until the hub answers.
     #[arg(long)]
     pub watch: bool,
-    /// Seconds between syncs with `--watch`.
-    #[arg(long, default_value_t = 5)]
+    /// Most seconds between syncs with `--watch`.
+    #[arg(long, default_value_t = 30)]
     pub every: u64,
 }
 

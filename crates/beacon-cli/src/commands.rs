@@ -5,7 +5,7 @@ use crate::output::say;
 use anyhow::{Context, Result};
 use beacon_api::domain::triage::{Deadline, format_span, format_time_left};
 use beacon_api::domain::{CaseStatus, ManualClock, Priority, SystemClock};
-use beacon_api::{Beacon, ImportProgress, QueueQuery, QueueRow};
+use beacon_api::{ApiError, Beacon, ImportProgress, QueueQuery, QueueRow};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
@@ -381,28 +381,24 @@ fn sync(cli: &Cli, out: &Out, args: &SyncArgs) -> Result<()> {
         let report = b.sync_once(hub, token, ca.as_deref())?;
         return if out.json { out.value(&report) } else { print_sync(&report) };
     }
-    // Watching: once a first sync has remembered the hub, later ones use it.
-    let mut pause = std::time::Duration::from_secs(1);
-    let mut first = true;
-    loop {
-        let result = if first { b.sync_once(hub, token, ca.as_deref()) } else { b.sync_once(None, None, None) };
-        match result {
-            Ok(report) => {
-                first = false;
-                pause = std::time::Duration::from_secs(1);
-                if report.pushed + report.pulled > 0 {
-                    print_sync(&report)?;
-                }
-                std::thread::sleep(std::time::Duration::from_secs(args.every.max(1)));
-            }
-            Err(e) if e.is_retryable() => {
-                eprintln!("beacon: {e}; trying again in {} s", pause.as_secs());
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(std::time::Duration::from_secs(60));
-            }
-            Err(e) => return Err(e.into()),
+    // Watching: a first sync remembers the hub; the loop then syncs as the
+    // hub's live stream announces events and as this store changes.
+    let first = b.sync_once(hub, token, ca.as_deref());
+    let print = |result: &Result<beacon_api::SyncReport, ApiError>| match result {
+        Ok(report) if report.pushed + report.pulled > 0 => {
+            let _ = print_sync(report);
         }
+        Ok(_) => {}
+        Err(e) => eprintln!("beacon: {e}; trying again shortly"),
+    };
+    print(&first);
+    match first {
+        Err(e) if !e.is_retryable() => return Err(e.into()),
+        _ => {}
     }
+    let every = std::time::Duration::from_secs(args.every.max(1));
+    b.sync_forever(every, &std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)), print)?;
+    Ok(())
 }
 
 fn print_sync(report: &beacon_api::SyncReport) -> Result<()> {

@@ -113,6 +113,11 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
 
     /// Devices whose events are stored (the hub's own included).
     async fn device_count(&self) -> Result<u64, HubDbError>;
+
+    /// Changes each time events are appended, by this process or (on
+    /// PostgreSQL) by any hub process sharing the database: what a live
+    /// stream waits on. Call from within the async runtime.
+    fn appended(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
 /// Unix milliseconds now: the hub's clock, for its events and checks.

@@ -6,6 +6,7 @@
 //! never later miss an event numbered below N that committed after it.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use beacon_domain::event::EventBody;
@@ -25,9 +26,17 @@ const MIGRATIONS: &[&str] =
 /// The advisory lock every appending transaction (and a migration) holds.
 const APPEND_LOCK: i64 = 0x4245_4143_4f4e; // "BEACON"
 
+/// The channel appending transactions notify (delivered at commit).
+const APPENDED_CHANNEL: &str = "beacon_appended";
+
 #[derive(Clone)]
 pub struct PostgresHubDb {
     pool: Pool,
+    config: tokio_postgres::Config,
+    /// Bumped on every notification from any hub process on this database.
+    appended: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Set once the listening task runs.
+    listening: Arc<std::sync::OnceLock<()>>,
 }
 
 impl std::fmt::Debug for PostgresHubDb {
@@ -64,12 +73,54 @@ impl PostgresHubDb {
     pub fn connect(url: &str, max_connections: usize) -> Result<Self, HubDbError> {
         let config: tokio_postgres::Config =
             url.parse().map_err(|_| HubDbError::Unavailable("the PostgreSQL URL is not valid".into()))?;
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(max_connections)
             .build()
             .map_err(|e| HubDbError::Unavailable(e.to_string()))?;
-        Ok(PostgresHubDb { pool })
+        let (appended, _) = tokio::sync::watch::channel(0);
+        Ok(PostgresHubDb {
+            pool,
+            config,
+            appended: Arc::new(appended),
+            listening: Arc::new(std::sync::OnceLock::new()),
+        })
+    }
+}
+
+/// Tell every hub process on this database, when the transaction commits,
+/// that events were appended.
+async fn notify_appended(tx: &Transaction<'_>) -> Result<(), HubDbError> {
+    tx.execute("SELECT pg_notify($1, '')", &[&APPENDED_CHANNEL]).await?;
+    Ok(())
+}
+
+/// Hold one connection that LISTENs for appends and bump `sender` on each;
+/// reconnect after a second when it drops (and bump once then: appends
+/// while nobody listened are not lost, just not announced).
+async fn listen(config: tokio_postgres::Config, sender: Arc<tokio::sync::watch::Sender<u64>>) {
+    use futures_util::StreamExt;
+    loop {
+        if let Ok((client, mut connection)) = config.connect(NoTls).await {
+            let forward = Arc::clone(&sender);
+            let driver = tokio::spawn(async move {
+                let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+                while let Some(Ok(message)) = messages.next().await {
+                    if let tokio_postgres::AsyncMessage::Notification(_) = message {
+                        forward.send_modify(|n| *n += 1);
+                    }
+                }
+            });
+            if client.batch_execute(&format!("LISTEN {APPENDED_CHANNEL}")).await.is_ok() {
+                sender.send_modify(|n| *n += 1);
+                let _ = driver.await;
+            } else {
+                driver.abort();
+            }
+            drop(client);
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }
 
@@ -397,6 +448,9 @@ impl HubDb for PostgresHubDb {
             out.push((r.case_id, true));
         }
         set_head(&tx, hub, head, last_hlc).await?;
+        if out.iter().any(|(_, created)| *created) {
+            notify_appended(&tx).await?;
+        }
         tx.commit().await?;
         Ok(out)
     }
@@ -433,6 +487,9 @@ impl HubDb for PostgresHubDb {
         }
         set_head(&tx, device, plan.head, last_hlc).await?;
         write_effects(&tx, &fx, &seqs, now_ms).await?;
+        if !plan.new.is_empty() {
+            notify_appended(&tx).await?;
+        }
         tx.commit().await.map_err(HubDbError::from)?;
         Ok(PushResponse { stored: plan.new.len() as u64, hub_seq: plan.head.seq })
     }
@@ -520,6 +577,13 @@ impl HubDb for PostgresHubDb {
     async fn device_count(&self) -> Result<u64, HubDbError> {
         let client = self.pool.get().await?;
         Ok(client.query_one("SELECT count(*) FROM devices", &[]).await?.get::<_, i64>(0) as u64)
+    }
+
+    fn appended(&self) -> tokio::sync::watch::Receiver<u64> {
+        if self.listening.set(()).is_ok() {
+            tokio::spawn(listen(self.config.clone(), Arc::clone(&self.appended)));
+        }
+        self.appended.subscribe()
     }
 
     async fn event_count(&self) -> Result<u64, HubDbError> {

@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] =
 pub struct SqliteHubDb {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// Bumped after a commit that appended events (one process holds the file).
+    appended: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl SqliteHubDb {
@@ -32,11 +34,16 @@ impl SqliteHubDb {
         let conn = Connection::open(path)?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")?;
-        Ok(SqliteHubDb { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf() })
+        let (appended, _) = tokio::sync::watch::channel(0);
+        Ok(SqliteHubDb { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf(), appended: Arc::new(appended) })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    fn wake(&self) {
+        self.appended.send_modify(|n| *n += 1);
     }
 
     /// Run `f` in one immediate transaction on a blocking thread.
@@ -355,6 +362,11 @@ impl HubDb for SqliteHubDb {
             Ok(out)
         })
         .await
+        .inspect(|out: &Vec<(CaseId, bool)>| {
+            if out.iter().any(|(_, created)| *created) {
+                self.wake();
+            }
+        })
     }
 
     async fn push(&self, device: DeviceId, scope: TokenScope, events: Vec<WireEvent>, now_ms: i64) -> PushResult {
@@ -395,6 +407,11 @@ impl HubDb for SqliteHubDb {
             Ok(PushResponse { stored: plan.new.len() as u64, hub_seq: plan.head.seq })
         })
         .await
+        .inspect(|r| {
+            if r.stored > 0 {
+                self.wake();
+            }
+        })
     }
 
     async fn pull(
@@ -472,6 +489,10 @@ impl HubDb for SqliteHubDb {
 
     async fn device_count(&self) -> Result<u64, HubDbError> {
         self.tx(|tx| Ok(tx.query_row("SELECT count(*) FROM devices", [], |r| r.get::<_, i64>(0))? as u64)).await
+    }
+
+    fn appended(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.appended.subscribe()
     }
 
     async fn event_count(&self) -> Result<u64, HubDbError> {

@@ -16,4 +16,6 @@ async fn the_postgres_backend_passes_the_suite() {
     let other = PostgresHubDb::connect(&url, 4).unwrap();
     other.migrate().await.unwrap();
     assert_eq!(other.event_count().await.unwrap(), db.event_count().await.unwrap());
+    // An append by one wakes the other's live streams.
+    suite::appends_wake_listeners(&db, &other).await;
 }

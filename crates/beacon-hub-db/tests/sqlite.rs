@@ -9,6 +9,7 @@ async fn the_sqlite_backend_passes_the_suite() {
     let dir = tempfile::tempdir().unwrap();
     let db = SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap();
     suite::run(&db).await;
+    suite::appends_wake_listeners(&db, &db).await;
     // Reopened, the file holds what was written.
     let count = db.event_count().await.unwrap();
     drop(db);

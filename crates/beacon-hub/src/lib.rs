@@ -14,6 +14,7 @@ mod intake;
 pub mod limits;
 mod metrics;
 pub mod openapi;
+mod stream;
 mod sync;
 pub mod tokens;
 
@@ -81,6 +82,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/referrals", post(intake::post_referrals))
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", post(sync::pull))
+        .route("/v1/sync/stream", get(stream::stream))
         .layer(DefaultBodyLimit::max(hub.config.max_body))
         .route_layer(middleware::from_fn_with_state(hub.clone(), metrics::track))
         .layer(middleware::from_fn_with_state(hub.clone(), limits::limit))

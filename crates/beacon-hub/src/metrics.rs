@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -68,6 +69,18 @@ struct Counts {
 #[derive(Debug, Default)]
 pub struct Metrics {
     counts: Mutex<Counts>,
+    /// Live streams open now (desktops connected to this process).
+    streams: Arc<AtomicI64>,
+}
+
+/// Counts one open live stream until dropped.
+#[derive(Debug)]
+pub struct StreamOpen(Arc<AtomicI64>);
+
+impl Drop for StreamOpen {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Metrics {
@@ -76,6 +89,12 @@ impl Metrics {
             *c.requests.entry((route.to_string(), status)).or_default() += 1;
             c.latency.entry(route.to_string()).or_default().observe(&BUCKETS, took.as_secs_f64());
         }
+    }
+
+    /// A live stream opened; it counts as connected until the guard drops.
+    pub fn stream_opened(&self) -> StreamOpen {
+        self.streams.fetch_add(1, Ordering::Relaxed);
+        StreamOpen(Arc::clone(&self.streams))
     }
 
     /// A pull delivered events whose newest was written `age` ago.
@@ -110,6 +129,9 @@ impl Metrics {
         out.push_str("# HELP beacon_hub_devices Devices whose events the hub's database holds.\n");
         out.push_str("# TYPE beacon_hub_devices gauge\n");
         let _ = writeln!(out, "beacon_hub_devices {devices}");
+        out.push_str("# HELP beacon_hub_devices_connected Desktops connected to this process's live stream now.\n");
+        out.push_str("# TYPE beacon_hub_devices_connected gauge\n");
+        let _ = writeln!(out, "beacon_hub_devices_connected {}", self.streams.load(Ordering::Relaxed));
         out
     }
 }

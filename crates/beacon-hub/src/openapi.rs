@@ -25,6 +25,7 @@ use crate::{Hub, HubError, auth};
         crate::intake::post_referrals,
         crate::sync::push,
         crate::sync::pull,
+        crate::stream::stream,
         crate::metrics::get_metrics,
         get_openapi
     ),

@@ -1,6 +1,7 @@
 //! The hub over real HTTP on loopback, with a real SQLite file behind it:
 //! who may call what, body limits, intake and sync as a client sees them.
 
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -114,7 +115,10 @@ fn call_text(hub: &Running, method: &str, path: &str, token: &str, body: &str) -
     };
     let status = response.status().as_u16();
     let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_string());
-    let text = response.body_mut().read_to_string().unwrap();
+    let streaming =
+        response.headers().get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    // A live stream never ends: its status is the answer.
+    let text = if streaming { String::new() } else { response.body_mut().read_to_string().unwrap() };
     (status, text, challenge)
 }
 
@@ -134,6 +138,7 @@ fn routes() -> Vec<(&'static str, &'static str, String, TokenRole)> {
         ("POST", "/v1/referrals", referral("AUTH-1").to_string(), TokenRole::Intake),
         ("POST", "/v1/sync/push", json!({"device": device, "events": []}).to_string(), TokenRole::Device),
         ("POST", "/v1/sync/pull", json!({"device": device}).to_string(), TokenRole::Device),
+        ("GET", "/v1/sync/stream", String::new(), TokenRole::Device),
         ("GET", "/metrics", String::new(), TokenRole::Admin),
     ]
 }
@@ -341,7 +346,7 @@ fn a_caller_over_its_rate_is_told_to_wait_on_every_route() {
             // A burst of 3 per token: the 4th request in a row is refused,
             // on whichever route (push and pull share the device token).
             let statuses: Vec<u16> = (0..4).map(|_| call(&hub, method, path, &token, &body).0).collect();
-            if path != "/v1/sync/pull" {
+            if !path.starts_with("/v1/sync/") {
                 assert!(statuses[..3].iter().all(|s| *s < 300), "{path}: {statuses:?}");
             }
             assert_eq!(statuses[3], 429, "{path}: {statuses:?}");
@@ -398,4 +403,34 @@ fn the_api_document_describes_every_route_for_any_token() {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], json!("bearer"));
+}
+
+#[test]
+fn the_live_stream_announces_each_append_to_a_connected_desktop() {
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_recv_body(Some(std::time::Duration::from_secs(20)))
+            .build()
+            .into();
+        let response = agent
+            .get(&format!("{}/v1/sync/stream", hub.base))
+            .header("authorization", &format!("Bearer {}", hub.device))
+            .call()
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let mut lines = std::io::BufReader::new(response.into_body().into_reader()).lines();
+        let mut next_event = || loop {
+            let line = lines.next().expect("the stream stays open").unwrap();
+            if let Some(name) = line.strip_prefix("event: ") {
+                return name.to_string();
+            }
+        };
+        assert_eq!(next_event(), "ready");
+        let (_, text, _) = call_text(&hub, "GET", "/metrics", &hub.admin, "");
+        assert!(text.contains("beacon_hub_devices_connected 1"), "{text}");
+        assert_eq!(post(&hub, "/v1/referrals", &hub.intake, &referral("LIVE-1").to_string()).0, 201);
+        assert_eq!(next_event(), "appended", "a referral posted is announced");
+    }
 }

@@ -311,3 +311,22 @@ async fn scopes_decide_what_a_device_receives_and_may_send(db: &dyn HubDb) {
     let mut inside = Device::new();
     db.push(inside.id, troop_d, vec![inside.next(in_d, &note("mine"))], NOW).await.unwrap();
 }
+
+/// An append through `writer` wakes whoever waits on `listener.appended()`
+/// (on PostgreSQL, two pools on one database stand for two hub processes).
+pub async fn appends_wake_listeners(listener: &dyn HubDb, writer: &dyn HubDb) {
+    let mut woken = listener.appended();
+    // Let a listening connection come up, and forget its first bump.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    woken.borrow_and_update();
+    writer.intake(vec![record("WAKE-1")], NOW).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), woken.changed())
+        .await
+        .expect("woken within 5 s of the append")
+        .unwrap();
+    // Nothing new appended (the same referral again): nobody is woken.
+    woken.borrow_and_update();
+    writer.intake(vec![record("WAKE-1")], NOW).await.unwrap();
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(300), woken.changed()).await;
+    assert!(quiet.is_err(), "a request that stored nothing wakes nobody");
+}
