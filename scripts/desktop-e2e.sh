@@ -4,7 +4,7 @@
 # session bus and dunst so notifications are really sent.
 #
 # Installs what it needs when missing (apt packages, tauri-driver, npm ci),
-# builds the UI and the app (debug), makes a demo store and runs
+# builds the UI, the app, beacon and beacon-hub (debug), makes a demo store and runs
 # src-tauri/tests/e2e.rs. Non-interactive; exit code = test result.
 #
 # Environment: BEACON_CACHE (default ~/.cache/beacon) holds the cargo target
@@ -26,12 +26,13 @@ log "building beacon-desktop with its e2e test, and beacon (debug)"
 # The test build also builds the app binary (with the test's feature set):
 # building it separately with `cargo build` would compile the Tauri stack twice.
 (cd "$ROOT" && cargo test --quiet -p beacon-desktop --test e2e --no-run)
-(cd "$ROOT" && cargo build --quiet -p beacon-cli --bin beacon)
+(cd "$ROOT" && cargo build --quiet -p beacon-cli --bin beacon -p beacon-hub --bin beacon-hub)
 
 rm -rf "$OUT" && mkdir -p "$OUT/shots"
 export BEACON_STORE="$OUT/store.sqlite3"
 export BEACON_E2E_APP="$CARGO_TARGET_DIR/debug/beacon-desktop"
 export BEACON_E2E_CLI="$CARGO_TARGET_DIR/debug/beacon"
+export BEACON_E2E_HUB="$CARGO_TARGET_DIR/debug/beacon-hub"
 export BEACON_E2E_SHOTS="$OUT/shots"
 export BEACON_NOTIFY_LOG="$OUT/notifications.log"
 export WEBDRIVER_URL="http://127.0.0.1:$PORT"

@@ -10,7 +10,7 @@ use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
     AddOutcome, AlertBatch, AuditTrail, Beacon, CaseDetail, CasePoint, CaseView, ConflictRow, MapLayer, OpenCount,
-    Preview, QueueQuery, QueueRow, ResponseStats, Suggestions,
+    Preview, QueueQuery, QueueRow, ResponseStats, Suggestions, SyncPill,
 };
 use serde::Serialize;
 use std::sync::MutexGuard;
@@ -30,8 +30,6 @@ fn beacon<'a>(s: &'a State<'_, AppState>) -> MutexGuard<'a, Beacon> {
 pub struct AppInfo {
     pub store_path: String,
     pub actor: String,
-    /// "Local only" until sync lands.
-    pub sync_status: String,
     pub demo_loaded: bool,
     pub troops: Vec<String>,
     #[cfg_attr(feature = "ts", ts(type = "number"))]
@@ -46,7 +44,6 @@ fn app_info(s: State<'_, AppState>) -> Res<AppInfo> {
     Ok(AppInfo {
         store_path: s.store_path.display().to_string(),
         actor: b.actor().to_string(),
-        sync_status: "Local only".into(),
         demo_loaded: s.demo_loaded,
         troops: b.troops(),
         change_marker: b.store().change_marker().map_err(beacon_api::ApiError::from)?,
@@ -94,6 +91,25 @@ fn handoff(s: State<'_, AppState>, id: String, responder: String) -> Res<Handoff
 #[tauri::command(async)]
 fn handoff_to_suggested(s: State<'_, AppState>, id: String, role: Role) -> Res<HandoffRecord> {
     Ok(beacon(&s).handoff_to_suggested(&id, role)?)
+}
+
+/// The sync status pill, as Rust words it.
+#[tauri::command(async)]
+fn sync_pill(s: State<'_, AppState>) -> Res<SyncPill> {
+    Ok(beacon(&s).sync_pill(s.sync.last().as_ref(), chrono::Utc::now().timestamp_millis())?)
+}
+
+/// Connect to a hub (or change it): remember it and restart background sync.
+#[tauri::command(async)]
+fn connect_hub<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    s: State<'_, AppState>,
+    hub: String,
+    token: String,
+) -> Res<SyncPill> {
+    beacon(&s).set_hub(&hub, &token)?;
+    s.sync.restart(app, s.store_path.clone(), true);
+    sync_pill(s)
 }
 
 /// Rejected handoffs nobody has looked at: the conflicts list.
@@ -231,6 +247,8 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         acknowledge,
         conflicts,
         resolve_conflicts,
+        sync_pill,
+        connect_hub,
         set_status,
         add_note,
         override_priority,

@@ -37,6 +37,7 @@ fn console() -> Console {
         signed_in: Arc::new(Mutex::new(None)),
         started: Instant::now(),
         demo_loaded: true,
+        sync: Arc::default(),
     };
     let app = mock_builder()
         .manage(state)

@@ -12,6 +12,7 @@ mod commands;
 mod commands_test;
 mod error;
 mod notify;
+mod sync;
 mod watch;
 mod webview;
 
@@ -35,6 +36,7 @@ pub struct AppState {
     pub(crate) signed_in: Arc<Mutex<Option<String>>>,
     pub(crate) started: Instant,
     pub(crate) demo_loaded: bool,
+    pub(crate) sync: Arc<sync::SyncRuntime>,
 }
 
 /// `BEACON_STORE` if set, else the platform's data directory — the same store the CLI uses.
@@ -104,7 +106,10 @@ pub fn run() {
         signed_in: signed_in.clone(),
         started,
         demo_loaded,
+        sync: Arc::default(),
     };
+    let sync = Arc::clone(&state.sync);
+    let hub_configured = state.beacon.lock().map(|b| b.sync_status().is_ok_and(|s| s.hub.is_some())).unwrap_or(false);
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(commands::handler())
@@ -114,6 +119,7 @@ pub fn run() {
                 webview::make_lean(&window)?;
             }
             watch::spawn(app.handle().clone(), path.clone(), signed_in.clone());
+            sync.restart(app.handle().clone(), path.clone(), hub_configured);
             Ok(())
         })
         .run(tauri::generate_context!("../tauri.conf.json"));

@@ -54,6 +54,8 @@ pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>
         // It reads the newest events only.
         let _ = b.store().set_page_cache(beacon_api::PageCache::Light);
         let mut last = b.store().change_marker().unwrap_or(0);
+        // A fold (sync reaching into the past) rewrites tables without an event.
+        let mut folds = b.store().fold_count().unwrap_or(0);
         let mut alerts_after = last;
         // Prepare the statements (and read the schema) now, so the first
         // change after start reaches the window as fast as the others.
@@ -69,8 +71,14 @@ pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>
                 }
             };
             if marker == last {
+                let now_folds = b.store().fold_count().unwrap_or(folds);
+                if now_folds != folds {
+                    folds = now_folds;
+                    let _ = app.emit("store-changed", StoreChanged { marker, case_ids: Vec::new(), complete: false });
+                }
                 continue;
             }
+            folds = b.store().fold_count().unwrap_or(folds);
             let changed = match b.changes_since(last, MAX_PATCHED_CASES) {
                 Ok(c) => StoreChanged { marker: c.marker, case_ids: c.case_ids, complete: c.complete },
                 Err(e) => {

@@ -4,7 +4,8 @@
 //! dunst and tauri-driver. Ignored in a plain `cargo test`.
 //!
 //! Environment (set by the script):
-//! - `BEACON_E2E_APP`: the app binary; `BEACON_E2E_CLI`: the `beacon` binary
+//! - `BEACON_E2E_APP`: the app binary; `BEACON_E2E_CLI`: the `beacon` binary;
+//!   `BEACON_E2E_HUB`: the `beacon-hub` binary
 //! - `BEACON_STORE`: the demo store both use
 //! - `BEACON_E2E_SHOTS`: where screenshots go
 //! - `BEACON_NOTIFY_LOG`: the file the app records sent notifications in
@@ -351,7 +352,209 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     shot(c, "12-queue-light").await;
     click(c, "#theme-toggle").await?;
     assert_eq!(js(c, "return document.documentElement.dataset.theme").await?, json!("dark"));
+
+    sync_flow(c, cli, store).await
+}
+
+/// Run `program args`; its standard output, trimmed. Fails on a non-zero exit.
+fn run(program: &str, args: &[&str]) -> R<String> {
+    let out = std::process::Command::new(program).args(args).output()?;
+    if !out.status.success() {
+        return Err(format!("{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_string())
+}
+
+/// Stops the hub when the test ends, whichever way.
+struct Served(std::process::Child);
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const PILL: &str = "return document.querySelector('[data-testid=sync-status]')?.innerText ?? ''";
+
+/// Step 9, sync: the console connects to a hub from its Sync screen; a
+/// referral posted to the hub appears with an alert; a handoff another
+/// dispatcher made offline is rejected by the hub, and the console shows
+/// the conflict.
+async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
+    let long = Duration::from_secs(20);
+    let hub_bin = env("BEACON_E2E_HUB");
+    let dir = tempfile_dir("beacon-e2e-hub")?;
+    let db = format!("sqlite:{}", dir.join("hub.sqlite3").display());
+    let token =
+        |role: &str, name: &str| run(&hub_bin, &["token", "create", "--db", &db, "--role", role, "--name", name]);
+    let (console, other, hotline) =
+        (token("device", "console")?, token("device", "other-desk")?, token("intake", "hotline")?);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _hub = Served(
+        std::process::Command::new(&hub_bin)
+            .args(["serve", "--db", &db, "--listen", &format!("127.0.0.1:{port}")])
+            .stderr(std::fs::File::create(dir.join("hub.log"))?)
+            .spawn()?,
+    );
+    let up = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(up.elapsed() < long, "the hub listens");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Connect from the Sync screen, reached from the status pill.
+    click(c, "[data-testid=sync-status]").await?;
+    wait_for(c, "the sync screen", long, "return !!document.querySelector('[data-testid=sync-screen]')", |v| {
+        v == &json!(true)
+    })
+    .await?;
+    c.find(Locator::Css("[data-testid=hub-url]")).await?.send_keys(&url).await?;
+    c.find(Locator::Css("[data-testid=hub-token]")).await?.send_keys(&console).await?;
+    click(c, "[data-testid=hub-connect]").await?;
+    let t0 = Instant::now();
+    // The console sends its whole log first (the demo's thousands of events).
+    let pill = wait_for(c, "the pill to say synced", Duration::from_secs(120), PILL, |v| {
+        v.as_str().is_some_and(|t| t.starts_with("Synced") && !t.contains("waiting"))
+    })
+    .await?;
+    eprintln!("synced with the hub {} ms after connecting: {pill}", t0.elapsed().as_millis());
+    assert!(
+        !js(c, "return document.body.innerText").await?.as_str().unwrap_or("").contains(&console),
+        "the token is never shown"
+    );
+    shot(c, "13-sync-connected").await;
+
+    // The hotline posts a referral to the hub: on screen, with an alert.
+    let ext = format!("E2E-HUB-{}", std::process::id());
+    let referral = json!({
+        "external_id": ext, "source": "hotline_call", "received_at": chrono_now(),
+        "urgency": "imminent", "trafficking_type": "sex",
+        "location": {"address": "3315 E Battlefield Rd", "city": "Springfield", "state": "MO", "zip": "65804", "place_type": "hotel"},
+        "potential_victims": {"count": 1, "minors": "yes"},
+        "narrative": "Caller sees a minor taken into a room by two men (end-to-end test, through the hub)."
+    });
+    let file = dir.join("referral.json");
+    std::fs::write(&file, referral.to_string())?;
+    let posted = Instant::now();
+    let answer = run(
+        "curl",
+        &[
+            "-sf",
+            "-H",
+            &format!("Authorization: Bearer {hotline}"),
+            "-H",
+            "Content-Type: application/json",
+            "--data",
+            &format!("@{}", file.display()),
+            &format!("{url}/v1/referrals"),
+        ],
+    )?;
+    let answer: Value = serde_json::from_str(&answer)?;
+    let id = answer["accepted"][0]["case_id"].as_str().ok_or(format!("no case id in {answer}"))?.to_string();
+    click(c, "nav button:nth-child(1)").await?;
+    wait_for(
+        c,
+        "the hub's referral in the queue",
+        long,
+        &format!("return window.beaconTest.rowIds().includes('{id}')"),
+        |v| v == &json!(true),
+    )
+    .await?;
+    eprintln!("referral posted to the hub on screen {} ms later", posted.elapsed().as_millis());
+    wait_for(
+        c,
+        "the alert for the hub's referral",
+        long,
+        "return [...document.querySelectorAll('[data-testid=alert-toast]')].map(t => t.innerText).join(' | ')",
+        |v| v.as_str().is_some_and(|t| t.contains("New P1 referral")),
+    )
+    .await?;
+    shot(c, "14-hub-referral").await;
+
+    // Another desk syncs, then (offline) hands the case to a trooper.
+    let b = dir.join("b.sqlite3");
+    let b = b.to_str().ok_or("path")?;
+    run(cli, &["--store", b, "sync", "--hub", &url, "--token", &other])?;
+    js(c, "document.querySelector('.viewport').scrollTop = 0; return true").await?;
+    click(c, &format!("[data-testid=queue-row][data-case-id='{id}']")).await?;
+    wait_case_open(c, "the hub's referral", &id).await?;
+    wait_for(c, "handoff button", long, "return !!document.querySelector('[data-testid=handoff-trooper]')", |v| {
+        v == &json!(true)
+    })
+    .await?;
+    let ours = js(c, "return document.querySelector('[data-testid=handoff-trooper]').dataset.responderId").await?;
+    let roster: Value = serde_json::from_str(&run(cli, &["--store", b, "--json", "responder", "list"])?)?;
+    let theirs = roster
+        .as_array()
+        .and_then(|r| r.iter().find(|p| p["role"] == "trooper" && p["id"] != ours))
+        .and_then(|p| p["id"].as_str())
+        .ok_or("a second trooper")?
+        .to_string();
+    run(cli, &["--store", b, "handoff", &id, "--to", &theirs])?;
+    // The console hands it off too, and its handoff reaches the hub first.
+    click(c, "[data-testid=handoff-trooper]").await?;
+    wait_for(
+        c,
+        "the handoff on screen",
+        long,
+        "return document.querySelector('[data-testid=handoff-result]')?.innerText ?? null",
+        |v| v.is_string(),
+    )
+    .await?;
+    let sent = Instant::now();
+    while !run(cli, &["--store", store, "sync", "status"])?.contains("Waiting to go:  0 event(s)") {
+        assert!(sent.elapsed() < long, "the console's handoff reaches the hub");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("the console's handoff reached the hub within {} ms", sent.elapsed().as_millis());
+    run(cli, &["--store", b, "sync"])?;
+    let conflict = wait_for(
+        c,
+        "the conflict on the case",
+        long,
+        "return document.querySelector('[data-testid=case-conflict]')?.innerText ?? null",
+        |v| v.is_string(),
+    )
+    .await?;
+    eprintln!("conflict shown: {}", conflict.as_str().unwrap_or("").replace('\n', " "));
+    wait_for(c, "the pill to count the conflict", long, PILL, |v| v.as_str().is_some_and(|t| t.contains("1 conflict")))
+        .await?;
+    let theirs_listed = run(cli, &["--store", b, "--json", "conflicts"])?;
+    assert!(theirs_listed.contains(&id), "the other desk lists it too: {theirs_listed}");
+    shot(c, "15-handoff-conflict").await;
+    click(c, "[data-testid=sync-status]").await?;
+    wait_for(
+        c,
+        "the conflicts list",
+        long,
+        "return document.querySelectorAll('[data-testid=conflict-row]').length",
+        |v| v == &json!(1),
+    )
+    .await?;
+    shot(c, "16-sync-conflicts").await;
+    click(c, &format!("[data-testid=conflict-row][data-case-id='{id}'] button")).await?;
+    wait_case_open(c, "the case from the conflicts list", &id).await?;
+    click(c, "[data-testid=resolve-conflicts]").await?;
+    wait_for(
+        c,
+        "the conflict looked at",
+        long,
+        "return !!document.querySelector('[data-testid=case-conflict]')",
+        |v| v == &json!(false),
+    )
+    .await?;
+    wait_for(c, "the pill without the conflict", long, PILL, |v| v.as_str().is_some_and(|t| !t.contains("conflict")))
+        .await?;
     Ok(())
+}
+
+/// A fresh directory under the system's temporary one.
+fn tempfile_dir(prefix: &str) -> R<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 fn chrono_now() -> String {

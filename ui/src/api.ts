@@ -23,11 +23,12 @@ import type { ResponseStats } from './bindings/ResponseStats';
 import type { StoreChanged } from './bindings/StoreChanged';
 import type { StoredEvent } from './bindings/StoredEvent';
 import type { Suggestions } from './bindings/Suggestions';
+import type { SyncPill } from './bindings/SyncPill';
 import type { UiError } from './bindings/UiError';
 
 export type {
   AddOutcome, AlertEvent, AppInfo, CaseDetail, CasePoint, CaseStatus, CaseView, ConflictRow, HandoffRecord, MapLayer, OpenCount,
-  Preview, Priority, QueueQuery, QueueRow, Responder, ResponseStats, StoreChanged, StoredEvent, Suggestions, UiError, Role,
+  Preview, Priority, QueueQuery, QueueRow, Responder, ResponseStats, StoreChanged, StoredEvent, Suggestions, SyncPill, UiError, Role,
 };
 
 /** Every failure as {code, message, field}: the command's own, or a bridge failure. */
@@ -57,6 +58,8 @@ export const api = {
   acknowledge: (id: string) => call<null>('acknowledge', { id }),
   conflicts: () => call<ConflictRow[]>('conflicts'),
   resolveConflicts: (id: string) => call<number>('resolve_conflicts', { id }),
+  syncPill: () => call<SyncPill>('sync_pill'),
+  connectHub: (hub: string, token: string) => call<SyncPill>('connect_hub', { hub, token }),
   setStatus: (id: string, status: CaseStatus, disposition: string | null) => call<null>('set_status', { id, status, disposition }),
   addNote: (id: string, text: string) => call<null>('add_note', { id, text }),
   overridePriority: (id: string, priority: Priority, reason: string) => call<null>('override_priority', { id, priority, reason }),
@@ -80,6 +83,9 @@ export function onStoreChanged(f: (e: StoreChanged) => void): Promise<UnlistenFn
 }
 export function onAlert(f: (e: AlertEvent) => void): Promise<UnlistenFn> {
   return listen<AlertEvent>('alert', (e) => f(e.payload));
+}
+export function onSyncChanged(f: () => void): Promise<UnlistenFn> {
+  return listen('sync-changed', () => f());
 }
 export function onOpenCase(f: (id: string) => void): Promise<UnlistenFn> {
   return listen<{ id: string }>('open-case', (e) => f(e.payload.id));

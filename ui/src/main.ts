@@ -1,5 +1,5 @@
 // Beacon's console: the shell (navigation, keyboard, live updates, alerts) and the views.
-import { api, onAlert, onOpenCase, onStoreChanged, type StoreChanged } from './api';
+import { api, onAlert, onOpenCase, onStoreChanged, onSyncChanged, type StoreChanged } from './api';
 import { clear, h } from './dom';
 import { go, goBack, onNavigate, state, VIEWS, type View } from './state';
 import './styles.css';
@@ -10,6 +10,7 @@ import * as mine from './views/mine';
 import * as newref from './views/newref';
 import * as queue from './views/queue';
 import * as statsView from './views/stats';
+import * as syncView from './views/sync';
 
 const app = document.getElementById('app')!;
 const main = h('main', { id: 'main', tabindex: '-1' });
@@ -34,6 +35,27 @@ function themeButton() {
   return b;
 }
 
+/** The sync status pill: Rust's words; a click opens the Sync screen. */
+const syncPill = h('button', { class: 'sync', 'data-testid': 'sync-status', onclick: () => go('sync') }) as HTMLButtonElement;
+
+function renderSyncPill() {
+  const p = state.sync;
+  clear(syncPill);
+  syncPill.dataset.state = p?.state ?? 'local_only';
+  syncPill.title = `${p?.detail ?? ''} Store: ${state.info?.store_path ?? ''}`.trim();
+  syncPill.append(h('span', { class: 'dot', 'aria-hidden': 'true' }), p?.text ?? 'Local only');
+}
+
+async function refreshSync() {
+  try {
+    state.sync = await api.syncPill();
+  } catch {
+    return;
+  }
+  renderSyncPill();
+  if (state.view === 'sync') void syncView.loadConflicts();
+}
+
 function header() {
   const who = h('select', { id: 'signed-in', 'aria-label': 'Signed in as' },
     h('option', { value: '' }, 'Dispatcher (no responder)'),
@@ -49,7 +71,7 @@ function header() {
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'Beacon'),
     nav,
     h('div', { class: 'right' },
-      h('span', { class: 'sync', 'data-testid': 'sync-status', title: `Store: ${state.info?.store_path ?? ''}` }, h('span', { class: 'dot', 'aria-hidden': 'true' }), state.info?.sync_status ?? 'Local only'),
+      syncPill,
       h('label', { class: 'who' }, h('span', { class: 'muted small' }, 'Signed in as '), who),
       themeButton(),
       h('button', { class: 'btn ghost small', 'aria-label': 'Keyboard shortcuts (?)', onclick: () => toggleHelp() }, '?')));
@@ -78,6 +100,7 @@ function render() {
     case 'mine': mine.render(main); break;
     case 'new': void newref.render(main); break;
     case 'stats': statsView.render(main); break;
+    case 'sync': syncView.render(main); void syncView.loadConflicts(); break;
   }
 }
 
@@ -164,6 +187,8 @@ function refresh(change: StoreChanged) {
   if (state.view === 'map') void mapView.loadMapData();
   if (state.view === 'mine') void mine.loadMine();
   if (state.view === 'stats') void statsView.loadStats();
+  // Changes waiting to go, and conflicts pulled, show on the pill at once.
+  void refreshSync();
 }
 
 onNavigate(() => {
@@ -185,8 +210,11 @@ async function start() {
     toast(a.title, { kind: 'alert', action: { label: 'Open', run: () => go('case', { caseId: a.alert.case_id }) }, ms: 15000 });
   });
   await onOpenCase((id) => go('case', { caseId: id }));
-  const [info] = await Promise.all([api.appInfo(), queue.loadQueue()]);
+  await onSyncChanged(() => void refreshSync());
+  const [info, pill] = await Promise.all([api.appInfo(), api.syncPill(), queue.loadQueue()]);
   state.info = info;
+  state.sync = pill;
+  renderSyncPill();
   clear(app);
   app.removeAttribute('aria-busy');
   app.append(header(), h('div', { class: 'stage' }, main, mapView.stage));
@@ -202,6 +230,8 @@ async function start() {
   if (state.view === 'queue') { const st = (document.querySelector('.viewport') as HTMLElement | null)?.scrollTop ?? 0; render(); const vp = document.querySelector('.viewport') as HTMLElement | null; if (vp) vp.scrollTop = st; queue.focusList(); }
   // The map, built while the dispatcher reads the queue: pressing m only attaches it.
   void mapView.loadMapData().then(() => setTimeout(() => mapView.prewarm(), 0));
+  // "Synced 12s ago" ages; the waiting count follows this console's writes.
+  setInterval(() => { if (!document.hidden) void refreshSync(); }, 5000);
   setInterval(() => {
     if (document.hidden) return;
     if (state.view === 'queue') queue.tickRows();

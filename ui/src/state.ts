@@ -1,8 +1,8 @@
 // The console's state, shared by the views, and navigation between them.
-import type { AppInfo, CasePoint, MapLayer, OpenCount, QueueRow, Responder } from './api';
+import type { AppInfo, CasePoint, MapLayer, OpenCount, QueueRow, Responder, SyncPill } from './api';
 import { emptyFilters, type Filters } from './lib/filters';
 
-export type View = 'queue' | 'case' | 'map' | 'mine' | 'new' | 'stats';
+export type View = 'queue' | 'case' | 'map' | 'mine' | 'new' | 'stats' | 'sync';
 
 export const VIEWS: { id: View; title: string; key: string }[] = [
   { id: 'queue', title: 'Queue', key: 'q' },
@@ -24,6 +24,8 @@ export const state = {
   loading: false,
   queueError: null as string | null,
   info: null as AppInfo | null,
+  /** The sync status pill, as Rust words it. */
+  sync: null as SyncPill | null,
   layer: null as MapLayer | null,
   counts: [] as OpenCount[],
   points: [] as CasePoint[],

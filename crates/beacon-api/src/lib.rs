@@ -20,6 +20,7 @@ pub use intake::Preview;
 pub use responders::RosterReport;
 mod stats;
 mod sync;
+mod sync_pill;
 mod views;
 
 pub use demo::DemoReport;
@@ -27,6 +28,7 @@ pub use desktop::{Alert, AlertBatch, CasePoint, MapLayer, OpenCount};
 pub use error::ApiError;
 pub use stats::{ResponseStats, SegmentStats, StatsGroup};
 pub use sync::{SyncReport, SyncStatus};
+pub use sync_pill::{SyncAttempt, SyncFailure, SyncPill, SyncState};
 pub use views::{
     AddOutcome, AuditTrail, CaseDetail, CaseView, ConflictRow, ImportProgress, ImportReport, QueueRow, Suggestions,
 };

@@ -85,7 +85,7 @@ impl Beacon {
             None => self.store().config(CA_KEY)?,
         };
         let client = Client::new(&hub, &token, ca.as_deref())?;
-        self.remember(&[(HUB_KEY, &hub), (TOKEN_KEY, &token)])?;
+        self.switch_hub(&hub, &token)?;
         if let Some(ca) = &ca {
             self.remember(&[(CA_KEY, ca)])?;
         }
@@ -118,6 +118,31 @@ impl Beacon {
             waiting,
             conflicts: self.store().open_conflict_count()?,
         })
+    }
+
+    /// Connect this store to a hub, or change its hub or token: checked for
+    /// form and remembered; the next sync uses them. (The token is never
+    /// shown back.)
+    pub fn set_hub(&mut self, hub: &str, token: &str) -> Result<(), ApiError> {
+        let hub = hub.trim().trim_end_matches('/');
+        if !(hub.starts_with("http://") || hub.starts_with("https://")) || hub.len() > 2048 {
+            return Err(ApiError::invalid("sync", "hub", "must be an address starting with http:// or https://"));
+        }
+        let token = token.trim();
+        if token.is_empty() || token.len() > 256 || token.contains(char::is_whitespace) {
+            return Err(ApiError::invalid("sync", "token", "must be the device token the hub gave"));
+        }
+        self.switch_hub(hub, token)
+    }
+
+    /// Remember `hub` and `token`; a hub other than the remembered one
+    /// starts from nothing (everything is pushed and pulled again; what it
+    /// already holds is a no-op).
+    fn switch_hub(&mut self, hub: &str, token: &str) -> Result<(), ApiError> {
+        if self.store().config(HUB_KEY)?.is_some_and(|known| known != hub) {
+            self.remember(&[(PUSHED_KEY, "0"), (CURSOR_KEY, "0")])?;
+        }
+        self.remember(&[(HUB_KEY, hub), (TOKEN_KEY, token)])
     }
 
     /// A client for the hub, token and certificate this store remembers.

@@ -16,6 +16,10 @@ use crate::{Store, StoreError, project};
 const PROJECTIONS: &[&str] =
     &["links", "link_keys", "notes", "handoff_conflicts", "handoffs", "responders", "cases_fts", "cases"];
 
+/// How many times the log has been folded again (meta key): see
+/// [`Store::fold_count`].
+const FOLDS: &str = "folds";
+
 /// What a rebuild did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RebuildReport {
@@ -35,6 +39,16 @@ impl Store {
         let report = refold(&tx)?;
         tx.commit()?;
         Ok(report)
+    }
+}
+
+impl Store {
+    /// Changes whenever the tables are folded again from the log (a
+    /// rebuild, or a pull that reached into the past): together with
+    /// [`Store::change_marker`], what a screen polls to know it must reload,
+    /// since a fold writes no event.
+    pub fn fold_count(&self) -> Result<i64, StoreError> {
+        Ok(settings::get(&self.conn, FOLDS)?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 }
 
@@ -85,6 +99,9 @@ pub(crate) fn refold(tx: &Connection) -> Result<RebuildReport, StoreError> {
     report.cases = tx.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64;
     // The tables are the fold of the whole log again.
     tx.execute("DELETE FROM meta WHERE key = ?1", [crate::sync::NEEDS_FOLD])?;
+    // Screens watching the store learn that every table may have changed.
+    let folds: i64 = settings::get(tx, FOLDS)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    settings::set(tx, FOLDS, &(folds + 1).to_string())?;
     settings::save(tx, &settings)?;
     Ok(report)
 }

@@ -25,6 +25,7 @@ fn export_all(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Suggestions::export_all(&cfg)?;
     HandoffRecord::export_all(&cfg)?;
     ConflictRow::export_all(&cfg)?;
+    beacon_api::SyncPill::export_all(&cfg)?;
     Preview::export_all(&cfg)?;
     AddOutcome::export_all(&cfg)?;
     Responder::export_all(&cfg)?;

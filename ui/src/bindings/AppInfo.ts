@@ -3,11 +3,7 @@
 /**
  * What the window shows about where it runs.
  */
-export type AppInfo = { store_path: string, actor: string, 
-/**
- * "Local only" until sync lands.
- */
-sync_status: string, demo_loaded: boolean, troops: Array<string>, change_marker: number, 
+export type AppInfo = { store_path: string, actor: string, demo_loaded: boolean, troops: Array<string>, change_marker: number, 
 /**
  * The queue's order in words, for the help overlay.
  */
