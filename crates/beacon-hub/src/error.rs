@@ -30,6 +30,8 @@ pub enum HubError {
     WrongRole(&'static str),
     #[error("{0}")]
     Malformed(String),
+    #[error("no {0} with that id")]
+    NotFound(&'static str),
     #[error(transparent)]
     Sync(#[from] SyncError),
     #[error(transparent)]
@@ -51,6 +53,7 @@ impl HubError {
             HubError::NoToken | HubError::BadToken => StatusCode::UNAUTHORIZED,
             HubError::WrongRole(_) => StatusCode::FORBIDDEN,
             HubError::Malformed(_) => StatusCode::BAD_REQUEST,
+            HubError::NotFound(_) => StatusCode::NOT_FOUND,
             HubError::Sync(SyncError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
             HubError::Sync(SyncError::OutOfScope { .. }) => StatusCode::FORBIDDEN,
             HubError::Sync(SyncError::Invalid { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -66,6 +69,7 @@ impl HubError {
             HubError::BadToken => "bad_token",
             HubError::WrongRole(_) => "wrong_role",
             HubError::Malformed(_) => "malformed",
+            HubError::NotFound(_) => "not_found",
             HubError::Sync(e) => e.code(),
             HubError::Db(e) if e.retryable() => "unavailable",
             HubError::Db(_) => "internal",

@@ -22,9 +22,11 @@ pub const MAX_BATCH: usize = 1000;
     post,
     path = "/v1/referrals",
     request_body(
-        content = Object,
-        description = "One referral in Beacon's referral format (docs/referral-format.md, docs/referral.schema.json), or an array of up to 1000",
-        content_type = "application/json"
+        content(
+            (Object = "application/json"),
+            (Object = "application/vnd.nena.eido+json")
+        ),
+        description = "One referral in Beacon's referral format (docs/referral-format.md, docs/referral.schema.json), or an array of up to 1000; or, as application/vnd.nena.eido+json, one NENA EIDO document or an array of them, each mapped to a referral with the whole document kept under `eido`"
     ),
     responses(
         (status = 201, description = "At least one referral became a new case; the rest were known or rejected", body = IntakeReport),
@@ -39,6 +41,10 @@ pub const MAX_BATCH: usize = 1000;
 )]
 pub async fn post_referrals(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Response, HubError> {
     auth::require(&hub, &headers, &[TokenRole::Intake]).await?;
+    let eido = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with(beacon_eido::MEDIA_TYPE));
     let value: Value = serde_json::from_slice(&body)
         .map_err(|e| HubError::Malformed(format!("the body is not JSON (line {}, column {})", e.line(), e.column())))?;
     let items = match value {
@@ -54,7 +60,13 @@ pub async fn post_referrals(State(hub): State<Hub>, headers: HeaderMap, body: By
     let mut records = Vec::new();
     let mut indexes = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        match intake::all_problems(item, now) {
+        // An EIDO document becomes a referral first; the same rules then hold.
+        let checked = if eido {
+            beacon_eido::referral_json(&item).map_err(|e| vec![e]).and_then(|r| intake::all_problems(r, now))
+        } else {
+            intake::all_problems(item, now)
+        };
+        match checked {
             Err(problems) => report.rejected.extend(problems.into_iter().map(|p| Rejection {
                 index,
                 field: p.field,
@@ -91,3 +103,46 @@ pub async fn post_referrals(State(hub): State<Hub>, headers: HeaderMap, body: By
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(report)).into_response())
 }
+
+/// A case as a NENA EIDO document, for an agency's dispatch system.
+#[utoipa::path(
+    get,
+    path = "/v1/cases/{id}/eido",
+    params(("id" = String, Path, description = "The case id (a UUID)")),
+    responses(
+        (status = 200, description = "The case as an EIDO document: the incident, its location (PIDF-LO), the narrative as a note, Beacon's priority; no people", content_type = "application/vnd.nena.eido+json", body = Object),
+        (status = 400, description = "The id is not a case id", body = crate::error::ErrorBody),
+        (status = 401, description = "No token, or an unknown or revoked one", body = crate::error::ErrorBody),
+        (status = 403, description = "Not an intake token (the role of an agency's systems)", body = crate::error::ErrorBody),
+        (status = 404, description = "The hub holds no such case", body = crate::error::ErrorBody),
+        (status = 429, description = "Over this token's rate", body = crate::error::ErrorBody)
+    )
+)]
+pub async fn get_case_eido(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, HubError> {
+    auth::require(&hub, &headers, &[TokenRole::Intake]).await?;
+    let case_id: CaseId =
+        id.parse().map_err(|_| HubError::Malformed("the path must name a case by its id (a UUID)".into()))?;
+    let event = hub.db.case_received(case_id).await?.ok_or(HubError::NotFound("case"))?;
+    let Ok(EventBody::ReferralReceived { referral, triage, jurisdiction }) = event.decode_body() else {
+        return Err(HubError::NotFound("case"));
+    };
+    let group = jurisdiction.troop.as_ref().map(|t| format!("Troop {t}"));
+    let doc = beacon_eido::eido_document(
+        beacon_eido::CaseForEido {
+            case_id,
+            referral: &referral,
+            priority: triage.priority,
+            dispatch_group: group.as_deref(),
+            issuer: EIDO_ISSUER,
+        },
+        chrono::Utc::now(),
+    );
+    Ok(([(axum::http::header::CONTENT_TYPE, beacon_eido::MEDIA_TYPE)], Json(doc)).into_response())
+}
+
+/// The agency id the hub writes its EIDO documents as.
+const EIDO_ISSUER: &str = "beacon-hub";

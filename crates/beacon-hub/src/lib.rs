@@ -80,6 +80,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/metrics", get(metrics::get_metrics))
         .route("/openapi.json", get(openapi::get_openapi))
         .route("/v1/referrals", post(intake::post_referrals))
+        .route("/v1/cases/{id}/eido", get(intake::get_case_eido))
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", post(sync::pull))
         .route("/v1/sync/stream", get(stream::stream))

@@ -23,6 +23,7 @@ use crate::{Hub, HubError, auth};
     paths(
         crate::healthz,
         crate::intake::post_referrals,
+        crate::intake::get_case_eido,
         crate::sync::push,
         crate::sync::pull,
         crate::stream::stream,
