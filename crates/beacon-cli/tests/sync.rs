@@ -109,3 +109,60 @@ fn a_handoff_the_hub_rejected_is_listed_until_a_dispatcher_resolves_it() {
         assert_eq!(env.run(&["--json", "conflicts"]).ok().json(), json!([]));
     }
 }
+
+/// Events in the store (0 while it does not exist yet), read without writing.
+fn events(env: &Env) -> i64 {
+    let Ok(conn) = rusqlite::Connection::open_with_flags(&env.store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return 0;
+    };
+    conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap_or(0)
+}
+
+#[test]
+fn a_sync_killed_mid_pull_leaves_a_whole_store_and_the_next_one_finishes() {
+    let (a, b) = (Env::new(), Env::new());
+    let (url, token, _hub) = hub(a.dir.path());
+    a.run(&["demo", "--referrals", "1500"]).ok();
+    a.run(&["sync", "--hub", &url, "--token", &token]).ok();
+    let total = events(&a);
+    // B pulls thousands of events, a page per transaction; it is killed
+    // (SIGKILL) part way through.
+    let mut child = b.cmd().args(["sync", "--hub", &url, "--token", &token]).spawn().unwrap();
+    let started = std::time::Instant::now();
+    while events(&b) == 0 && child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "B starts receiving");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    let partial = events(&b);
+    eprintln!("killed with {partial} of {total} events applied");
+    // What B holds is whole pages, consistent; the next sync resumes.
+    b.run(&["rebuild"]).ok();
+    b.run(&["sync"]).ok();
+    assert_eq!(events(&b), total, "every event, once");
+    let queue_a = a.run(&["--json", "queue", "--limit", "5000"]).ok().json();
+    let queue_b = b.run(&["--json", "queue", "--limit", "5000"]).ok().json();
+    assert_eq!(queue_a.as_array().unwrap().len(), queue_b.as_array().unwrap().len());
+}
+
+#[test]
+fn a_store_restored_from_an_old_copy_is_told_it_has_forked() {
+    let a = Env::new();
+    let (url, token, _hub) = hub(a.dir.path());
+    let r = referral("FORK-1", json!({"urgency": "recent"}));
+    a.run_with_stdin(&["referral", "add", "-"], Some(r.to_string().as_bytes())).ok();
+    a.run(&["sync", "--hub", &url, "--token", &token]).ok();
+    // A backup, taken now (the store is closed between commands).
+    let backup = a.dir.path().join("backup.sqlite3");
+    std::fs::copy(&a.store, &backup).unwrap();
+    a.run(&["note", "FORK-1", "written after the backup"]).ok();
+    a.run(&["sync"]).ok();
+    // The disk fails; the backup is restored and work goes on.
+    std::fs::copy(&backup, &a.store).unwrap();
+    a.run(&["note", "FORK-1", "written on the restored copy"]).ok();
+    let refused = a.run(&["sync"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("forked") && refused.stderr.contains("re-enrol"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains("written on the restored copy"), "no note text in the error");
+}

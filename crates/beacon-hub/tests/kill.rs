@@ -64,7 +64,20 @@ const TOTAL: u64 = 3000;
 #[test]
 fn a_hub_killed_mid_push_loses_nothing_it_confirmed_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let db = format!("sqlite:{}", dir.path().join("hub.sqlite3").display());
+    killed_mid_push(&format!("sqlite:{}", dir.path().join("hub.sqlite3").display()));
+}
+
+#[test]
+fn a_hub_on_postgresql_killed_mid_push_loses_nothing_it_confirmed_and_doubles_nothing() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let Some(url) = runtime.block_on(beacon_hub_db::testing::fresh_postgres_database()) else { return };
+    let migrated = Command::new(env!("CARGO_BIN_EXE_beacon-hub")).args(["migrate", "--db", &url]).output().unwrap();
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    killed_mid_push(&url);
+}
+
+fn killed_mid_push(db: &str) {
+    let db = db.to_string();
     let made = Command::new(env!("CARGO_BIN_EXE_beacon-hub"))
         .args(["token", "create", "--db", &db, "--role", "device", "--name", "desk"])
         .output()
