@@ -25,7 +25,7 @@ const LAST_SUCCESS_KEY: &str = "sync.last_success";
 const PUSH_EVENTS: usize = 500;
 const PUSH_BYTES: usize = 512 * 1024;
 /// Events asked for in one pull.
-const PULL_PAGE: u32 = 500;
+const PULL_PAGE: u32 = 1000;
 /// Silence on the live stream longer than this (the hub sends a comment
 /// every 15 s) means the connection is gone.
 const STREAM_SILENCE: Duration = Duration::from_secs(45);
@@ -204,21 +204,41 @@ impl Beacon {
     fn pull_all(&mut self, client: &Client) -> Result<(u64, bool, u64), ApiError> {
         let (mut pulled, mut refolded) = (0, false);
         let device = self.store().device_id();
-        loop {
-            let after = Cursor(self.store().config(CURSOR_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0));
-            let page: PullResponse =
-                client.post("/v1/sync/pull", &PullRequest { after, limit: Some(PULL_PAGE), device })?;
-            let theirs: Vec<WireEvent> = page.events.into_iter().filter(|e| e.device != device).collect();
-            let applied = self.store_mut().apply_pulled(&theirs)?;
-            pulled += applied.stored;
-            refolded |= applied.refolded;
-            self.remember(&[(CURSOR_KEY, &page.next.0.to_string())])?;
-            if !page.more {
-                // Pages from the past fold the log once, here, not once a page.
-                self.store_mut().finish_pulled()?;
-                return Ok((pulled, refolded, page.hub_seq_of_device));
+        let start = Cursor(self.store().config(CURSOR_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0));
+        std::thread::scope(|scope| {
+            // The next page is fetched while this one is applied.
+            let (pages, arriving) = std::sync::mpsc::sync_channel::<Result<PullResponse, HubAnswer>>(1);
+            scope.spawn(move || {
+                let mut after = start;
+                loop {
+                    let page: Result<PullResponse, HubAnswer> =
+                        client.post("/v1/sync/pull", &PullRequest { after, limit: Some(PULL_PAGE), device });
+                    let next = page.as_ref().ok().filter(|p| p.more).map(|p| p.next);
+                    // The receiver gone (the applying side failed): stop.
+                    if pages.send(page).is_err() {
+                        return;
+                    }
+                    match next {
+                        Some(next) => after = next,
+                        None => return,
+                    }
+                }
+            });
+            for page in arriving {
+                let page = page?;
+                let theirs: Vec<WireEvent> = page.events.into_iter().filter(|e| e.device != device).collect();
+                let cursor = page.next.0.to_string();
+                let applied = self.store_mut().apply_pulled_remembering(&theirs, &[(CURSOR_KEY, &cursor)])?;
+                pulled += applied.stored;
+                refolded |= applied.refolded;
+                if !page.more {
+                    // Pages from the past fold the log once, here, not once a page.
+                    self.store_mut().finish_pulled()?;
+                    return Ok((pulled, refolded, page.hub_seq_of_device));
+                }
             }
-        }
+            Err(ApiError::HubUnreachable("the pull ended before its last page".into()))
+        })
     }
 }
 

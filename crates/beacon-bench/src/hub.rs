@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use beacon_api::Beacon;
@@ -18,10 +18,10 @@ use beacon_hub_db::{HubDb, PostgresHubDb, SqliteHubDb, TokenRole, TokenScope};
 /// Referrals per request (and per transaction in the baselines).
 const BATCH: usize = 100;
 
-struct Served {
-    url: String,
-    intake: String,
-    device: String,
+pub(crate) struct Served {
+    pub(crate) url: String,
+    pub(crate) intake: String,
+    pub(crate) device: String,
 }
 
 /// A hub over `db` on 127.0.0.1, with an intake and a device token.
@@ -179,6 +179,7 @@ pub fn measure(referrals: &[Referral], catch_up_n: usize, postgres: Option<&str>
             base,
         ));
     }
+    let mut live_rows = Vec::new();
     for (name, fresh, base) in &backends {
         let rate = post_all(&serve(&runtime, fresh("intake")?)?, &referrals[..intake_n])?;
         let desks = dir.join(format!("desks-{name}"));
@@ -188,6 +189,31 @@ pub fn measure(referrals: &[Referral], catch_up_n: usize, postgres: Option<&str>
             "| {name} | {rate:.0} | {base:.0} | {:.2} | {push:.1} | {secs:.1} | {events} | {:.0} |",
             rate / base,
             events as f64 / secs
+        );
+        let live = dir.join(format!("live-{name}"));
+        std::fs::create_dir_all(&live)?;
+        let tip = crate::live::tip_to_screen(&serve(&runtime, fresh("tip")?)?, &live, 200, Duration::from_millis(50))?;
+        let (week_events, week_secs) = crate::live::week_caught_up(&serve(&runtime, fresh("week")?)?, &live, 17_000)?;
+        let devices =
+            crate::live::many_devices(&serve(&runtime, fresh("devices")?)?, &live, 200, 10, Duration::from_secs(1))?;
+        live_rows.push((name.to_string(), tip, (week_events, week_secs), devices));
+    }
+    println!();
+    println!(
+        "| backend | tip to screen p50 / p99 / max, ms | a week caught up: events, s, events/s | 200 devices: push p50 / p99 / max, ms | pushes/s |"
+    );
+    println!("|---|---:|---:|---:|---:|");
+    for (name, tip, (events, secs), devices) in live_rows {
+        println!(
+            "| {name} | {:.0} / {:.0} / {:.0} | {events}, {secs:.1}, {:.0} | {:.0} / {:.0} / {:.0} | {:.0} |",
+            tip.0,
+            tip.1,
+            tip.2,
+            events as f64 / secs,
+            devices.0,
+            devices.1,
+            devices.2,
+            devices.3
         );
     }
     println!();

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod hub;
+mod live;
 
 use anyhow::{Context, Result, bail};
 use beacon_api::domain::event::{Actor, EventBody};

@@ -101,6 +101,17 @@ impl Store {
     /// are skipped; an event whose content does not match its hash, or that
     /// differs from the one held at its place, refuses the page.
     pub fn apply_pulled(&mut self, events: &[WireEvent]) -> Result<Applied, StoreError> {
+        self.apply_pulled_remembering(events, &[])
+    }
+
+    /// [`Store::apply_pulled`], also setting configuration `remember` (key,
+    /// value) in the same transaction: the pull's cursor moves exactly when
+    /// its page lands.
+    pub fn apply_pulled_remembering(
+        &mut self,
+        events: &[WireEvent],
+        remember: &[(&str, &str)],
+    ) -> Result<Applied, StoreError> {
         self.check_writable()?;
         let own = self.device;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -111,12 +122,16 @@ impl Store {
         // Already behind the log (an earlier page reached into the past):
         // the fold to come redoes everything, so project nothing now.
         let mut behind = settings::get(&tx, NEEDS_FOLD)?.is_some();
+        // A page holds few devices: their local numbers, looked up once.
+        let mut device_rows: std::collections::HashMap<beacon_domain::DeviceId, i64> = Default::default();
         for e in events {
+            let device_row = match device_rows.get(&e.device) {
+                Some(row) => *row,
+                None => *device_rows.entry(e.device).or_insert(settings::device_row(&tx, e.device)?),
+            };
             let held: Option<Vec<u8>> = tx
-                .prepare_cached(
-                    "SELECT e.hash FROM events e JOIN devices d ON d.device = e.device WHERE d.id = ?1 AND e.device_seq = ?2",
-                )?
-                .query_row(params![e.device.to_string(), e.seq as i64], |r| r.get(0))
+                .prepare_cached("SELECT hash FROM events WHERE device = ?1 AND device_seq = ?2")?
+                .query_row(params![device_row, e.seq as i64], |r| r.get(0))
                 .optional()?;
             if let Some(held) = held {
                 if held.as_slice() != e.hash.0.as_slice() {
@@ -141,7 +156,6 @@ impl Store {
                 )));
             }
             let event = decode(e)?;
-            let device_row = settings::device_row(&tx, e.device)?;
             // A rejection of a handoff already projected as standing also
             // needs the fold: the tables must be as if it never stood.
             let in_order = e.hlc > folded && !project::undoes_projection(&tx, &event)?;
@@ -182,6 +196,9 @@ impl Store {
         }
         // The next event written here comes after everything pulled.
         settings::set(&tx, "last_hlc", &last.pack().to_string())?;
+        for (key, value) in remember {
+            settings::set(&tx, &format!("config.{key}"), value)?;
+        }
         tx.commit()?;
         self.hlc.observe(last);
         Ok(applied)
