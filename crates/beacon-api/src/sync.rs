@@ -25,7 +25,7 @@ const LAST_SUCCESS_KEY: &str = "sync.last_success";
 const PUSH_EVENTS: usize = 500;
 const PUSH_BYTES: usize = 512 * 1024;
 /// Events asked for in one pull.
-const PULL_PAGE: u32 = 1000;
+const PULL_PAGE: u32 = 2000;
 /// Silence on the live stream longer than this (the hub sends a comment
 /// every 15 s) means the connection is gone.
 const STREAM_SILENCE: Duration = Duration::from_secs(45);

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::{Hub, HubError, auth};
 
 /// Most events in one page of a pull.
-pub const MAX_PAGE: u32 = 1000;
+pub const MAX_PAGE: u32 = 2000;
 
 /// Read a JSON body. The decoder's message can quote the body, so only its
 /// position is passed on.

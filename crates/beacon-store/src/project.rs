@@ -58,6 +58,9 @@ pub(crate) fn apply(
     let hlc = event.hlc.pack();
     let case_id =
         || event.case_id.ok_or_else(|| StoreError::Corrupt(format!("{} event without a case", event.body.kind())));
+    // The case's row, once looked up: an event's projection and its caller
+    // both need it.
+    let mut known_row: Option<i64> = None;
     if mode == Mode::Replay
         && let Some(id) = event.case_id
     {
@@ -73,7 +76,7 @@ pub(crate) fn apply(
             (EventBody::ReferralReceived { .. }, Some(row)) => return Ok(Some(row)),
             (EventBody::ReferralReceived { .. }, None) => {}
             (_, None) => return Ok(None),
-            (_, Some(_)) => {}
+            (_, Some(row)) => known_row = Some(row),
         }
     }
     if let EventBody::HandedOff { handoff_id, .. } = &event.body
@@ -268,7 +271,11 @@ pub(crate) fn apply(
             .execute(params![responder.id.0, responder.name, responder.role.as_str(), responder.on_duty, json(responder)?])?;
         }
     }
-    let Some(row) = case_row(tx, event)? else { return Ok(None) };
+    let row = match known_row {
+        Some(row) => Some(row),
+        None => case_row(tx, event)?,
+    };
+    let Some(row) = row else { return Ok(None) };
     if changes_queue_place(&event.body) {
         refresh_queue_columns(tx, row, &settings.targets)?;
     }
