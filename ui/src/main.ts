@@ -42,6 +42,8 @@ function renderSyncPill() {
   const p = state.sync;
   clear(syncPill);
   syncPill.dataset.state = p?.state ?? 'local_only';
+  // A rejected handoff waits for a person: the pill says so in colour too.
+  syncPill.dataset.conflicts = String(p?.conflicts ?? 0);
   syncPill.title = `${p?.detail ?? ''} Store: ${state.info?.store_path ?? ''}`.trim();
   syncPill.append(h('span', { class: 'dot', 'aria-hidden': 'true' }), p?.text ?? 'Local only');
 }
