@@ -85,8 +85,9 @@ pub enum Command {
     Ack { id: String },
     /// Withdraw the handoffs nobody has acknowledged: the case is triaged again and lists none of them.
     Withdraw { id: String },
-    /// The case's event history.
-    Audit { id: String },
+    /// A case's event history (`beacon audit CASE`), or `beacon audit
+    /// verify`: check every device's hash chain in the store.
+    Audit(AuditArgs),
     /// Handoffs the hub rejected (another dispatcher's reached it first)
     /// that nobody has looked at; `resolve CASE` marks a case's as looked at.
     Conflicts {
@@ -173,6 +174,22 @@ pub struct SyncArgs {
     /// Most seconds between syncs with `--watch`.
     #[arg(long, default_value_t = 30)]
     pub every: u64,
+}
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: Option<AuditCommand>,
+    /// The case whose history to show.
+    pub id: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Walk every device's hash chain and name the first event changed
+    /// after it was written (device, sequence, event id), if any.
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]

@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use crate::args::{
-    Cli, Command, ConfigCommand, ConflictsCommand, JurisdictionCommand, QueueArgs, ReferralCommand, ResponderCommand,
-    SyncArgs, SyncCommand,
+    AuditArgs, AuditCommand, Cli, Command, ConfigCommand, ConflictsCommand, JurisdictionCommand, QueueArgs,
+    ReferralCommand, ResponderCommand, SyncArgs, SyncCommand,
 };
 use crate::table;
 
@@ -80,7 +80,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Handoff { id, to } => handoff(cli, out, id, to)?,
         Command::Ack { id } => ack(cli, out, id)?,
         Command::Withdraw { id } => withdraw(cli, out, id)?,
-        Command::Audit { id } => audit(cli, out, id)?,
+        Command::Audit(AuditArgs { command: Some(AuditCommand::Verify), .. }) => return audit_verify(cli, out),
+        Command::Audit(AuditArgs { id: Some(id), .. }) => audit(cli, out, id)?,
+        Command::Audit(AuditArgs { .. }) => {
+            return Err(UsageError("give a case (beacon audit CASE) or `beacon audit verify`".into()).into());
+        }
         Command::Conflicts { command } => conflicts(cli, out, command.as_ref())?,
         Command::Stats { days } => stats(cli, out, *days)?,
         Command::Schema => out.value(&schemars::schema_for!(beacon_api::domain::Referral))?,
@@ -272,6 +276,31 @@ fn audit(cli: &Cli, out: &Out, id: &str) -> Result<()> {
         .collect();
     table::print(&["WHEN", "WHO", "EVENT", "WHAT"], &rows);
     Ok(())
+}
+
+/// `beacon audit verify`: exit 0 when every chain is whole, 1 when one breaks.
+fn audit_verify(cli: &Cli, out: &Out) -> Result<ExitCode> {
+    let b = open(cli)?;
+    let report = b.store().verify_chains().map_err(beacon_api::ApiError::from)?;
+    if out.json {
+        out.value(&report)?;
+    } else if report.breaks.is_empty() {
+        say!(
+            "Every chain is whole: {} event(s) of {} device(s), none changed after it was written.",
+            report.events,
+            report.devices
+        );
+    } else {
+        for b in &report.breaks {
+            say!(
+                "The chain of device {} breaks at event {} (id {}): it was changed after it was written, or one before it was.",
+                b.device,
+                b.seq,
+                b.event_id
+            );
+        }
+    }
+    Ok(if report.breaks.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn conflicts(cli: &Cli, out: &Out, command: Option<&ConflictsCommand>) -> Result<()> {

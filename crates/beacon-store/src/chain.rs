@@ -89,23 +89,37 @@ pub(crate) fn hash_existing(conn: &Connection) -> Result<(), StoreError> {
 
 /// Where a device's chain breaks: the first event whose stored hash is not
 /// the hash of its content after the previous one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ChainBreak {
     pub device: DeviceId,
     pub seq: u64,
+    /// The id the broken event carries (as stored: it may be what changed).
+    pub event_id: String,
+}
+
+/// What walking every chain found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ChainReport {
+    pub devices: u64,
+    pub events: u64,
+    /// The first break of each broken chain; empty when none is.
+    pub breaks: Vec<ChainBreak>,
 }
 
 /// Recompute every device's chain; the first break of each device. Where
 /// the store holds only some of a device's events (a scoped device), each
 /// held event is checked against its kept predecessor hash, and that hash
 /// against the event before it wherever that one is held.
-pub(crate) fn verify(conn: &Connection) -> Result<Vec<ChainBreak>, StoreError> {
+pub(crate) fn verify(conn: &Connection) -> Result<ChainReport, StoreError> {
     let mut breaks = Vec::new();
-    for device in device_rows(conn)? {
+    let mut events = 0;
+    let devices = device_rows(conn)?;
+    for &device in &devices {
         // The previous held event: its sequence and recomputed hash.
         let mut last: (u64, EventHash) = (0, EventHash::GENESIS);
         let mut broken = false;
         rows(conn, device, &mut |row| {
+            events += 1;
             if broken {
                 return Ok(());
             }
@@ -123,12 +137,12 @@ pub(crate) fn verify(conn: &Connection) -> Result<Vec<ChainBreak>, StoreError> {
                 None => EventHash::GENESIS,
             };
             if prev.is_none() || row.stored.as_deref() != Some(hash.0.as_slice()) {
-                breaks.push(ChainBreak { device: row.device, seq: row.seq });
+                breaks.push(ChainBreak { device: row.device, seq: row.seq, event_id: row.id.clone() });
                 broken = true;
             }
             last = (row.seq, hash);
             Ok(())
         })?;
     }
-    Ok(breaks)
+    Ok(ChainReport { devices: devices.len() as u64, events, breaks })
 }

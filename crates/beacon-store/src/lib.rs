@@ -23,7 +23,7 @@ mod settings;
 mod sync;
 mod write;
 
-pub use chain::ChainBreak;
+pub use chain::{ChainBreak, ChainReport};
 pub use error::StoreError;
 pub use file::StoreDir;
 pub use migrate::{APPLICATION_ID, SCHEMA_VERSION};
@@ -392,6 +392,11 @@ impl Store {
     /// Recompute every device's hash chain ([`beacon_domain::chain`]) and
     /// return where each one breaks: empty when no stored event was changed.
     pub fn verify_chain(&self) -> Result<Vec<ChainBreak>, StoreError> {
+        Ok(self.verify_chains()?.breaks)
+    }
+
+    /// [`Store::verify_chain`], with how much was walked.
+    pub fn verify_chains(&self) -> Result<ChainReport, StoreError> {
         self.snapshot(|| chain::verify(&self.conn))
     }
 }
