@@ -177,6 +177,9 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         v == &json!(true)
     })
     .await?;
+    // Before the click, the case says what a handoff would share and withhold.
+    let preview = text(c, "[data-testid=share-preview-trooper]").await?;
+    assert!(preview.starts_with("Shares "), "the sharing preview: {preview}");
     // The jurisdiction reads as the layer names it, once.
     let juris = text(c, "[data-testid=case-jurisdiction]").await?;
     assert!(!juris.contains("County County") && !juris.is_empty(), "jurisdiction label: {juris}");

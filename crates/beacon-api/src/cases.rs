@@ -121,6 +121,7 @@ impl Beacon {
             .ok_or_else(|| ApiError::NotFound { what: "responder", id: responder.to_string() })?;
         let actor = self.actor.clone();
         let handoff_id = HandoffId::new();
+        let now = self.store.now();
         self.with_case(case_id, |w, case| {
             check(case, Change::HandOff)?;
             let referral = w
@@ -130,6 +131,7 @@ impl Beacon {
             // What this handoff replaces, as far as this device knows: the
             // hub rejects it if another reached it first unseen.
             let replaces = w.last_handoff_of_role(case_id, r.role)?;
+            let plan = sharing::plan(&referral, r.role, now);
             w.append(
                 &actor,
                 Some(case_id),
@@ -138,8 +140,8 @@ impl Beacon {
                     responder_id: r.id.clone(),
                     responder_name: r.name.clone(),
                     role: r.role,
-                    shared_fields: sharing::shared_fields(&referral),
-                    withheld_fields: sharing::withheld_fields(&referral),
+                    shared_fields: plan.shared_fields(),
+                    withheld_fields: plan.withheld_fields(),
                     replaces,
                 },
             )?;

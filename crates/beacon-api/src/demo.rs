@@ -104,6 +104,7 @@ impl Beacon {
                             match &step.action {
                                 Action::HandOff { responder } if allowed(Change::HandOff) => {
                                     let Some(who) = responders.iter().find(|p| &p.id == responder) else { continue };
+                                    let plan = sharing::plan(r, who.role, clock_now(clock));
                                     w.append(
                                         &dispatcher,
                                         Some(id),
@@ -112,8 +113,8 @@ impl Beacon {
                                             responder_id: who.id.clone(),
                                             responder_name: who.name.clone(),
                                             role: who.role,
-                                            shared_fields: sharing::shared_fields(r),
-                                            withheld_fields: sharing::withheld_fields(r),
+                                            shared_fields: plan.shared_fields(),
+                                            withheld_fields: plan.withheld_fields(),
                                             replaces: w.last_handoff_of_role(id, who.role)?,
                                         },
                                     )?;

@@ -84,10 +84,13 @@ impl Beacon {
             .collect();
         let languages = case.referral.victim_languages();
         let j = &case.summary.jurisdiction;
+        let now = self.store().now();
         Ok(Suggestions {
             case_id,
             troopers: responder::suggest(Role::Trooper, &roster, j, &languages),
             advocates: responder::suggest(Role::VictimAdvocate, &roster, j, &languages),
+            share_with_troopers: beacon_domain::sharing::plan(&case.referral, Role::Trooper, now),
+            share_with_advocates: beacon_domain::sharing::plan(&case.referral, Role::VictimAdvocate, now),
         })
     }
 }

@@ -81,6 +81,10 @@ pub struct Suggestions {
     pub case_id: CaseId,
     pub troopers: Vec<Suggestion>,
     pub advocates: Vec<Suggestion>,
+    /// What a handoff to a trooper would share and withhold, and why: shown
+    /// before the click.
+    pub share_with_troopers: beacon_domain::sharing::SharePlan,
+    pub share_with_advocates: beacon_domain::sharing::SharePlan,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]

@@ -19,8 +19,9 @@ fn an_event_edited_in_the_file_is_named_by_device_sequence_and_id() {
 
     // Someone changes the fourth event's text with a plain SQLite tool.
     let conn = rusqlite::Connection::open(&env.store).unwrap();
-    let (seq, id): (i64, String) =
-        conn.query_row("SELECT device_seq, id FROM events WHERE device_seq = 4", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (seq, id): (i64, String) = conn
+        .query_row("SELECT device_seq, id FROM events WHERE device_seq = 4", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
     let changed = conn
         .execute("UPDATE events SET body = replace(body, 'ring back', 'never call') WHERE device_seq = 4", [])
         .unwrap();

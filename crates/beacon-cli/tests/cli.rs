@@ -211,8 +211,14 @@ fn suggest_handoff_ack_and_the_status_machine() {
     let h = env.run(&["--json", "handoff", "H-1", "--to", "D-T1"]).ok().json();
     let shared: Vec<&str> = h["shared_fields"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert!(shared.contains(&"location.address"));
-    assert!(!shared.contains(&"reporter.name"), "no consent, so no reporter identity");
-    assert!(h["withheld_fields"].as_array().unwrap().iter().any(|v| v == "reporter.name"));
+    // No consent, but the danger is imminent: law enforcement gets the
+    // identifying details (the reporter agreed to be contacted).
+    assert!(shared.contains(&"reporter.name"), "the imminent-danger exception: {h}");
+    // An advocate gets them only with consent: none on H-0 either.
+    let a = env.run(&["--json", "handoff", "H-0", "--to", "D-VA1"]).ok().json();
+    let shared: Vec<&str> = a["shared_fields"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(!shared.contains(&"reporter.name"), "no consent, so no reporter identity for an advocate");
+    assert!(a["withheld_fields"].as_array().unwrap().iter().any(|v| v == "reporter.name"));
     assert_eq!(env.run(&["--json", "show", "H-1"]).json()["status"], "handed_off");
 
     env.run(&["ack", "H-1"]).ok();

@@ -474,6 +474,8 @@ fn referral(
     let consent = Consent {
         share_identifying_info: rng.random_bool(0.6),
         obtained_at: Some(received_at),
+        scope: Vec::new(),
+        expires_at: None,
         notes: None,
         extra: Default::default(),
     };

@@ -278,6 +278,14 @@ pub struct Reporter {
     pub extra: Extra,
 }
 
+wire_enum!(
+    /// Whom a consent to share identifying details covers.
+    ConsentScope {
+        LawEnforcement = "law_enforcement",
+        VictimServices = "victim_services",
+    } default LawEnforcement
+);
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Consent {
@@ -286,6 +294,13 @@ pub struct Consent {
     pub share_identifying_info: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub obtained_at: Option<DateTime<Utc>>,
+    /// Whom the consent covers; empty means every responder (consent given
+    /// before scopes were recorded).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<ConsentScope>,
+    /// When the consent ends; expired consent is no consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     #[serde(flatten)]

@@ -166,6 +166,8 @@ function handoffPanel(d: CaseDetail) {
     const roleName = role === 'trooper' ? 'trooper' : 'victim advocate';
     const key = role === 'trooper' ? 't' : 'v';
     if (!s0) return h('div', { class: 'suggest' }, h('p', { class: 'muted' }, `No ${roleName} on the roster to suggest.`));
+    // What this handoff would share and withhold, in Rust's words, before the click.
+    const share = role === 'trooper' ? sug?.share_with_troopers : sug?.share_with_advocates;
     const r = s0.responder;
     const already = d.assigned.some((a) => a.id === r.id);
     return h('div', { class: 'suggest' },
@@ -181,7 +183,9 @@ function handoffPanel(d: CaseDetail) {
           'aria-keyshortcuts': key, onclick: () => void handOff(role),
         }, already ? `Hand off again to ${r.name}` : `Hand off to ${r.name}`, h('kbd', {}, key)),
         list.length > 1 && h('button', { class: 'btn ghost small', 'aria-keyshortcuts': `Shift+${key.toUpperCase()}`, onclick: () => nextSuggestion(role) },
-          'Next suggestion', h('kbd', {}, `⇧${key.toUpperCase()}`))));
+          'Next suggestion', h('kbd', {}, `⇧${key.toUpperCase()}`))),
+      share && h('ul', { class: 'share-preview muted small', 'data-testid': `share-preview-${role}` },
+        share.explained.map((line) => h('li', {}, line))));
   };
   const last = screen!.lastHandoff;
   return panel('Hand off',
