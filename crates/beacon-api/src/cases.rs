@@ -198,7 +198,7 @@ impl Beacon {
             .store
             .open_conflicts(beacon_domain::queue::MAX_QUEUE_LIMIT as usize)?
             .into_iter()
-            .map(|conflict| ConflictRow { short_id: conflict.case_id.short(), conflict })
+            .map(ConflictRow::of)
             .collect())
     }
 

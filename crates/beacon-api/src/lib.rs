@@ -150,7 +150,7 @@ impl Beacon {
             linked: self.store.links(id)?,
             notes: self.store.notes(id)?,
             handoffs: self.store.handoffs(id)?,
-            conflicts: self.store.conflicts_of(id)?,
+            conflicts: self.store.conflicts_of(id)?.into_iter().map(ConflictRow::of).collect(),
         })
     }
 

@@ -63,16 +63,34 @@ pub struct CaseDetail {
     pub notes: Vec<NoteRecord>,
     pub handoffs: Vec<HandoffRecord>,
     /// Handoffs of this case the hub rejected, looked at or not.
-    pub conflicts: Vec<HandoffConflict>,
+    pub conflicts: Vec<ConflictRow>,
 }
 
-/// A rejected handoff in the conflicts list.
+/// A rejected handoff, for the conflicts list and the case screen.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ConflictRow {
     pub short_id: String,
     #[serde(flatten)]
     pub conflict: HandoffConflict,
+    /// What happened, in words.
+    pub text: String,
+}
+
+impl ConflictRow {
+    pub(crate) fn of(conflict: HandoffConflict) -> ConflictRow {
+        let c = &conflict;
+        let text = format!(
+            "{} handed case {} to {} ({}), but {} had already handed it to {}: that handoff reached the hub first and stands.",
+            c.handed_off_by,
+            c.case_id.short(),
+            c.responder_name,
+            c.role,
+            c.winner_handed_off_by,
+            c.winner_responder_name
+        );
+        ConflictRow { short_id: c.case_id.short(), text, conflict }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]

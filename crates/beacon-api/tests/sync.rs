@@ -220,7 +220,9 @@ fn handoff_conflict(later_arrives_first: bool) {
         let assigned: Vec<&str> = detail.case.assigned.iter().map(|x| x.name.as_str()).collect();
         assert_eq!(assigned, [winner_name], "{name}: the handoff that reached the hub first stands");
         assert_eq!(detail.conflicts.len(), 1, "{name}");
-        let c = &detail.conflicts[0];
+        let row = &detail.conflicts[0];
+        assert!(row.text.contains(winner_name) && row.text.contains("stands"), "{name}: {}", row.text);
+        let c = &row.conflict;
         assert_eq!((c.responder_name.as_str(), c.winner_responder_name.as_str()), (loser_name, winner_name));
         assert_eq!((c.handed_off_by.as_str(), c.winner_handed_off_by.as_str()), (by, winner_by));
         let rejected = detail.handoffs.iter().find(|h| h.responder_name == loser_name).unwrap();

@@ -137,6 +137,16 @@ impl QueueReason {
         }
     }
 
+    /// A one-word tag for the reasons a dispatcher must act on (shown on
+    /// the row); `None` for the others.
+    pub fn tag(self) -> Option<&'static str> {
+        match self {
+            QueueReason::Overdue => Some("chase"),
+            QueueReason::HandoffRejected => Some("conflict"),
+            QueueReason::NotHandedOff | QueueReason::AwaitingAcknowledgement | QueueReason::ResponderWorking => None,
+        }
+    }
+
     pub fn group(self) -> QueueGroup {
         match self {
             QueueReason::NotHandedOff | QueueReason::HandoffRejected | QueueReason::Overdue => {
@@ -156,6 +166,8 @@ pub struct QueuePlace {
     pub reason: QueueReason,
     /// The reason in plain words ([`QueueReason::text`]), for a row's tooltip.
     pub reason_text: String,
+    /// The row's tag ([`QueueReason::tag`]), if it has one.
+    pub reason_tag: Option<String>,
     /// Rows sort by this key, compared as plain strings (byte order): a
     /// screen places a changed row by it without knowing the rule.
     pub order_key: String,
@@ -221,7 +233,14 @@ pub fn place(f: &QueueFacts, now: DateTime<Utc>) -> QueuePlace {
         QueueReason::AwaitingAcknowledgement | QueueReason::ResponderWorking => f.due_at,
         QueueReason::NotHandedOff | QueueReason::HandoffRejected | QueueReason::Overdue => None,
     };
-    QueuePlace { group, reason, reason_text: reason.text().to_string(), order_key, reorder_at }
+    QueuePlace {
+        group,
+        reason,
+        reason_text: reason.text().to_string(),
+        reason_tag: reason.tag().map(str::to_string),
+        order_key,
+        reorder_at,
+    }
 }
 
 /// Append `v` as 16 lower-case hex digits.

@@ -2,9 +2,9 @@
 import type { Assignee } from "./Assignee";
 import type { CaseId } from "./CaseId";
 import type { CaseStatus } from "./CaseStatus";
+import type { ConflictRow } from "./ConflictRow";
 import type { Consent } from "./Consent";
 import type { Deadline } from "./Deadline";
-import type { HandoffConflict } from "./HandoffConflict";
 import type { HandoffRecord } from "./HandoffRecord";
 import type { JurisdictionAssignment } from "./JurisdictionAssignment";
 import type { LinkedCase } from "./LinkedCase";
@@ -27,7 +27,7 @@ export type CaseDetail = { linked: Array<LinkedCase>, notes: Array<NoteRecord>, 
 /**
  * Handoffs of this case the hub rejected, looked at or not.
  */
-conflicts: Array<HandoffConflict>, id: CaseId, short_id: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, 
+conflicts: Array<ConflictRow>, id: CaseId, short_id: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, 
 /**
  * How screens name the jurisdiction ([`JurisdictionAssignment::label`]).
  */

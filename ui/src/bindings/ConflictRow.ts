@@ -4,9 +4,13 @@ import type { HandoffId } from "./HandoffId";
 import type { Role } from "./Role";
 
 /**
- * A rejected handoff in the conflicts list.
+ * A rejected handoff, for the conflicts list and the case screen.
  */
-export type ConflictRow = { short_id: string, handoff_id: HandoffId, case_id: CaseId, role: Role, 
+export type ConflictRow = { short_id: string, 
+/**
+ * What happened, in words.
+ */
+text: string, handoff_id: HandoffId, case_id: CaseId, role: Role, 
 /**
  * Whom the rejected handoff asked.
  */

@@ -11,6 +11,10 @@ export type QueuePlace = { group: QueueGroup, reason: QueueReason,
  */
 reason_text: string, 
 /**
+ * The row's tag ([`QueueReason::tag`]), if it has one.
+ */
+reason_tag: string | null, 
+/**
  * Rows sort by this key, compared as plain strings (byte order): a
  * screen places a changed row by it without knowing the rule.
  */

@@ -146,9 +146,7 @@ function conflictPanel(d: CaseDetail) {
   if (!open.length) return null;
   return h('section', { class: 'panel conflict', 'aria-label': 'Handoff rejected', 'data-testid': 'case-conflict', role: 'alert' },
     h('h2', {}, open.length === 1 ? 'Handoff rejected by the hub' : `${open.length} handoffs rejected by the hub`),
-    open.map((c) => h('p', {},
-      `${c.handed_off_by} handed this case to ${c.responder_name} (${words(c.role)}), but ${c.winner_handed_off_by} had already handed it to `,
-      h('strong', {}, c.winner_responder_name), ` — that handoff stands (rejected ${formatWhen(c.rejected_at)}).`)),
+    open.map((c) => h('p', {}, c.text, ` (rejected ${formatWhen(c.rejected_at)})`)),
     h('p', { class: 'muted small' }, 'Check who has the case; hand it off again if it needs someone else.'),
     h('div', { class: 'actions' },
       h('button', { class: 'btn primary', 'data-testid': 'resolve-conflicts', onclick: () => void act('conflict', () => api.resolveConflicts(d.id)) },

@@ -179,15 +179,11 @@ function rowEl(r: QueueRow, i: number, now: number) {
   );
 }
 
-/** A tag for the reasons a dispatcher must act on; Rust's words as its tooltip. */
+/** The row's tag (Rust's word for a reason to act), with the reason as its tooltip. */
 function reasonTag(r: QueueRow) {
-  const reason = r.place?.reason;
-  const tags: Partial<Record<NonNullable<typeof reason>, [string, string]>> = {
-    overdue: ['reason-overdue', 'chase'],
-    handoff_rejected: ['reason-handoff-rejected', 'conflict'],
-  };
-  const tag = reason && tags[reason];
-  return tag ? h('span', { class: 'tag warn', 'data-testid': tag[0], title: r.place!.reason_text }, tag[1]) : null;
+  const p = r.place;
+  if (!p?.reason_tag) return null;
+  return h('span', { class: 'tag warn', 'data-testid': `reason-${p.reason.replace(/_/g, '-')}`, title: p.reason_text }, p.reason_tag);
 }
 
 /** Draws the rows in view. `full` also refreshes the header line. */

@@ -59,8 +59,7 @@ function refresh() {
       ? h('p', { class: 'muted' }, 'No handoff was rejected, or each has been looked at.')
       : h('ul', { class: 'plain conflicts' }, conflicts.map((c) => h('li', { 'data-testid': 'conflict-row', 'data-case-id': c.case_id },
         h('button', { class: 'btn ghost small', onclick: () => go('case', { caseId: c.case_id }) }, `Case ${c.short_id}`),
-        ` ${c.handed_off_by} handed it to ${c.responder_name}; ${c.winner_handed_off_by}'s handoff to `,
-        h('strong', {}, c.winner_responder_name), ` reached the hub first (${formatWhen(c.rejected_at)}).`))));
+        ` ${c.text} (${formatWhen(c.rejected_at)})`))));
 }
 
 export function render(main: HTMLElement) {
