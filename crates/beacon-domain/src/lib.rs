@@ -6,6 +6,7 @@
 //! crate so that a rule lives in exactly one place.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod case;
 pub mod chain;
 pub mod clock;
@@ -22,6 +23,7 @@ pub mod sharing;
 pub mod triage;
 pub mod validate;
 
+pub use access::{Action, UserRole};
 pub use case::{CaseStatus, Change, TransitionError};
 pub use chain::{Chained, EventHash};
 pub use clock::{Clock, Hlc, HlcClock, ManualClock, SystemClock};

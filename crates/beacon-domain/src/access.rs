@@ -1,0 +1,289 @@
+//! Who may do what: the roles people sign in with and the one table of what
+//! each may do. `beacon-api` asks [`may`] before every operation, so the
+//! command line, the console and (through its tokens) the hub refuse the
+//! same things; the console only hides what Rust has already refused.
+//!
+//! The roles follow the work, and least privilege: a dispatcher triages and
+//! hands off; a task-force member works the cases handed to them; a
+//! supervisor sees everything and settles what sync could not (rejected
+//! handoffs); an admin keeps Beacon running (people, roster, jurisdiction
+//! layers, settings) and, as an administrator, reads no case.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The role a person signs in with (not a responder's role on the roster:
+/// see [`crate::Role`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    Dispatcher,
+    TaskForce,
+    Supervisor,
+    Admin,
+}
+
+impl UserRole {
+    pub const ALL: [UserRole; 4] = [UserRole::Dispatcher, UserRole::TaskForce, UserRole::Supervisor, UserRole::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Dispatcher => "dispatcher",
+            UserRole::TaskForce => "task_force",
+            UserRole::Supervisor => "supervisor",
+            UserRole::Admin => "admin",
+        }
+    }
+
+    /// How the role reads to a person.
+    pub fn label(self) -> &'static str {
+        match self {
+            UserRole::Dispatcher => "Dispatcher",
+            UserRole::TaskForce => "Task force",
+            UserRole::Supervisor => "Supervisor",
+            UserRole::Admin => "Administrator",
+        }
+    }
+
+    /// Which cases the role reads.
+    pub fn sees(self) -> CaseScope {
+        match self {
+            UserRole::Dispatcher | UserRole::Supervisor => CaseScope::All,
+            UserRole::TaskForce => CaseScope::HandedToMe,
+            UserRole::Admin => CaseScope::None,
+        }
+    }
+
+    /// The screen a person of this role starts on.
+    pub fn home(self) -> Home {
+        match self {
+            UserRole::Dispatcher | UserRole::Supervisor => Home::Queue,
+            UserRole::TaskForce => Home::MyCases,
+            UserRole::Admin => Home::Roster,
+        }
+    }
+
+    /// A task-force user is a responder on the roster; the others may be.
+    pub fn needs_responder(self) -> bool {
+        self == UserRole::TaskForce
+    }
+}
+
+impl fmt::Display for UserRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for UserRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        UserRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s || (s == "taskforce" && *r == UserRole::TaskForce))
+            .ok_or_else(|| format!("expected one of {}", UserRole::ALL.map(UserRole::as_str).join(", ")))
+    }
+}
+
+/// Which cases a role reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum CaseScope {
+    /// Every case.
+    All,
+    /// The cases handed (now or before) to the person's responder record.
+    HandedToMe,
+    /// None.
+    None,
+}
+
+/// The screen a role starts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Home {
+    Queue,
+    MyCases,
+    Roster,
+}
+
+/// Everything a person can ask of Beacon, grouped by the rule that decides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Read a case (within [`UserRole::sees`]): its details, history, links.
+    ReadCase,
+    /// The whole queue, search, the map and response statistics.
+    ReadQueue,
+    /// Take in referrals: one, or a file of them.
+    Intake,
+    /// Triage: set a priority, confirm a jurisdiction, move a case's status
+    /// as a dispatcher does (triaged, closed, reopened).
+    Triage,
+    /// Hand a case to a responder, or withdraw a handoff.
+    HandOff,
+    /// Record what the responder did: acknowledged, on scene.
+    Respond,
+    /// Add a note to a case.
+    Note,
+    /// Mark a rejected handoff as looked at.
+    ResolveConflicts,
+    /// Put a responder on or off duty.
+    SetDuty,
+    /// Read the roster.
+    ReadRoster,
+    /// Import the roster.
+    ManageRoster,
+    /// Import a jurisdiction layer, reassign every case.
+    ManageLayers,
+    /// Response targets, the link window, the hub to sync with.
+    ManageSettings,
+    /// Add, disable, unlock people; set anyone's password.
+    ManageUsers,
+    /// Sync with the hub (what is sent is limited by the hub, per token).
+    Sync,
+    /// Check the store: chains, rebuild the tables from the log.
+    Maintain,
+}
+
+impl Action {
+    pub const ALL: [Action; 16] = [
+        Action::ReadCase,
+        Action::ReadQueue,
+        Action::Intake,
+        Action::Triage,
+        Action::HandOff,
+        Action::Respond,
+        Action::Note,
+        Action::ResolveConflicts,
+        Action::SetDuty,
+        Action::ReadRoster,
+        Action::ManageRoster,
+        Action::ManageLayers,
+        Action::ManageSettings,
+        Action::ManageUsers,
+        Action::Sync,
+        Action::Maintain,
+    ];
+
+    /// What the action is, in words for a refusal: "… may not {describe}".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::ReadCase => "read this case",
+            Action::ReadQueue => "read the queue",
+            Action::Intake => "take in referrals",
+            Action::Triage => "triage cases",
+            Action::HandOff => "hand off cases",
+            Action::Respond => "record a responder's progress",
+            Action::Note => "add notes",
+            Action::ResolveConflicts => "resolve handoff conflicts",
+            Action::SetDuty => "change who is on duty",
+            Action::ReadRoster => "read the roster",
+            Action::ManageRoster => "change the roster",
+            Action::ManageLayers => "change jurisdiction layers",
+            Action::ManageSettings => "change settings",
+            Action::ManageUsers => "manage people's accounts",
+            Action::Sync => "sync with the hub",
+            Action::Maintain => "check or rebuild the store",
+        }
+    }
+}
+
+/// Whether `role` may do `action`: the whole rule, one row per role.
+/// A case-level action also needs the case to be in [`UserRole::sees`].
+pub fn may(role: UserRole, action: Action) -> bool {
+    use Action::*;
+    match role {
+        UserRole::Dispatcher => matches!(
+            action,
+            ReadCase | ReadQueue | Intake | Triage | HandOff | Respond | Note | SetDuty | ReadRoster | Sync
+        ),
+        UserRole::TaskForce => matches!(action, ReadCase | Respond | Note | ReadRoster | Sync),
+        UserRole::Supervisor => matches!(
+            action,
+            ReadCase
+                | ReadQueue
+                | Intake
+                | Triage
+                | HandOff
+                | Respond
+                | Note
+                | ResolveConflicts
+                | SetDuty
+                | ReadRoster
+                | Sync
+                | Maintain
+        ),
+        UserRole::Admin => matches!(
+            action,
+            SetDuty | ReadRoster | ManageRoster | ManageLayers | ManageSettings | ManageUsers | Sync | Maintain
+        ),
+    }
+}
+
+/// Everything `role` may do, for a front end to show only what will work.
+pub fn allowed(role: UserRole) -> Vec<Action> {
+    Action::ALL.into_iter().filter(|a| may(role, *a)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+    use UserRole::*;
+
+    /// The table the code must match, written the other way round (by
+    /// action) so a slip in one is caught by the other.
+    const TABLE: &[(Action, &[UserRole])] = &[
+        (ReadCase, &[Dispatcher, TaskForce, Supervisor]),
+        (ReadQueue, &[Dispatcher, Supervisor]),
+        (Intake, &[Dispatcher, Supervisor]),
+        (Triage, &[Dispatcher, Supervisor]),
+        (HandOff, &[Dispatcher, Supervisor]),
+        (Respond, &[Dispatcher, TaskForce, Supervisor]),
+        (Note, &[Dispatcher, TaskForce, Supervisor]),
+        (ResolveConflicts, &[Supervisor]),
+        (SetDuty, &[Dispatcher, Supervisor, Admin]),
+        (ReadRoster, &[Dispatcher, TaskForce, Supervisor, Admin]),
+        (ManageRoster, &[Admin]),
+        (ManageLayers, &[Admin]),
+        (ManageSettings, &[Admin]),
+        (ManageUsers, &[Admin]),
+        (Sync, &[Dispatcher, TaskForce, Supervisor, Admin]),
+        (Maintain, &[Supervisor, Admin]),
+    ];
+
+    #[test]
+    fn the_rule_matches_the_table_for_every_role_and_action() {
+        assert_eq!(TABLE.len(), Action::ALL.len(), "every action has a row");
+        for (action, roles) in TABLE {
+            for role in UserRole::ALL {
+                assert_eq!(may(role, *action), roles.contains(&role), "{role} / {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_case_readers_start_on_cases_and_an_admin_reads_none() {
+        for role in UserRole::ALL {
+            let reads_cases = may(role, ReadCase);
+            assert_eq!(reads_cases, role.sees() != CaseScope::None, "{role}");
+            assert_eq!(role.home() == Home::Roster, !reads_cases, "{role}");
+        }
+        assert_eq!(TaskForce.home(), Home::MyCases);
+        assert!(TaskForce.needs_responder());
+    }
+
+    #[test]
+    fn roles_parse_from_what_people_type() {
+        assert_eq!("task-force".parse::<UserRole>(), Ok(TaskForce));
+        assert_eq!("taskforce".parse::<UserRole>(), Ok(TaskForce));
+        assert_eq!(" Supervisor ".parse::<UserRole>(), Ok(Supervisor));
+        assert!("root".parse::<UserRole>().unwrap_err().contains("dispatcher"));
+    }
+}
