@@ -37,6 +37,8 @@ export BEACON_E2E_SHOTS="$OUT/shots"
 export BEACON_NOTIFY_LOG="$OUT/notifications.log"
 export WEBDRIVER_URL="http://127.0.0.1:$PORT"
 export BEACON_ACTOR=e2e-dispatcher
+# The demo's people share this password; the CLI steps act as the supervisor.
+export BEACON_DEMO_PASSWORD="e2e demo password" BEACON_PASSWORD="e2e demo password" BEACON_USER=supervisor
 export ROOT PORT OUT
 # A fresh webview profile each run (theme and sign-in live in its local storage).
 export XDG_DATA_HOME="$OUT/xdg/data" XDG_CONFIG_HOME="$OUT/xdg/config" XDG_CACHE_HOME="$OUT/xdg/cache"

@@ -10,7 +10,7 @@ use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
     AddOutcome, AlertBatch, AuditTrail, Beacon, CaseDetail, CasePoint, CaseView, ConflictRow, MapLayer, OpenCount,
-    Preview, QueueQuery, QueueRow, ResponseStats, Suggestions, SyncPill,
+    Preview, QueueQuery, QueueRow, ResponseStats, SessionInfo, Suggestions, SyncPill,
 };
 use serde::Serialize;
 use std::sync::MutexGuard;
@@ -20,8 +20,81 @@ use crate::{AppState, UiError};
 
 type Res<T> = Result<T, UiError>;
 
+/// The console's `Beacon`, locked first if it sat idle too long: then every
+/// command refuses with `sign_in_required` and the window asks for the
+/// password again.
 fn beacon<'a>(s: &'a State<'_, AppState>) -> MutexGuard<'a, Beacon> {
-    s.beacon.lock().unwrap_or_else(|p| p.into_inner())
+    let mut b = s.beacon.lock().unwrap_or_else(|p| p.into_inner());
+    let idle = s.last_activity.lock().map(|t| t.elapsed()).unwrap_or_default();
+    if idle > s.idle_lock && b.user().is_some() {
+        b.sign_out();
+    }
+    b
+}
+
+fn touch(s: &State<'_, AppState>) {
+    if let Ok(mut t) = s.last_activity.lock() {
+        *t = std::time::Instant::now();
+    }
+}
+
+/// Who is signed in and what they may do (`sign_in_required` when nobody
+/// is, or the console locked itself).
+#[tauri::command(async)]
+fn session(s: State<'_, AppState>) -> Res<SessionInfo> {
+    Ok(beacon(&s).session()?)
+}
+
+/// Sign in (or unlock) with a user name and password; works offline.
+#[tauri::command(async)]
+fn sign_in(s: State<'_, AppState>, user: String, password: String) -> Res<SessionInfo> {
+    let mut b = beacon(&s);
+    b.sign_in_here(&user, &password)?;
+    touch(&s);
+    let session = b.session()?;
+    listen_as(&s, Some(&session));
+    Ok(session)
+}
+
+/// Sign out: the console shows the sign-in form.
+#[tauri::command(async)]
+fn sign_out(s: State<'_, AppState>) -> Res<()> {
+    beacon(&s).sign_out();
+    listen_as(&s, None);
+    Ok(())
+}
+
+/// The person touched the window: the idle lock starts counting again.
+#[tauri::command]
+fn activity(s: State<'_, AppState>) {
+    touch(&s);
+}
+
+/// What creating the first administrator returns: the session, and the
+/// recovery key to write down (shown this once).
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct FirstAdmin {
+    pub session: SessionInfo,
+    pub recovery_key: String,
+}
+
+/// The console's first start on a store with no account: its first admin.
+#[tauri::command(async)]
+fn create_admin(s: State<'_, AppState>, user: String, password: String) -> Res<FirstAdmin> {
+    let mut b = beacon(&s);
+    let key = b.init_admin(&user, &password)?;
+    touch(&s);
+    let session = b.session()?;
+    listen_as(&s, Some(&session));
+    Ok(FirstAdmin { session, recovery_key: key.as_str().to_string() })
+}
+
+fn listen_as(s: &State<'_, AppState>, session: Option<&SessionInfo>) {
+    if let Ok(mut l) = s.signed_in.lock() {
+        *l = session
+            .map(|x| crate::watch::Listener { responder_id: x.responder_id.clone(), hears_all: x.sees_all_cases });
+    }
 }
 
 /// What the window shows about where it runs.
@@ -70,6 +143,12 @@ fn open_count(s: State<'_, AppState>) -> Res<u64> {
 #[tauri::command(async)]
 fn case_detail(s: State<'_, AppState>, id: String) -> Res<CaseDetail> {
     Ok(beacon(&s).show(&id)?)
+}
+
+/// The open cases handed to the person signed in (a task-force member's home).
+#[tauri::command(async)]
+fn my_cases(s: State<'_, AppState>, limit: usize) -> Res<Vec<QueueRow>> {
+    Ok(beacon(&s).my_cases(limit)?)
 }
 
 #[tauri::command(async)]
@@ -210,13 +289,6 @@ fn indicators() -> Vec<(String, String)> {
     beacon_api::domain::referral::INDICATORS.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-/// Who the person at this console is "signed in as" (a responder id; none for a dispatcher).
-#[tauri::command(async)]
-fn sign_in(s: State<'_, AppState>, responder: Option<String>) -> Res<()> {
-    *s.signed_in.lock().map_err(|_| UiError::internal("sign-in state is unavailable"))? = responder;
-    Ok(())
-}
-
 /// The window reports a moment worth measuring (e.g. `queue-interactive`);
 /// logged with the time since the process started and the wall clock.
 #[tauri::command]
@@ -265,7 +337,12 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         cases_for_responder,
         alerts_since,
         indicators,
+        session,
         sign_in,
+        sign_out,
+        activity,
+        create_admin,
+        my_cases,
         perf_mark,
     ]
 }

@@ -18,8 +18,18 @@ struct Console {
     _dir: tempfile::TempDir,
 }
 
-/// The app's handler and state over a store with a small demo data set.
+const PASSWORD: &str = "console test password";
+
+/// The app's handler and state over a store with a small demo data set and
+/// its people, signed in as the dispatcher.
 fn console() -> Console {
+    let c = console_signed_out(std::time::Duration::from_secs(900));
+    invoke(&c, "sign_in", json!({ "user": "dispatcher", "password": PASSWORD })).expect("sign in");
+    c
+}
+
+/// The same, with nobody signed in yet and the idle lock given.
+fn console_signed_out(idle_lock: std::time::Duration) -> Console {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("store.sqlite3");
     {
@@ -29,12 +39,15 @@ fn console() -> Console {
         // This seed's 80 cases include new ones nobody has yet, so the
         // queue has rows in every group.
         b.load_demo(80, 2026, now, &clock).expect("demo");
+        b.add_demo_users(PASSWORD).expect("demo people");
     }
     let beacon = Beacon::open(&path, Actor("dispatcher".into()), Arc::new(SystemClock)).expect("open");
     let state = AppState {
         beacon: Mutex::new(beacon),
         store_path: path,
         signed_in: Arc::new(Mutex::new(None)),
+        last_activity: Mutex::new(Instant::now()),
+        idle_lock,
         started: Instant::now(),
         demo_loaded: true,
         sync: Arc::default(),
@@ -161,4 +174,76 @@ fn camel_case_arguments_reach_the_commands() {
     let responders = invoke(&c, "responders", json!({})).expect("responders");
     let r = responders.as_array().unwrap().iter().find(|r| r["id"] == first.as_str()).unwrap();
     assert_eq!(r["on_duty"], false);
+}
+
+#[test]
+fn signed_out_nothing_is_read_and_a_wrong_password_says_only_that() {
+    let c = console_signed_out(std::time::Duration::from_secs(900));
+    let refused = invoke(&c, "queue", json!({ "query": {} })).expect_err("signed out");
+    assert_eq!(refused["code"], "sign_in_required");
+    assert_eq!(invoke(&c, "session", json!({})).expect_err("nobody")["code"], "sign_in_required");
+    let wrong = invoke(&c, "sign_in", json!({ "user": "dispatcher", "password": "guess" })).expect_err("wrong");
+    assert_eq!(wrong["code"], "wrong_password");
+    assert!(!wrong.to_string().contains("guess"));
+    let session = invoke(&c, "sign_in", json!({ "user": "supervisor", "password": PASSWORD })).expect("sign in");
+    assert_eq!((session["user"].as_str(), session["role"].as_str()), (Some("supervisor"), Some("supervisor")));
+    assert!(session["may"].as_array().unwrap().contains(&json!("resolve_conflicts")));
+    invoke(&c, "sign_out", json!({})).expect("sign out");
+    assert_eq!(invoke(&c, "open_count", json!({})).expect_err("signed out")["code"], "sign_in_required");
+}
+
+#[test]
+fn each_role_gets_exactly_its_screens_through_the_commands() {
+    let c = console_signed_out(std::time::Duration::from_secs(900));
+    let sign_in = |user: &str| invoke(&c, "sign_in", json!({ "user": user, "password": PASSWORD })).expect(user);
+
+    let dispatcher = sign_in("dispatcher");
+    assert_eq!(dispatcher["home"], "queue");
+    let all = queue(&c, json!({ "limit": 500 }));
+    assert!(!all.is_empty());
+    let id = all[0]["id"].as_str().unwrap().to_string();
+    let forbidden = invoke(&c, "resolve_conflicts", json!({ "id": id })).expect_err("a supervisor's work");
+    assert_eq!(forbidden["code"], "forbidden");
+
+    let taskforce = sign_in("taskforce");
+    assert_eq!(taskforce["home"], "my_cases");
+    assert_eq!(taskforce["sees_all_cases"], false);
+    let responder = taskforce["responder_id"].as_str().expect("linked to a trooper").to_string();
+    assert_eq!(invoke(&c, "queue", json!({ "query": {} })).expect_err("no queue")["code"], "forbidden");
+    let mine = invoke(&c, "my_cases", json!({ "limit": 200 })).expect("my cases");
+    let mine: Vec<&str> = mine.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert!(!mine.is_empty());
+    invoke(&c, "case_detail", json!({ "id": mine[0] })).expect("their own case");
+    let other = all.iter().map(|r| r["id"].as_str().unwrap()).find(|id| !mine.contains(id)).expect("another case");
+    assert_eq!(invoke(&c, "case_detail", json!({ "id": other })).expect_err("not theirs")["code"], "forbidden");
+    let someone_else = invoke(&c, "responders", json!({}))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .find(|r| *r != responder)
+        .unwrap();
+    let theirs = invoke(&c, "cases_for_responder", json!({ "responder": someone_else, "limit": 10 }));
+    assert_eq!(theirs.expect_err("another responder's list")["code"], "forbidden");
+
+    let admin = sign_in("admin");
+    assert_eq!(admin["home"], "sync");
+    assert_eq!(
+        invoke(&c, "case_detail", json!({ "id": id })).expect_err("an admin reads no case")["code"],
+        "forbidden"
+    );
+    invoke(&c, "responders", json!({})).expect("the roster");
+}
+
+#[test]
+fn an_idle_console_locks_and_the_password_unlocks_it() {
+    let c = console_signed_out(std::time::Duration::from_millis(200));
+    invoke(&c, "sign_in", json!({ "user": "dispatcher", "password": PASSWORD })).expect("sign in");
+    invoke(&c, "open_count", json!({})).expect("at work");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert_eq!(invoke(&c, "open_count", json!({})).expect_err("locked")["code"], "sign_in_required");
+    invoke(&c, "sign_in", json!({ "user": "dispatcher", "password": PASSWORD })).expect("unlock");
+    invoke(&c, "activity", json!({})).expect("activity");
+    invoke(&c, "open_count", json!({})).expect("back at work");
 }

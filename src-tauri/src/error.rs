@@ -25,9 +25,3 @@ impl From<ApiError> for UiError {
         UiError { code: e.code().to_string(), message, field }
     }
 }
-
-impl UiError {
-    pub(crate) fn internal(message: impl Into<String>) -> Self {
-        UiError { code: "internal".into(), message: message.into(), field: None }
-    }
-}

@@ -32,8 +32,12 @@ pub const FIRST_RUN_DEMO_REFERRALS: usize = 600;
 pub struct AppState {
     pub(crate) beacon: Mutex<Beacon>,
     pub(crate) store_path: PathBuf,
-    /// The responder the person at this console is "signed in as" (for My cases and notifications).
-    pub(crate) signed_in: Arc<Mutex<Option<String>>>,
+    /// Who the console is signed in as, for the watcher's notifications.
+    pub(crate) signed_in: Arc<Mutex<Option<watch::Listener>>>,
+    /// The last time the person touched the window (the window reports it).
+    pub(crate) last_activity: Mutex<Instant>,
+    /// How long the console may sit idle before it locks.
+    pub(crate) idle_lock: std::time::Duration,
     pub(crate) started: Instant,
     pub(crate) demo_loaded: bool,
     pub(crate) sync: Arc<sync::SyncRuntime>,
@@ -52,8 +56,13 @@ pub fn store_path() -> PathBuf {
 pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::ApiError> {
     // The store creates its directory itself, private (0700).
     let b = Beacon::open(path, beacon_api::default_actor(), Arc::new(SystemClock))?;
+    // The demo's people need a password the person starting the console
+    // knows: without BEACON_DEMO_PASSWORD the console starts empty and asks
+    // for the store's first administrator instead.
     let skip = std::env::var("BEACON_NO_DEMO").is_ok_and(|v| v == "1");
-    if skip || !b.store().has_no_cases()? || !b.responders()?.is_empty() {
+    let password = std::env::var("BEACON_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
+    let Some(password) = password.filter(|_| !skip) else { return Ok((b, false)) };
+    if b.is_protected() || !b.store().has_no_cases()? || !b.responders()?.is_empty() {
         return Ok((b, false));
     }
     drop(b);
@@ -63,9 +72,22 @@ pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::
         let clock = ManualClock::at(now);
         let mut demo = Beacon::open(path, beacon_api::default_actor(), Arc::new(clock.clone()))?;
         demo.load_demo(FIRST_RUN_DEMO_REFERRALS, 2026, now, &clock)?;
+        demo.add_demo_users(&password)?;
     }
     let b = Beacon::open(path, beacon_api::default_actor(), Arc::new(SystemClock))?;
     Ok((b, true))
+}
+
+/// How long the console may sit idle before it locks:
+/// `BEACON_IDLE_LOCK_MINUTES`, else 15; never more than 30.
+fn idle_lock() -> std::time::Duration {
+    let minutes = std::env::var("BEACON_IDLE_LOCK_MINUTES")
+        .ok()
+        .and_then(|m| m.trim().parse::<u32>().ok())
+        .filter(|m| *m > 0)
+        .unwrap_or(beacon_api::IDLE_LOCK_DEFAULT_MINUTES)
+        .min(beacon_api::IDLE_LOCK_MAX_MINUTES);
+    std::time::Duration::from_secs(u64::from(minutes) * 60)
 }
 
 /// Exports the desktop crate's own payload types (used by the `export-bindings` bin).
@@ -73,6 +95,7 @@ pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::
 pub fn export_bindings(cfg: &ts_rs::Config) -> Result<(), ts_rs::ExportError> {
     use ts_rs::TS;
     commands::AppInfo::export_all(cfg)?;
+    commands::FirstAdmin::export_all(cfg)?;
     watch::StoreChanged::export_all(cfg)?;
     watch::AlertEvent::export_all(cfg)?;
     Ok(())
@@ -104,6 +127,8 @@ pub fn run() {
         beacon: Mutex::new(beacon),
         store_path: path.clone(),
         signed_in: signed_in.clone(),
+        last_activity: Mutex::new(Instant::now()),
+        idle_lock: idle_lock(),
         started,
         demo_loaded,
         sync: Arc::default(),

@@ -44,7 +44,7 @@ impl SyncRuntime {
         let runtime = Arc::clone(self);
         let spawned = std::thread::Builder::new().name("beacon-sync".into()).spawn(move || {
             let mut b = match Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock)) {
-                Ok(b) => b,
+                Ok(b) => b.for_device(),
                 Err(e) => {
                     eprintln!("beacon-desktop: sync is off: could not open the store: {e}");
                     return;

@@ -42,10 +42,19 @@ pub struct AlertEvent {
     pub body: String,
 }
 
-pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>>) {
+/// Who the console is signed in as, for the watcher: whose handoffs are
+/// "mine", and whether they hear of every urgent referral (a task-force
+/// member hears only of what is handed to them).
+#[derive(Clone, Debug, Default)]
+pub struct Listener {
+    pub responder_id: Option<String>,
+    pub hears_all: bool,
+}
+
+pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<Listener>>>) {
     let spawned = std::thread::Builder::new().name("beacon-watch".into()).spawn(move || {
         let b = match Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock)) {
-            Ok(b) => b,
+            Ok(b) => b.for_device(),
             Err(e) => {
                 eprintln!("beacon-desktop: live updates are off: could not open the store: {e}");
                 return;
@@ -97,13 +106,18 @@ pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<String>>
                     }
                 };
                 alerts_after = batch.next;
-                let me = signed_in.lock().ok().and_then(|g| g.clone());
+                // Signed out or locked, the console still rings for an urgent
+                // tip (its notification names no victim detail).
+                let listener = signed_in.lock().ok().and_then(|g| g.clone());
+                let me = listener.as_ref().and_then(|l| l.responder_id.clone());
+                let hears_all = listener.as_ref().is_none_or(|l| l.hears_all);
                 let wanted: Vec<(&Alert, bool)> = batch
                     .alerts
                     .iter()
                     .filter_map(|a| {
-                        let urgent =
-                            a.kind == "referral_received" && matches!(a.priority, Some(Priority::P1 | Priority::P2));
+                        let urgent = hears_all
+                            && a.kind == "referral_received"
+                            && matches!(a.priority, Some(Priority::P1 | Priority::P2));
                         let for_me = a.kind == "handed_off" && me.is_some() && a.responder_id == me;
                         (urgent || for_me).then_some((a, for_me))
                     })

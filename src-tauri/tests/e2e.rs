@@ -127,8 +127,51 @@ async fn dispatcher_flow() -> R<()> {
     result
 }
 
+/// The demo's people's password (`scripts/desktop-e2e.sh` gives it to `beacon demo`).
+fn password() -> String {
+    std::env::var("BEACON_DEMO_PASSWORD").expect("BEACON_DEMO_PASSWORD: run scripts/desktop-e2e.sh")
+}
+
+/// Sign in on the form the console shows first (and after a sign-out).
+async fn sign_in(c: &Client, user: &str, password: &str, wrong_first: bool) -> R<()> {
+    let long = Duration::from_secs(20);
+    wait_for(c, "the sign-in form", long, "return !!document.querySelector('[data-testid=signin-user]')", |v| {
+        v == &json!(true)
+    })
+    .await?;
+    c.find(Locator::Css("[data-testid=signin-user]")).await?.send_keys(user).await?;
+    if wrong_first {
+        c.find(Locator::Css("[data-testid=signin-password]")).await?.send_keys("not the password").await?;
+        click(c, "[data-testid=signin-submit]").await?;
+        let said = wait_for(
+            c,
+            "the refusal",
+            long,
+            "return document.querySelector('.signin .error')?.innerText ?? null",
+            |v| v.is_string(),
+        )
+        .await?;
+        assert!(said.as_str().unwrap_or("").contains("wrong user name or password"), "{said}");
+        shot(c, "00-sign-in-refused").await;
+    }
+    c.find(Locator::Css("[data-testid=signin-password]")).await?.send_keys(password).await?;
+    click(c, "[data-testid=signin-submit]").await?;
+    let who = wait_for(
+        c,
+        "the signed-in user in the header",
+        long,
+        "return document.querySelector('[data-testid=signed-in-user]')?.innerText ?? null",
+        |v| v.is_string(),
+    )
+    .await?;
+    assert!(who.as_str().unwrap_or("").contains(user), "the header names who signed in: {who}");
+    Ok(())
+}
+
 async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     let long = Duration::from_secs(20);
+    // 0. Sign in: a wrong password is refused, the right one opens the queue.
+    sign_in(c, "dispatcher", &password(), true).await?;
     // 1. The queue: what needs a dispatcher first, P1 first within it.
     let t0 = Instant::now();
     let rows = wait_for(c, "queue rows", long, ROWS, |v| v.as_array().is_some_and(|a| !a.is_empty())).await?;
@@ -205,7 +248,7 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     shot(c, "03-handoff").await;
 
     // 4. The map; clicking a county filters the queue to it.
-    click(c, "nav button:nth-child(2)").await?;
+    click(c, "[data-testid=nav-map]").await?;
     let county = wait_for(
         c,
         "map with open counties",
@@ -310,7 +353,7 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     eprintln!("alert sound: {sounds} (a webview without an audio output reports it as failed, once, on screen)");
 
     // 6. Clicking the desktop notification (its default action, as dunst performs it) opens the case.
-    click(c, "nav button:nth-child(1)").await?;
+    click(c, "[data-testid=nav-queue]").await?;
     wait_for(c, "the queue", long, "return document.querySelector('[data-testid=case-detail]') === null", |v| {
         v == &json!(true)
     })
@@ -320,13 +363,12 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     wait_case_open(c, "the case opened from the desktop notification", &new_id).await?;
 
     // 7. The other screens open (screenshots for review), each showing its own content.
-    for (n, name, testid) in [
-        (4, "08-new-referral", "new-referral"),
-        (5, "09-response-times", "response-times"),
-        (3, "10-my-cases", "my-cases"),
-        (2, "11-map-after", "map"),
+    for (nav, name, testid) in [
+        ("new", "08-new-referral", "new-referral"),
+        ("stats", "09-response-times", "response-times"),
+        ("map", "11-map-after", "map"),
     ] {
-        click(c, &format!("nav button:nth-child({n})")).await?;
+        click(c, &format!("[data-testid=nav-{nav}]")).await?;
         wait_for(
             c,
             testid,
@@ -350,7 +392,7 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         js(c, "return document.getElementById('theme-toggle').getAttribute('aria-label')").await?,
         json!("Switch to the dark theme")
     );
-    click(c, "nav button:nth-child(1)").await?;
+    click(c, "[data-testid=nav-queue]").await?;
     tokio::time::sleep(Duration::from_millis(400)).await;
     shot(c, "12-queue-light").await;
     click(c, "#theme-toggle").await?;
@@ -455,7 +497,7 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     )?;
     let answer: Value = serde_json::from_str(&answer)?;
     let id = answer["accepted"][0]["case_id"].as_str().ok_or(format!("no case id in {answer}"))?.to_string();
-    click(c, "nav button:nth-child(1)").await?;
+    click(c, "[data-testid=nav-queue]").await?;
     wait_for(
         c,
         "the hub's referral in the queue",
@@ -538,6 +580,14 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     shot(c, "16-sync-conflicts").await;
     click(c, &format!("[data-testid=conflict-row][data-case-id='{id}'] button")).await?;
     wait_case_open(c, "the case from the conflicts list", &id).await?;
+    // A dispatcher sees the conflict; a supervisor marks it as looked at.
+    let note = text(c, "[data-testid=conflict-for-supervisor]").await?;
+    assert!(note.contains("supervisor"), "{note}");
+    click(c, "[data-testid=sign-out]").await?;
+    sign_in(c, "supervisor", &password(), false).await?;
+    click(c, "[data-testid=sync-status]").await?;
+    click(c, &format!("[data-testid=conflict-row][data-case-id='{id}'] button")).await?;
+    wait_case_open(c, "the case, as the supervisor", &id).await?;
     click(c, "[data-testid=resolve-conflicts]").await?;
     wait_for(
         c,
@@ -549,6 +599,26 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     .await?;
     wait_for(c, "the pill without the conflict", long, PILL, |v| v.as_str().is_some_and(|t| !t.contains("conflict")))
         .await?;
+
+    // 10. The task-force trooper starts on the cases handed to them, and has no queue.
+    click(c, "[data-testid=sign-out]").await?;
+    sign_in(c, "taskforce", &password(), false).await?;
+    let cards = wait_for(
+        c,
+        "the task-force member's cases",
+        long,
+        "return document.querySelector('[data-testid=my-cases]') ? document.querySelectorAll('[data-testid=my-cases] [data-case-id]').length : null",
+        |v| v.as_u64().is_some_and(|n| n > 0),
+    )
+    .await?;
+    eprintln!("the task-force member sees {cards} case(s) handed to them");
+    let tabs =
+        js(c, "return [...document.querySelectorAll('nav [data-testid^=nav-]')].map(b => b.dataset.testid)").await?;
+    assert!(
+        !tabs.to_string().contains("nav-queue") && !tabs.to_string().contains("nav-map"),
+        "no queue or map: {tabs}"
+    );
+    shot(c, "10-my-cases").await;
     Ok(())
 }
 

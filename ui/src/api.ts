@@ -19,6 +19,8 @@ import type { QueueQuery } from './bindings/QueueQuery';
 import type { QueueRow } from './bindings/QueueRow';
 import type { Responder } from './bindings/Responder';
 import type { Role } from './bindings/Role';
+import type { SessionInfo } from './bindings/SessionInfo';
+import type { FirstAdmin } from './bindings/FirstAdmin';
 import type { ResponseStats } from './bindings/ResponseStats';
 import type { StoreChanged } from './bindings/StoreChanged';
 import type { StoredEvent } from './bindings/StoredEvent';
@@ -29,7 +31,14 @@ import type { UiError } from './bindings/UiError';
 export type {
   AddOutcome, AlertEvent, AppInfo, CaseDetail, CasePoint, CaseStatus, CaseView, ConflictRow, HandoffRecord, MapLayer, OpenCount,
   Preview, Priority, QueueQuery, QueueRow, Responder, ResponseStats, StoreChanged, StoredEvent, Suggestions, SyncPill, UiError, Role,
+  SessionInfo, FirstAdmin,
 };
+
+/** Called when a command finds nobody signed in (the console locked itself). */
+let onSignInRequired: (() => void) | null = null;
+export function whenSignInRequired(f: () => void) {
+  onSignInRequired = f;
+}
 
 /** Every failure as {code, message, field}: the command's own, or a bridge failure. */
 export function asUiError(e: unknown): UiError {
@@ -41,7 +50,9 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
-    throw asUiError(e);
+    const err = asUiError(e);
+    if (err.code === 'sign_in_required' && cmd !== 'session' && cmd !== 'sign_in') onSignInRequired?.();
+    throw err;
   }
 }
 
@@ -74,7 +85,11 @@ export const api = {
   openPoints: (limit: number) => call<CasePoint[]>('open_points', { limit }),
   casesForResponder: (responder: string, limit: number) => call<CaseView[]>('cases_for_responder', { responder, limit }),
   indicators: () => call<[string, string][]>('indicators'),
-  signIn: (responder: string | null) => call<null>('sign_in', { responder }),
+  session: () => call<SessionInfo>('session'),
+  signIn: (user: string, password: string) => call<SessionInfo>('sign_in', { user, password }),
+  signOut: () => call<null>('sign_out'),
+  createAdmin: (user: string, password: string) => call<FirstAdmin>('create_admin', { user, password }),
+  activity: () => call<null>('activity').catch(() => null),
   perfMark: (name: string, detail?: string) => call<null>('perf_mark', { name, detail: detail ?? null }).catch(() => null),
 };
 

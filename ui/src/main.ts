@@ -1,7 +1,7 @@
 // Beacon's console: the shell (navigation, keyboard, live updates, alerts) and the views.
-import { api, onAlert, onOpenCase, onStoreChanged, onSyncChanged, type StoreChanged } from './api';
+import { api, asUiError, onAlert, onOpenCase, onStoreChanged, onSyncChanged, whenSignInRequired, type SessionInfo, type StoreChanged } from './api';
 import { clear, h } from './dom';
-import { go, goBack, onNavigate, state, VIEWS, type View } from './state';
+import { go, goBack, homeView, onNavigate, state, visibleViews, type View } from './state';
 import './styles.css';
 import * as caseView from './views/case';
 import { alertSounds, playAlert, toast } from './views/common';
@@ -9,6 +9,7 @@ import * as mapView from './views/map';
 import * as mine from './views/mine';
 import * as newref from './views/newref';
 import * as queue from './views/queue';
+import { renderFirstAdmin, renderSignIn } from './views/signin';
 import * as statsView from './views/stats';
 import * as syncView from './views/sync';
 
@@ -59,32 +60,29 @@ async function refreshSync() {
 }
 
 function header() {
-  const who = h('select', { id: 'signed-in', 'aria-label': 'Signed in as' },
-    h('option', { value: '' }, 'Dispatcher (no responder)'),
-    state.responders.map((r) => h('option', { value: r.id, selected: r.id === state.signedIn }, `${r.name} — ${r.role === 'trooper' ? 'trooper' : 'advocate'}`))) as HTMLSelectElement;
-  who.value = state.signedIn ?? '';
-  who.addEventListener('change', () => {
-    state.signedIn = who.value || null;
-    localStorage.setItem('beacon.signedIn', who.value);
-    void api.signIn(state.signedIn);
-    void mine.loadMine().then(() => render());
-  });
+  const s = state.session;
+  const who = h('span', { class: 'who', 'data-testid': 'signed-in-user', title: s?.role_label ?? '' },
+    h('span', { class: 'muted small' }, 'Signed in as '), h('strong', {}, s?.user ?? ''), h('span', { class: 'muted small' }, ` · ${s?.role_label ?? ''}`));
+  const signOut = s?.protected
+    ? h('button', { class: 'btn ghost small', 'data-testid': 'sign-out', onclick: () => void api.signOut().then(() => location.reload()) }, 'Sign out')
+    : null;
   return h('header', { class: 'top' },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'Beacon'),
     nav,
     h('div', { class: 'right' },
       syncPill,
-      h('label', { class: 'who' }, h('span', { class: 'muted small' }, 'Signed in as '), who),
+      who,
+      signOut,
       themeButton(),
       h('button', { class: 'btn ghost small', 'aria-label': 'Keyboard shortcuts (?)', onclick: () => toggleHelp() }, '?')));
 }
 
 function renderNav() {
   clear(nav);
-  for (const v of VIEWS) {
+  for (const v of visibleViews()) {
     const current = state.view === v.id || (v.id === 'queue' && state.view === 'case');
-    nav.append(h('button', { class: `tab ${current ? 'on' : ''}`, 'aria-current': current ? 'page' : null, onclick: () => go(v.id) },
-      v.title, v.id === 'mine' && state.signedIn ? '' : '', h('kbd', {}, v.key)));
+    nav.append(h('button', { class: `tab ${current ? 'on' : ''}`, 'data-testid': `nav-${v.id}`, 'aria-current': current ? 'page' : null, onclick: () => go(v.id) },
+      v.title, h('kbd', {}, v.key)));
   }
 }
 
@@ -157,7 +155,7 @@ document.addEventListener('keydown', (e) => {
   const k = e.key;
   if (k === '?') { e.preventDefault(); toggleHelp(); return; }
   if (k === '/') { e.preventDefault(); if (state.view !== 'queue') go('queue'); queue.focusSearch(); return; }
-  const view = VIEWS.find((v) => v.key === k);
+  const view = visibleViews().find((v) => v.key === k);
   if (view) { e.preventDefault(); go(view.id as View); return; }
   if (state.view === 'queue') {
     if (k === 'j' || k === 'ArrowDown') { e.preventDefault(); queue.moveSelection(1); }
@@ -181,7 +179,8 @@ document.addEventListener('keydown', (e) => {
  * name (a bulk import, new responders or settings) reloads it.
  */
 function refresh(change: StoreChanged) {
-  if (change.complete) void queue.applyChanges(change.case_ids);
+  if (!state.session?.may.includes('read_queue')) { /* no queue on this person's screens */ }
+  else if (change.complete) void queue.applyChanges(change.case_ids);
   else void queue.loadQueue();
   const touches = (id: string | null) => !change.complete || (id !== null && change.case_ids.includes(id));
   if (state.view === 'case' && state.caseId && touches(state.caseId)) void caseView.loadCase(state.caseId);
@@ -203,8 +202,50 @@ onNavigate(() => {
   else (state.view === 'map' ? mapView.stage : main).focus({ preventScroll: true });
 });
 
+/** The console locked itself (idle) or lost its sign-in: ask for the password over what was on screen. */
+function lock() {
+  if (document.getElementById('lock')) return;
+  const overlay = h('div', { id: 'lock', class: 'overlay opaque', role: 'dialog', 'aria-modal': 'true' });
+  document.body.append(overlay);
+  renderSignIn(overlay, (session) => {
+    overlay.remove();
+    state.session = session;
+    render();
+    void queue.loadQueue();
+  }, state.session?.user);
+}
+
+/** Activity keeps the console unlocked; Rust decides when it has been idle too long. */
+function reportActivity() {
+  let last = 0;
+  const seen = () => {
+    const now = Date.now();
+    if (now - last > 30_000) { last = now; void api.activity(); }
+  };
+  for (const type of ['keydown', 'pointerdown', 'wheel']) document.addEventListener(type, seen, { passive: true, capture: true });
+}
+
+/** Who is at the console: sign in, or (a store with no account) create its first administrator. */
 async function start() {
   applyTheme();
+  let session: SessionInfo | null = null;
+  try {
+    session = await api.session();
+  } catch (e) {
+    if (asUiError(e).code !== 'sign_in_required') throw e;
+  }
+  clear(app);
+  app.removeAttribute('aria-busy');
+  if (!session) { renderSignIn(app, (s) => void boot(s)); return; }
+  if (!session.protected) { renderFirstAdmin(app, (s) => void boot(s)); return; }
+  await boot(session);
+}
+
+async function boot(session: SessionInfo) {
+  state.session = session;
+  state.view = homeView();
+  whenSignInRequired(lock);
+  reportActivity();
   // Listen before the first load: a change committed while it runs is not missed.
   await onStoreChanged(refresh);
   await onAlert((a) => {
@@ -213,12 +254,12 @@ async function start() {
   });
   await onOpenCase((id) => go('case', { caseId: id }));
   await onSyncChanged(() => void refreshSync());
-  const [info, pill] = await Promise.all([api.appInfo(), api.syncPill(), queue.loadQueue()]);
+  const readsQueue = session.may.includes('read_queue');
+  const [info, pill] = await Promise.all([api.appInfo(), api.syncPill(), readsQueue ? queue.loadQueue() : Promise.resolve()]);
   state.info = info;
   state.sync = pill;
   renderSyncPill();
   clear(app);
-  app.removeAttribute('aria-busy');
   app.append(header(), h('div', { class: 'stage' }, main, mapView.stage));
   render();
   queue.focusList();
@@ -228,10 +269,10 @@ async function start() {
   state.responders = responders;
   app.replaceChild(header(), app.querySelector('header.top')!);
   renderNav();
-  if (state.signedIn) void api.signIn(state.signedIn);
   if (state.view === 'queue') { const st = (document.querySelector('.viewport') as HTMLElement | null)?.scrollTop ?? 0; render(); const vp = document.querySelector('.viewport') as HTMLElement | null; if (vp) vp.scrollTop = st; queue.focusList(); }
   // The map, built while the dispatcher reads the queue: pressing m only attaches it.
-  void mapView.loadMapData().then(() => setTimeout(() => mapView.prewarm(), 0));
+  if (readsQueue) void mapView.loadMapData().then(() => setTimeout(() => mapView.prewarm(), 0));
+  if (state.view === 'mine') void mine.loadMine();
   // "Synced 12s ago" ages; the waiting count follows this console's writes.
   setInterval(() => { if (!document.hidden) void refreshSync(); }, 5000);
   setInterval(() => {

@@ -1,5 +1,5 @@
 // The console's state, shared by the views, and navigation between them.
-import type { AppInfo, CasePoint, MapLayer, OpenCount, QueueRow, Responder, SyncPill } from './api';
+import type { AppInfo, CasePoint, MapLayer, OpenCount, QueueRow, Responder, SessionInfo, SyncPill } from './api';
 import { emptyFilters, type Filters } from './lib/filters';
 
 export type View = 'queue' | 'case' | 'map' | 'mine' | 'new' | 'stats' | 'sync';
@@ -30,7 +30,8 @@ export const state = {
   counts: [] as OpenCount[],
   points: [] as CasePoint[],
   responders: [] as Responder[],
-  signedIn: (localStorage.getItem('beacon.signedIn') || null) as string | null,
+  /** Who is signed in and what Rust lets them do. */
+  session: null as SessionInfo | null,
   theme: (localStorage.getItem('beacon.theme') || 'dark') as 'dark' | 'light',
   /** Case ids seen in the queue so far (to notice new ones on screen). */
   seen: new Set<string>(),
@@ -40,6 +41,29 @@ type Listener = () => void;
 const listeners: Listener[] = [];
 export function onNavigate(f: Listener) {
   listeners.push(f);
+}
+
+/** Whether the signed-in person may do `action` (Rust decided; this only reads it). */
+export function may(action: SessionInfo['may'][number]): boolean {
+  return state.session?.may.includes(action) ?? false;
+}
+
+/** The screens the signed-in person can use, and the one they start on. */
+export function visibleViews() {
+  return VIEWS.filter((v) => {
+    if (v.id === 'queue' || v.id === 'map' || v.id === 'stats') return may('read_queue');
+    if (v.id === 'new') return may('intake');
+    if (v.id === 'mine') return !!state.session?.responder_id;
+    return true;
+  });
+}
+
+export function homeView(): View {
+  switch (state.session?.home) {
+    case 'my_cases': return 'mine';
+    case 'sync': return 'sync';
+    default: return 'queue';
+  }
 }
 
 export function go(view: View, opts: { caseId?: string; replace?: boolean } = {}) {

@@ -5,6 +5,7 @@
 //! check and then both change the case. The store's projections check the
 //! same rule again as each event is appended.
 
+use beacon_domain::Action;
 use beacon_domain::event::EventBody;
 use beacon_domain::sharing;
 use beacon_domain::{CaseId, CaseStatus, Change, HandoffId, NoteId, Priority, Role};
@@ -43,6 +44,7 @@ impl Beacon {
     /// new or reopened case becomes triaged; a closed one is reopened first.
     pub fn override_priority(&mut self, id: &str, to: Priority, reason: &str) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
+        self.require_case(Action::Triage, case_id)?;
         let reason = check_text(&format!("case {}", case_id.short()), "reason", reason)?;
         let actor = self.actor.clone();
         self.with_case(case_id, |w, case| {
@@ -62,6 +64,7 @@ impl Beacon {
 
     pub fn add_note(&mut self, id: &str, text: &str) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
+        self.require_case(Action::Note, case_id)?;
         let text = check_text(&format!("case {}", case_id.short()), "note", text)?;
         let actor = self.actor.clone();
         self.with_case(case_id, |w, _| {
@@ -76,6 +79,12 @@ impl Beacon {
     /// by a handoff, which names the responder.
     pub fn set_status(&mut self, id: &str, to: CaseStatus, disposition: Option<&str>) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
+        // What a responder reports is theirs to say; the rest is triage.
+        let action = match to {
+            CaseStatus::Acknowledged | CaseStatus::OnScene => Action::Respond,
+            _ => Action::Triage,
+        };
+        self.require_case(action, case_id)?;
         let what = format!("case {}", case_id.short());
         let disposition = match (to, disposition) {
             (CaseStatus::Closed, Some(d)) => Some(check_text(&what, "disposition", d)?),
@@ -102,6 +111,7 @@ impl Beacon {
     /// acknowledge it.
     pub fn withdraw(&mut self, id: &str) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
+        self.require_case(Action::HandOff, case_id)?;
         let actor = self.actor.clone();
         self.with_case(case_id, |w, case| {
             let to = check(case, Change::Withdraw)?;
@@ -115,6 +125,7 @@ impl Beacon {
     /// acknowledged yet reassigns it (the earlier handoff is withdrawn).
     pub fn handoff(&mut self, id: &str, responder: &str) -> Result<HandoffRecord, ApiError> {
         let case_id = self.resolve(id)?;
+        self.require_case(Action::HandOff, case_id)?;
         let r = self
             .store
             .responder(responder.trim())?
@@ -178,6 +189,7 @@ impl Beacon {
     /// how many there were.
     pub fn resolve_conflicts(&mut self, id: &str) -> Result<usize, ApiError> {
         let case_id = self.resolve(id)?;
+        self.require_case(Action::ResolveConflicts, case_id)?;
         let open: Vec<_> = self.store.conflicts_of(case_id)?.into_iter().filter(|c| c.resolved_at.is_none()).collect();
         if open.is_empty() {
             return Err(ApiError::Refused(format!("case {} has no rejected handoff to look at", case_id.short())));
@@ -194,6 +206,7 @@ impl Beacon {
 
     /// Rejected handoffs nobody has looked at, newest first.
     pub fn conflicts(&self) -> Result<Vec<ConflictRow>, ApiError> {
+        self.require(Action::ReadQueue)?;
         Ok(self
             .store
             .open_conflicts(beacon_domain::queue::MAX_QUEUE_LIMIT as usize)?
@@ -206,6 +219,7 @@ impl Beacon {
     /// (neither acknowledged nor withdrawn).
     pub fn acknowledge(&mut self, id: &str) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
+        self.require_case(Action::Respond, case_id)?;
         self.acknowledge_case(case_id)
     }
 

@@ -2,7 +2,10 @@
 //! are replayed in time order with the store's clock set to each moment, so
 //! the events carry believable times and response statistics mean something.
 
+use beacon_auth::RecoveryKey;
 use beacon_demo::{Action, Options, Place};
+use beacon_domain::Role;
+use beacon_domain::access::{User, UserRole};
 use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::{
     CaseId, CaseStatus, Change, HandoffId, JurisdictionAssignment, ManualClock, NoteId, sharing, triage,
@@ -39,6 +42,7 @@ impl Beacon {
         now: DateTime<Utc>,
         clock: &ManualClock,
     ) -> Result<DemoReport, ApiError> {
+        self.require(beacon_domain::Action::Maintain)?;
         let places = self.demo_places();
         let troops = self.troops();
         let data = beacon_demo::generate(&places, &Options { referrals: n, seed, now, troops, history: true });
@@ -170,6 +174,33 @@ impl Beacon {
         }
         clock.set(now.max(clock_now(clock)));
         Ok(DemoReport { referrals: data.referrals.len(), responders: data.responders.len(), steps: data.steps.len() })
+    }
+
+    /// The demo's people, one per role: `admin` (the store's first admin),
+    /// `dispatcher`, `supervisor`, and `taskforce`, linked to the trooper
+    /// holding the most open cases. All share `password`. Only on a store
+    /// with no account yet; returns the accounts and the recovery key.
+    pub fn add_demo_users(&mut self, password: &str) -> Result<(Vec<User>, RecoveryKey), ApiError> {
+        let open = self.store().open_cases_by_responder()?;
+        let trooper = self
+            .store()
+            .responders()?
+            .into_iter()
+            .filter(|r| r.role == Role::Trooper)
+            .max_by_key(|r| (open.get(&r.id).copied().unwrap_or(0), std::cmp::Reverse(r.id.0.clone())))
+            .ok_or_else(|| {
+                ApiError::Refused("the demo data set has no trooper to link the task-force user to".into())
+            })?;
+        let recovery = self.init_admin("admin", password)?;
+        let mut users = vec![self.user().cloned().expect("init_admin signs in")];
+        for (name, role, responder) in [
+            ("dispatcher", UserRole::Dispatcher, None),
+            ("supervisor", UserRole::Supervisor, None),
+            ("taskforce", UserRole::TaskForce, Some(trooper.id.0.as_str())),
+        ] {
+            users.push(self.add_user(name, role, responder, password)?);
+        }
+        Ok((users, recovery))
     }
 
     /// Towns to place demo tips in: the active layer's ZIP centres.

@@ -4,6 +4,7 @@
 //! Read-only; every change still goes through the operations in the other
 //! modules.
 
+use beacon_domain::Action;
 use beacon_domain::{CaseId, Priority, QueueQuery};
 use beacon_geo::JurisdictionInfo;
 use beacon_store::ChangedCases;
@@ -102,6 +103,7 @@ impl Beacon {
 
     /// Open cases per jurisdiction with their highest priority.
     pub fn open_counts(&self) -> Result<Vec<OpenCount>, ApiError> {
+        self.require(Action::ReadQueue)?;
         Ok(self
             .store()
             .open_by_jurisdiction()?
@@ -111,12 +113,14 @@ impl Beacon {
     }
 
     pub fn open_count(&self) -> Result<u64, ApiError> {
+        self.require(Action::ReadQueue)?;
         Ok(self.store().open_count()?)
     }
 
     /// Up to `limit` open cases with coordinates, in queue order. Reads
     /// through the store's own queries (the queue, then each case's referral).
     pub fn open_points(&self, limit: usize) -> Result<Vec<CasePoint>, ApiError> {
+        self.require(Action::ReadQueue)?;
         let query = QueueQuery { limit: u32::try_from(limit.max(1)).unwrap_or(u32::MAX), ..Default::default() };
         let rows = self.store().queue(&query, self.store().now())?;
         let mut out = Vec::with_capacity(rows.len());
@@ -138,6 +142,7 @@ impl Beacon {
     /// queue `q` now, in no particular order. A screen drops every id it
     /// asked about and puts these back, each at its `place.order_key`.
     pub fn queue_rows(&self, ids: &[CaseId], q: &QueueQuery) -> Result<Vec<QueueRow>, ApiError> {
+        self.require(Action::ReadQueue)?;
         let now = self.store().now();
         let q = self.resolve_query(q)?;
         let targets = self.store().settings()?.targets;
@@ -147,11 +152,17 @@ impl Beacon {
     /// What changed after `after` (a change marker): the cases touched, at
     /// most `limit`, so the window can patch what it shows.
     pub fn changes_since(&self, after: i64, limit: usize) -> Result<ChangedCases, ApiError> {
+        self.require(Action::ReadCase)?;
         Ok(self.store().changed_cases(after, limit)?)
     }
 
     /// Cases handed to a responder (latest handoff first), open ones first.
+    /// A task-force member asks for their own only.
     pub fn cases_for_responder(&self, responder_id: &str, limit: usize) -> Result<Vec<CaseView>, ApiError> {
+        match self.own_responder() {
+            Some(mine) if mine == responder_id => self.require(Action::ReadCase)?,
+            _ => self.require(Action::ReadQueue)?,
+        }
         let ids = self.store().cases_handed_to(responder_id, limit)?;
         self.views(&ids)
     }
@@ -161,7 +172,12 @@ impl Beacon {
     pub fn alerts_since(&self, after: i64, limit: usize) -> Result<AlertBatch, ApiError> {
         let top = self.store().change_marker()?;
         let mut alerts = Vec::new();
+        self.require(Action::ReadCase)?;
         for (seq, kind, case_id) in self.store().alert_events(after, top, limit)? {
+            // A task-force member hears only of the cases handed to them.
+            if self.require_sees(case_id).is_err() {
+                continue;
+            }
             let Some(case) = self.store().case(case_id)? else { continue };
             let (responder_id, responder_name) = if kind == "handed_off" {
                 let latest = self.store().handoffs(case_id)?.into_iter().max_by_key(|h| h.handed_off_at);

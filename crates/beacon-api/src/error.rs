@@ -1,4 +1,4 @@
-use beacon_domain::{CaseId, FieldError, RecordError, TransitionError};
+use beacon_domain::{Action, CaseId, FieldError, RecordError, TransitionError, UserRole};
 use beacon_store::StoreError;
 
 /// Everything an operation can refuse or fail with. Each variant has a stable
@@ -33,6 +33,24 @@ pub enum ApiError {
     /// (`forked`, `bad_token`, `rate_limited`, …).
     #[error("the hub refused: {message}")]
     HubRefused { code: String, message: String, retryable: bool },
+    /// The store has accounts and nobody has signed in.
+    #[error("sign in first: this store has accounts (--user NAME, or BEACON_USER)")]
+    SignInRequired,
+    /// The person's role does not allow it ([`beacon_domain::access::may`]).
+    #[error("{} may not {}", role_phrase(*.role), .action.describe())]
+    Forbidden { role: UserRole, action: Action },
+    /// A task-force member asked for a case not handed to them.
+    #[error("case {} is not one of the cases handed to you", .case.short())]
+    NotYourCase { case: CaseId },
+    /// Signing in, or changing who can.
+    #[error(transparent)]
+    Auth(#[from] beacon_auth::AuthError),
+}
+
+fn role_phrase(role: UserRole) -> String {
+    let label = role.label().to_lowercase();
+    let article = if label.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {label}")
 }
 
 impl ApiError {
@@ -54,6 +72,9 @@ impl ApiError {
             ApiError::Layer(_) => "invalid_layer",
             ApiError::HubUnreachable(_) => "hub_unreachable",
             ApiError::HubRefused { .. } => "hub_refused",
+            ApiError::SignInRequired => "sign_in_required",
+            ApiError::Forbidden { .. } | ApiError::NotYourCase { .. } => "forbidden",
+            ApiError::Auth(e) => e.code(),
         }
     }
 
@@ -69,6 +90,17 @@ impl ApiError {
                 | ApiError::Transition { .. }
                 | ApiError::Refused(_)
                 | ApiError::Layer(_)
+                | ApiError::SignInRequired
+                | ApiError::Forbidden { .. }
+                | ApiError::NotYourCase { .. }
+                | ApiError::Auth(
+                    beacon_auth::AuthError::WrongPassword
+                        | beacon_auth::AuthError::LockedOut { .. }
+                        | beacon_auth::AuthError::WrongRecoveryKey
+                        | beacon_auth::AuthError::Invalid(_)
+                        | beacon_auth::AuthError::Exists(_)
+                        | beacon_auth::AuthError::NoSuchUser(_)
+                )
         )
     }
 

@@ -65,6 +65,7 @@ impl Beacon {
         batch_size: usize,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportReport, ApiError> {
+        self.require(beacon_domain::Action::Intake)?;
         if !(1..=100_000).contains(&batch_size) {
             return Err(ApiError::invalid("import", "batch", "must be between 1 and 100000 records"));
         }

@@ -1,5 +1,6 @@
 //! Referrals coming in: one at a time, or a file of many.
 
+use beacon_domain::Action;
 use beacon_domain::event::EventBody;
 use beacon_domain::intake;
 use beacon_domain::referral::Referral;
@@ -67,6 +68,7 @@ impl Beacon {
     }
 
     pub fn add_referral(&mut self, referral: Referral) -> Result<AddOutcome, ApiError> {
+        self.require(Action::Intake)?;
         let id = CaseId::for_referral(referral.source, &referral.external_id);
         let triage = triage::triage(&referral);
         let jurisdiction = self.assign_location(referral.location.as_ref());

@@ -5,6 +5,7 @@
 //! the store (as GeoJSON, with its agency table and options), so the desktop
 //! app and the command line always use the same one.
 
+use beacon_domain::Action;
 use beacon_domain::event::EventBody;
 use beacon_domain::{CaseId, JurisdictionAssignment};
 use beacon_geo::{AgencyTable, Gazetteer, JurisdictionInfo, Layer, LayerOptions, ZipTable};
@@ -63,6 +64,7 @@ impl Beacon {
         margin_km: Option<f64>,
         agencies: Option<&Path>,
     ) -> Result<usize, ApiError> {
+        self.require(Action::ManageLayers)?;
         let options = layer_options(authoritative, margin_km);
         let is_shapefile = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("shp"));
         let layer = if is_shapefile {
@@ -102,6 +104,7 @@ impl Beacon {
     /// Recompute every case's jurisdiction with the active layer, recording
     /// an event for each case whose assignment changes. Returns how many changed.
     pub fn reassign(&mut self) -> Result<usize, ApiError> {
+        self.require(Action::ManageLayers)?;
         let all = self.store().all_jurisdictions()?;
         let changes: Vec<(CaseId, JurisdictionAssignment, JurisdictionAssignment)> = all
             .into_iter()
@@ -149,6 +152,7 @@ impl Beacon {
     /// A dispatcher confirms (or corrects) the jurisdiction of a case near a border.
     pub fn confirm_jurisdiction(&mut self, id: &str, jurisdiction_id: &str) -> Result<(), ApiError> {
         let case_id = self.resolve(id)?;
+        self.require_case(Action::Triage, case_id)?;
         let info = self
             .jurisdictions()
             .into_iter()

@@ -13,11 +13,15 @@ mod intake;
 mod jurisdictions;
 mod live;
 mod responders;
+mod session;
 mod settings;
+mod users;
 pub use identify::MIN_ID_PREFIX;
 pub use import::{IMPORT_BATCH, IMPORT_LOCK_BUDGET};
 pub use intake::Preview;
 pub use responders::RosterReport;
+pub use session::{IDLE_LOCK_DEFAULT_MINUTES, IDLE_LOCK_MAX_MINUTES, SessionInfo};
+pub use users::UserRow;
 mod stats;
 mod sync;
 mod sync_pill;
@@ -33,6 +37,7 @@ pub use views::{
     AddOutcome, AuditTrail, CaseDetail, CaseView, ConflictRow, ImportProgress, ImportReport, QueueRow, Suggestions,
 };
 
+pub use beacon_auth as auth;
 pub use beacon_domain as domain;
 pub use beacon_geo as geo;
 pub use beacon_store as store;
@@ -41,7 +46,7 @@ pub use beacon_store::PageCache;
 pub use beacon_domain::QueueQuery;
 
 use beacon_domain::event::Actor;
-use beacon_domain::{CaseId, Clock, Progress};
+use beacon_domain::{Action, CaseId, Clock, Progress};
 use beacon_geo::Gazetteer;
 use beacon_store::{Store, StoreDir};
 use std::path::{Path, PathBuf};
@@ -53,6 +58,7 @@ pub struct Beacon {
     store: Store,
     gazetteer: Arc<Gazetteer>,
     actor: Actor,
+    access: session::Access,
 }
 
 /// The store file used when neither `--store` nor `BEACON_STORE` says otherwise:
@@ -83,7 +89,11 @@ impl Beacon {
         let dir = if path == default_store_path() { StoreDir::Own } else { StoreDir::Chosen };
         let store = Store::open_with(path, clock, dir)?;
         let gazetteer = Arc::new(jurisdictions::active_gazetteer(&store)?);
-        Ok(Beacon { store, gazetteer, actor })
+        // Protected once this store has its own key file: accounts synced
+        // from other desktops sign in only where they have a password.
+        let protected = beacon_auth::KeyFile::beside(store.path()).exists();
+        let access = if protected { session::Access::SignedOut } else { session::Access::Unprotected };
+        Ok(Beacon { store, gazetteer, actor, access })
     }
 
     pub fn store(&self) -> &Store {
@@ -105,10 +115,38 @@ impl Beacon {
     /// The queue: open cases matching `q` in the order of
     /// [`beacon_domain::queue`] (with text, the matches newest first).
     pub fn queue(&self, q: &QueueQuery) -> Result<Vec<QueueRow>, ApiError> {
+        self.require(Action::ReadQueue)?;
         let now = self.store.now();
         let q = self.resolve_query(q)?;
         let targets = self.store.settings()?.targets;
         Ok(to_rows(&targets, self.store.queue(&q, now)?, now))
+    }
+
+    /// The open cases handed to the signed-in person's responder record (a
+    /// task-force member's home screen), in the queue's order.
+    pub fn my_cases(&self, limit: usize) -> Result<Vec<QueueRow>, ApiError> {
+        self.require(Action::ReadCase)?;
+        let responder = match (self.own_responder(), self.user()) {
+            (Some(mine), _) => mine.to_owned(),
+            (None, Some(user)) => match &user.responder_id {
+                Some(r) => r.0.clone(),
+                None => return Ok(Vec::new()),
+            },
+            (None, None) => return Err(ApiError::Refused("nobody is signed in to have cases".into())),
+        };
+        let ids = self.store.cases_handed_to(&responder, limit)?;
+        let now = self.store.now();
+        let targets = self.store.settings()?.targets;
+        let mut rows = to_rows(&targets, self.store.summaries(&ids)?, now);
+        rows.retain(|r| r.place.is_some());
+        rows.sort_by(|a, b| a.place.as_ref().map(|p| &p.order_key).cmp(&b.place.as_ref().map(|p| &p.order_key)));
+        Ok(rows)
+    }
+
+    /// Walk every device's hash chain in the store (see [`Store::verify_chains`]).
+    pub fn verify_chains(&self) -> Result<beacon_store::ChainReport, ApiError> {
+        self.require(Action::Maintain)?;
+        Ok(self.store.verify_chains()?)
     }
 
     /// The query in the store's terms: normalised, and a jurisdiction given
@@ -124,6 +162,10 @@ impl Beacon {
 
     /// Full views (with the referral) of the given cases, in the given order.
     pub fn views(&self, ids: &[CaseId]) -> Result<Vec<CaseView>, ApiError> {
+        self.require(Action::ReadCase)?;
+        for id in ids {
+            self.require_sees(*id)?;
+        }
         let now = self.store.now();
         let settings = self.store.settings()?;
         let mut links = self.store.links_of(ids)?;
@@ -138,11 +180,23 @@ impl Beacon {
         Ok(out)
     }
 
-    pub fn show(&self, id: &str) -> Result<CaseDetail, ApiError> {
+    /// A person opens a case by what they typed: [`Beacon::open_case`].
+    pub fn show(&mut self, id: &str) -> Result<CaseDetail, ApiError> {
         let id = self.resolve(id)?;
-        self.detail(id)
+        self.open_case(id)
     }
 
+    /// A person opens the case's details: [`Beacon::detail`], and the
+    /// opening is itself an audited event (who saw it, when), once per
+    /// person and case within [`VIEW_AUDIT_WINDOW_MINUTES`].
+    pub fn open_case(&mut self, id: CaseId) -> Result<CaseDetail, ApiError> {
+        let detail = self.detail(id)?;
+        self.record_view(id)?;
+        Ok(detail)
+    }
+
+    /// Everything about one case, read without recording a view: for a
+    /// screen refreshing a case already open.
     pub fn detail(&self, id: CaseId) -> Result<CaseDetail, ApiError> {
         let case = self.views(&[id])?.remove(0);
         Ok(CaseDetail {
@@ -156,14 +210,39 @@ impl Beacon {
 
     /// Rebuild every table from the event log (see [`Store::rebuild`]).
     pub fn rebuild(&mut self) -> Result<beacon_store::RebuildReport, ApiError> {
+        self.require(Action::Maintain)?;
         Ok(self.store.rebuild()?)
     }
 
     pub fn audit(&self, id: &str) -> Result<AuditTrail, ApiError> {
         let id = self.resolve(id)?;
+        self.require_case(Action::ReadCase, id)?;
         Ok(self.store.events(id)?)
     }
+
+    /// Record that the person acting opened the case, unless they did
+    /// within the window (or the store cannot be written: a read-only copy
+    /// opened for inspection).
+    fn record_view(&mut self, id: CaseId) -> Result<(), ApiError> {
+        if self.store.is_read_only() {
+            return Ok(());
+        }
+        let now = self.store.now();
+        let recent = self
+            .store
+            .last_viewed(id, &self.actor)?
+            .is_some_and(|at| now - at < chrono::Duration::minutes(VIEW_AUDIT_WINDOW_MINUTES));
+        if !recent {
+            let actor = self.actor.clone();
+            self.store.write(|w| w.append(&actor, Some(id), beacon_domain::EventBody::CaseViewed {}))?;
+        }
+        Ok(())
+    }
 }
+
+/// A person's repeated openings of one case within this many minutes are
+/// recorded once.
+pub const VIEW_AUDIT_WINDOW_MINUTES: i64 = 5;
 
 /// Queue rows of case summaries: each with its short id and deadline.
 fn to_rows(

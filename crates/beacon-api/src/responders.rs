@@ -1,5 +1,6 @@
 //! Responders: importing the roster, and who to suggest for a case.
 
+use beacon_domain::Action;
 use beacon_domain::event::EventBody;
 use beacon_domain::responder::{self, Responder, Role};
 use beacon_domain::{RecordError, roster};
@@ -23,6 +24,7 @@ impl Beacon {
     /// Import responders from JSON (an array or JSON Lines) or CSV (see
     /// [`roster::parse_roster`]). All valid rows are saved in one transaction.
     pub fn import_responders<R: Read>(&mut self, mut input: R) -> Result<RosterReport, ApiError> {
+        self.require(Action::ManageRoster)?;
         let mut bytes = Vec::new();
         input.read_to_end(&mut bytes).map_err(|e| ApiError::Io { path: "input".into(), cause: e })?;
         let mut report = RosterReport::default();
@@ -53,11 +55,13 @@ impl Beacon {
     }
 
     pub fn responders(&self) -> Result<Vec<Responder>, ApiError> {
+        self.require(Action::ReadRoster)?;
         Ok(self.store().responders()?)
     }
 
     /// Set a responder on or off duty.
     pub fn set_on_duty(&mut self, id: &str, on_duty: bool) -> Result<(), ApiError> {
+        self.require(Action::SetDuty)?;
         let mut r =
             self.store().responder(id)?.ok_or_else(|| ApiError::NotFound { what: "responder", id: id.into() })?;
         r.on_duty = on_duty;
@@ -71,6 +75,7 @@ impl Beacon {
     /// The best on-duty trooper and victim advocate for a case, ranked.
     pub fn suggest(&self, id: &str) -> Result<Suggestions, ApiError> {
         let case_id = self.resolve(id)?;
+        self.require_case(Action::HandOff, case_id)?;
         let case = self.store().case(case_id)?.ok_or_else(|| ApiError::NotFound { what: "case", id: id.into() })?;
         let open = self.store().open_cases_by_responder()?;
         let roster: Vec<(Responder, u32)> = self

@@ -1,6 +1,7 @@
 //! Response targets and the link window: read and change (as events).
 
 use crate::{ApiError, Beacon};
+use beacon_domain::Action;
 
 impl Beacon {
     /// Response targets and the link window in force.
@@ -15,6 +16,7 @@ impl Beacon {
         ack_minutes: u32,
         arrival_minutes: Option<u32>,
     ) -> Result<(), ApiError> {
+        self.require(Action::ManageSettings)?;
         if ack_minutes == 0 || ack_minutes > 60 * 24 * 30 {
             return Err(ApiError::invalid(format!("{p} target"), "ack", "must be between 1 minute and 30 days"));
         }
@@ -32,6 +34,7 @@ impl Beacon {
 
     /// Change how many days apart two referrals may be and still be linked.
     pub fn set_link_window(&mut self, days: i64) -> Result<(), ApiError> {
+        self.require(Action::ManageSettings)?;
         if !(1..=3650).contains(&days) {
             return Err(ApiError::invalid("link window", "days", "must be between 1 and 3650"));
         }

@@ -1,5 +1,6 @@
 //! Response times: received → handed off → acknowledged → on scene.
 
+use beacon_domain::Action;
 use chrono::Duration;
 use serde::Serialize;
 
@@ -94,6 +95,7 @@ fn percentiles(mut v: Vec<i64>) -> SegmentStats {
 impl Beacon {
     /// Response-time statistics over referrals received in the last `since_days` days.
     pub fn stats(&self, since_days: i64) -> Result<ResponseStats, ApiError> {
+        self.require(Action::ReadQueue)?;
         if since_days <= 0 {
             return Err(ApiError::invalid("stats", "days", "must be 1 or more"));
         }

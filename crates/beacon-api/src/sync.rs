@@ -6,6 +6,7 @@
 //! it expects an earlier sequence (it was restored from a backup and lost
 //! some) is sent them again. Pulling resumes at the last page applied.
 
+use beacon_domain::Action;
 use std::time::Duration;
 
 use beacon_sync::{Cursor, PullRequest, PullResponse, PushRequest, PushResponse, SyncError, WireEvent};
@@ -65,6 +66,7 @@ impl Beacon {
         token: Option<&str>,
         hub_ca: Option<&str>,
     ) -> Result<SyncReport, ApiError> {
+        self.require(Action::Sync)?;
         let hub = match hub {
             Some(h) => h.trim_end_matches('/').to_string(),
             None => self.store().config(HUB_KEY)?.ok_or_else(|| {
@@ -110,6 +112,7 @@ impl Beacon {
     /// The configured hub, the last success, what waits to be pushed and
     /// the conflicts nobody has looked at.
     pub fn sync_status(&self) -> Result<SyncStatus, ApiError> {
+        self.require(Action::Sync)?;
         let pushed = self.pushed()?;
         let waiting = self.store().own_events_count_after(pushed)?;
         Ok(SyncStatus {
@@ -124,6 +127,7 @@ impl Beacon {
     /// form and remembered; the next sync uses them. (The token is never
     /// shown back.)
     pub fn set_hub(&mut self, hub: &str, token: &str) -> Result<(), ApiError> {
+        self.require(Action::Sync)?;
         let hub = hub.trim().trim_end_matches('/');
         if !(hub.starts_with("http://") || hub.starts_with("https://")) || hub.len() > 2048 {
             return Err(ApiError::invalid("sync", "hub", "must be an address starting with http:// or https://"));

@@ -165,7 +165,7 @@ fn file(records: &[Value], format: usize) -> Vec<u8> {
 }
 
 /// Every read a person can make, over every case in the store.
-fn read_everything(b: &Beacon) {
+fn read_everything(b: &mut Beacon) {
     let all = QueueQuery { include_closed: true, limit: 10_000, ..Default::default() };
     let rows = b.queue(&all).expect("queue");
     let ids: Vec<CaseId> = rows.iter().map(|r| r.case.id).collect();
@@ -213,7 +213,7 @@ proptest! {
             records.len() as u64,
             "every record is accounted for"
         );
-        read_everything(&b);
+        read_everything(&mut b);
         // The operations that read a case before changing it work on every
         // case: a note, triage, a handoff and its acknowledgement.
         b.import_responders(
@@ -232,7 +232,7 @@ proptest! {
             b.set_status(&id, CaseStatus::OnScene, None).expect("status");
         }
         b.rebuild().expect("rebuild");
-        read_everything(&b);
+        read_everything(&mut b);
     }
 }
 

@@ -16,14 +16,35 @@ pub struct Cli {
     /// Print JSON instead of tables: a JSON array for lists, an object for single items.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Act as this person (a store with accounts needs one). The password
+    /// comes from BEACON_PASSWORD, else a prompt.
+    #[arg(long, global = true, env = "BEACON_USER", value_name = "NAME")]
+    pub user: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create the store (if needed) and print where it is.
-    Init,
+    /// Create the store (if needed) and protect it: add its first admin
+    /// (password from BEACON_PASSWORD, else a prompt) and print the
+    /// recovery key, once.
+    Init {
+        /// The first admin's user name.
+        #[arg(long, default_value = "admin", value_name = "NAME")]
+        admin: String,
+    },
+    /// Where the store is, whether it is protected (has accounts of its
+    /// own) and whether it is empty. Needs no sign-in; creates the store.
+    Store,
+    /// People's accounts: add, list, disable, set a password, unlock.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// The open cases handed to you (a task-force member's list).
+    Mine {
+        #[arg(long, default_value_t = 200)]
+        limit: usize,
+    },
     /// Load a generated, realistic data set into an empty store.
     Demo {
         /// How many referrals to generate.
@@ -120,6 +141,36 @@ pub enum Command {
     /// Jurisdiction layers: list, import, reassign.
     #[command(subcommand)]
     Jurisdiction(JurisdictionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person. Their password comes from BEACON_NEW_PASSWORD, else a
+    /// prompt, else one is generated and printed once.
+    Add {
+        name: String,
+        /// dispatcher, task_force, supervisor or admin.
+        #[arg(long)]
+        role: String,
+        /// The responder on the roster they are (required for task_force).
+        #[arg(long, value_name = "ID")]
+        responder: Option<String>,
+    },
+    /// Everyone with an account, their role, and whether they are locked.
+    List,
+    /// Stop a person signing in, at once.
+    Disable { name: String },
+    /// Set a password (yours if NAME is left out). The new one comes from
+    /// BEACON_NEW_PASSWORD, else a prompt, else one is generated.
+    Passwd {
+        name: Option<String>,
+        /// Sign in with the recovery key (BEACON_RECOVERY_KEY, else a prompt)
+        /// instead of a password: when every admin's password is lost.
+        #[arg(long)]
+        recovery: bool,
+    },
+    /// Lift the lock after too many failed sign-ins.
+    Unlock { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,6 +272,13 @@ pub enum ConfigCommand {
     },
     /// Link referrals sharing a phone, plate or address within this many days.
     LinkWindow { days: i64 },
+    /// Lock a name after this many failed sign-ins, for this many minutes.
+    Lockout {
+        #[arg(long, default_value_t = 5)]
+        after: u32,
+        #[arg(long)]
+        minutes: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]

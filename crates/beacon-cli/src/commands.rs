@@ -4,7 +4,7 @@
 use crate::output::say;
 use anyhow::{Context, Result};
 use beacon_api::domain::triage::{Deadline, format_span, format_time_left};
-use beacon_api::domain::{CaseStatus, ManualClock, Priority, SystemClock};
+use beacon_api::domain::{CaseStatus, ManualClock, Priority};
 use beacon_api::{ApiError, Beacon, ImportProgress, QueueQuery, QueueRow};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -17,7 +17,7 @@ use crate::args::{
     AuditArgs, AuditCommand, Cli, Command, ConfigCommand, ConflictsCommand, JurisdictionCommand, QueueArgs,
     ReferralCommand, ResponderCommand, SyncArgs, SyncCommand,
 };
-use crate::table;
+use crate::{people, table};
 
 /// A mistake in how the command was called (exit code 2).
 #[derive(Debug)]
@@ -31,16 +31,16 @@ impl std::fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
-fn usage(msg: impl Into<String>) -> anyhow::Error {
+pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
     UsageError(msg.into()).into()
 }
 
-struct Out {
-    json: bool,
+pub(crate) struct Out {
+    pub(crate) json: bool,
 }
 
 impl Out {
-    fn value<T: Serialize>(&self, v: &T) -> Result<()> {
+    pub(crate) fn value<T: Serialize>(&self, v: &T) -> Result<()> {
         let mut stdout = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut stdout, v)?;
         writeln!(stdout)?;
@@ -48,13 +48,12 @@ impl Out {
     }
 }
 
-fn store_path(cli: &Cli) -> PathBuf {
+pub(crate) fn store_path(cli: &Cli) -> PathBuf {
     cli.store.clone().unwrap_or_else(beacon_api::default_store_path)
 }
 
 fn open(cli: &Cli) -> Result<Beacon> {
-    let path = store_path(cli);
-    Ok(Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock))?)
+    people::open(cli)
 }
 
 /// One line per command: each is a function below.
@@ -63,7 +62,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let cli = &cli;
     let out = &out;
     match &cli.command {
-        Command::Init => init(cli, out)?,
+        Command::Init { admin } => people::init(cli, out, admin)?,
+        Command::Store => people::store(cli, out)?,
+        Command::User(command) => people::user(cli, out, command)?,
+        Command::Mine { limit } => people::mine(cli, out, *limit)?,
         Command::Demo { referrals, seed } => demo(cli, out, *referrals, *seed)?,
         Command::Referral(ReferralCommand::Add { file }) => add_referral(cli, out, file)?,
         Command::Referral(ReferralCommand::Import { file, batch }) => return import(cli, out, file, *batch),
@@ -109,16 +111,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Jurisdiction(JurisdictionCommand::Reassign) => reassign(cli, out)?,
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn init(cli: &Cli, out: &Out) -> Result<()> {
-    let b = open(cli)?;
-    if out.json {
-        out.value(&serde_json::json!({"store": b.store().path(), "device_id": b.store().device_id(), "cases": b.store().case_count()?}))
-    } else {
-        say!("Store ready at {} ({} cases).", b.store().path().display(), b.store().case_count()?);
-        Ok(())
-    }
 }
 
 fn add_referral(cli: &Cli, out: &Out, file: &str) -> Result<()> {
@@ -281,7 +273,7 @@ fn audit(cli: &Cli, out: &Out, id: &str) -> Result<()> {
 /// `beacon audit verify`: exit 0 when every chain is whole, 1 when one breaks.
 fn audit_verify(cli: &Cli, out: &Out) -> Result<ExitCode> {
     let b = open(cli)?;
-    let report = b.store().verify_chains().map_err(beacon_api::ApiError::from)?;
+    let report = b.verify_chains()?;
     if out.json {
         out.value(&report)?;
     } else if report.breaks.is_empty() {
@@ -342,6 +334,7 @@ fn config(cli: &Cli, out: &Out, c: &ConfigCommand) -> Result<()> {
             b.set_target(p, *ack, *arrive)?;
         }
         ConfigCommand::LinkWindow { days } => b.set_link_window(*days)?,
+        ConfigCommand::Lockout { after, minutes } => b.set_lockout(*after, *minutes)?,
     }
     let s = b.settings()?;
     if out.json {
@@ -586,7 +579,7 @@ fn queue(cli: &Cli, out: &Out, q: &QueueArgs) -> Result<()> {
     print_rows(&b, out, rows, now)
 }
 
-fn print_rows(b: &Beacon, out: &Out, rows: Vec<QueueRow>, now: DateTime<Utc>) -> Result<()> {
+pub(crate) fn print_rows(b: &Beacon, out: &Out, rows: Vec<QueueRow>, now: DateTime<Utc>) -> Result<()> {
     if out.json {
         let ids: Vec<_> = rows.iter().map(|r| r.case.id).collect();
         return out.value(&b.views(&ids)?);
@@ -648,7 +641,7 @@ fn local(t: DateTime<Utc>) -> String {
 }
 
 fn show(cli: &Cli, out: &Out, id: &str) -> Result<()> {
-    let b = open(cli)?;
+    let mut b = open(cli)?;
     let d = b.show(id)?;
     if out.json {
         return out.value(&d);
@@ -782,8 +775,19 @@ fn demo(cli: &Cli, out: &Out, referrals: usize, seed: u64) -> Result<()> {
         )));
     }
     let report = b.load_demo(referrals, seed, Utc::now(), &clock)?;
+    let (password, generated) = match std::env::var("BEACON_DEMO_PASSWORD").ok().filter(|p| !p.is_empty()) {
+        Some(p) => (p, false),
+        None => (beacon_api::auth::generate_password(), true),
+    };
+    let (users, recovery) = b.add_demo_users(&password)?;
     if out.json {
-        out.value(&report)?;
+        let mut v = serde_json::to_value(&report)?;
+        v["users"] = serde_json::to_value(&users)?;
+        v["recovery_key"] = recovery.as_str().into();
+        if generated {
+            v["password"] = password.into();
+        }
+        out.value(&v)?;
     } else {
         say!(
             "Demo data set loaded into {}: {} referrals, {} responders, {} case updates.",
@@ -792,7 +796,15 @@ fn demo(cli: &Cli, out: &Out, referrals: usize, seed: u64) -> Result<()> {
             report.responders,
             report.steps
         );
-        say!("Try: beacon queue");
+        let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+        say!("People (one per role): {}.", names.join(", "));
+        if generated {
+            say!("Their password (shown once; BEACON_DEMO_PASSWORD sets your own): {password}");
+        } else {
+            say!("Their password is BEACON_DEMO_PASSWORD's.");
+        }
+        say!("Recovery key (shown once): {}", recovery.as_str());
+        say!("Try: BEACON_USER=dispatcher beacon queue");
     }
     Ok(())
 }

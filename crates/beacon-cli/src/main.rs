@@ -6,6 +6,7 @@
 mod args;
 mod commands;
 mod output;
+mod people;
 mod table;
 
 use clap::Parser;

@@ -244,7 +244,7 @@ fn peak_mib_importing(env: &Env, file: &std::path::Path) -> (u64, i32) {
 #[test]
 fn a_huge_record_in_any_format_is_refused_in_bounded_memory() {
     let env = Env::new();
-    env.run(&["init"]).ok();
+    env.run(&["queue"]).ok();
     const HUGE: usize = 200 * 1024 * 1024;
     let filler = "x".repeat(HUGE);
     let jsonl = format!("{}\n", referral("BIG-1", json!({"narrative": filler})));

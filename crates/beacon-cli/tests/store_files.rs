@@ -97,7 +97,7 @@ fn another_applications_database_is_refused_and_left_unchanged() {
 #[test]
 fn a_store_from_a_newer_beacon_is_refused_and_left_unchanged() {
     let env = Env::new();
-    env.run(&["init"]).ok();
+    env.run(&["queue"]).ok();
     let conn = rusqlite::Connection::open(&env.store).unwrap();
     conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA user_version = 999;").unwrap();
     drop(conn);
@@ -159,7 +159,7 @@ fn a_new_store_its_wal_shm_and_directory_are_private_whatever_the_umask() {
 #[test]
 fn a_store_left_readable_by_others_is_tightened_when_opened() {
     let env = Env::new();
-    env.run(&["init"]).ok();
+    env.run(&["queue"]).ok();
     // A store from before, readable by all, with the -wal and -shm of a
     // connection still open (or of a crash) beside it, in a directory the
     // person chose and shares.
@@ -237,7 +237,7 @@ fn check_read_only(env: &Env, dir: &Path) {
         (&["status", &id, "closed", "--disposition", "unfounded"], None),
         (&["triage", &id, "--priority", "P1", "--reason", "escalated"], None),
         (&["referral", "import", "-"], Some(stdin.as_bytes())),
-        (&["config", "link-window", "9"], None),
+        (&["--user", "admin", "config", "link-window", "9"], None),
         (&["rebuild"], None),
     ];
     for (args, input) in writes {
@@ -285,6 +285,7 @@ fn another_user_may_read_a_store_they_cannot_write() {
     // backup might be; the binary copied where `nobody` may run it.
     set_mode(env.dir.path(), 0o755);
     set_mode(&env.store, 0o644);
+    set_mode(&env.dir.path().join("store.sqlite3.keys"), 0o644);
     let binary = env.dir.path().join("beacon");
     std::fs::copy(env!("CARGO_BIN_EXE_beacon"), &binary).unwrap();
     set_mode(&binary, 0o755);
@@ -295,6 +296,8 @@ fn another_user_may_read_a_store_they_cannot_write() {
             .arg(&binary)
             .env("BEACON_STORE", &env.store)
             .env("HOME", env.dir.path())
+            .env("BEACON_USER", "supervisor")
+            .env("BEACON_PASSWORD", common::TEST_PASSWORD)
             .env_remove("RUST_LOG");
         common::run_command(c, args, None)
     };

@@ -49,7 +49,8 @@ fn two_stores_sync_through_the_hub_and_remember_it() {
     // Remembered: a later sync needs neither.
     b.run(&["note", "SYNC-1", "advocate assigned"]).ok();
     let status = b.run(&["sync", "status"]).ok();
-    assert!(status.stdout.contains(&url) && status.stdout.contains("1 event(s)"), "{}", status.stdout);
+    // The note, and B's opening of the case (`show` is audited).
+    assert!(status.stdout.contains(&url) && status.stdout.contains("2 event(s)"), "{}", status.stdout);
     assert!(!status.stdout.contains(&token), "the token is never shown");
     b.run(&["sync"]).ok();
     a.run(&["sync"]).ok();
@@ -61,7 +62,7 @@ fn two_stores_sync_through_the_hub_and_remember_it() {
 #[test]
 fn a_sync_without_a_hub_or_with_a_bad_one_says_why() {
     let env = Env::new();
-    env.run(&["init"]).ok();
+    env.run(&["queue"]).ok();
     let none = env.run(&["sync"]);
     assert_eq!(none.code, 2, "{}", none.stderr);
     assert!(none.stderr.contains("--hub"), "{}", none.stderr);

@@ -9,13 +9,16 @@
 //! handoffs); an admin keeps Beacon running (people, roster, jurisdiction
 //! layers, settings) and, as an administrator, reads no case.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::ids::ResponderId;
 use std::fmt;
 use std::str::FromStr;
 
 /// The role a person signs in with (not a responder's role on the roster:
 /// see [`crate::Role`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum UserRole {
@@ -61,7 +64,7 @@ impl UserRole {
         match self {
             UserRole::Dispatcher | UserRole::Supervisor => Home::Queue,
             UserRole::TaskForce => Home::MyCases,
-            UserRole::Admin => Home::Roster,
+            UserRole::Admin => Home::Sync,
         }
     }
 
@@ -88,6 +91,43 @@ impl FromStr for UserRole {
     }
 }
 
+/// A person's account: who they are to Beacon. Their password is not here:
+/// only the store's key file knows it (see `beacon-auth`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct User {
+    pub name: String,
+    pub role: UserRole,
+    /// The responder on the roster this person is (a task-force member's
+    /// cases are the ones handed to this responder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub responder_id: Option<ResponderId>,
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// What happened to an account, for its audit line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum AccountChange {
+    Added,
+    Disabled,
+    PasswordSet,
+    Unlocked,
+}
+
+impl AccountChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountChange::Added => "added",
+            AccountChange::Disabled => "disabled",
+            AccountChange::PasswordSet => "password set",
+            AccountChange::Unlocked => "unlocked",
+        }
+    }
+}
+
 /// Which cases a role reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -108,7 +148,9 @@ pub enum CaseScope {
 pub enum Home {
     Queue,
     MyCases,
-    Roster,
+    /// The hub connection: in the console, an admin's work so far (people,
+    /// the roster and layers are managed with `beacon`).
+    Sync,
 }
 
 /// Everything a person can ask of Beacon, grouped by the rule that decides it.
@@ -273,7 +315,7 @@ mod tests {
         for role in UserRole::ALL {
             let reads_cases = may(role, ReadCase);
             assert_eq!(reads_cases, role.sees() != CaseScope::None, "{role}");
-            assert_eq!(role.home() == Home::Roster, !reads_cases, "{role}");
+            assert_eq!(role.home() == Home::Sync, !reads_cases, "{role}");
         }
         assert_eq!(TaskForce.home(), Home::MyCases);
         assert!(TaskForce.needs_responder());

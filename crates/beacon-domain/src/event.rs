@@ -6,6 +6,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::access::{AccountChange, User};
 use crate::case::CaseStatus;
 use crate::clock::Hlc;
 use crate::ids::{CaseId, DeviceId, EventId, HandoffId, NoteId, ResponderId};
@@ -126,6 +127,15 @@ pub enum EventBody {
         targets: Targets,
         link_window_days: i64,
     },
+    /// A person's account was added or changed; `user` is the whole account
+    /// as it now is. Passwords are never in the log: only the change is.
+    AccountSaved {
+        user: User,
+        change: AccountChange,
+    },
+    /// Someone opened the case's details: who saw it, and when, is the
+    /// event's actor and clock.
+    CaseViewed {},
 }
 
 impl EventBody {
@@ -142,6 +152,8 @@ impl EventBody {
             EventBody::JurisdictionChanged { .. } => "jurisdiction_changed",
             EventBody::ResponderUpserted { .. } => "responder_upserted",
             EventBody::SettingsChanged { .. } => "settings_changed",
+            EventBody::AccountSaved { .. } => "account_saved",
+            EventBody::CaseViewed {} => "case_viewed",
         }
     }
 
@@ -188,6 +200,10 @@ impl EventBody {
             EventBody::SettingsChanged { link_window_days, .. } => {
                 format!("response targets and link window ({link_window_days} days) changed")
             }
+            EventBody::AccountSaved { user, change } => {
+                format!("account {} ({}): {}", user.name, user.role.label().to_lowercase(), change.as_str())
+            }
+            EventBody::CaseViewed {} => "case details viewed".to_string(),
         }
     }
 }

@@ -23,7 +23,7 @@ pub mod sharing;
 pub mod triage;
 pub mod validate;
 
-pub use access::{Action, UserRole};
+pub use access::{AccountChange, Action, User, UserRole};
 pub use case::{CaseStatus, Change, TransitionError};
 pub use chain::{Chained, EventHash};
 pub use clock::{Clock, Hlc, HlcClock, ManualClock, SystemClock};

@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0006_event_chain.sql"), then: Some(crate::chain::hash_existing) },
     Migration { sql: include_str!("migrations/0007_handoff_conflicts.sql"), then: None },
     Migration { sql: include_str!("migrations/0008_event_prev.sql"), then: None },
+    Migration { sql: include_str!("migrations/0009_users.sql"), then: None },
 ];
 
 /// The schema version this build writes.

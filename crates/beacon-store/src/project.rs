@@ -270,6 +270,22 @@ pub(crate) fn apply(
             )?
             .execute(params![responder.id.0, responder.name, responder.role.as_str(), responder.on_duty, json(responder)?])?;
         }
+        EventBody::AccountSaved { user, .. } => {
+            tx.prepare_cached(
+                "INSERT INTO users (name, role, responder_id, disabled, record) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (name) DO UPDATE SET role = excluded.role, responder_id = excluded.responder_id,
+                     disabled = excluded.disabled, record = excluded.record",
+            )?
+            .execute(params![
+                user.name,
+                user.role.as_str(),
+                user.responder_id.as_ref().map(|r| r.0.as_str()),
+                user.disabled,
+                json(user)?
+            ])?;
+        }
+        // Audit only: who saw the case is the event itself.
+        EventBody::CaseViewed {} => {}
     }
     let row = match known_row {
         Some(row) => Some(row),

@@ -2,7 +2,7 @@
 
 use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::queue::{QueueQuery, Standing};
-use beacon_domain::{CaseId, Hlc, JurisdictionAssignment, Priority, Responder, ResponderId};
+use beacon_domain::{CaseId, Hlc, JurisdictionAssignment, Priority, Responder, ResponderId, User};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
@@ -495,6 +495,51 @@ impl Store {
             .optional()?)
     }
 
+    /// Every account, by name.
+    pub fn users(&self) -> Result<Vec<User>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT record FROM users ORDER BY name")?;
+        let rows = stmt.query_map([], |r| from_json::<User>(r.get(0)?))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn user(&self, name: &str) -> Result<Option<User>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT record FROM users WHERE name = ?1")?
+            .query_row([name], |r| from_json::<User>(r.get(0)?))
+            .optional()?)
+    }
+
+    /// Whether the store has any account: a store with none has not been
+    /// protected yet (`beacon init` adds the first admin).
+    pub fn has_users(&self) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM users)", [], |r| r.get(0))?)
+    }
+
+    /// Whether the case was handed to the responder and the handoff stands
+    /// (neither withdrawn nor rejected by the hub).
+    pub fn is_handed_to(&self, case: CaseId, responder_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM handoffs
+                 WHERE case_id = ?1 AND responder_id = ?2 AND withdrawn_at IS NULL)",
+            )?
+            .query_row(params![case.to_string(), responder_id], |r| r.get(0))?)
+    }
+
+    /// When `actor` last viewed the case's details, if ever.
+    pub fn last_viewed(&self, case: CaseId, actor: &Actor) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let hlc: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT max(hlc) FROM events
+                 WHERE case_row = (SELECT row_id FROM cases WHERE id = ?1) AND kind = 'case_viewed' AND actor = ?2",
+            )?
+            .query_row(params![case.to_string(), actor.0], |r| r.get(0))?;
+        Ok(hlc.map(|h| ms(Hlc::unpack(h).wall_ms)))
+    }
+
     /// Open cases per responder (withdrawn handoffs aside), for balancing suggestions.
     pub fn open_cases_by_responder(&self) -> Result<HashMap<ResponderId, u32>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
@@ -590,9 +635,12 @@ impl Store {
     pub fn changed_cases(&self, after: i64, limit: usize) -> Result<ChangedCases, StoreError> {
         let marker = self.change_marker()?;
         let mut out = ChangedCases { marker, case_ids: Vec::new(), complete: true };
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT case_id FROM events WHERE local_seq > ?1 AND local_seq <= ?2 ORDER BY local_seq")?;
+        let mut stmt = self.conn.prepare_cached(
+            // A view changes nothing on screen (and refreshing a viewed
+            // case must not look like a change to it).
+            "SELECT case_id FROM events WHERE local_seq > ?1 AND local_seq <= ?2 AND kind <> 'case_viewed'
+                 ORDER BY local_seq",
+        )?;
         let mut rows = stmt.query(params![after, marker])?;
         let mut seen = std::collections::HashSet::new();
         while let Some(row) = rows.next()? {

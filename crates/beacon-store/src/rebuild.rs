@@ -14,7 +14,7 @@ use crate::{Store, StoreError, project};
 /// Tables that are projections of the log, emptied before a rebuild. (The
 /// log itself, `devices` and `meta` are not projections.)
 const PROJECTIONS: &[&str] =
-    &["links", "link_keys", "notes", "handoff_conflicts", "handoffs", "responders", "cases_fts", "cases"];
+    &["links", "link_keys", "notes", "handoff_conflicts", "handoffs", "responders", "users", "cases_fts", "cases"];
 
 /// How many times the log has been folded again (meta key): see
 /// [`Store::fold_count`].

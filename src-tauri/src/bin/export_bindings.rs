@@ -40,6 +40,7 @@ fn export_all(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Priority::export_all(&cfg)?;
     UiError::export_all(&cfg)?;
     beacon_api::QueueQuery::export_all(&cfg)?;
+    beacon_api::SessionInfo::export_all(&cfg)?;
     beacon_desktop::export_bindings(&cfg)?;
     write_span_examples(dir)?;
     Ok(())

@@ -3,7 +3,7 @@ import { api, asUiError, type CaseDetail, type HandoffRecord, type StoredEvent, 
 import { clear, h, label, s, words } from '../dom';
 import { centroid, fitProjection, pathOf, polygonsOf, type BBox } from '../lib/geo';
 import { formatCountdown, formatSpan, formatWhen, secondsUntil, urgencyOf } from '../lib/time';
-import { go, state } from '../state';
+import { go, may, state } from '../state';
 import { errorLine, priorityBadge, statusBadge, toast } from './common';
 
 interface CaseScreen {
@@ -24,7 +24,7 @@ export async function loadCase(id: string) {
     screen = { id, detail: null, suggestions: null, audit: [], pick: { trooper: 0, advocate: 0 }, lastHandoff: null, errors: {}, busy: false };
   }
   try {
-    const [detail, suggestions, audit] = await Promise.all([api.caseDetail(id), api.suggest(id), api.audit(id)]);
+    const [detail, suggestions, audit] = await Promise.all([api.caseDetail(id), may('hand_off') ? api.suggest(id) : null, api.audit(id)]);
     if (screen.id !== id) return;
     screen.detail = detail;
     screen.suggestions = suggestions;
@@ -111,7 +111,7 @@ export function render(main: HTMLElement) {
   main.append(h('section', { class: 'case', 'data-testid': 'case-detail', 'data-case-id': d.id, 'aria-label': `Case ${d.short_id}` },
     header,
     h('div', { class: 'case-grid' },
-      h('div', { class: 'col' }, conflictPanel(d), handoffPanel(d), statusPanel(d), timeline(d), priorityPanel(d), notesPanel(d)),
+      h('div', { class: 'col' }, conflictPanel(d), may('hand_off') ? handoffPanel(d) : null, statusPanel(d), timeline(d), may('triage') ? priorityPanel(d) : null, notesPanel(d)),
       h('div', { class: 'col' }, referralPanel(d), linkedPanel(d)),
       h('div', { class: 'col' }, miniMap(d), historyPanel()),
     )));
@@ -148,9 +148,11 @@ function conflictPanel(d: CaseDetail) {
     h('h2', {}, open.length === 1 ? 'Handoff rejected by the hub' : `${open.length} handoffs rejected by the hub`),
     open.map((c) => h('p', {}, c.text, ` (rejected ${formatWhen(c.rejected_at)})`)),
     h('p', { class: 'muted small' }, 'Check who has the case; hand it off again if it needs someone else.'),
-    h('div', { class: 'actions' },
-      h('button', { class: 'btn primary', 'data-testid': 'resolve-conflicts', onclick: () => void act('conflict', () => api.resolveConflicts(d.id)) },
-        "I've looked at it")),
+    may('resolve_conflicts')
+      ? h('div', { class: 'actions' },
+        h('button', { class: 'btn primary', 'data-testid': 'resolve-conflicts', onclick: () => void act('conflict', () => api.resolveConflicts(d.id)) },
+          "I've looked at it"))
+      : h('p', { class: 'small', 'data-testid': 'conflict-for-supervisor' }, 'A supervisor marks it as looked at.'),
     errorLine(screen!.errors.conflict ?? null));
 }
 

@@ -2,16 +2,17 @@
 import { api, asUiError, type CaseView, type UiError } from '../api';
 import { clear, h, label } from '../dom';
 import { formatCountdown, formatWhen, secondsUntil, urgencyOf } from '../lib/time';
-import { go, state } from '../state';
+import { go, may, state } from '../state';
 import { errorLine, priorityBadge, statusBadge } from './common';
 
 let cases: CaseView[] = [];
 let errors: Record<string, UiError | null> = {};
 
 export async function loadMine() {
-  if (!state.signedIn) { cases = []; return; }
+  const responder = state.session?.responder_id;
+  if (!responder) { cases = []; return; }
   try {
-    cases = await api.casesForResponder(state.signedIn, 200);
+    cases = await api.casesForResponder(responder, 200);
     errors.load = null;
   } catch (e) {
     errors.load = asUiError(e);
@@ -26,11 +27,11 @@ async function act(id: string, f: () => Promise<unknown>) {
 
 export function render(main: HTMLElement) {
   clear(main);
-  const me = state.responders.find((r) => r.id === state.signedIn);
+  const me = state.responders.find((r) => r.id === state.session?.responder_id);
   if (!me) {
     main.append(h('section', { class: 'panel narrow', 'data-testid': 'my-cases' }, h('h1', {}, 'My cases'),
-      h('p', {}, 'Choose who you are signed in as (top right) to see the cases handed to you.'),
-      h('p', { class: 'muted' }, 'Sign-in proper comes later; for now the roster stands in.')));
+      h('p', {}, 'Your account is not linked to a responder on the roster, so no case is handed to you.'),
+      h('p', { class: 'muted' }, 'An administrator links it: beacon user add NAME --role task_force --responder ID.')));
     return;
   }
   const open = cases.filter((c) => c.status !== 'closed');
@@ -60,7 +61,7 @@ function card(c: CaseView) {
     h('div', { class: 'actions wrap' },
       h('button', { class: 'btn primary', disabled: s0 !== 'handed_off', onclick: () => void act(c.id, () => api.acknowledge(c.id)) }, 'Acknowledge'),
       h('button', { class: 'btn', disabled: s0 !== 'acknowledged', onclick: () => void act(c.id, () => api.setStatus(c.id, 'on_scene', null)) }, 'On scene'),
-      s0 !== 'closed' && [disp, h('button', { class: 'btn', onclick: () => void act(c.id, () => api.setStatus(c.id, 'closed', disp.value || null)) }, 'Close')]),
+      s0 !== 'closed' && may('triage') && [disp, h('button', { class: 'btn', onclick: () => void act(c.id, () => api.setStatus(c.id, 'closed', disp.value || null)) }, 'Close')]),
     h('div', { class: 'actions' }, note, h('button', { class: 'btn', onclick: () => void act(c.id, () => api.addNote(c.id, note.value)) }, 'Add note')),
     errorLine(errors[c.id] ?? null));
 }

@@ -5,6 +5,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// The password every test account has (the demo's people, `init`'s admin).
+pub const TEST_PASSWORD: &str = "test password 1";
+
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub store: PathBuf,
@@ -39,6 +42,12 @@ impl Env {
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_beacon"));
         c.env("BEACON_STORE", &self.store).env("BEACON_ACTOR", "test-dispatcher").env_remove("RUST_LOG");
+        // A store the demo protected is used as its supervisor (on one with
+        // no account yet these change nothing).
+        c.env("BEACON_USER", "supervisor")
+            .env("BEACON_PASSWORD", TEST_PASSWORD)
+            .env("BEACON_DEMO_PASSWORD", TEST_PASSWORD)
+            .env_remove("BEACON_NEW_PASSWORD");
         c
     }
 
@@ -131,4 +140,11 @@ pub fn referral(external_id: &str, overrides: serde_json::Value) -> serde_json::
         }
     }
     v
+}
+
+/// The text of one column of every row `sql` returns.
+pub fn query_strings(store: &Path, sql: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(store).expect("open store");
+    let mut stmt = conn.prepare(sql).expect("prepare");
+    stmt.query_map([], |r| r.get::<_, String>(0)).expect("query").collect::<Result<_, _>>().expect("rows")
 }
