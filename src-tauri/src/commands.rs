@@ -166,6 +166,17 @@ fn handoff(s: State<'_, AppState>, id: String, responder: String) -> Res<Handoff
     Ok(beacon(&s).handoff(&id, &responder)?)
 }
 
+/// A handoff sharing what the policy would withhold, for a recorded reason.
+#[tauri::command(async)]
+fn handoff_overriding_sharing(
+    s: State<'_, AppState>,
+    id: String,
+    responder: String,
+    reason: String,
+) -> Res<HandoffRecord> {
+    Ok(beacon(&s).handoff_overriding_sharing(&id, &responder, &reason)?)
+}
+
 /// The one-click handoff: to the top suggested responder of that role.
 #[tauri::command(async)]
 fn handoff_to_suggested(s: State<'_, AppState>, id: String, role: Role) -> Res<HandoffRecord> {
@@ -316,6 +327,7 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         suggest,
         handoff,
         handoff_to_suggested,
+        handoff_overriding_sharing,
         acknowledge,
         conflicts,
         resolve_conflicts,

@@ -247,3 +247,27 @@ fn an_idle_console_locks_and_the_password_unlocks_it() {
     invoke(&c, "activity", json!({})).expect("activity");
     invoke(&c, "open_count", json!({})).expect("back at work");
 }
+
+#[test]
+fn the_console_offers_an_override_and_it_needs_a_reason() {
+    let c = console();
+    let referral = json!({
+        "external_id": "CMD-OVR", "source": "hotline_call", "received_at": chrono::Utc::now().to_rfc3339(),
+        "urgency": "recent", "trafficking_type": "labor",
+        "location": {"city": "Rolla", "state": "MO", "lat": 37.95, "lon": -91.77},
+        "potential_victims": {"count": 1, "description": "man with a cast"},
+        "consent": {"share_identifying_info": false},
+        "narrative": "a tip without consent"
+    });
+    let id =
+        invoke(&c, "add_referral", json!({ "referral": referral })).expect("added")["id"].as_str().unwrap().to_string();
+    let sug = invoke(&c, "suggest", json!({ "id": id })).expect("suggest");
+    assert_eq!(sug["share_with_troopers"]["overridable"], json!(["potential_victims.description"]));
+    let trooper = sug["troopers"][0]["responder"]["id"].as_str().unwrap().to_string();
+    let empty = invoke(&c, "handoff_overriding_sharing", json!({ "id": id, "responder": trooper, "reason": " " }))
+        .expect_err("a reason is required");
+    assert_eq!((empty["code"].as_str(), empty["field"].as_str()), (Some("invalid_input"), Some("override reason")));
+    let done = invoke(&c, "handoff_overriding_sharing", json!({ "id": id, "responder": trooper, "reason": "warrant" }))
+        .expect("handed off");
+    assert!(done["shared_fields"].as_array().unwrap().contains(&json!("potential_victims.description")));
+}

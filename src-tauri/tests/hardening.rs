@@ -65,7 +65,8 @@ fn the_page_may_listen_to_events_and_nothing_else() {
 #[test]
 fn no_plugin_reaches_the_shell_the_files_or_the_network() {
     let manifest = std::fs::read_to_string(format!("{ROOT}/src-tauri/Cargo.toml")).unwrap();
-    for plugin in ["tauri-plugin-shell", "tauri-plugin-fs", "tauri-plugin-http", "tauri-plugin-opener", "tauri-plugin-dialog"]
+    for plugin in
+        ["tauri-plugin-shell", "tauri-plugin-fs", "tauri-plugin-http", "tauri-plugin-opener", "tauri-plugin-dialog"]
     {
         assert!(!manifest.contains(plugin), "{plugin}");
     }

@@ -66,6 +66,7 @@ export const api = {
   suggest: (id: string) => call<Suggestions>('suggest', { id }),
   handoff: (id: string, responder: string) => call<HandoffRecord>('handoff', { id, responder }),
   handoffToSuggested: (id: string, role: Role) => call<HandoffRecord>('handoff_to_suggested', { id, role }),
+  handoffOverridingSharing: (id: string, responder: string, reason: string) => call<HandoffRecord>('handoff_overriding_sharing', { id, responder, reason }),
   acknowledge: (id: string) => call<null>('acknowledge', { id }),
   conflicts: () => call<ConflictRow[]>('conflicts'),
   resolveConflicts: (id: string) => call<number>('resolve_conflicts', { id }),

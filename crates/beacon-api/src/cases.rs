@@ -124,8 +124,36 @@ impl Beacon {
     /// Handing it to another responder of a role whose handoff nobody has
     /// acknowledged yet reassigns it (the earlier handoff is withdrawn).
     pub fn handoff(&mut self, id: &str, responder: &str) -> Result<HandoffRecord, ApiError> {
+        self.handoff_with(id, responder, None)
+    }
+
+    /// [`Beacon::handoff`], sharing the victim's details the policy would
+    /// withhold ([`sharing::plan_with`]), for `reason`, which the handoff
+    /// records. The reporter's identity still needs their `contact_ok`.
+    pub fn handoff_overriding_sharing(
+        &mut self,
+        id: &str,
+        responder: &str,
+        reason: &str,
+    ) -> Result<HandoffRecord, ApiError> {
+        self.handoff_with(id, responder, Some(reason))
+    }
+
+    fn handoff_with(
+        &mut self,
+        id: &str,
+        responder: &str,
+        override_reason: Option<&str>,
+    ) -> Result<HandoffRecord, ApiError> {
         let case_id = self.resolve(id)?;
         self.require_case(Action::HandOff, case_id)?;
+        let sharing_override = match override_reason {
+            Some(reason) => {
+                self.require(Action::OverrideSharing)?;
+                Some(check_text(&format!("case {}", case_id.short()), "override reason", reason)?)
+            }
+            None => None,
+        };
         let r = self
             .store
             .responder(responder.trim())?
@@ -142,7 +170,7 @@ impl Beacon {
             // What this handoff replaces, as far as this device knows: the
             // hub rejects it if another reached it first unseen.
             let replaces = w.last_handoff_of_role(case_id, r.role)?;
-            let plan = sharing::plan(&referral, r.role, now);
+            let plan = sharing::plan_with(&referral, r.role, now, sharing_override.is_some());
             w.append(
                 &actor,
                 Some(case_id),
@@ -154,6 +182,7 @@ impl Beacon {
                     shared_fields: plan.shared_fields(),
                     withheld_fields: plan.withheld_fields(),
                     replaces,
+                    sharing_override,
                 },
             )?;
             Ok(())

@@ -120,6 +120,7 @@ impl Beacon {
                                             shared_fields: plan.shared_fields(),
                                             withheld_fields: plan.withheld_fields(),
                                             replaces: w.last_handoff_of_role(id, who.role)?,
+                                            sharing_override: None,
                                         },
                                     )?;
                                 }

@@ -271,6 +271,7 @@ impl World {
                         shared_fields: vec![],
                         withheld_fields: vec![],
                         replaces,
+                        sharing_override: None,
                     };
                     w.append(&actor, Some(case_id), body)
                 });

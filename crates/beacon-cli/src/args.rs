@@ -101,6 +101,11 @@ pub enum Command {
         /// Responder id.
         #[arg(long)]
         to: String,
+        /// Share the victim's details the policy would withhold, for this
+        /// reason (recorded with the handoff). Never the identity of a
+        /// reporter who did not agree to be contacted.
+        #[arg(long, value_name = "REASON")]
+        override_sharing: Option<String>,
     },
     /// Record that the responder took the case (the oldest handoff waiting).
     Ack { id: String },

@@ -79,7 +79,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Responder(ResponderCommand::List) => list_responders(cli, out)?,
         Command::Responder(ResponderCommand::Duty { id, state }) => set_duty(cli, out, id, state == "on")?,
         Command::Suggest { id } => suggest(cli, out, id)?,
-        Command::Handoff { id, to } => handoff(cli, out, id, to)?,
+        Command::Handoff { id, to, override_sharing } => handoff(cli, out, id, to, override_sharing.as_deref())?,
         Command::Ack { id } => ack(cli, out, id)?,
         Command::Withdraw { id } => withdraw(cli, out, id)?,
         Command::Audit(AuditArgs { command: Some(AuditCommand::Verify), .. }) => return audit_verify(cli, out),
@@ -230,9 +230,12 @@ fn suggest(cli: &Cli, out: &Out, id: &str) -> Result<()> {
     Ok(())
 }
 
-fn handoff(cli: &Cli, out: &Out, id: &str, to: &str) -> Result<()> {
+fn handoff(cli: &Cli, out: &Out, id: &str, to: &str, override_reason: Option<&str>) -> Result<()> {
     let mut b = open(cli)?;
-    let h = b.handoff(id, to)?;
+    let h = match override_reason {
+        Some(reason) => b.handoff_overriding_sharing(id, to, reason)?,
+        None => b.handoff(id, to)?,
+    };
     if out.json {
         return out.value(&h);
     }
@@ -240,6 +243,9 @@ fn handoff(cli: &Cli, out: &Out, id: &str, to: &str) -> Result<()> {
     say!("Shared: {}", h.shared_fields.join(", "));
     if !h.withheld_fields.is_empty() {
         say!("Withheld (no consent): {}", h.withheld_fields.join(", "));
+    }
+    if override_reason.is_some() {
+        say!("The sharing policy was overridden; the reason is recorded with the handoff.");
     }
     Ok(())
 }

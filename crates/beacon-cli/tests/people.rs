@@ -196,3 +196,41 @@ fn each_role_does_exactly_what_it_may() {
         .collect();
     assert!(viewers.contains(&"taskforce"), "{viewers:?}");
 }
+
+#[test]
+fn overriding_the_sharing_policy_needs_a_reason_a_role_and_is_recorded() {
+    let env = Env::new();
+    demo(&env);
+    let tip = common::referral(
+        "OVR-1",
+        serde_json::json!({
+            "potential_victims": {"count": 1, "description": "woman in a red coat"},
+            "reporter": {"kind": "community_member", "name": "R", "phone": "5735550100", "contact_ok": false},
+            "consent": {"share_identifying_info": false}
+        }),
+    );
+    let mut c = env.cmd();
+    c.env("BEACON_USER", "dispatcher");
+    common::run_command(c, &["referral", "add", "-"], Some(tip.to_string().as_bytes())).ok();
+    let roster = as_user(&env, "dispatcher", &["--json", "responder", "list"]).ok().json();
+    let trooper =
+        roster.as_array().unwrap().iter().find(|r| r["role"] == "trooper").unwrap()["id"].as_str().unwrap().to_string();
+
+    let plain = ["--json", "handoff", "OVR-1", "--to", &trooper];
+    let no_reason = as_user(&env, "dispatcher", &[&plain[..], &["--override-sharing", "  "]].concat());
+    assert_eq!(no_reason.code, 2);
+    assert!(no_reason.stderr.contains("override reason"), "{}", no_reason.stderr);
+    let taskforce = as_user(&env, "taskforce", &[&plain[..], &["--override-sharing", "court order"]].concat());
+    assert_eq!(taskforce.code, 2);
+    assert!(taskforce.stderr.contains("may not hand off"), "{}", taskforce.stderr);
+    let handed =
+        as_user(&env, "dispatcher", &[&plain[..], &["--override-sharing", "court order 24-112"]].concat()).ok().json();
+    let shared: Vec<&str> = handed["shared_fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    let withheld: Vec<&str> =
+        handed["withheld_fields"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(shared.contains(&"potential_victims.description"), "{shared:?}");
+    assert!(withheld.contains(&"reporter.name") && !shared.contains(&"reporter.phone"), "never the reporter");
+    let audit = as_user(&env, "supervisor", &["--json", "audit", "OVR-1"]).ok().json();
+    let line = audit.as_array().unwrap().iter().find(|e| e["kind"] == "handed_off").unwrap()["summary"].clone();
+    assert!(line.as_str().unwrap().contains("sharing policy overridden: court order 24-112"), "{line}");
+}

@@ -169,6 +169,9 @@ pub enum Action {
     Triage,
     /// Hand a case to a responder, or withdraw a handoff.
     HandOff,
+    /// Hand off sharing victim details the policy would withhold, with a
+    /// reason the handoff records.
+    OverrideSharing,
     /// Record what the responder did: acknowledged, on scene.
     Respond,
     /// Add a note to a case.
@@ -194,12 +197,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::ReadCase,
         Action::ReadQueue,
         Action::Intake,
         Action::Triage,
         Action::HandOff,
+        Action::OverrideSharing,
         Action::Respond,
         Action::Note,
         Action::ResolveConflicts,
@@ -221,6 +225,7 @@ impl Action {
             Action::Intake => "take in referrals",
             Action::Triage => "triage cases",
             Action::HandOff => "hand off cases",
+            Action::OverrideSharing => "override the sharing policy",
             Action::Respond => "record a responder's progress",
             Action::Note => "add notes",
             Action::ResolveConflicts => "resolve handoff conflicts",
@@ -243,7 +248,17 @@ pub fn may(role: UserRole, action: Action) -> bool {
     match role {
         UserRole::Dispatcher => matches!(
             action,
-            ReadCase | ReadQueue | Intake | Triage | HandOff | Respond | Note | SetDuty | ReadRoster | Sync
+            ReadCase
+                | ReadQueue
+                | Intake
+                | Triage
+                | HandOff
+                | OverrideSharing
+                | Respond
+                | Note
+                | SetDuty
+                | ReadRoster
+                | Sync
         ),
         UserRole::TaskForce => matches!(action, ReadCase | Respond | Note | ReadRoster | Sync),
         UserRole::Supervisor => matches!(
@@ -253,6 +268,7 @@ pub fn may(role: UserRole, action: Action) -> bool {
                 | Intake
                 | Triage
                 | HandOff
+                | OverrideSharing
                 | Respond
                 | Note
                 | ResolveConflicts
@@ -287,6 +303,7 @@ mod tests {
         (Intake, &[Dispatcher, Supervisor]),
         (Triage, &[Dispatcher, Supervisor]),
         (HandOff, &[Dispatcher, Supervisor]),
+        (OverrideSharing, &[Dispatcher, Supervisor]),
         (Respond, &[Dispatcher, TaskForce, Supervisor]),
         (Note, &[Dispatcher, TaskForce, Supervisor]),
         (ResolveConflicts, &[Supervisor]),

@@ -83,6 +83,10 @@ pub enum EventBody {
         /// the hub first is rejected ([`EventBody::HandoffRejected`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         replaces: Option<HandoffId>,
+        /// Why the sharing policy was overridden, when it was
+        /// ([`crate::sharing::plan_with`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sharing_override: Option<String>,
     },
     /// Written by the hub alone: it refused a handoff because another of the
     /// same case and role, made without knowing of this one, reached it
@@ -170,10 +174,13 @@ impl EventBody {
                 Some(d) => format!("status {from} → {to} ({d})"),
                 None => format!("status {from} → {to}"),
             },
-            EventBody::HandedOff { responder_name, role, shared_fields, withheld_fields, .. } => {
+            EventBody::HandedOff { responder_name, role, shared_fields, withheld_fields, sharing_override, .. } => {
                 let mut s = format!("handed off to {responder_name} ({role}); shared {} fields", shared_fields.len());
                 if !withheld_fields.is_empty() {
                     s += &format!(", withheld {} without consent", withheld_fields.len());
+                }
+                if let Some(reason) = sharing_override {
+                    s += &format!("; sharing policy overridden: {reason}");
                 }
                 s
             }

@@ -17,6 +17,9 @@
 //! - **Consent** counts only if given (`share_identifying_info`), not expired
 //!   (`expires_at`), and covering the recipient (`scope`; none recorded
 //!   means every responder).
+//! - **An override** (a court order, a duty the policy cannot see) releases
+//!   the victim's details a handoff would withhold, only with a reason,
+//!   which the handoff records. It never releases the reporter's identity.
 //!
 //! The handoff event records exactly which fields went and which were
 //! withheld, so the audit trail shows what left the dispatcher's hands; the
@@ -95,6 +98,8 @@ pub enum SharedBecause {
     MinorException,
     /// A danger to life is happening now or imminent (law enforcement only).
     DangerException,
+    /// A person overrode the policy, with a reason the handoff records.
+    Override,
 }
 
 /// Why a field is held back.
@@ -132,6 +137,9 @@ pub struct SharePlan {
     pub withheld: Vec<(String, WithheldBecause)>,
     /// The plan in words, a line per reason (for the case screen).
     pub explained: Vec<String>,
+    /// The withheld fields an override with a reason would share (never
+    /// the reporter's identity).
+    pub overridable: Vec<String>,
 }
 
 impl SharePlan {
@@ -160,6 +168,12 @@ fn consent(r: &Referral, recipient: Recipient, now: DateTime<Utc>) -> Result<(),
 
 /// The plan for handing `r` to a responder of `role` at `now`.
 pub fn plan(r: &Referral, role: Role, now: DateTime<Utc>) -> SharePlan {
+    plan_with(r, role, now, false)
+}
+
+/// [`plan`], overridden or not: an override shares what the plan lists as
+/// [`SharePlan::overridable`]. The caller requires and records the reason.
+pub fn plan_with(r: &Referral, role: Role, now: DateTime<Utc>, overridden: bool) -> SharePlan {
     let recipient = Recipient::of(role);
     let identifying: Result<SharedBecause, WithheldBecause> = match (consent(r, recipient, now), recipient) {
         (Ok(()), _) => Ok(SharedBecause::Consent),
@@ -173,6 +187,7 @@ pub fn plan(r: &Referral, role: Role, now: DateTime<Utc>) -> SharePlan {
     let mut shared: Vec<(String, SharedBecause)> =
         OPERATIONAL.iter().filter(|f| is_present(r, f)).map(|f| (f.to_string(), SharedBecause::Operational)).collect();
     let mut withheld = Vec::new();
+    let mut overridable = Vec::new();
     for field in VICTIM_IDENTIFYING.iter().chain(REPORTER_IDENTIFYING).filter(|f| is_present(r, f)) {
         let reporter = field.starts_with("reporter.");
         match identifying {
@@ -180,11 +195,17 @@ pub fn plan(r: &Referral, role: Role, now: DateTime<Utc>) -> SharePlan {
                 withheld.push((field.to_string(), WithheldBecause::ReporterNotContactable))
             }
             Ok(because) => shared.push((field.to_string(), because)),
-            Err(why) => withheld.push((field.to_string(), why)),
+            Err(_) if overridden && !reporter => shared.push((field.to_string(), SharedBecause::Override)),
+            Err(why) => {
+                if !reporter {
+                    overridable.push(field.to_string());
+                }
+                withheld.push((field.to_string(), why))
+            }
         }
     }
     let explained = explain(&shared, &withheld);
-    SharePlan { recipient, shared, withheld, explained }
+    SharePlan { recipient, shared, withheld, explained, overridable }
 }
 
 /// "potential_victims.description" → "potential victims description".
@@ -198,6 +219,7 @@ fn explain(shared: &[(String, SharedBecause)], withheld: &[(String, WithheldBeca
         (SharedBecause::Consent, "with the victim's consent"),
         (SharedBecause::MinorException, "because a minor is involved (law-enforcement exception)"),
         (SharedBecause::DangerException, "because the danger is happening now or imminent (law-enforcement exception)"),
+        (SharedBecause::Override, "by override (the reason is recorded with the handoff)"),
     ] {
         let fields: Vec<String> = shared.iter().filter(|(_, b)| *b == because).map(|(f, _)| words(f)).collect();
         if !fields.is_empty() {
@@ -328,6 +350,33 @@ mod tests {
             assert!(p.shared.iter().any(|(f, b)| f == "location.city" && *b == Operational), "row {i}");
             assert!(p.shared.iter().all(|(f, _)| !p.withheld.iter().any(|(w, _)| w == f)), "row {i}");
         }
+    }
+
+    /// An override shares every victim detail the plan withholds, for either
+    /// recipient, and never the identity of a reporter who did not agree.
+    #[test]
+    fn an_override_releases_victim_details_never_the_reporter() {
+        let none = json!({"share_identifying_info": false});
+        let expired = json!({"share_identifying_info": true, "expires_at": "2026-12-02T00:00:00Z"});
+        let police_only = json!({"share_identifying_info": true, "scope": ["law_enforcement"]});
+        for (consent, role) in
+            [(&none, Role::Trooper), (&expired, Role::VictimAdvocate), (&police_only, Role::VictimAdvocate)]
+        {
+            for contact_ok in [true, false] {
+                let r = referral(consent.clone(), "no", "recent", contact_ok);
+                let before = plan(&r, role, now());
+                assert_eq!(before.overridable, ["potential_victims.description"], "{consent} {role:?}");
+                let after = plan_with(&r, role, now(), true);
+                assert_eq!(victim(&after), Ok(SharedBecause::Override), "{consent} {role:?}");
+                assert!(after.overridable.is_empty());
+                assert_eq!(reporter_shared(&after), false, "the reporter stays withheld without consent");
+                assert!(after.explained.iter().any(|l| l.contains("by override")), "{:?}", after.explained);
+            }
+        }
+        // Nothing to override: consent covers it already.
+        let given = referral(json!({"share_identifying_info": true}), "no", "recent", true);
+        assert!(plan(&given, Role::Trooper, now()).overridable.is_empty());
+        assert_eq!(plan_with(&given, Role::Trooper, now(), true), plan(&given, Role::Trooper, now()));
     }
 
     #[test]

@@ -235,6 +235,7 @@ mod tests {
             shared_fields: vec![],
             withheld_fields: vec![],
             replaces,
+            sharing_override: None,
         };
         let raw = RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap();
         let hlc = Hlc { wall_ms: 1_000, counter: 0 };

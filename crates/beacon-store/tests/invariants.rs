@@ -51,6 +51,7 @@ fn handoff(responder: &str) -> (HandoffId, EventBody) {
         shared_fields: vec![],
         withheld_fields: vec![],
         replaces: None,
+        sharing_override: None,
     };
     (handoff_id, body)
 }

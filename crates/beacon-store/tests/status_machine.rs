@@ -56,6 +56,7 @@ fn handoff(s: &mut Store, id: CaseId, responder: &str) -> HandoffId {
         shared_fields: vec![],
         withheld_fields: vec![],
         replaces: None,
+        sharing_override: None,
     };
     append(s, id, body).unwrap();
     handoff_id

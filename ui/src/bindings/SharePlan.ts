@@ -10,4 +10,9 @@ export type SharePlan = { recipient: Recipient, shared: Array<[string, SharedBec
 /**
  * The plan in words, a line per reason (for the case screen).
  */
-explained: Array<string>, };
+explained: Array<string>, 
+/**
+ * The withheld fields an override with a reason would share (never
+ * the reporter's identity).
+ */
+overridable: Array<string>, };

@@ -3,4 +3,4 @@
 /**
  * Why a field goes.
  */
-export type SharedBecause = "operational" | "consent" | "minor_exception" | "danger_exception";
+export type SharedBecause = "operational" | "consent" | "minor_exception" | "danger_exception" | "override";

@@ -37,7 +37,12 @@ withheld_fields: Array<string>,
  * arrival order: a handoff made without knowing of one that reached
  * the hub first is rejected ([`EventBody::HandoffRejected`]).
  */
-replaces?: HandoffId | null, } } | { "kind": "handoff_rejected", "payload": { handoff_id: HandoffId, responder_name: string, role: Role, 
+replaces?: HandoffId | null, 
+/**
+ * Why the sharing policy was overridden, when it was
+ * ([`crate::sharing::plan_with`]).
+ */
+sharing_override?: string | null, } } | { "kind": "handoff_rejected", "payload": { handoff_id: HandoffId, responder_name: string, role: Role, 
 /**
  * Who made the rejected handoff.
  */

@@ -37,7 +37,7 @@ export async function loadCase(id: string) {
 }
 
 /** Hand the open case to the current suggestion of `role`, at once. */
-export async function handOff(role: 'trooper' | 'advocate') {
+export async function handOff(role: 'trooper' | 'advocate', overrideReason?: string) {
   if (!screen?.suggestions || !screen.detail || screen.busy) return;
   const list = role === 'trooper' ? screen.suggestions.troopers : screen.suggestions.advocates;
   const sug = list[screen.pick[role]];
@@ -49,9 +49,11 @@ export async function handOff(role: 'trooper' | 'advocate') {
   try {
     // The top suggestion is decided in Rust at the moment of the handoff; a
     // later choice (Shift+T / Shift+V) names its responder.
-    screen.lastHandoff = screen.pick[role] === 0
-      ? await api.handoffToSuggested(screen.id, role === 'trooper' ? 'trooper' : 'victim_advocate')
-      : await api.handoff(screen.id, sug.responder.id);
+    screen.lastHandoff = overrideReason !== undefined
+      ? await api.handoffOverridingSharing(screen.id, sug.responder.id, overrideReason)
+      : screen.pick[role] === 0
+        ? await api.handoffToSuggested(screen.id, role === 'trooper' ? 'trooper' : 'victim_advocate')
+        : await api.handoff(screen.id, sug.responder.id);
     screen.errors.handoff = null;
     screen.pick[role] = 0;
   } catch (e) {
@@ -156,6 +158,17 @@ function conflictPanel(d: CaseDetail) {
     errorLine(screen!.errors.conflict ?? null));
 }
 
+/** Share what the policy withholds, for a reason the handoff records: folded away until asked for. */
+function overrideForm(role: 'trooper' | 'advocate', fields: string[]) {
+  const reason = h('input', { type: 'text', 'data-testid': `override-reason-${role}`, placeholder: 'Why (e.g. court order 24-112)', 'aria-label': 'Reason for sharing withheld details' }) as HTMLInputElement;
+  const go = h('button', { class: 'btn small', 'data-testid': `override-handoff-${role}`, disabled: true }, 'Hand off, sharing them') as HTMLButtonElement;
+  reason.addEventListener('input', () => { go.disabled = reason.value.trim() === ''; });
+  go.addEventListener('click', () => void handOff(role, reason.value));
+  return h('details', { class: 'override' },
+    h('summary', { class: 'small' }, `Share the withheld ${fields.map(words).join(', ')}…`),
+    h('div', { class: 'actions' }, reason, go));
+}
+
 function handoffPanel(d: CaseDetail) {
   const sug = screen!.suggestions;
   const closed = d.status === 'closed';
@@ -185,7 +198,8 @@ function handoffPanel(d: CaseDetail) {
         list.length > 1 && h('button', { class: 'btn ghost small', 'aria-keyshortcuts': `Shift+${key.toUpperCase()}`, onclick: () => nextSuggestion(role) },
           'Next suggestion', h('kbd', {}, `⇧${key.toUpperCase()}`))),
       share && h('ul', { class: 'share-preview muted small', 'data-testid': `share-preview-${role}` },
-        share.explained.map((line) => h('li', {}, line))));
+        share.explained.map((line) => h('li', {}, line))),
+      share && share.overridable.length > 0 && may('override_sharing') && !closed ? overrideForm(role, share.overridable) : null);
   };
   const last = screen!.lastHandoff;
   return panel('Hand off',

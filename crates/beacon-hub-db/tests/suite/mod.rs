@@ -192,6 +192,7 @@ fn handoff(responder: &str, replaces: Option<HandoffId>) -> (HandoffId, EventBod
         shared_fields: vec![],
         withheld_fields: vec![],
         replaces,
+        sharing_override: None,
     };
     (id, body)
 }
