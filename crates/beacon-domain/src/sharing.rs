@@ -369,7 +369,7 @@ mod tests {
                 let after = plan_with(&r, role, now(), true);
                 assert_eq!(victim(&after), Ok(SharedBecause::Override), "{consent} {role:?}");
                 assert!(after.overridable.is_empty());
-                assert_eq!(reporter_shared(&after), false, "the reporter stays withheld without consent");
+                assert!(!reporter_shared(&after), "the reporter stays withheld without consent");
                 assert!(after.explained.iter().any(|l| l.contains("by override")), "{:?}", after.explained);
             }
         }
