@@ -271,3 +271,38 @@ fn the_console_offers_an_override_and_it_needs_a_reason() {
         .expect("handed off");
     assert!(done["shared_fields"].as_array().unwrap().contains(&json!("potential_victims.description")));
 }
+
+#[test]
+fn the_first_start_on_an_unprotected_store_makes_its_administrator() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("store.sqlite3");
+    let beacon = Beacon::open(&path, Actor("someone".into()), Arc::new(SystemClock)).expect("open");
+    let state = AppState {
+        beacon: Mutex::new(beacon),
+        store_path: path.clone(),
+        signed_in: Arc::new(Mutex::new(None)),
+        last_activity: Mutex::new(Instant::now()),
+        idle_lock: std::time::Duration::from_secs(900),
+        started: Instant::now(),
+        demo_loaded: false,
+        sync: Arc::default(),
+    };
+    let app =
+        mock_builder().manage(state).invoke_handler(commands::handler()).build(mock_context(noop_assets())).unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let c = Console { webview, _app: app, _dir: dir };
+
+    let before = invoke(&c, "session", json!({})).expect("an unprotected store has a session");
+    assert_eq!(before["protected"], false);
+    let short = invoke(&c, "create_admin", json!({ "user": "chief", "password": "short" })).expect_err("too short");
+    assert_eq!(short["code"], "invalid_input");
+    let first =
+        invoke(&c, "create_admin", json!({ "user": "chief", "password": "first admin password" })).expect("admin");
+    assert_eq!((first["session"]["user"].as_str(), first["session"]["role"].as_str()), (Some("chief"), Some("admin")));
+    assert_eq!(first["recovery_key"].as_str().map(str::len), Some(39));
+    assert!(path.with_file_name("store.sqlite3.keys").exists());
+    let again = invoke(&c, "create_admin", json!({ "user": "other", "password": "first admin password" }));
+    assert_eq!(again.expect_err("only once")["code"], "refused");
+    invoke(&c, "sign_out", json!({})).unwrap();
+    invoke(&c, "sign_in", json!({ "user": "chief", "password": "first admin password" })).expect("signs in");
+}

@@ -67,6 +67,7 @@ impl ApiError {
             ApiError::Store(StoreError::Busy) => "store_busy",
             ApiError::Store(StoreError::TooNew { .. }) => "store_too_new",
             ApiError::Store(StoreError::NotBeacon { .. }) => "not_a_store",
+            ApiError::Store(StoreError::WrongKey { .. } | StoreError::BadKey) => "wrong_key",
             ApiError::Store(StoreError::ReadOnly { .. } | StoreError::NeedsWrite { .. }) => "store_read_only",
             ApiError::Store(_) => "store",
             ApiError::Layer(_) => "invalid_layer",

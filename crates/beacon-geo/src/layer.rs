@@ -142,9 +142,21 @@ impl Layer {
         let total = check_file_size(shp_path, options.max_bytes)? + check_file_size(&dbf_path, options.max_bytes)?;
         check_size(total, options.max_bytes)?;
         let read = |path: &Path| std::fs::read(path).map_err(|cause| LayerError::Io { path: path.into(), cause });
+        Layer::from_shapefile_bytes(&read(shp_path)?, &read(&dbf_path)?, id_property, name_property, options)
+    }
 
-        let shapes = crate::shp::read(&read(shp_path)?)?;
-        let records = crate::shp::read_dbf(&read(&dbf_path)?, &[id_property, name_property])?;
+    /// [`Layer::from_shapefile`] for the two files' bytes, already read.
+    pub fn from_shapefile_bytes(
+        shp: &[u8],
+        dbf: &[u8],
+        id_property: &str,
+        name_property: &str,
+        options: LayerOptions,
+    ) -> Result<Layer, LayerError> {
+        options.check()?;
+        check_size(shp.len() as u64 + dbf.len() as u64, options.max_bytes)?;
+        let shapes = crate::shp::read(shp)?;
+        let records = crate::shp::read_dbf(dbf, &[id_property, name_property])?;
         if records.len() != shapes.len() {
             return Err(LayerError::Shapefile(format!(
                 "the .shp has {} records and the .dbf {}; they must match",

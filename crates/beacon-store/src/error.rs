@@ -15,6 +15,11 @@ pub enum StoreError {
     Io { action: &'static str, path: PathBuf, cause: std::io::Error },
     #[error("{path} is not a Beacon store: it holds another application's data, and was left unchanged")]
     NotBeacon { path: PathBuf },
+    /// An encrypted store and a key that does not open it (or no key).
+    #[error("the store at {path} is encrypted and this key does not open it")]
+    WrongKey { path: PathBuf },
+    #[error("a store key is 32 bytes written as SQLCipher's x'…' (64 hexadecimal digits)")]
+    BadKey,
     #[error("the store was written by a newer Beacon (schema {found}, this one knows up to {known}); upgrade Beacon")]
     TooNew { found: i64, known: i64 },
     #[error("the store at {path} is read-only: it can be read but not changed")]

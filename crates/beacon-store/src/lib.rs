@@ -66,6 +66,15 @@ fn retry_while_busy(attempt: i32) -> bool {
 }
 
 /// A database error met while opening is an error opening the store at `path`.
+/// A SQLCipher raw key: `x'` + 64 hexadecimal digits + `'`.
+fn check_key(key: &str) -> Result<(), StoreError> {
+    let hex = key.strip_prefix("x'").and_then(|k| k.strip_suffix('\''));
+    match hex {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(()),
+        _ => Err(StoreError::BadKey),
+    }
+}
+
 fn while_opening(path: &Path, e: StoreError) -> StoreError {
     match e {
         StoreError::Sqlite(inner) => StoreError::open(path, inner),
@@ -136,6 +145,25 @@ impl Store {
     /// [`Store::rebuild`] refuse with [`StoreError::ReadOnly`]. One that
     /// would need changing first (empty, or an older schema) is refused.
     pub fn open_with(path: &Path, clock: Arc<dyn Clock>, dir: StoreDir) -> Result<Store, StoreError> {
+        Store::open_keyed(path, clock, dir, None)
+    }
+
+    /// [`Store::open_with`] for a store encrypted with SQLCipher under
+    /// `key` (its raw-key form, `x'…'` with 64 hexadecimal digits; see
+    /// `beacon_auth::DataKey::sqlcipher_literal`). A new store is created
+    /// encrypted; every page of the file, its WAL and its temporary files is
+    /// encrypted (AES-256, an HMAC per page). A wrong key, or none for an
+    /// encrypted store, is refused as [`StoreError::WrongKey`], reading
+    /// nothing and changing nothing.
+    pub fn open_keyed(
+        path: &Path,
+        clock: Arc<dyn Clock>,
+        dir: StoreDir,
+        key: Option<&str>,
+    ) -> Result<Store, StoreError> {
+        if let Some(key) = key {
+            check_key(key)?;
+        }
         let io = |action: &'static str, path: &Path| {
             let path = path.to_path_buf();
             move |cause| StoreError::Io { action, path, cause }
@@ -172,6 +200,10 @@ impl Store {
             ),
         }
         .map_err(|e| StoreError::open(path, e))?;
+        if let Some(key) = key {
+            // Checked above to be x'<64 hex digits>': nothing else reaches SQL.
+            conn.execute_batch(&format!("PRAGMA key = \"{key}\";")).map_err(|e| StoreError::open(path, e))?;
+        }
         conn.busy_handler(Some(retry_while_busy))?;
         // Room for every statement the projections and queries use, so none is re-parsed.
         conn.set_prepared_statement_cache_capacity(128);
@@ -180,7 +212,17 @@ impl Store {
         // parameter that meets a partial index (the queue's) or an indexed
         // column (STAT4): 5-10% of import and queue time, for nothing.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        match migrate::identify(&conn).map_err(|e| while_opening(path, e))? {
+        let found = migrate::identify(&conn).map_err(|e| match e {
+            // SQLCipher reads the first page only when asked: a wrong key (or
+            // none, for an encrypted file) shows here, as "not a database".
+            StoreError::Sqlite(inner)
+                if key.is_some() && inner.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) =>
+            {
+                StoreError::WrongKey { path: path.to_path_buf() }
+            }
+            e => while_opening(path, e),
+        })?;
+        match found {
             migrate::Found::Foreign => return Err(StoreError::NotBeacon { path: path.to_path_buf() }),
             migrate::Found::Beacon { version } if version > SCHEMA_VERSION => {
                 return Err(StoreError::TooNew { found: version, known: SCHEMA_VERSION });
