@@ -4,6 +4,8 @@
 //! Commands are `async` in Tauri's sense (run off the main thread) so a slow
 //! query never freezes the window.
 
+use beacon_api::ApiError;
+use beacon_api::domain::SystemClock;
 use beacon_api::domain::referral::Referral;
 use beacon_api::domain::{CaseId, CaseStatus, Priority, Responder, Role};
 use beacon_api::geo::JurisdictionInfo;
@@ -13,23 +15,57 @@ use beacon_api::{
     Preview, QueueQuery, QueueRow, ResponseStats, SessionInfo, Suggestions, SyncPill,
 };
 use serde::Serialize;
-use std::sync::MutexGuard;
+use std::sync::{Arc, MutexGuard};
 use tauri::State;
 
 use crate::{AppState, UiError};
 
 type Res<T> = Result<T, UiError>;
 
-/// The console's `Beacon`, locked first if it sat idle too long: then every
-/// command refuses with `sign_in_required` and the window asks for the
-/// password again.
-fn beacon<'a>(s: &'a State<'_, AppState>) -> MutexGuard<'a, Beacon> {
-    let mut b = s.beacon.lock().unwrap_or_else(|p| p.into_inner());
+/// The console's `Beacon`, once someone has signed in (or the store is
+/// unprotected), locked first if it sat idle too long: then every command
+/// refuses with `sign_in_required` and the window asks for the password again.
+fn beacon<'a>(s: &'a State<'_, AppState>) -> Res<Open<'a>> {
+    let mut slot = s.beacon.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(b) = slot.as_mut() else { return Err(ApiError::SignInRequired.into()) };
     let idle = s.last_activity.lock().map(|t| t.elapsed()).unwrap_or_default();
     if idle > s.idle_lock && b.user().is_some() {
         b.sign_out();
     }
-    b
+    Ok(Open(slot))
+}
+
+/// The console's open store (see [`beacon`]): never `None` inside.
+struct Open<'a>(MutexGuard<'a, Option<Beacon>>);
+
+impl std::ops::Deref for Open<'_> {
+    type Target = Beacon;
+    fn deref(&self) -> &Beacon {
+        self.0.as_ref().expect("`beacon` hands out an open store only")
+    }
+}
+
+impl std::ops::DerefMut for Open<'_> {
+    fn deref_mut(&mut self) -> &mut Beacon {
+        self.0.as_mut().expect("`beacon` hands out an open store only")
+    }
+}
+
+/// The console stays open all shift beside other programs: a small page
+/// cache per connection, the operating system's file cache for the rest.
+pub(crate) fn lighten(b: &Beacon) {
+    if let Err(e) = b.store().set_page_cache(beacon_api::PageCache::Light) {
+        eprintln!("beacon-desktop: could not size the page cache: {e}");
+    }
+}
+
+/// After a sign-in: hand the store's key to the background threads, and
+/// start syncing if the store names a hub and sync could not run before.
+fn hand_over<R: tauri::Runtime>(app: tauri::AppHandle<R>, s: &State<'_, AppState>, b: &Beacon) {
+    if s.opener.hand_over(b.store_key()) {
+        let configured = b.sync_status().is_ok_and(|st| st.hub.is_some());
+        s.sync.restart(app, s.opener.clone(), configured);
+    }
 }
 
 fn touch(s: &State<'_, AppState>) {
@@ -42,16 +78,31 @@ fn touch(s: &State<'_, AppState>) {
 /// is, or the console locked itself).
 #[tauri::command(async)]
 fn session(s: State<'_, AppState>) -> Res<SessionInfo> {
-    Ok(beacon(&s).session()?)
+    Ok(beacon(&s)?.session()?)
 }
 
-/// Sign in (or unlock) with a user name and password; works offline.
+/// Sign in (or unlock) with a user name and password; works offline. On a
+/// protected store the first sign-in opens (decrypts) it.
 #[tauri::command(async)]
-fn sign_in(s: State<'_, AppState>, user: String, password: String) -> Res<SessionInfo> {
-    let mut b = beacon(&s);
-    b.sign_in_here(&user, &password)?;
+fn sign_in<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    s: State<'_, AppState>,
+    user: String,
+    password: String,
+) -> Res<SessionInfo> {
+    let mut slot = s.beacon.lock().unwrap_or_else(|p| p.into_inner());
+    match slot.as_mut() {
+        Some(b) => b.sign_in_here(&user, &password)?,
+        None => {
+            let b = Beacon::sign_in(&s.store_path, &user, &password, Arc::new(SystemClock))?;
+            lighten(&b);
+            *slot = Some(b);
+        }
+    }
+    let b = slot.as_ref().expect("signed in above");
     touch(&s);
     let session = b.session()?;
+    hand_over(app, &s, b);
     listen_as(&s, Some(&session));
     Ok(session)
 }
@@ -59,7 +110,9 @@ fn sign_in(s: State<'_, AppState>, user: String, password: String) -> Res<Sessio
 /// Sign out: the console shows the sign-in form.
 #[tauri::command(async)]
 fn sign_out(s: State<'_, AppState>) -> Res<()> {
-    beacon(&s).sign_out();
+    if let Some(b) = s.beacon.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        b.sign_out();
+    }
     listen_as(&s, None);
     Ok(())
 }
@@ -79,13 +132,31 @@ pub struct FirstAdmin {
     pub recovery_key: String,
 }
 
-/// The console's first start on a store with no account: its first admin.
+/// The console's first start on a store with no account: its first admin,
+/// which encrypts the store.
 #[tauri::command(async)]
-fn create_admin(s: State<'_, AppState>, user: String, password: String) -> Res<FirstAdmin> {
-    let mut b = beacon(&s);
-    let key = b.init_admin(&user, &password)?;
+fn create_admin<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    s: State<'_, AppState>,
+    user: String,
+    password: String,
+) -> Res<FirstAdmin> {
+    let mut slot = s.beacon.lock().unwrap_or_else(|p| p.into_inner());
+    let b = slot.take().ok_or(ApiError::SignInRequired)?;
+    let (b, key) = match b.init_admin(&user, &password) {
+        Ok(done) => done,
+        Err(e) => {
+            // The store as it now is: unprotected still, or protected if
+            // the failure came after its key file (then sign in opens it).
+            *slot = Beacon::open(&s.store_path, beacon_api::default_actor(), Arc::new(SystemClock)).ok();
+            return Err(e.into());
+        }
+    };
+    lighten(&b);
     touch(&s);
     let session = b.session()?;
+    hand_over(app, &s, &b);
+    *slot = Some(b);
     listen_as(&s, Some(&session));
     Ok(FirstAdmin { session, recovery_key: key.as_str().to_string() })
 }
@@ -113,7 +184,7 @@ pub struct AppInfo {
 
 #[tauri::command(async)]
 fn app_info(s: State<'_, AppState>) -> Res<AppInfo> {
-    let b = beacon(&s);
+    let b = beacon(&s)?;
     Ok(AppInfo {
         store_path: s.store_path.display().to_string(),
         actor: b.actor().to_string(),
@@ -126,44 +197,44 @@ fn app_info(s: State<'_, AppState>) -> Res<AppInfo> {
 
 #[tauri::command(async)]
 fn queue(s: State<'_, AppState>, query: QueueQuery) -> Res<Vec<QueueRow>> {
-    Ok(beacon(&s).queue(&query)?)
+    Ok(beacon(&s)?.queue(&query)?)
 }
 
 /// Of the given (changed) cases, the rows that belong in the queue `query`: patches the queue after a change.
 #[tauri::command(async)]
 fn queue_rows(s: State<'_, AppState>, ids: Vec<CaseId>, query: QueueQuery) -> Res<Vec<QueueRow>> {
-    Ok(beacon(&s).queue_rows(&ids, &query)?)
+    Ok(beacon(&s)?.queue_rows(&ids, &query)?)
 }
 
 #[tauri::command(async)]
 fn open_count(s: State<'_, AppState>) -> Res<u64> {
-    Ok(beacon(&s).open_count()?)
+    Ok(beacon(&s)?.open_count()?)
 }
 
 #[tauri::command(async)]
 fn case_detail(s: State<'_, AppState>, id: String) -> Res<CaseDetail> {
-    Ok(beacon(&s).show(&id)?)
+    Ok(beacon(&s)?.show(&id)?)
 }
 
 /// The open cases handed to the person signed in (a task-force member's home).
 #[tauri::command(async)]
 fn my_cases(s: State<'_, AppState>, limit: usize) -> Res<Vec<QueueRow>> {
-    Ok(beacon(&s).my_cases(limit)?)
+    Ok(beacon(&s)?.my_cases(limit)?)
 }
 
 #[tauri::command(async)]
 fn audit(s: State<'_, AppState>, id: String) -> Res<AuditTrail> {
-    Ok(beacon(&s).audit(&id)?)
+    Ok(beacon(&s)?.audit(&id)?)
 }
 
 #[tauri::command(async)]
 fn suggest(s: State<'_, AppState>, id: String) -> Res<Suggestions> {
-    Ok(beacon(&s).suggest(&id)?)
+    Ok(beacon(&s)?.suggest(&id)?)
 }
 
 #[tauri::command(async)]
 fn handoff(s: State<'_, AppState>, id: String, responder: String) -> Res<HandoffRecord> {
-    Ok(beacon(&s).handoff(&id, &responder)?)
+    Ok(beacon(&s)?.handoff(&id, &responder)?)
 }
 
 /// A handoff sharing what the policy would withhold, for a recorded reason.
@@ -174,19 +245,19 @@ fn handoff_overriding_sharing(
     responder: String,
     reason: String,
 ) -> Res<HandoffRecord> {
-    Ok(beacon(&s).handoff_overriding_sharing(&id, &responder, &reason)?)
+    Ok(beacon(&s)?.handoff_overriding_sharing(&id, &responder, &reason)?)
 }
 
 /// The one-click handoff: to the top suggested responder of that role.
 #[tauri::command(async)]
 fn handoff_to_suggested(s: State<'_, AppState>, id: String, role: Role) -> Res<HandoffRecord> {
-    Ok(beacon(&s).handoff_to_suggested(&id, role)?)
+    Ok(beacon(&s)?.handoff_to_suggested(&id, role)?)
 }
 
 /// The sync status pill, as Rust words it.
 #[tauri::command(async)]
 fn sync_pill(s: State<'_, AppState>) -> Res<SyncPill> {
-    Ok(beacon(&s).sync_pill(s.sync.last().as_ref(), chrono::Utc::now().timestamp_millis())?)
+    Ok(beacon(&s)?.sync_pill(s.sync.last().as_ref(), chrono::Utc::now().timestamp_millis())?)
 }
 
 /// Connect to a hub (or change it): remember it and restart background sync.
@@ -197,101 +268,117 @@ fn connect_hub<R: tauri::Runtime>(
     hub: String,
     token: String,
 ) -> Res<SyncPill> {
-    beacon(&s).set_hub(&hub, &token)?;
-    s.sync.restart(app, s.store_path.clone(), true);
+    beacon(&s)?.set_hub(&hub, &token)?;
+    s.sync.restart(app, s.opener.clone(), true);
+    sync_pill(s)
+}
+
+/// Enrol with a hub: the person signs in to the hub once; the device token
+/// it gives is remembered and background sync restarts.
+#[tauri::command(async)]
+fn enrol_hub<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    s: State<'_, AppState>,
+    hub: String,
+    user: String,
+    password: String,
+    device: String,
+) -> Res<SyncPill> {
+    beacon(&s)?.enrol(&hub, &user, &password, &device)?;
+    s.sync.restart(app, s.opener.clone(), true);
     sync_pill(s)
 }
 
 /// Rejected handoffs nobody has looked at: the conflicts list.
 #[tauri::command(async)]
 fn conflicts(s: State<'_, AppState>) -> Res<Vec<ConflictRow>> {
-    Ok(beacon(&s).conflicts()?)
+    Ok(beacon(&s)?.conflicts()?)
 }
 
 /// Mark a case's rejected handoffs as looked at.
 #[tauri::command(async)]
 fn resolve_conflicts(s: State<'_, AppState>, id: String) -> Res<usize> {
-    Ok(beacon(&s).resolve_conflicts(&id)?)
+    Ok(beacon(&s)?.resolve_conflicts(&id)?)
 }
 
 #[tauri::command(async)]
 fn acknowledge(s: State<'_, AppState>, id: String) -> Res<()> {
-    Ok(beacon(&s).acknowledge(&id)?)
+    Ok(beacon(&s)?.acknowledge(&id)?)
 }
 
 #[tauri::command(async)]
 fn set_status(s: State<'_, AppState>, id: String, status: CaseStatus, disposition: Option<String>) -> Res<()> {
-    Ok(beacon(&s).set_status(&id, status, disposition.as_deref())?)
+    Ok(beacon(&s)?.set_status(&id, status, disposition.as_deref())?)
 }
 
 #[tauri::command(async)]
 fn add_note(s: State<'_, AppState>, id: String, text: String) -> Res<()> {
-    Ok(beacon(&s).add_note(&id, &text)?)
+    Ok(beacon(&s)?.add_note(&id, &text)?)
 }
 
 #[tauri::command(async)]
 fn override_priority(s: State<'_, AppState>, id: String, priority: Priority, reason: String) -> Res<()> {
-    Ok(beacon(&s).override_priority(&id, priority, &reason)?)
+    Ok(beacon(&s)?.override_priority(&id, priority, &reason)?)
 }
 
 #[tauri::command(async)]
 fn confirm_jurisdiction(s: State<'_, AppState>, id: String, jurisdiction_id: String) -> Res<()> {
-    Ok(beacon(&s).confirm_jurisdiction(&id, &jurisdiction_id)?)
+    Ok(beacon(&s)?.confirm_jurisdiction(&id, &jurisdiction_id)?)
 }
 
 #[tauri::command(async)]
 fn preview(s: State<'_, AppState>, referral: serde_json::Value) -> Res<Preview> {
-    Ok(beacon(&s).preview(referral))
+    Ok(beacon(&s)?.preview(referral))
 }
 
 #[tauri::command(async)]
 fn add_referral(s: State<'_, AppState>, referral: serde_json::Value) -> Res<AddOutcome> {
-    Ok(beacon(&s).add_referral_json(referral)?)
+    Ok(beacon(&s)?.add_referral_json(referral)?)
 }
 
 #[tauri::command(async)]
 fn responders(s: State<'_, AppState>) -> Res<Vec<Responder>> {
-    Ok(beacon(&s).responders()?)
+    Ok(beacon(&s)?.responders()?)
 }
 
 #[tauri::command(async)]
 fn set_on_duty(s: State<'_, AppState>, id: String, on_duty: bool) -> Res<()> {
-    Ok(beacon(&s).set_on_duty(&id, on_duty)?)
+    Ok(beacon(&s)?.set_on_duty(&id, on_duty)?)
 }
 
 #[tauri::command(async)]
 fn stats(s: State<'_, AppState>, days: i64) -> Res<ResponseStats> {
-    Ok(beacon(&s).stats(days)?)
+    Ok(beacon(&s)?.stats(days)?)
 }
 
 #[tauri::command(async)]
 fn map_layer(s: State<'_, AppState>) -> Res<MapLayer> {
-    Ok(beacon(&s).map_layer())
+    Ok(beacon(&s)?.map_layer())
 }
 
 #[tauri::command(async)]
 fn jurisdictions(s: State<'_, AppState>) -> Res<Vec<JurisdictionInfo>> {
-    Ok(beacon(&s).jurisdictions())
+    Ok(beacon(&s)?.jurisdictions())
 }
 
 #[tauri::command(async)]
 fn open_counts(s: State<'_, AppState>) -> Res<Vec<OpenCount>> {
-    Ok(beacon(&s).open_counts()?)
+    Ok(beacon(&s)?.open_counts()?)
 }
 
 #[tauri::command(async)]
 fn open_points(s: State<'_, AppState>, limit: usize) -> Res<Vec<CasePoint>> {
-    Ok(beacon(&s).open_points(limit)?)
+    Ok(beacon(&s)?.open_points(limit)?)
 }
 
 #[tauri::command(async)]
 fn cases_for_responder(s: State<'_, AppState>, responder: String, limit: usize) -> Res<Vec<CaseView>> {
-    Ok(beacon(&s).cases_for_responder(&responder, limit)?)
+    Ok(beacon(&s)?.cases_for_responder(&responder, limit)?)
 }
 
 #[tauri::command(async)]
 fn alerts_since(s: State<'_, AppState>, after: i64, limit: usize) -> Res<AlertBatch> {
-    Ok(beacon(&s).alerts_since(after, limit)?)
+    Ok(beacon(&s)?.alerts_since(after, limit)?)
 }
 
 /// The documented indicator vocabulary: (value, meaning).
@@ -333,6 +420,7 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         resolve_conflicts,
         sync_pill,
         connect_hub,
+        enrol_hub,
         set_status,
         add_note,
         override_priority,

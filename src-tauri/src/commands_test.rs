@@ -28,6 +28,25 @@ fn console() -> Console {
     c
 }
 
+fn state(
+    store_path: std::path::PathBuf,
+    beacon: Option<Beacon>,
+    idle_lock: std::time::Duration,
+    demo: bool,
+) -> AppState {
+    AppState {
+        beacon: Mutex::new(beacon),
+        opener: Arc::new(crate::opener::Opener::new(&store_path)),
+        store_path,
+        signed_in: Arc::new(Mutex::new(None)),
+        last_activity: Mutex::new(Instant::now()),
+        idle_lock,
+        started: Instant::now(),
+        demo_loaded: demo,
+        sync: Arc::default(),
+    }
+}
+
 /// The same, with nobody signed in yet and the idle lock given.
 fn console_signed_out(idle_lock: std::time::Duration) -> Console {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -41,17 +60,9 @@ fn console_signed_out(idle_lock: std::time::Duration) -> Console {
         b.load_demo(80, 2026, now, &clock).expect("demo");
         b.add_demo_users(PASSWORD).expect("demo people");
     }
-    let beacon = Beacon::open(&path, Actor("dispatcher".into()), Arc::new(SystemClock)).expect("open");
-    let state = AppState {
-        beacon: Mutex::new(beacon),
-        store_path: path,
-        signed_in: Arc::new(Mutex::new(None)),
-        last_activity: Mutex::new(Instant::now()),
-        idle_lock,
-        started: Instant::now(),
-        demo_loaded: true,
-        sync: Arc::default(),
-    };
+    // Protected, so encrypted: nothing opens it until someone signs in.
+    assert!(Beacon::open(&path, Actor("dispatcher".into()), Arc::new(SystemClock)).is_err());
+    let state = state(path, None, idle_lock, true);
     let app = mock_builder()
         .manage(state)
         .invoke_handler(commands::handler())
@@ -277,16 +288,7 @@ fn the_first_start_on_an_unprotected_store_makes_its_administrator() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("store.sqlite3");
     let beacon = Beacon::open(&path, Actor("someone".into()), Arc::new(SystemClock)).expect("open");
-    let state = AppState {
-        beacon: Mutex::new(beacon),
-        store_path: path.clone(),
-        signed_in: Arc::new(Mutex::new(None)),
-        last_activity: Mutex::new(Instant::now()),
-        idle_lock: std::time::Duration::from_secs(900),
-        started: Instant::now(),
-        demo_loaded: false,
-        sync: Arc::default(),
-    };
+    let state = state(path.clone(), Some(beacon), std::time::Duration::from_secs(900), false);
     let app =
         mock_builder().manage(state).invoke_handler(commands::handler()).build(mock_context(noop_assets())).unwrap();
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
@@ -301,6 +303,9 @@ fn the_first_start_on_an_unprotected_store_makes_its_administrator() {
     assert_eq!((first["session"]["user"].as_str(), first["session"]["role"].as_str()), (Some("chief"), Some("admin")));
     assert_eq!(first["recovery_key"].as_str().map(str::len), Some(39));
     assert!(path.with_file_name("store.sqlite3.keys").exists());
+    let header = std::fs::read(&path).expect("store file")[..16].to_vec();
+    assert_ne!(header, b"SQLite format 3\0", "the first admin encrypts the store");
+    assert_eq!(invoke(&c, "responders", json!({})).expect("the console goes on, on the encrypted store"), json!([]));
     let again = invoke(&c, "create_admin", json!({ "user": "other", "password": "first admin password" }));
     assert_eq!(again.expect_err("only once")["code"], "refused");
     invoke(&c, "sign_out", json!({})).unwrap();

@@ -12,6 +12,7 @@ mod commands;
 mod commands_test;
 mod error;
 mod notify;
+mod opener;
 mod sync;
 mod watch;
 mod webview;
@@ -30,8 +31,12 @@ pub const FIRST_RUN_DEMO_REFERRALS: usize = 600;
 /// What the commands share.
 #[derive(Debug)]
 pub struct AppState {
-    pub(crate) beacon: Mutex<Beacon>,
+    /// The store as the window's commands use it: `None` until someone
+    /// signs in to a protected (encrypted) store.
+    pub(crate) beacon: Mutex<Option<Beacon>>,
     pub(crate) store_path: PathBuf,
+    /// How the background threads open the store (with the key a sign-in gave).
+    pub(crate) opener: Arc<opener::Opener>,
     /// Who the console is signed in as, for the watcher's notifications.
     pub(crate) signed_in: Arc<Mutex<Option<watch::Listener>>>,
     /// The last time the person touched the window (the window reports it).
@@ -52,8 +57,12 @@ pub fn store_path() -> PathBuf {
 }
 
 /// Open the store; on first run with an empty store, load the demo data set
-/// so a new user sees a realistic console. Returns whether the demo was loaded.
-pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::ApiError> {
+/// so a new user sees a realistic console. Returns the store (`None` when it
+/// is protected: it opens when someone signs in) and whether the demo was loaded.
+pub fn open_store(path: &std::path::Path) -> Result<(Option<Beacon>, bool), beacon_api::ApiError> {
+    if beacon_api::is_protected_store(path) {
+        return Ok((None, false));
+    }
     // The store creates its directory itself, private (0700).
     let b = Beacon::open(path, beacon_api::default_actor(), Arc::new(SystemClock))?;
     // The demo's people need a password the person starting the console
@@ -61,21 +70,19 @@ pub fn open_store(path: &std::path::Path) -> Result<(Beacon, bool), beacon_api::
     // for the store's first administrator instead.
     let skip = std::env::var("BEACON_NO_DEMO").is_ok_and(|v| v == "1");
     let password = std::env::var("BEACON_DEMO_PASSWORD").ok().filter(|p| !p.is_empty());
-    let Some(password) = password.filter(|_| !skip) else { return Ok((b, false)) };
-    if b.is_protected() || !b.store().has_no_cases()? || !b.responders()?.is_empty() {
-        return Ok((b, false));
+    let Some(password) = password.filter(|_| !skip) else { return Ok((Some(b), false)) };
+    if !b.store().has_no_cases()? || !b.responders()?.is_empty() {
+        return Ok((Some(b), false));
     }
     drop(b);
-    {
-        // The demo's history is written on a clock it moves through the past months.
-        let now = chrono::Utc::now();
-        let clock = ManualClock::at(now);
-        let mut demo = Beacon::open(path, beacon_api::default_actor(), Arc::new(clock.clone()))?;
-        demo.load_demo(FIRST_RUN_DEMO_REFERRALS, 2026, now, &clock)?;
-        demo.add_demo_users(&password)?;
-    }
-    let b = Beacon::open(path, beacon_api::default_actor(), Arc::new(SystemClock))?;
-    Ok((b, true))
+    // The demo's history is written on a clock it moves through the past
+    // months; its people protect (and so encrypt) the store.
+    let now = chrono::Utc::now();
+    let clock = ManualClock::at(now);
+    let mut demo = Beacon::open(path, beacon_api::default_actor(), Arc::new(clock.clone()))?;
+    demo.load_demo(FIRST_RUN_DEMO_REFERRALS, 2026, now, &clock)?;
+    demo.add_demo_users(&password)?;
+    Ok((None, true))
 }
 
 /// How long the console may sit idle before it locks:
@@ -117,15 +124,16 @@ pub fn run() {
         started.elapsed().as_millis(),
         if demo_loaded { " (demo data set loaded)" } else { "" }
     );
-    // The console stays open all shift beside other programs: a small page
-    // cache per connection, the operating system's file cache for the rest.
-    if let Err(e) = beacon.store().set_page_cache(beacon_api::PageCache::Light) {
-        eprintln!("beacon-desktop: could not size the page cache: {e}");
+    if let Some(b) = &beacon {
+        commands::lighten(b);
     }
+    let opener = Arc::new(opener::Opener::new(&path));
     let signed_in = Arc::new(Mutex::new(None));
+    let hub_configured = beacon.as_ref().is_some_and(|b| b.sync_status().is_ok_and(|s| s.hub.is_some()));
     let state = AppState {
         beacon: Mutex::new(beacon),
         store_path: path.clone(),
+        opener: opener.clone(),
         signed_in: signed_in.clone(),
         last_activity: Mutex::new(Instant::now()),
         idle_lock: idle_lock(),
@@ -134,7 +142,6 @@ pub fn run() {
         sync: Arc::default(),
     };
     let sync = Arc::clone(&state.sync);
-    let hub_configured = state.beacon.lock().map(|b| b.sync_status().is_ok_and(|s| s.hub.is_some())).unwrap_or(false);
     let result = tauri::Builder::default()
         .manage(state)
         .invoke_handler(commands::handler())
@@ -143,8 +150,8 @@ pub fn run() {
             if let Some(window) = app.get_webview_window("main") {
                 webview::make_lean(&window)?;
             }
-            watch::spawn(app.handle().clone(), path.clone(), signed_in.clone());
-            sync.restart(app.handle().clone(), path.clone(), hub_configured);
+            watch::spawn(app.handle().clone(), opener.clone(), signed_in.clone());
+            sync.restart(app.handle().clone(), opener.clone(), hub_configured);
             Ok(())
         })
         .run(tauri::generate_context!("../tauri.conf.json"));

@@ -5,14 +5,14 @@
 //! watcher (`watch.rs`) sees the store change, patches the rows and raises
 //! the same alerts and notifications as for local changes.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use beacon_api::domain::SystemClock;
-use beacon_api::{Beacon, SyncAttempt};
+use beacon_api::SyncAttempt;
 use tauri::{AppHandle, Emitter};
+
+use crate::opener::Opener;
 
 /// Longest time between syncs when nothing prompts one (the hub's live
 /// stream and this console's own changes prompt them at once).
@@ -31,7 +31,7 @@ impl SyncRuntime {
     }
 
     /// Stop any running loop and, when the store names a hub, start one.
-    pub fn restart<R: tauri::Runtime>(self: &Arc<Self>, app: AppHandle<R>, path: PathBuf, configured: bool) {
+    pub fn restart<R: tauri::Runtime>(self: &Arc<Self>, app: AppHandle<R>, opener: Arc<Opener>, configured: bool) {
         if let Some(old) = self.stop.lock().unwrap_or_else(|p| p.into_inner()).take() {
             old.store(true, Ordering::Relaxed);
         }
@@ -43,12 +43,14 @@ impl SyncRuntime {
         *self.stop.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&stop));
         let runtime = Arc::clone(self);
         let spawned = std::thread::Builder::new().name("beacon-sync".into()).spawn(move || {
-            let mut b = match Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock)) {
-                Ok(b) => b.for_device(),
-                Err(e) => {
+            let mut b = match opener.open() {
+                Some((_, Ok(b))) => b,
+                Some((_, Err(e))) => {
                     eprintln!("beacon-desktop: sync is off: could not open the store: {e}");
                     return;
                 }
+                // Restarted when someone signs in.
+                None => return,
             };
             let record = |result: &Result<beacon_api::SyncReport, beacon_api::ApiError>| {
                 if stop.load(Ordering::Relaxed) {

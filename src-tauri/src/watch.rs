@@ -6,13 +6,14 @@
 //! to the signed-in responder become `alert` events plus a desktop
 //! notification.
 
-use beacon_api::domain::{CaseId, Priority, SystemClock};
+use beacon_api::domain::{CaseId, Priority};
 use beacon_api::{Alert, Beacon};
 use serde::Serialize;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tauri::{AppHandle, Emitter};
+
+use crate::opener::Opener;
 
 pub const POLL: Duration = Duration::from_millis(50);
 /// Past this many changed cases at once (a bulk import) the window reloads
@@ -51,26 +52,38 @@ pub struct Listener {
     pub hears_all: bool,
 }
 
-pub fn spawn(app: AppHandle, path: PathBuf, signed_in: Arc<Mutex<Option<Listener>>>) {
+pub fn spawn(app: AppHandle, opener: Arc<Opener>, signed_in: Arc<Mutex<Option<Listener>>>) {
     let spawned = std::thread::Builder::new().name("beacon-watch".into()).spawn(move || {
-        let b = match Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock)) {
-            Ok(b) => b.for_device(),
-            Err(e) => {
-                eprintln!("beacon-desktop: live updates are off: could not open the store: {e}");
-                return;
-            }
-        };
-        // It reads the newest events only.
-        let _ = b.store().set_page_cache(beacon_api::PageCache::Light);
-        let mut last = b.store().change_marker().unwrap_or(0);
-        // A fold (sync reaching into the past) rewrites tables without an event.
-        let mut folds = b.store().fold_count().unwrap_or(0);
-        let mut alerts_after = last;
-        // Prepare the statements (and read the schema) now, so the first
-        // change after start reaches the window as fast as the others.
-        let _ = b.changes_since(last, 1);
-        let _ = b.alerts_since(last, 1);
+        // Opened when it can be (a protected store: after a sign-in here),
+        // and again whenever the opener says the store changed under it.
+        let mut open: Option<(u64, Beacon)> = None;
+        let (mut last, mut folds, mut alerts_after) = (0, 0, 0);
         loop {
+            if open.as_ref().is_none_or(|(generation, _)| *generation != opener.generation()) {
+                open = match opener.open() {
+                    Some((generation, Ok(b))) => Some((generation, b)),
+                    Some((_, Err(e))) => {
+                        eprintln!("beacon-desktop: live updates wait: could not open the store: {e}");
+                        None
+                    }
+                    None => None,
+                };
+                let Some((_, b)) = &open else {
+                    std::thread::sleep(POLL * 10);
+                    continue;
+                };
+                // It reads the newest events only.
+                let _ = b.store().set_page_cache(beacon_api::PageCache::Light);
+                last = b.store().change_marker().unwrap_or(0);
+                // A fold (sync reaching into the past) rewrites tables without an event.
+                folds = b.store().fold_count().unwrap_or(0);
+                alerts_after = last;
+                // Prepare the statements (and read the schema) now, so the first
+                // change after start reaches the window as fast as the others.
+                let _ = b.changes_since(last, 1);
+                let _ = b.alerts_since(last, 1);
+            }
+            let Some((_, b)) = &open else { continue };
             std::thread::sleep(POLL);
             let marker = match b.store().change_marker() {
                 Ok(m) => m,

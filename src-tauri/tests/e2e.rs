@@ -432,8 +432,14 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     let db = format!("sqlite:{}", dir.join("hub.sqlite3").display());
     let token =
         |role: &str, name: &str| run(&hub_bin, &["token", "create", "--db", &db, "--role", role, "--name", name]);
-    let (console, other, hotline) =
-        (token("device", "console")?, token("device", "other-desk")?, token("intake", "hotline")?);
+    let (other, hotline) = (token("device", "other-desk")?, token("intake", "hotline")?);
+    // The console enrols as its dispatcher, with a hub account of theirs.
+    let hub_password = "dispatcher's hub password";
+    let added = std::process::Command::new(&hub_bin)
+        .args(["user", "add", "--db", &db, "dispatcher", "--role", "dispatcher"])
+        .env("BEACON_NEW_PASSWORD", hub_password)
+        .output()?;
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
     let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let url = format!("http://127.0.0.1:{port}");
     let _hub = Served(
@@ -455,19 +461,27 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     })
     .await?;
     c.find(Locator::Css("[data-testid=hub-url]")).await?.send_keys(&url).await?;
-    c.find(Locator::Css("[data-testid=hub-token]")).await?.send_keys(&console).await?;
-    click(c, "[data-testid=hub-connect]").await?;
+    let user = js(c, "return document.querySelector('[data-testid=hub-user]').value").await?;
+    assert_eq!(user, json!("dispatcher"), "the hub account defaults to the person signed in");
+    c.find(Locator::Css("[data-testid=hub-password]")).await?.send_keys("not the hub password").await?;
+    click(c, "[data-testid=hub-enrol]").await?;
+    wait_for(c, "the refusal", long, "return document.querySelector('.sync-screen')?.innerText ?? ''", |v| {
+        v.as_str().is_some_and(|t| t.contains("wrong user name or password"))
+    })
+    .await?;
+    c.find(Locator::Css("[data-testid=hub-password]")).await?.send_keys(hub_password).await?;
+    click(c, "[data-testid=hub-enrol]").await?;
     let t0 = Instant::now();
     // The console sends its whole log first (the demo's thousands of events).
     let pill = wait_for(c, "the pill to say synced", Duration::from_secs(120), PILL, |v| {
         v.as_str().is_some_and(|t| t.starts_with("Synced") && !t.contains("waiting"))
     })
     .await?;
-    eprintln!("synced with the hub {} ms after connecting: {pill}", t0.elapsed().as_millis());
-    assert!(
-        !js(c, "return document.body.innerText").await?.as_str().unwrap_or("").contains(&console),
-        "the token is never shown"
-    );
+    eprintln!("synced with the hub {} ms after enrolling: {pill}", t0.elapsed().as_millis());
+    let page = js(c, "return document.body.innerText").await?;
+    assert!(!page.as_str().unwrap_or("").contains("bkn_"), "the token is never shown");
+    let listed = run(&hub_bin, &["token", "list", "--db", &db])?;
+    assert!(listed.contains("dispatcher@desktop"), "the hub lists the enrolled console: {listed}");
     shot(c, "13-sync-connected").await;
 
     // The hotline posts a referral to the hub: on screen, with an alert.

@@ -72,6 +72,7 @@ export const api = {
   resolveConflicts: (id: string) => call<number>('resolve_conflicts', { id }),
   syncPill: () => call<SyncPill>('sync_pill'),
   connectHub: (hub: string, token: string) => call<SyncPill>('connect_hub', { hub, token }),
+  enrolHub: (hub: string, user: string, password: string, device: string) => call<SyncPill>('enrol_hub', { hub, user, password, device }),
   setStatus: (id: string, status: CaseStatus, disposition: string | null) => call<null>('set_status', { id, status, disposition }),
   addNote: (id: string, text: string) => call<null>('add_note', { id, text }),
   overridePriority: (id: string, priority: Priority, reason: string) => call<null>('override_priority', { id, priority, reason }),

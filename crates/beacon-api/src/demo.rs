@@ -181,7 +181,7 @@ impl Beacon {
     /// `dispatcher`, `supervisor`, and `taskforce`, linked to the trooper
     /// holding the most open cases. All share `password`. Only on a store
     /// with no account yet; returns the accounts and the recovery key.
-    pub fn add_demo_users(&mut self, password: &str) -> Result<(Vec<User>, RecoveryKey), ApiError> {
+    pub fn add_demo_users(self, password: &str) -> Result<(Beacon, Vec<User>, RecoveryKey), ApiError> {
         let open = self.store().open_cases_by_responder()?;
         let trooper = self
             .store()
@@ -192,16 +192,16 @@ impl Beacon {
             .ok_or_else(|| {
                 ApiError::Refused("the demo data set has no trooper to link the task-force user to".into())
             })?;
-        let recovery = self.init_admin("admin", password)?;
-        let mut users = vec![self.user().cloned().expect("init_admin signs in")];
+        let (mut b, recovery) = self.init_admin("admin", password)?;
+        let mut users = vec![b.user().cloned().expect("init_admin signs in")];
         for (name, role, responder) in [
             ("dispatcher", UserRole::Dispatcher, None),
             ("supervisor", UserRole::Supervisor, None),
             ("taskforce", UserRole::TaskForce, Some(trooper.id.0.as_str())),
         ] {
-            users.push(self.add_user(name, role, responder, password)?);
+            users.push(b.add_user(name, role, responder, password)?);
         }
-        Ok((users, recovery))
+        Ok((b, users, recovery))
     }
 
     /// Towns to place demo tips in: the active layer's ZIP centres.

@@ -82,6 +82,14 @@ impl ApiError {
     /// The person asked for something that cannot be done as asked (bad input,
     /// unknown id, illegal transition): exit code 2 on the command line.
     pub fn is_user_error(&self) -> bool {
+        // The hub refusing who is asking (a wrong password, a role, a
+        // disabled person) is for the person to mend, not a failure.
+        if let ApiError::HubRefused { code, .. } = self {
+            return matches!(
+                code.as_str(),
+                "wrong_password" | "locked_out" | "forbidden" | "invalid_input" | "user_disabled" | "wrong_role"
+            );
+        }
         matches!(
             self,
             ApiError::Invalid { .. }

@@ -12,6 +12,7 @@ mod import;
 mod intake;
 mod jurisdictions;
 mod live;
+mod protect;
 mod responders;
 mod session;
 mod settings;
@@ -19,6 +20,7 @@ mod users;
 pub use identify::MIN_ID_PREFIX;
 pub use import::{IMPORT_BATCH, IMPORT_LOCK_BUDGET};
 pub use intake::Preview;
+pub use protect::StoreKey;
 pub use responders::RosterReport;
 pub use session::{IDLE_LOCK_DEFAULT_MINUTES, IDLE_LOCK_MAX_MINUTES, SessionInfo};
 pub use users::UserRow;
@@ -31,7 +33,7 @@ pub use demo::DemoReport;
 pub use desktop::{Alert, AlertBatch, CasePoint, MapLayer, OpenCount};
 pub use error::ApiError;
 pub use stats::{ResponseStats, SegmentStats, StatsGroup};
-pub use sync::{SyncReport, SyncStatus};
+pub use sync::{Enrolled, SyncReport, SyncStatus};
 pub use sync_pill::{SyncAttempt, SyncFailure, SyncPill, SyncState};
 pub use views::{
     AddOutcome, AuditTrail, CaseDetail, CaseView, ConflictRow, ImportProgress, ImportReport, QueueRow, Suggestions,
@@ -59,6 +61,9 @@ pub struct Beacon {
     gazetteer: Arc<Gazetteer>,
     actor: Actor,
     access: session::Access,
+    /// What the store was opened with, to open it again after its file is
+    /// replaced (encrypting it, rotating its key).
+    clock: Arc<dyn Clock>,
 }
 
 /// The store file used when neither `--store` nor `BEACON_STORE` says otherwise:
@@ -67,6 +72,17 @@ pub fn default_store_path() -> PathBuf {
     directories::ProjectDirs::from("org", "Beacon", "beacon")
         .map(|d| d.data_dir().join("beacon.sqlite3"))
         .unwrap_or_else(|| PathBuf::from("beacon.sqlite3"))
+}
+
+/// Whether the store at `path` is protected: it has accounts, its key
+/// file beside it, and is encrypted under the key that file keeps.
+pub fn is_protected_store(path: &Path) -> bool {
+    beacon_auth::KeyFile::beside(path).exists()
+}
+
+/// Whose directory the store is in: Beacon's own at the default place.
+fn store_dir(path: &Path) -> StoreDir {
+    if path == default_store_path() { StoreDir::Own } else { StoreDir::Chosen }
 }
 
 /// Who is acting: `BEACON_ACTOR`, else the operating-system user.
@@ -85,15 +101,26 @@ impl Beacon {
     /// ([`default_store_path`]) its directory is Beacon's own and is kept
     /// private too; elsewhere the directory is left as it is unless Beacon
     /// creates it.
+    ///
+    /// A protected store (one with its key file, see [`is_protected_store`])
+    /// is encrypted and opens only by signing in: [`Beacon::sign_in`].
     pub fn open(path: &Path, actor: Actor, clock: Arc<dyn Clock>) -> Result<Beacon, ApiError> {
-        let dir = if path == default_store_path() { StoreDir::Own } else { StoreDir::Chosen };
-        let store = Store::open_with(path, clock, dir)?;
+        if is_protected_store(path) {
+            return Err(ApiError::SignInRequired);
+        }
+        let store = Store::open_with(path, clock.clone(), store_dir(path))?;
+        Beacon::with_store(store, actor, clock, session::Access::Unprotected)
+    }
+
+    /// A `Beacon` over an open store, acting with `access`.
+    fn with_store(
+        store: Store,
+        actor: Actor,
+        clock: Arc<dyn Clock>,
+        access: session::Access,
+    ) -> Result<Beacon, ApiError> {
         let gazetteer = Arc::new(jurisdictions::active_gazetteer(&store)?);
-        // Protected once this store has its own key file: accounts synced
-        // from other desktops sign in only where they have a password.
-        let protected = beacon_auth::KeyFile::beside(store.path()).exists();
-        let access = if protected { session::Access::SignedOut } else { session::Access::Unprotected };
-        Ok(Beacon { store, gazetteer, actor, access })
+        Ok(Beacon { store, gazetteer, actor, access, clock })
     }
 
     pub fn store(&self) -> &Store {

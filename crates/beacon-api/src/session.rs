@@ -53,6 +53,18 @@ pub struct SessionInfo {
     pub sees_all_cases: bool,
 }
 
+/// Who acts when the recovery key opened the store: an admin by that name.
+pub(crate) use beacon_auth::RECOVERY_USER as RECOVERY;
+
+/// The key file of the store at `path`, which must have accounts.
+pub(crate) fn key_file(path: &Path) -> Result<KeyFile, ApiError> {
+    let keys = KeyFile::beside(path);
+    if !keys.exists() {
+        return Err(ApiError::Refused("this store has no accounts yet: `beacon init` adds the first admin".into()));
+    }
+    Ok(KeyFile::load(&keys)?)
+}
+
 /// Minutes a console may sit idle before it locks: 15 unless set, never
 /// more than 30 (CJIS asks for a session lock after at most 30).
 pub const IDLE_LOCK_DEFAULT_MINUTES: u32 = 15;
@@ -61,21 +73,37 @@ pub const IDLE_LOCK_MAX_MINUTES: u32 = 30;
 impl Beacon {
     /// Open the store at `path` and sign in as `name`. The store must have
     /// accounts; a wrong password counts towards the lockout.
+    ///
+    /// The password unwraps the store's key; the store, encrypted under
+    /// it, is opened only then.
     pub fn sign_in(path: &Path, name: &str, password: &str, clock: Arc<dyn Clock>) -> Result<Beacon, ApiError> {
-        let mut beacon = Beacon::open(path, Actor(name.to_owned()), clock)?;
-        beacon.sign_in_here(name, password)?;
+        let unlocked = key_file(path)?.sign_in(name, password, clock.now())?;
+        Beacon::unlocked(path, unlocked, clock)
+    }
+
+    /// Open the protected store at `path` with keys a sign-in (or the
+    /// recovery key) unwrapped, as that person.
+    pub(crate) fn unlocked(path: &Path, unlocked: Unlocked, clock: Arc<dyn Clock>) -> Result<Beacon, ApiError> {
+        let store = crate::protect::open_encrypted(path, clock.clone(), &unlocked.data_key().sqlcipher_literal())?;
+        let name = unlocked.person().to_owned();
+        let mut beacon = Beacon::with_store(store, Actor(name.clone()), clock, Access::SignedOut)?;
+        beacon.become_person(&name, unlocked)?;
         Ok(beacon)
     }
 
     /// Sign in on an open store (the console's sign-in form, the lock screen).
     pub fn sign_in_here(&mut self, name: &str, password: &str) -> Result<(), ApiError> {
-        let keys_path = KeyFile::beside(self.store.path());
-        if !keys_path.exists() {
-            return Err(ApiError::Refused("this store has no accounts yet: `beacon init` adds the first admin".into()));
-        }
-        let mut keys = KeyFile::load(&keys_path)?;
-        let unlocked = keys.sign_in(name, password, self.store.now())?;
-        let user = self.store.user(name)?.filter(|u| !u.disabled).ok_or(beacon_auth::AuthError::WrongPassword)?;
+        let unlocked = key_file(self.store.path())?.sign_in(name, password, self.store.now())?;
+        self.become_person(name, unlocked)
+    }
+
+    /// Act as `name`, whose password (or the recovery key) gave `unlocked`.
+    fn become_person(&mut self, name: &str, unlocked: Unlocked) -> Result<(), ApiError> {
+        let user = if name == RECOVERY {
+            User { name: RECOVERY.into(), role: UserRole::Admin, responder_id: None, disabled: false }
+        } else {
+            self.store.user(name)?.filter(|u| !u.disabled).ok_or(beacon_auth::AuthError::WrongPassword)?
+        };
         self.actor = Actor(user.name.clone());
         self.access = Access::Person { user, keys: Box::new(unlocked) };
         Ok(())

@@ -9,7 +9,9 @@
 use beacon_domain::Action;
 use std::time::Duration;
 
-use beacon_sync::{Cursor, PullRequest, PullResponse, PushRequest, PushResponse, SyncError, WireEvent};
+use beacon_sync::{
+    Cursor, EnrolRequest, EnrolResponse, PullRequest, PullResponse, PushRequest, PushResponse, SyncError, WireEvent,
+};
 use serde::Serialize;
 
 use crate::{ApiError, Beacon};
@@ -123,15 +125,26 @@ impl Beacon {
         })
     }
 
+    /// Enrol this desktop with a hub: the person signs in to the hub once
+    /// (their hub account's name and password), and the device token the
+    /// hub gives, bound to them, is remembered for every sync after. What
+    /// the desktop then receives and may push follows their role there.
+    pub fn enrol(&mut self, hub: &str, user: &str, password: &str, device_name: &str) -> Result<Enrolled, ApiError> {
+        self.require(Action::Sync)?;
+        let hub = check_hub(hub)?;
+        let client = Client::new(hub, "", self.store().config(CA_KEY)?.as_deref())?;
+        let request = EnrolRequest { user: user.into(), password: password.into(), device_name: device_name.into() };
+        let answer: EnrolResponse = client.post("/v1/enrol", &request)?;
+        self.switch_hub(hub, &answer.token)?;
+        Ok(Enrolled { hub: hub.into(), token_name: answer.token_name, role: answer.role, scope: answer.scope })
+    }
+
     /// Connect this store to a hub, or change its hub or token: checked for
     /// form and remembered; the next sync uses them. (The token is never
     /// shown back.)
     pub fn set_hub(&mut self, hub: &str, token: &str) -> Result<(), ApiError> {
         self.require(Action::Sync)?;
-        let hub = hub.trim().trim_end_matches('/');
-        if !(hub.starts_with("http://") || hub.starts_with("https://")) || hub.len() > 2048 {
-            return Err(ApiError::invalid("sync", "hub", "must be an address starting with http:// or https://"));
-        }
+        let hub = check_hub(hub)?;
         let token = token.trim();
         if token.is_empty() || token.len() > 256 || token.contains(char::is_whitespace) {
             return Err(ApiError::invalid("sync", "token", "must be the device token the hub gave"));
@@ -246,6 +259,24 @@ impl Beacon {
     }
 }
 
+/// A hub's address, checked for form, without a trailing slash.
+fn check_hub(hub: &str) -> Result<&str, ApiError> {
+    let hub = hub.trim().trim_end_matches('/');
+    if !(hub.starts_with("http://") || hub.starts_with("https://")) || hub.len() > 2048 {
+        return Err(ApiError::invalid("sync", "hub", "must be an address starting with http:// or https://"));
+    }
+    Ok(hub)
+}
+
+/// What enrolling with a hub gave this desktop (the token itself is kept, never shown).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Enrolled {
+    pub hub: String,
+    pub token_name: String,
+    pub role: String,
+    pub scope: String,
+}
+
 /// How a hub refused.
 #[derive(Debug)]
 enum SyncRefusal {
@@ -335,13 +366,12 @@ impl Client {
 
     fn post<Q: Serialize, A: serde::de::DeserializeOwned>(&self, path: &str, body: &Q) -> Result<A, HubAnswer> {
         let json = serde_json::to_string(body).map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
-        let mut response = self
-            .agent
-            .post(&format!("{}{path}", self.base))
-            .header("authorization", &self.auth)
-            .header("content-type", "application/json")
-            .send(&json)
-            .map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
+        let mut request = self.agent.post(&format!("{}{path}", self.base)).header("content-type", "application/json");
+        // Enrolling has no token yet: the person's password is in the body.
+        if self.auth != "Bearer " {
+            request = request.header("authorization", &self.auth);
+        }
+        let mut response = request.send(&json).map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
         if status == 200 {

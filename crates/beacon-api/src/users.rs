@@ -28,10 +28,15 @@ pub struct UserRow {
 }
 
 impl Beacon {
-    /// Protect the store: add its first admin and start its key file. Only
-    /// for a store with no account yet. Returns the recovery key, to be
-    /// shown once and kept somewhere safe.
-    pub fn init_admin(&mut self, name: &str, password: &str) -> Result<RecoveryKey, ApiError> {
+    /// Protect the store: add its first admin, start its key file, and
+    /// encrypt the store under the new data key. Only for a store with no
+    /// account yet. Returns the store, open and signed in as the admin, and
+    /// the recovery key, to be shown once and kept somewhere safe.
+    ///
+    /// The admin's account is written first, so a crash before the store is
+    /// encrypted leaves an unprotected store where the same admin can be
+    /// made again.
+    pub fn init_admin(mut self, name: &str, password: &str) -> Result<(Beacon, RecoveryKey), ApiError> {
         if self.is_protected() {
             return Err(ApiError::Refused("this store is protected already; sign in as an admin".into()));
         }
@@ -40,30 +45,27 @@ impl Beacon {
         // Accounts synced from other desktops are listed here without a
         // password; the first admin may be one of them, but taking another
         // role's name would make that person an admin.
-        if self.store.user(name)?.is_some_and(|u| u.role != UserRole::Admin || u.disabled) {
+        let existing = self.store.user(name)?;
+        if existing.as_ref().is_some_and(|u| u.role != UserRole::Admin || u.disabled) {
             return Err(AuthError::Exists(name.to_owned()).into());
         }
         let keys_path = KeyFile::beside(self.store.path());
-        let (_, unlocked, recovery) = KeyFile::create(&keys_path, name, password)?;
+        let (keys, unlocked, recovery) = KeyFile::prepare(&keys_path, name, password)?;
         let admin = User { name: name.to_owned(), role: UserRole::Admin, responder_id: None, disabled: false };
         self.actor = Actor(name.to_owned());
-        if let Err(e) = self.save_account(admin.clone(), AccountChange::Added) {
-            let _ = std::fs::remove_file(&keys_path);
-            return Err(e);
+        if existing.is_none() {
+            self.save_account(admin.clone(), AccountChange::Added)?;
         }
-        self.access = Access::Person { user: admin, keys: Box::new(unlocked) };
-        Ok(recovery)
+        let mut protected = self.encrypt_under(&keys, &unlocked)?;
+        protected.access = Access::Person { user: admin, keys: Box::new(unlocked) };
+        Ok((protected, recovery))
     }
 
     /// Open with the recovery key, as an admin called `recovery`: to set a
     /// forgotten password.
     pub fn sign_in_with_recovery(path: &Path, key: &str, clock: Arc<dyn Clock>) -> Result<Beacon, ApiError> {
-        let mut beacon = Beacon::open(path, Actor("recovery".into()), clock)?;
-        let keys = KeyFile::load(&KeyFile::beside(path))?;
-        let unlocked = keys.recover(&RecoveryKey::parse(key))?;
-        let user = User { name: "recovery".into(), role: UserRole::Admin, responder_id: None, disabled: false };
-        beacon.access = Access::Person { user, keys: Box::new(unlocked) };
-        Ok(beacon)
+        let unlocked = crate::session::key_file(path)?.recover(&RecoveryKey::parse(key))?;
+        Beacon::unlocked(path, unlocked, clock)
     }
 
     /// Add a person. A task-force member must be a responder on the roster.
@@ -179,10 +181,6 @@ impl Beacon {
     }
 
     fn key_file(&self) -> Result<KeyFile, ApiError> {
-        let path = KeyFile::beside(self.store.path());
-        if !path.exists() {
-            return Err(ApiError::Refused("this store has no accounts yet: `beacon init` adds the first admin".into()));
-        }
-        Ok(KeyFile::load(&path)?)
+        crate::session::key_file(self.store.path())
     }
 }

@@ -96,6 +96,11 @@ pub(crate) fn open(under: &Key, sealed: &Sealed, context: &str) -> Option<Key> {
 pub struct DataKey(pub(crate) Key);
 
 impl DataKey {
+    /// A fresh random data key (a new store, or `beacon rekey`).
+    pub fn generate() -> DataKey {
+        DataKey(random_key())
+    }
+
     /// SQLCipher's raw-key form, `x'…'` (64 hex digits), for `PRAGMA key`.
     pub fn sqlcipher_literal(&self) -> Zeroizing<String> {
         let mut s = Zeroizing::new(String::with_capacity(67));

@@ -93,6 +93,14 @@ impl KeyFile {
     /// Start a key file with its first person (the first admin), a fresh
     /// data key, and a recovery key to print once. Refuses to replace one.
     pub fn create(path: &Path, name: &str, password: &str) -> Result<(KeyFile, Unlocked, RecoveryKey), AuthError> {
+        let created = KeyFile::prepare(path, name, password)?;
+        created.0.save()?;
+        Ok(created)
+    }
+
+    /// [`KeyFile::create`] without writing the file: the caller saves it
+    /// ([`KeyFile::save`]) once the store is encrypted under its data key.
+    pub fn prepare(path: &Path, name: &str, password: &str) -> Result<(KeyFile, Unlocked, RecoveryKey), AuthError> {
         check_user_name(name)?;
         check_password(password)?;
         if path.exists() {
@@ -110,7 +118,6 @@ impl KeyFile {
         };
         let mut file = KeyFile { path: path.to_owned(), doc };
         file.doc.people.insert(name.to_owned(), entry(&master, name, password)?);
-        file.save()?;
         Ok((file, Unlocked { person: name.to_owned(), master, data: DataKey(data) }, recovery_key))
     }
 
@@ -173,7 +180,7 @@ impl KeyFile {
     pub fn recover(&self, key: &RecoveryKey) -> Result<Unlocked, AuthError> {
         let master = crypto::open(&key.wrapping_key(), &self.doc.recovery, RECOVERY_CONTEXT)
             .ok_or(AuthError::WrongRecoveryKey)?;
-        self.unlocked("recovery", master)
+        self.unlocked(crate::names::RECOVERY_USER, master)
     }
 
     fn unlocked(&self, person: &str, master: Key) -> Result<Unlocked, AuthError> {
@@ -212,6 +219,15 @@ impl KeyFile {
         Ok(removed)
     }
 
+    /// Put a new data key in place of the old (`beacon rekey`), under the
+    /// same master key: nobody's password changes. `by` then holds the new one.
+    pub fn replace_data_key(&mut self, by: &mut Unlocked, new: DataKey) -> Result<(), AuthError> {
+        self.doc.data_key = crypto::seal(&by.master, &new.0, DATA_CONTEXT);
+        self.save()?;
+        by.data = new;
+        Ok(())
+    }
+
     /// Clear `name`'s failed attempts and lock.
     pub fn unlock(&mut self, name: &str) -> Result<(), AuthError> {
         let entry = self.doc.people.get_mut(name).ok_or_else(|| AuthError::NoSuchUser(name.to_owned()))?;
@@ -246,7 +262,7 @@ impl KeyFile {
 
     /// Write the whole file anew beside the old, then put it in its place:
     /// a crash leaves the old file or the new, never half of one.
-    fn save(&self) -> Result<(), AuthError> {
+    pub fn save(&self) -> Result<(), AuthError> {
         let io = |doing, cause| AuthError::Io { doing, path: self.path.display().to_string(), cause };
         let text = serde_json::to_vec_pretty(&self.doc).expect("the key file serialises");
         let mut tmp_name = self.path.file_name().unwrap_or_default().to_os_string();

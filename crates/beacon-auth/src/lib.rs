@@ -23,9 +23,12 @@ mod error;
 mod keyfile;
 mod lockout;
 mod names;
+mod verifier;
 
 pub use crypto::{DataKey, RecoveryKey};
 pub use error::AuthError;
 pub use keyfile::{KeyFile, Person, Unlocked};
 pub use lockout::Lockout;
-pub use names::{MIN_PASSWORD_CHARS, check_password, check_user_name, generate_password};
+pub use names::{MIN_PASSWORD_CHARS, RECOVERY_USER, check_password, check_user_name, generate_password};
+pub use verifier::{password_matches, password_verifier, spend_like_a_check};
+pub use zeroize::Zeroizing;

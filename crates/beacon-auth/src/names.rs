@@ -7,6 +7,9 @@ use rand::Rng;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// Who acts when the recovery key opened a store; nobody else may take the name.
+pub const RECOVERY_USER: &str = "recovery";
+
 /// A user name: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
 /// Names are compared as typed, so they are lower case only.
 pub fn check_user_name(name: &str) -> Result<(), AuthError> {
@@ -15,6 +18,9 @@ pub fn check_user_name(name: &str) -> Result<(), AuthError> {
         && name.len() <= 64
         && name.chars().all(ok_char)
         && name.starts_with(|c: char| c.is_ascii_alphanumeric());
+    if name == RECOVERY_USER {
+        return Err(AuthError::Invalid(format!("user name: '{RECOVERY_USER}' is kept for the recovery key")));
+    }
     if ok {
         Ok(())
     } else {

@@ -35,8 +35,12 @@ pub enum Command {
         admin: String,
     },
     /// Where the store is, whether it is protected (has accounts of its
-    /// own) and whether it is empty. Needs no sign-in; creates the store.
+    /// own, and is encrypted) and whether it is empty. Needs no sign-in;
+    /// creates the store.
     Store,
+    /// Rotate the key the store is encrypted with (an admin; nothing else
+    /// may have the store open meanwhile). Nobody's password changes.
+    Rekey,
     /// People's accounts: add, list, disable, set a password, unlock.
     #[command(subcommand)]
     User(UserCommand),
@@ -259,6 +263,21 @@ pub enum ConflictsCommand {
 pub enum SyncCommand {
     /// The hub, the last successful sync, the events waiting to go, and conflicts.
     Status,
+    /// Enrol this store with the hub (`--hub`): sign in to the hub once as
+    /// `--hub-user` (else `--user`; password from BEACON_HUB_PASSWORD, else
+    /// BEACON_PASSWORD, else a prompt); the device token it gives is
+    /// remembered, and what the desktop receives follows that person's role.
+    Enrol {
+        /// The hub's address, e.g. `https://hub.example.org`.
+        #[arg(long, env = "BEACON_HUB")]
+        hub: Option<String>,
+        /// What the hub lists this desktop as.
+        #[arg(long, default_value = "desktop")]
+        device: String,
+        /// The hub account to enrol as, when not the one signed in here.
+        #[arg(long, value_name = "NAME")]
+        hub_user: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command {
         Command::Init { admin } => people::init(cli, out, admin)?,
         Command::Store => people::store(cli, out)?,
+        Command::Rekey => people::rekey(cli, out)?,
         Command::User(command) => people::user(cli, out, command)?,
         Command::Mine { limit } => people::mine(cli, out, *limit)?,
         Command::Demo { referrals, seed } => demo(cli, out, *referrals, *seed)?,
@@ -396,6 +397,10 @@ fn sync(cli: &Cli, out: &Out, args: &SyncArgs) -> Result<()> {
         say!("Waiting to go:  {} event(s)", status.waiting);
         say!("Conflicts:      {} (beacon conflicts)", status.conflicts);
         return Ok(());
+    }
+    if let Some(SyncCommand::Enrol { hub, device, hub_user }) = &args.command {
+        let name = hub_user.as_deref().or(cli.user.as_deref());
+        return crate::people::enrol(out, &mut b, hub.as_deref().or(args.hub.as_deref()), name, device);
     }
     let (hub, token) = (args.hub.as_deref(), args.token.as_deref());
     let ca = match &args.hub_ca {
@@ -773,6 +778,12 @@ fn stats(cli: &Cli, out: &Out, days: i64) -> Result<()> {
 fn demo(cli: &Cli, out: &Out, referrals: usize, seed: u64) -> Result<()> {
     let path = store_path(cli);
     let clock = ManualClock::at(Utc::now());
+    if beacon_api::is_protected_store(&path) {
+        return Err(usage(format!(
+            "the store at {} is protected already; give `--store` a new file for the demo data set",
+            path.display()
+        )));
+    }
     let mut b = Beacon::open(&path, beacon_api::default_actor(), Arc::new(clock.clone()))?;
     if b.store().case_count()? > 0 {
         return Err(usage(format!(
@@ -785,7 +796,7 @@ fn demo(cli: &Cli, out: &Out, referrals: usize, seed: u64) -> Result<()> {
         Some(p) => (p, false),
         None => (beacon_api::auth::generate_password(), true),
     };
-    let (users, recovery) = b.add_demo_users(&password)?;
+    let (_, users, recovery) = b.add_demo_users(&password)?;
     if out.json {
         let mut v = serde_json::to_value(&report)?;
         v["users"] = serde_json::to_value(&users)?;

@@ -16,13 +16,12 @@ use crate::table;
 /// opens as it always did.
 pub fn open(cli: &Cli) -> Result<Beacon> {
     let path = store_path(cli);
-    let mut b = Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock))?;
-    if b.is_protected() {
-        let Some(name) = cli.user.as_deref() else { return Err(ApiError::SignInRequired.into()) };
-        let password = password("BEACON_PASSWORD", &format!("Password for {name}: "))?;
-        b.sign_in_here(name, &password)?;
+    if !beacon_api::is_protected_store(&path) {
+        return Ok(Beacon::open(&path, beacon_api::default_actor(), Arc::new(SystemClock))?);
     }
-    Ok(b)
+    let Some(name) = cli.user.as_deref() else { return Err(ApiError::SignInRequired.into()) };
+    let password = password("BEACON_PASSWORD", &format!("Password for {name}: "))?;
+    Ok(Beacon::sign_in(&path, name, &password, Arc::new(SystemClock))?)
 }
 
 /// A password from the environment variable, else typed at a prompt.
@@ -56,62 +55,96 @@ fn new_password(for_whom: &str, var: &str) -> Result<(String, bool)> {
 /// `beacon init`: create the store, and on a store with no account yet,
 /// its first admin.
 pub fn init(cli: &Cli, out: &Out, admin: &str) -> Result<()> {
-    let mut b = open_unprotected_or_plain(cli)?;
-    let recovery = if b.is_protected() {
-        None
-    } else {
-        let (password, generated) = new_password(admin, "BEACON_PASSWORD")?;
-        let key = b.init_admin(admin, &password)?;
-        Some((key, generated.then_some(password)))
-    };
+    if beacon_api::is_protected_store(&store_path(cli)) {
+        return store(cli, out);
+    }
+    let b = open_unprotected(cli)?;
+    let (password, generated) = new_password(admin, "BEACON_PASSWORD")?;
+    let (b, key) = b.init_admin(admin, &password)?;
     let store = b.store();
     if out.json {
-        let mut v =
-            serde_json::json!({"store": store.path(), "device_id": store.device_id(), "cases": store.case_count()?});
-        if let Some((key, password)) = &recovery {
-            v["admin"] = admin.into();
-            v["recovery_key"] = key.as_str().into();
-            if let Some(p) = password {
-                v["password"] = p.as_str().into();
-            }
+        let mut v = serde_json::json!({
+            "store": store.path(), "device_id": store.device_id(), "cases": store.case_count()?,
+            "admin": admin, "recovery_key": key.as_str(),
+        });
+        if generated {
+            v["password"] = password.into();
         }
         return out.value(&v);
     }
-    say!("Store ready at {} ({} cases).", store.path().display(), store.case_count()?);
-    if let Some((key, password)) = recovery {
-        say!("Protected: {admin} is its first admin; sign in with --user {admin} (or BEACON_USER).");
-        if let Some(p) = password {
-            say!("{admin}'s password (shown once): {p}");
-        }
-        say!("Recovery key (shown once; keep it offline, it opens this store if every admin password is lost):");
-        say!("  {}", key.as_str());
+    say!("Store ready at {} ({} cases), encrypted.", store.path().display(), store.case_count()?);
+    say!("Protected: {admin} is its first admin; sign in with --user {admin} (or BEACON_USER).");
+    if generated {
+        say!("{admin}'s password (shown once): {password}");
     }
+    say!("Recovery key (shown once; keep it offline, it opens this store if every admin password is lost):");
+    say!("  {}", key.as_str());
     Ok(())
 }
 
-/// `beacon store`: where it is, protected or not, empty or not.
+/// A protected store is encrypted, so whether it holds cases is known only
+/// after signing in; this says where it is and how to sign in.
 pub fn store(cli: &Cli, out: &Out) -> Result<()> {
-    let b = open_unprotected_or_plain(cli)?;
-    let (path, protected, empty) = (b.store().path(), b.is_protected(), b.store().has_no_cases()?);
+    let path = store_path(cli);
+    if beacon_api::is_protected_store(&path) {
+        if out.json {
+            return out.value(&serde_json::json!({"store": path, "protected": true, "encrypted": true}));
+        }
+        say!("{} (protected and encrypted: sign in with --user)", path.display());
+        return Ok(());
+    }
+    let b = open_unprotected(cli)?;
+    let empty = b.store().has_no_cases()?;
     if out.json {
-        return out.value(&serde_json::json!({"store": path, "protected": protected, "empty": empty}));
+        return out.value(&serde_json::json!({"store": path, "protected": false, "encrypted": false, "empty": empty}));
     }
     say!(
-        "{} ({}, {})",
+        "{} (not protected yet: `beacon init` adds its first admin and encrypts it; {})",
         path.display(),
-        if protected {
-            "protected: sign in with --user"
-        } else {
-            "not protected yet: `beacon init` adds its first admin"
-        },
         if empty { "no cases yet" } else { "holds cases" }
     );
     Ok(())
 }
 
-/// The store as it opens without signing in: `init` only reports on a
-/// protected one.
-fn open_unprotected_or_plain(cli: &Cli) -> Result<Beacon> {
+/// `beacon sync enrol`: sign in to the hub once, as `name`.
+pub fn enrol(out: &Out, b: &mut Beacon, hub: Option<&str>, name: Option<&str>, device: &str) -> Result<()> {
+    let hub = hub.ok_or_else(|| usage("give the hub to enrol with: --hub URL (or BEACON_HUB)"))?;
+    let name = name.ok_or_else(|| usage("give who enrols: --hub-user NAME, or --user NAME (or BEACON_USER)"))?;
+    let password = match std::env::var("BEACON_HUB_PASSWORD").ok().filter(|p| !p.is_empty()) {
+        Some(p) => p,
+        None => password("BEACON_PASSWORD", &format!("Hub password for {name}: "))?,
+    };
+    let enrolled = b.enrol(hub, name, &password, device)?;
+    if out.json {
+        return out.value(&enrolled);
+    }
+    say!(
+        "Enrolled with {} as {} ({}, receives {}); the hub lists this desktop as {}.",
+        enrolled.hub,
+        name,
+        enrolled.role,
+        enrolled.scope,
+        enrolled.token_name
+    );
+    Ok(())
+}
+
+/// `beacon rekey`: a new data key; the old one opens nothing any more.
+pub fn rekey(cli: &Cli, out: &Out) -> Result<()> {
+    let b = open(cli)?;
+    if !b.is_protected() {
+        return Err(usage("this store is not protected, so it has no key to rotate: `beacon init` protects it"));
+    }
+    let b = b.rekey()?;
+    if out.json {
+        return out.value(&serde_json::json!({"store": b.store().path(), "rekeyed": true}));
+    }
+    say!("{} is encrypted under a new key; passwords and the recovery key are unchanged.", b.store().path().display());
+    Ok(())
+}
+
+/// A store with no account yet, opened as it always was.
+fn open_unprotected(cli: &Cli) -> Result<Beacon> {
     Ok(Beacon::open(&store_path(cli), beacon_api::default_actor(), Arc::new(SystemClock))?)
 }
 

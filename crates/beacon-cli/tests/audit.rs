@@ -18,7 +18,7 @@ fn an_event_edited_in_the_file_is_named_by_device_sequence_and_id() {
     assert!(whole.stdout.contains("Every chain is whole: 6 event(s)"), "{}", whole.stdout);
 
     // Someone changes the fourth event's text with a plain SQLite tool.
-    let conn = rusqlite::Connection::open(&env.store).unwrap();
+    let conn = common::connect(&env.store);
     let (seq, id): (i64, String) = conn
         .query_row("SELECT device_seq, id FROM events WHERE device_seq = 4", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();

@@ -258,7 +258,7 @@ fn suggest_handoff_ack_and_the_status_machine() {
 
 /// The case's row as the store holds it, and how many events the log has.
 fn stored(env: &Env, external_id: &str) -> (String, i64) {
-    let conn = rusqlite::Connection::open(&env.store).unwrap();
+    let conn = common::connect(&env.store);
     let row: String = conn
         .query_row(
             "SELECT status || '|' || coalesce(acknowledged_at, '-') || '|' || coalesce(closed_at, '-') || '|' || assigned
@@ -407,7 +407,7 @@ fn demo_loads_a_realistic_store() {
     assert!(stats["overall"]["received_to_handed_off"]["median_s"].as_i64().unwrap() > 0);
     assert!(stats["by_jurisdiction"].as_array().unwrap().len() > 20);
     // What happened to the demo cases went through the case's state machine.
-    let store = beacon_store::Store::open(&env.store, std::sync::Arc::new(beacon_api::domain::SystemClock)).unwrap();
+    let store = common::open_store(&env.store, std::sync::Arc::new(beacon_api::domain::SystemClock));
     store.check_consistency().unwrap();
     drop(store);
     // A second demo into the same store is refused rather than mixed in.

@@ -86,7 +86,7 @@ fn kill_9_during_import_loses_no_acknowledged_write_and_leaves_a_consistent_stor
         reader.join().unwrap();
         acknowledged += *last.lock().unwrap();
 
-        let store = beacon_store::Store::open(&env.store, Arc::new(SystemClock)).unwrap();
+        let store = common::open_store(&env.store, Arc::new(SystemClock));
         store.check_consistency().unwrap_or_else(|e| panic!("round {round}: {e}"));
         let cases = store.case_count().unwrap();
         assert!(cases >= acknowledged, "round {round}: {cases} cases but {acknowledged} acknowledged");
@@ -102,7 +102,7 @@ fn kill_9_during_import_loses_no_acknowledged_write_and_leaves_a_consistent_stor
     );
     // Finishing the import stores exactly the rest, nothing twice.
     let run = env.run(&["--json", "referral", "import", file.to_str().unwrap()]).ok().json();
-    let store = beacon_store::Store::open(&env.store, Arc::new(ManualClock::at(chrono::Utc::now()))).unwrap();
+    let store = common::open_store(&env.store, Arc::new(ManualClock::at(chrono::Utc::now())));
     store.check_consistency().unwrap();
     assert_eq!(store.case_count().unwrap(), RECORDS as u64);
     assert_eq!(run["stored"].as_u64().unwrap() + run["duplicates"].as_u64().unwrap(), RECORDS as u64);
@@ -130,6 +130,6 @@ fn two_processes_writing_at_once_lose_nothing() {
     let shown = env.run(&["--json", "show", "CONC-1"]).ok().json();
     assert_eq!(shown["notes"].as_array().unwrap().len(), 25);
     assert_eq!(common::count(&env.store, "SELECT count(*) FROM cases"), RECORDS as i64 + 1);
-    let store = beacon_store::Store::open(&env.store, Arc::new(SystemClock)).unwrap();
+    let store = common::open_store(&env.store, Arc::new(SystemClock));
     store.check_consistency().unwrap();
 }

@@ -70,6 +70,6 @@ fn notes_wait_at_most_250_ms_behind_an_import_of_referrals_sharing_one_key() {
     // Each referral links to a bounded number of the others, not to all of them.
     let most_links = common::count(&env.store, "SELECT max(link_count) FROM cases");
     assert!((1..=beacon_store::MAX_LINKS_PER_CASE).contains(&most_links), "a case has {most_links} links");
-    let store = beacon_store::Store::open(&env.store, Arc::new(SystemClock)).unwrap();
+    let store = common::open_store(&env.store, Arc::new(SystemClock));
     store.check_consistency().unwrap();
 }

@@ -234,3 +234,76 @@ fn overriding_the_sharing_policy_needs_a_reason_a_role_and_is_recorded() {
     let line = audit.as_array().unwrap().iter().find(|e| e["kind"] == "handed_off").unwrap()["summary"].clone();
     assert!(line.as_str().unwrap().contains("sharing policy overridden: court order 24-112"), "{line}");
 }
+
+/// Words of one referral that must never be readable in the store's files.
+const SECRETS: [&str; 3] = ["Anneliese Okonkwo-Brandt", "816-555-0193", "kept behind the nail salon on Troost"];
+
+/// Every file beside the store, as bytes, holds none of [`SECRETS`].
+#[track_caller]
+fn assert_nothing_readable(env: &Env) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(env.dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            continue; // the referral file the test wrote
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for secret in SECRETS {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds {secret:?} in plain text",
+                path.display()
+            );
+        }
+        names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn a_protected_store_is_encrypted_on_disk_and_rekey_rotates_its_key() {
+    let env = Env::new();
+    demo(&env);
+    let tip = common::referral(
+        "ENC-CLI-1",
+        serde_json::json!({
+            "narrative": format!("{} says she is {}.", SECRETS[0], SECRETS[2]),
+            "reporter": {"kind": "victim", "name": SECRETS[0], "phone": SECRETS[1], "contact_ok": true},
+        }),
+    );
+    let file = env.write("tip.json", tip.to_string().as_bytes());
+    as_user(&env, "dispatcher", &["referral", "add", file.to_str().unwrap()]).ok();
+    let shown = as_user(&env, "dispatcher", &["show", "ENC-CLI-1"]).ok();
+    assert!(shown.stdout.contains(SECRETS[2]), "signed in, the dispatcher reads it: {}", shown.stdout);
+
+    // The store file, its WAL and anything else beside it: no readable byte of it.
+    let files = assert_nothing_readable(&env);
+    assert!(files.contains(&"store.sqlite3".to_string()), "{files:?}");
+    assert!(!std::fs::read(&env.store).unwrap().starts_with(b"SQLite format 3"), "not a plain SQLite file");
+    // A plain SQLite tool reads nothing.
+    let plain = rusqlite::Connection::open(&env.store).unwrap();
+    assert!(plain.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0)).is_err());
+    drop(plain);
+    let status = env.run(&["--json", "store"]).ok().json();
+    assert_eq!((status["protected"].as_bool(), status["encrypted"].as_bool()), (Some(true), Some(true)));
+
+    // Rotating the key: only an admin; afterwards the old key opens nothing,
+    // the passwords are unchanged and every case is still there.
+    let old_key = {
+        let mut keys = beacon_api::auth::KeyFile::load(&beacon_api::auth::KeyFile::beside(&env.store)).unwrap();
+        keys.sign_in("supervisor", TEST_PASSWORD, chrono::Utc::now()).unwrap().data_key().sqlcipher_literal()
+    };
+    let before = env.case_count();
+    assert_eq!(as_user(&env, "dispatcher", &["rekey"]).code, 2, "a dispatcher may not rekey");
+    let run = as_user(&env, "admin", &["rekey"]).ok();
+    assert!(run.stdout.contains("new key"), "{}", run.stdout);
+    let with_old = rusqlite::Connection::open(&env.store).unwrap();
+    with_old.execute_batch(&format!("PRAGMA key = \"{}\";", old_key.as_str())).unwrap();
+    assert!(with_old.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0)).is_err());
+    drop(with_old);
+    assert_eq!(env.case_count(), before);
+    as_user(&env, "dispatcher", &["show", "ENC-CLI-1"]).ok();
+    let files = assert_nothing_readable(&env);
+    assert!(files.iter().all(|f| !f.contains("encrypting")), "no copy left behind: {files:?}");
+}

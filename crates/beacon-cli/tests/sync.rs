@@ -113,9 +113,10 @@ fn a_handoff_the_hub_rejected_is_listed_until_a_dispatcher_resolves_it() {
 
 /// Events in the store (0 while it does not exist yet), read without writing.
 fn events(env: &Env) -> i64 {
-    let Ok(conn) = rusqlite::Connection::open_with_flags(&env.store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+    if !env.store.exists() {
         return 0;
-    };
+    }
+    let conn = common::connect(&env.store);
     conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap_or(0)
 }
 
@@ -166,4 +167,81 @@ fn a_store_restored_from_an_old_copy_is_told_it_has_forked() {
     assert_ne!(refused.code, 0);
     assert!(refused.stderr.contains("forked") && refused.stderr.contains("re-enrol"), "{}", refused.stderr);
     assert!(!refused.stderr.contains("written on the restored copy"), "no note text in the error");
+}
+
+/// A hub with people who enrol desktops, all with `password`.
+fn hub_with_people(
+    dir: &std::path::Path,
+    people: &[(&str, beacon_api::domain::UserRole, Option<&str>)],
+    password: &str,
+) -> (String, Arc<dyn HubDb>, tokio::runtime::Runtime) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let db: Arc<dyn HubDb> = Arc::new(SqliteHubDb::open(&dir.join("hub.sqlite3")).unwrap());
+    let url = runtime.block_on(async {
+        db.migrate().await.unwrap();
+        for (name, role, responder) in people {
+            let user = beacon_hub::people::new_user(name, *role, responder.map(str::to_string), password).unwrap();
+            db.save_user(user).await.unwrap();
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(Hub::new(db.clone(), HubConfig::default()).unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    });
+    (url, db, runtime)
+}
+
+#[test]
+fn a_desktop_enrolled_by_a_task_force_member_receives_only_their_cases_until_they_are_disabled() {
+    use beacon_api::domain::UserRole;
+    let (office, field) = (Env::new(), Env::new());
+    let demo = office.run(&["--json", "demo", "--referrals", "150"]).ok().json();
+    let trooper = demo["users"][3]["responder_id"].as_str().unwrap().to_string();
+    let hub_password = "the hub password";
+    let people =
+        [("supervisor", UserRole::Supervisor, None), ("taskforce", UserRole::TaskForce, Some(trooper.as_str()))];
+    let (url, db, runtime) = hub_with_people(office.dir.path(), &people, hub_password);
+
+    // The office desktop enrols as its supervisor and sends everything.
+    let mut enrol = office.cmd();
+    enrol.env("BEACON_HUB_PASSWORD", hub_password);
+    let enrolled = common::run_command(enrol, &["--json", "sync", "enrol", "--hub", &url, "--device", "office"], None);
+    let enrolled = enrolled.ok().json();
+    assert_eq!((enrolled["role"].as_str(), enrolled["scope"].as_str()), (Some("supervisor"), Some("all")));
+    office.run(&["sync"]).ok();
+
+    // A field laptop, protected by its own admin, enrols as the task-force member.
+    let mut init = field.cmd();
+    init.env("BEACON_PASSWORD", common::TEST_PASSWORD);
+    common::run_command(init, &["init"], None).ok();
+    let mut enrol = field.cmd();
+    enrol.env("BEACON_USER", "admin").env("BEACON_HUB_PASSWORD", "wrong hub password");
+    let wrong = common::run_command(enrol, &["sync", "enrol", "--hub", &url, "--hub-user", "taskforce"], None);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(wrong.stderr.contains("wrong user name or password"), "{}", wrong.stderr);
+    let mut enrol = field.cmd();
+    enrol.env("BEACON_USER", "admin").env("BEACON_HUB_PASSWORD", hub_password);
+    let args = ["--json", "sync", "enrol", "--hub", &url, "--hub-user", "taskforce", "--device", "field-laptop"];
+    let enrolled = common::run_command(enrol, &args, None).ok().json();
+    assert_eq!(enrolled["scope"].as_str(), Some(format!("responder:{trooper}").as_str()));
+    let mut sync = field.cmd();
+    sync.env("BEACON_USER", "admin");
+    common::run_command(sync, &["sync"], None).ok();
+
+    // Exactly the cases handed to that trooper, of the office's many.
+    let handed = common::count(
+        &office.store,
+        &format!("SELECT count(DISTINCT case_id) FROM handoffs WHERE responder_id = '{trooper}'"),
+    );
+    assert!(handed > 0 && handed < office.case_count(), "{handed} of {}", office.case_count());
+    assert_eq!(field.case_count(), handed, "the field laptop holds only the trooper's cases");
+
+    // Disabled on the hub: the laptop is refused at once, and says why.
+    assert!(runtime.block_on(db.disable_user("taskforce", beacon_hub_db::now_ms())).unwrap());
+    let mut sync = field.cmd();
+    sync.env("BEACON_USER", "admin");
+    let refused = common::run_command(sync, &["sync"], None);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("disabled"), "{}", refused.stderr);
 }

@@ -289,6 +289,43 @@ pub fn allowed(role: UserRole) -> Vec<Action> {
     Action::ALL.into_iter().filter(|a| may(role, *a)).collect()
 }
 
+/// The actions any one of which lets a person write an event like `body`:
+/// what the hub checks of each event a device pushes, against the role of
+/// the person the device was enrolled for. Empty for the events only the
+/// hub writes. (The API asks the same actions before it writes each event.)
+pub fn writing(body: &crate::event::EventBody, by: &str) -> &'static [Action] {
+    use crate::CaseStatus as S;
+    use crate::event::EventBody as E;
+    match body {
+        E::ReferralReceived { .. } => &[Action::Intake],
+        E::PriorityOverridden { .. } => &[Action::Triage],
+        E::NoteAdded { .. } => &[Action::Note],
+        E::StatusChanged { to: S::Acknowledged | S::OnScene, .. } => &[Action::Respond],
+        E::StatusChanged { to: S::HandedOff, .. } => &[Action::HandOff],
+        // Triaged again after a withdrawn handoff, closed, reopened.
+        E::StatusChanged { .. } => &[Action::Triage, Action::HandOff],
+        E::HandedOff { sharing_override: Some(_), .. } => &[Action::OverrideSharing],
+        E::HandedOff { .. } => &[Action::HandOff],
+        E::HandoffRejected { .. } => &[],
+        E::ConflictResolved { .. } => &[Action::ResolveConflicts],
+        E::Acknowledged { .. } => &[Action::Respond],
+        // A dispatcher confirming a point near a border, or a new layer.
+        E::JurisdictionChanged { .. } => &[Action::Triage, Action::ManageLayers],
+        // The roster imported, or a responder put on or off duty.
+        E::ResponderUpserted { .. } => &[Action::ManageRoster, Action::SetDuty],
+        E::SettingsChanged { .. } => &[Action::ManageSettings],
+        // Everyone sets their own password.
+        E::AccountSaved { user, change: crate::AccountChange::PasswordSet } if user.name == by => &[Action::Sync],
+        E::AccountSaved { .. } => &[Action::ManageUsers],
+        E::CaseViewed {} => &[Action::ReadCase],
+    }
+}
+
+/// Whether a person of `role`, called `name`, may write an event like `body`.
+pub fn may_write(role: UserRole, name: &str, body: &crate::event::EventBody) -> bool {
+    writing(body, name).iter().any(|a| may(role, *a))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,5 +381,33 @@ mod tests {
         assert_eq!("taskforce".parse::<UserRole>(), Ok(TaskForce));
         assert_eq!(" Supervisor ".parse::<UserRole>(), Ok(Supervisor));
         assert!("root".parse::<UserRole>().unwrap_err().contains("dispatcher"));
+    }
+
+    #[test]
+    fn what_each_role_may_write_through_the_hub() {
+        use crate::CaseStatus;
+        use crate::event::EventBody;
+        let ack =
+            EventBody::StatusChanged { from: CaseStatus::HandedOff, to: CaseStatus::Acknowledged, disposition: None };
+        let close = EventBody::StatusChanged { from: CaseStatus::OnScene, to: CaseStatus::Closed, disposition: None };
+        let note = EventBody::NoteAdded { note_id: crate::NoteId::new(), text: "seen".into() };
+        let user = User { name: "dana".into(), role: Dispatcher, responder_id: None, disabled: false };
+        let own_password = EventBody::AccountSaved { user: user.clone(), change: AccountChange::PasswordSet };
+        let added = EventBody::AccountSaved { user, change: AccountChange::Added };
+        // (role, event, may write it)
+        let table = [
+            (TaskForce, &ack, true),
+            (TaskForce, &note, true),
+            (TaskForce, &close, false),
+            (Dispatcher, &close, true),
+            (Admin, &note, false),
+            (Dispatcher, &own_password, true),
+            (Dispatcher, &added, false),
+            (Admin, &added, true),
+        ];
+        for (role, body, expected) in table {
+            assert_eq!(may_write(role, "dana", body), expected, "{role:?} {}", body.kind());
+        }
+        assert!(!may_write(Dispatcher, "sam", &own_password), "someone else's password is an admin's to set");
     }
 }

@@ -9,6 +9,14 @@ pub enum HubDbError {
     /// A token name already in use.
     #[error("a token named {0:?} exists already")]
     NameTaken(String),
+    /// The key given does not open the database (or none was given for an
+    /// encrypted one, or one was given for a plain one).
+    #[error("{}", if *encrypted {
+        "this key does not open the hub database (it is not this database's key, or the database is not encrypted)"
+    } else {
+        "the hub database is encrypted: give its key (--db-key-file or BEACON_HUB_DB_KEY)"
+    })]
+    WrongKey { encrypted: bool },
     /// What the database holds breaks the hub's rules.
     #[error("the hub database is inconsistent: {0}")]
     Corrupt(String),

@@ -33,7 +33,7 @@ use beacon_sync::{Cursor, PullResponse, PushResponse, SyncError, WireEvent};
 pub use error::HubDbError;
 pub use postgres::PostgresHubDb;
 pub use sqlite::SqliteHubDb;
-pub use tokens::{TokenInfo, TokenRole, TokenScope};
+pub use tokens::{HubUser, TokenInfo, TokenRole, TokenScope, TokenUser};
 
 /// One referral the hub takes in, already validated, triaged and placed
 /// (by the domain crates, as a desktop would).
@@ -82,8 +82,24 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
     /// Revoke a token by name; false when there is none of that name.
     async fn revoke_token(&self, name: &str) -> Result<bool, HubDbError>;
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>, HubDbError>;
-    /// The token with this hash, revoked or not.
+    /// The token with this hash, revoked or not, with its person if it has one.
     async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<TokenInfo>, HubDbError>;
+    /// Store a device token enrolled for `user` (its SHA-256 only).
+    async fn create_user_token(
+        &self,
+        name: &str,
+        hash: [u8; 32],
+        scope: TokenScope,
+        user: &str,
+    ) -> Result<(), HubDbError>;
+
+    /// Add a person, or replace what the hub holds of them.
+    async fn save_user(&self, user: HubUser) -> Result<(), HubDbError>;
+    async fn user(&self, name: &str) -> Result<Option<HubUser>, HubDbError>;
+    async fn list_users(&self) -> Result<Vec<HubUser>, HubDbError>;
+    /// Disable a person and revoke every token enrolled for them, in one
+    /// transaction; false when there is nobody of that name.
+    async fn disable_user(&self, name: &str, now_ms: i64) -> Result<bool, HubDbError>;
 
     /// Take referrals in, in order, as events of the hub's own device. A
     /// referral whose `source` + `external_id` the hub holds is not stored

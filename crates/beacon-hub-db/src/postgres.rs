@@ -17,11 +17,15 @@ use serde_json::value::RawValue;
 use tokio_postgres::{NoTls, Row};
 
 use crate::push::{self, DeviceHead};
-use crate::{HubDb, HubDbError, IntakeRecord, PushResult, TokenInfo, TokenRole, TokenScope};
+use crate::tokens::{TOKEN_COLUMNS, USER_COLUMNS};
+use crate::{HubDb, HubDbError, HubUser, IntakeRecord, PushResult, TokenInfo, TokenRole, TokenScope, TokenUser};
 use crate::{effects, stream};
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("postgres/0001_initial.sql"), include_str!("postgres/0002_intents_and_scopes.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("postgres/0001_initial.sql"),
+    include_str!("postgres/0002_intents_and_scopes.sql"),
+    include_str!("postgres/0003_people.sql"),
+];
 
 /// The advisory lock every appending transaction (and a migration) holds.
 const APPEND_LOCK: i64 = 0x4245_4143_4f4e; // "BEACON"
@@ -68,6 +72,29 @@ impl From<deadpool_postgres::PoolError> for HubDbError {
 }
 
 impl PostgresHubDb {
+    /// Store a token (its hash), for a person or none; a name in use is refused.
+    async fn insert_token(
+        &self,
+        name: &str,
+        hash: [u8; 32],
+        role: TokenRole,
+        scope: TokenScope,
+        user: Option<&str>,
+    ) -> Result<(), HubDbError> {
+        let client = self.pool.get().await?;
+        let inserted = client
+            .execute(
+                "INSERT INTO tokens (name, hash, role, scope, created_at, user_name) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (name) DO NOTHING",
+                &[&name, &hash.as_slice(), &role.as_str(), &scope.to_string(), &crate::now_ms(), &user],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(HubDbError::NameTaken(name.to_string()));
+        }
+        Ok(())
+    }
+
     /// A pool of up to `max_connections` to the database at `url`
     /// (`postgres://user@host:port/db`). Connects lazily.
     pub fn connect(url: &str, max_connections: usize) -> Result<Self, HubDbError> {
@@ -318,6 +345,14 @@ fn event_from(row: &Row) -> Result<WireEvent, HubDbError> {
 
 fn token_from(row: &Row) -> Result<TokenInfo, HubDbError> {
     let name: String = row.get(0);
+    let user = match (row.get::<_, Option<String>>(5), row.get::<_, Option<String>>(6)) {
+        (Some(user), Some(role)) => Some(TokenUser {
+            role: crate::tokens::user_role(&role, &user)?,
+            name: user,
+            disabled: row.get::<_, Option<i64>>(7).is_some(),
+        }),
+        _ => None,
+    };
     Ok(TokenInfo {
         role: row
             .get::<_, &str>(1)
@@ -329,6 +364,21 @@ fn token_from(row: &Row) -> Result<TokenInfo, HubDbError> {
             .map_err(|_| HubDbError::Corrupt(format!("token {name:?} has an unknown scope")))?,
         created_at: row.get(3),
         revoked_at: row.get(4),
+        name,
+        user,
+    })
+}
+
+fn user_from(row: &Row) -> Result<HubUser, HubDbError> {
+    let name: String = row.get(0);
+    Ok(HubUser {
+        role: crate::tokens::user_role(row.get(1), &name)?,
+        responder_id: row.get(2),
+        verifier: row.get(3),
+        failures: row.get::<_, i32>(4).max(0) as u32,
+        locked_until: row.get(5),
+        disabled_at: row.get(6),
+        created_at: row.get(7),
         name,
     })
 }
@@ -372,18 +422,7 @@ impl HubDb for PostgresHubDb {
         role: TokenRole,
         scope: TokenScope,
     ) -> Result<(), HubDbError> {
-        let client = self.pool.get().await?;
-        let inserted = client
-            .execute(
-                "INSERT INTO tokens (name, hash, role, scope, created_at) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (name) DO NOTHING",
-                &[&name, &hash.as_slice(), &role.as_str(), &scope.to_string(), &crate::now_ms()],
-            )
-            .await?;
-        if inserted == 0 {
-            return Err(HubDbError::NameTaken(name.to_string()));
-        }
-        Ok(())
+        self.insert_token(name, hash, role, scope, None).await
     }
 
     async fn revoke_token(&self, name: &str) -> Result<bool, HubDbError> {
@@ -399,20 +438,73 @@ impl HubDb for PostgresHubDb {
 
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>, HubDbError> {
         let client = self.pool.get().await?;
-        let rows =
-            client.query("SELECT name, role, scope, created_at, revoked_at FROM tokens ORDER BY name", &[]).await?;
+        let rows = client.query(&format!("{TOKEN_COLUMNS} ORDER BY t.name"), &[]).await?;
         rows.iter().map(token_from).collect()
     }
 
     async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<TokenInfo>, HubDbError> {
         let client = self.pool.get().await?;
-        let row = client
-            .query_opt(
-                "SELECT name, role, scope, created_at, revoked_at FROM tokens WHERE hash = $1",
-                &[&hash.as_slice()],
+        let row = client.query_opt(&format!("{TOKEN_COLUMNS} WHERE t.hash = $1"), &[&hash.as_slice()]).await?;
+        row.as_ref().map(token_from).transpose()
+    }
+
+    async fn create_user_token(
+        &self,
+        name: &str,
+        hash: [u8; 32],
+        scope: TokenScope,
+        user: &str,
+    ) -> Result<(), HubDbError> {
+        self.insert_token(name, hash, TokenRole::Device, scope, Some(user)).await
+    }
+
+    async fn save_user(&self, user: HubUser) -> Result<(), HubDbError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO hub_users (name, role, responder_id, verifier, failures, locked_until, disabled_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (name) DO UPDATE SET role = excluded.role, responder_id = excluded.responder_id,
+                   verifier = excluded.verifier, failures = excluded.failures,
+                   locked_until = excluded.locked_until, disabled_at = excluded.disabled_at",
+                &[
+                    &user.name,
+                    &user.role.as_str(),
+                    &user.responder_id,
+                    &user.verifier,
+                    &(user.failures.min(i32::MAX as u32) as i32),
+                    &user.locked_until,
+                    &user.disabled_at,
+                    &user.created_at,
+                ],
             )
             .await?;
-        row.as_ref().map(token_from).transpose()
+        Ok(())
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<HubUser>, HubDbError> {
+        let client = self.pool.get().await?;
+        let row = client.query_opt(&format!("{USER_COLUMNS} WHERE name = $1"), &[&name]).await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<HubUser>, HubDbError> {
+        let client = self.pool.get().await?;
+        let rows = client.query(&format!("{USER_COLUMNS} ORDER BY name"), &[]).await?;
+        rows.iter().map(user_from).collect()
+    }
+
+    async fn disable_user(&self, name: &str, now_ms: i64) -> Result<bool, HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let found = tx
+            .execute("UPDATE hub_users SET disabled_at = coalesce(disabled_at, $2) WHERE name = $1", &[&name, &now_ms])
+            .await?
+            > 0;
+        tx.execute("UPDATE tokens SET revoked_at = coalesce(revoked_at, $2) WHERE user_name = $1", &[&name, &now_ms])
+            .await?;
+        tx.commit().await?;
+        Ok(found)
     }
 
     async fn intake(&self, records: Vec<IntakeRecord>, now_ms: i64) -> Result<Vec<(CaseId, bool)>, HubDbError> {

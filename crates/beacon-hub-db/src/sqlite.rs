@@ -12,12 +12,18 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::value::RawValue;
 
 use crate::push::{self, DeviceHead};
-use crate::{HubDb, HubDbError, IntakeRecord, PushRefused, PushResult, TokenInfo, TokenRole, TokenScope};
+use crate::tokens::{TOKEN_COLUMNS, USER_COLUMNS};
+use crate::{
+    HubDb, HubDbError, HubUser, IntakeRecord, PushRefused, PushResult, TokenInfo, TokenRole, TokenScope, TokenUser,
+};
 use crate::{effects, stream};
 
 /// The schema, one entry per version (`PRAGMA user_version`).
-const MIGRATIONS: &[&str] =
-    &[include_str!("sqlite/0001_initial.sql"), include_str!("sqlite/0002_intents_and_scopes.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("sqlite/0001_initial.sql"),
+    include_str!("sqlite/0002_intents_and_scopes.sql"),
+    include_str!("sqlite/0003_people.sql"),
+];
 
 #[derive(Debug, Clone)]
 pub struct SqliteHubDb {
@@ -31,7 +37,26 @@ impl SqliteHubDb {
     /// Open (creating if needed) the hub database at `path`. Call
     /// [`HubDb::migrate`] before serving.
     pub fn open(path: &Path) -> Result<Self, HubDbError> {
+        SqliteHubDb::open_keyed(path, None)
+    }
+
+    /// [`SqliteHubDb::open`] for a database encrypted with SQLCipher under
+    /// `key`: a passphrase, or a raw key as `x'…'` (64 hexadecimal digits).
+    /// A new database is created encrypted; a wrong key (or none, for an
+    /// encrypted one) is refused as [`HubDbError::WrongKey`].
+    pub fn open_keyed(path: &Path, key: Option<&str>) -> Result<Self, HubDbError> {
         let conn = Connection::open(path)?;
+        if let Some(key) = key {
+            // Bound as a quoted literal by rusqlite: any passphrase is safe here.
+            conn.pragma_update(None, "key", key)?;
+        }
+        // SQLCipher reads the first page only when asked: a wrong key shows here.
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(())) {
+            return Err(match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => HubDbError::WrongKey { encrypted: key.is_some() },
+                _ => e.into(),
+            });
+        }
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")?;
         let (appended, _) = tokio::sync::watch::channel(0);
@@ -40,6 +65,31 @@ impl SqliteHubDb {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Store a token (its hash), for a person or none; a name in use is refused.
+    async fn insert_token(
+        &self,
+        name: &str,
+        hash: [u8; 32],
+        role: TokenRole,
+        scope: TokenScope,
+        user: Option<&str>,
+    ) -> Result<(), HubDbError> {
+        let (name, user) = (name.to_string(), user.map(str::to_string));
+        self.tx(move |tx| {
+            let taken: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM tokens WHERE name = ?1)", [&name], |r| r.get(0))?;
+            if taken {
+                return Err(HubDbError::NameTaken(name));
+            }
+            tx.execute(
+                "INSERT INTO tokens (name, hash, role, scope, created_at, user_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![name, hash.as_slice(), role.as_str(), scope.to_string(), crate::now_ms(), user],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     fn wake(&self) {
@@ -287,20 +337,7 @@ impl HubDb for SqliteHubDb {
         role: TokenRole,
         scope: TokenScope,
     ) -> Result<(), HubDbError> {
-        let name = name.to_string();
-        self.tx(move |tx| {
-            let taken: bool =
-                tx.query_row("SELECT EXISTS (SELECT 1 FROM tokens WHERE name = ?1)", [&name], |r| r.get(0))?;
-            if taken {
-                return Err(HubDbError::NameTaken(name));
-            }
-            tx.execute(
-                "INSERT INTO tokens (name, hash, role, scope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![name, hash.as_slice(), role.as_str(), scope.to_string(), crate::now_ms()],
-            )?;
-            Ok(())
-        })
-        .await
+        self.insert_token(name, hash, role, scope, None).await
     }
 
     async fn revoke_token(&self, name: &str) -> Result<bool, HubDbError> {
@@ -316,7 +353,7 @@ impl HubDb for SqliteHubDb {
 
     async fn list_tokens(&self) -> Result<Vec<TokenInfo>, HubDbError> {
         self.tx(|tx| {
-            let mut stmt = tx.prepare("SELECT name, role, scope, created_at, revoked_at FROM tokens ORDER BY name")?;
+            let mut stmt = tx.prepare(&format!("{TOKEN_COLUMNS} ORDER BY t.name"))?;
             let rows = stmt.query_map([], token_at)?;
             rows.map(|r| r?).collect()
         })
@@ -325,10 +362,80 @@ impl HubDb for SqliteHubDb {
 
     async fn token_by_hash(&self, hash: [u8; 32]) -> Result<Option<TokenInfo>, HubDbError> {
         self.tx(move |tx| {
-            tx.prepare_cached("SELECT name, role, scope, created_at, revoked_at FROM tokens WHERE hash = ?1")?
+            tx.prepare_cached(&format!("{TOKEN_COLUMNS} WHERE t.hash = ?1"))?
                 .query_row([hash.as_slice()], token_at)
                 .optional()?
                 .transpose()
+        })
+        .await
+    }
+
+    async fn create_user_token(
+        &self,
+        name: &str,
+        hash: [u8; 32],
+        scope: TokenScope,
+        user: &str,
+    ) -> Result<(), HubDbError> {
+        self.insert_token(name, hash, TokenRole::Device, scope, Some(user)).await
+    }
+
+    async fn save_user(&self, user: HubUser) -> Result<(), HubDbError> {
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT INTO hub_users (name, role, responder_id, verifier, failures, locked_until, disabled_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (name) DO UPDATE SET role = excluded.role, responder_id = excluded.responder_id,
+                   verifier = excluded.verifier, failures = excluded.failures,
+                   locked_until = excluded.locked_until, disabled_at = excluded.disabled_at",
+                params![
+                    user.name,
+                    user.role.as_str(),
+                    user.responder_id,
+                    user.verifier,
+                    user.failures,
+                    user.locked_until,
+                    user.disabled_at,
+                    user.created_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<HubUser>, HubDbError> {
+        let name = name.to_string();
+        self.tx(move |tx| {
+            tx.prepare_cached(&format!("{USER_COLUMNS} WHERE name = ?1"))?
+                .query_row([name], user_at)
+                .optional()?
+                .transpose()
+        })
+        .await
+    }
+
+    async fn list_users(&self) -> Result<Vec<HubUser>, HubDbError> {
+        self.tx(|tx| {
+            let mut stmt = tx.prepare(&format!("{USER_COLUMNS} ORDER BY name"))?;
+            let rows = stmt.query_map([], user_at)?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+
+    async fn disable_user(&self, name: &str, now_ms: i64) -> Result<bool, HubDbError> {
+        let name = name.to_string();
+        self.tx(move |tx| {
+            let found = tx.execute(
+                "UPDATE hub_users SET disabled_at = coalesce(disabled_at, ?2) WHERE name = ?1",
+                params![name, now_ms],
+            )? > 0;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE user_name = ?1",
+                params![name, now_ms],
+            )?;
+            Ok(found)
         })
         .await
     }
@@ -503,13 +610,40 @@ impl HubDb for SqliteHubDb {
 fn token_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<TokenInfo, HubDbError>> {
     let (name, role, scope, created_at, revoked_at): (String, String, String, i64, Option<i64>) =
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
+    let person: (Option<String>, Option<String>, Option<i64>) = (r.get(5)?, r.get(6)?, r.get(7)?);
     Ok((|| {
+        let user = match person {
+            (Some(user), Some(role), disabled_at) => Some(TokenUser {
+                role: crate::tokens::user_role(&role, &user)?,
+                name: user,
+                disabled: disabled_at.is_some(),
+            }),
+            _ => None,
+        };
         Ok(TokenInfo {
             role: role.parse().map_err(|_| HubDbError::Corrupt(format!("token {name:?} has an unknown role")))?,
             scope: scope.parse().map_err(|_| HubDbError::Corrupt(format!("token {name:?} has an unknown scope")))?,
             name,
             created_at,
             revoked_at,
+            user,
         })
     })())
+}
+
+fn user_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<HubUser, HubDbError>> {
+    let name: String = r.get(0)?;
+    let role: String = r.get(1)?;
+    let (responder_id, verifier, failures, locked_until, disabled_at, created_at) =
+        (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?);
+    Ok(crate::tokens::user_role(&role, &name).map(|role| HubUser {
+        name,
+        role,
+        responder_id,
+        verifier,
+        failures,
+        locked_until,
+        disabled_at,
+        created_at,
+    }))
 }

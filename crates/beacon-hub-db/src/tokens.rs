@@ -1,5 +1,6 @@
 //! Token records: who may call the hub, and what they may see.
 
+use beacon_domain::UserRole;
 use std::fmt;
 use std::str::FromStr;
 
@@ -84,6 +85,48 @@ pub struct TokenInfo {
     /// Unix ms.
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The person a device token was enrolled for (none: made by an
+    /// operator with `beacon-hub token create`).
+    pub user: Option<TokenUser>,
+}
+
+/// The person behind an enrolled device's token, as the hub holds them now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenUser {
+    pub name: String,
+    pub role: UserRole,
+    pub disabled: bool,
+}
+
+/// A person who may enrol desktops with the hub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HubUser {
+    pub name: String,
+    pub role: UserRole,
+    /// The roster's id of the responder a task-force member is.
+    pub responder_id: Option<String>,
+    /// What checks their password (`beacon_auth::password_verifier`).
+    pub verifier: String,
+    /// Failed enrolments in a row, and until when (unix ms) they are locked.
+    pub failures: u32,
+    pub locked_until: Option<i64>,
+    /// Unix ms.
+    pub disabled_at: Option<i64>,
+    pub created_at: i64,
+}
+
+/// A token's columns, with its person's, as both backends read them.
+pub(crate) const TOKEN_COLUMNS: &str =
+    "SELECT t.name, t.role, t.scope, t.created_at, t.revoked_at, u.name, u.role, u.disabled_at
+     FROM tokens t LEFT JOIN hub_users u ON u.name = t.user_name";
+
+/// A person's columns, as both backends read them.
+pub(crate) const USER_COLUMNS: &str =
+    "SELECT name, role, responder_id, verifier, failures, locked_until, disabled_at, created_at FROM hub_users";
+
+/// Parse what a row says of a role.
+pub(crate) fn user_role(text: &str, whose: &str) -> Result<UserRole, crate::HubDbError> {
+    text.parse().map_err(|_| crate::HubDbError::Corrupt(format!("user {whose:?} has an unknown role")))
 }
 
 #[cfg(test)]

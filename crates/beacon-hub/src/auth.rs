@@ -8,8 +8,8 @@ use beacon_hub_db::{TokenInfo, TokenRole};
 use crate::{Hub, HubError, tokens};
 
 /// The caller's token, if it is known, not revoked, and of one of `roles`.
-/// 401 without a token or with an unknown or revoked one; 403 with a token
-/// of another role.
+/// 401 without a token, with an unknown or revoked one, or one enrolled for
+/// a person since disabled; 403 with a token of another role.
 pub async fn require(hub: &Hub, headers: &HeaderMap, roles: &[TokenRole]) -> Result<TokenInfo, HubError> {
     let presented = headers
         .get(AUTHORIZATION)
@@ -19,6 +19,11 @@ pub async fn require(hub: &Hub, headers: &HeaderMap, roles: &[TokenRole]) -> Res
         .filter(|t| !t.is_empty())
         .ok_or(HubError::NoToken)?;
     let token = hub.db.token_by_hash(tokens::hash(presented)).await?.ok_or(HubError::BadToken)?;
+    // A disabled person's tokens were revoked with them; said apart so
+    // the desktop can tell its person to ask an administrator.
+    if token.user.as_ref().is_some_and(|u| u.disabled) {
+        return Err(HubError::UserDisabled);
+    }
     if token.revoked_at.is_some() {
         return Err(HubError::BadToken);
     }

@@ -28,6 +28,20 @@ pub enum HubError {
     BadToken,
     #[error("a {0} token cannot do this")]
     WrongRole(&'static str),
+    /// The token's person was disabled: their desktops are signed out of the hub.
+    #[error("the person this desktop was enrolled for is disabled")]
+    UserDisabled,
+    /// Enrolment: the name or the password is wrong (which, is not said).
+    #[error("wrong user name or password")]
+    WrongPassword,
+    #[error("too many wrong passwords: this name is locked for a while")]
+    LockedOut,
+    /// What the token's person may not do, by their role.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A field of the request is not acceptable; the value is never quoted.
+    #[error("{field}: {why}")]
+    Invalid { field: &'static str, why: &'static str },
     #[error("{0}")]
     Malformed(String),
     #[error("no {0} with that id")]
@@ -50,8 +64,12 @@ impl From<PushRefused> for HubError {
 impl HubError {
     pub fn status(&self) -> StatusCode {
         match self {
-            HubError::NoToken | HubError::BadToken => StatusCode::UNAUTHORIZED,
-            HubError::WrongRole(_) => StatusCode::FORBIDDEN,
+            HubError::NoToken | HubError::BadToken | HubError::UserDisabled | HubError::WrongPassword => {
+                StatusCode::UNAUTHORIZED
+            }
+            HubError::LockedOut => StatusCode::TOO_MANY_REQUESTS,
+            HubError::WrongRole(_) | HubError::Forbidden(_) => StatusCode::FORBIDDEN,
+            HubError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             HubError::Malformed(_) => StatusCode::BAD_REQUEST,
             HubError::NotFound(_) => StatusCode::NOT_FOUND,
             HubError::Sync(SyncError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
@@ -68,6 +86,11 @@ impl HubError {
             HubError::NoToken => "no_token",
             HubError::BadToken => "bad_token",
             HubError::WrongRole(_) => "wrong_role",
+            HubError::UserDisabled => "user_disabled",
+            HubError::WrongPassword => "wrong_password",
+            HubError::LockedOut => "locked_out",
+            HubError::Forbidden(_) => "forbidden",
+            HubError::Invalid { .. } => "invalid_input",
             HubError::Malformed(_) => "malformed",
             HubError::NotFound(_) => "not_found",
             HubError::Sync(e) => e.code(),
@@ -93,6 +116,7 @@ impl IntoResponse for HubError {
                 eprintln!("beacon-hub: database error: {e}");
                 body(self.code(), "the hub failed to complete the request".into(), false)
             }
+            HubError::LockedOut => body(self.code(), self.to_string(), true),
             _ => body(self.code(), self.to_string(), status.is_server_error()),
         };
         let mut response = (status, Json(body)).into_response();

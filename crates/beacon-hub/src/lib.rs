@@ -14,6 +14,7 @@ mod intake;
 pub mod limits;
 mod metrics;
 pub mod openapi;
+pub mod people;
 mod stream;
 mod sync;
 pub mod tokens;
@@ -79,6 +80,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::get_metrics))
         .route("/openapi.json", get(openapi::get_openapi))
+        .route("/v1/enrol", post(people::enrol))
         .route("/v1/referrals", post(intake::post_referrals))
         .route("/v1/cases/{id}/eido", get(intake::get_case_eido))
         .route("/v1/sync/push", post(sync::push))

@@ -56,6 +56,38 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The people who enrol desktops (`POST /v1/enrol`): add, list, disable.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a person (password from BEACON_NEW_PASSWORD, else a prompt).
+    Add {
+        #[command(flatten)]
+        db: DbArg,
+        name: String,
+        /// dispatcher, task_force, supervisor or admin.
+        #[arg(long)]
+        role: String,
+        /// The roster's id of the responder a task-force member is.
+        #[arg(long)]
+        responder: Option<String>,
+    },
+    /// List people (never a password).
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Disable a person: every desktop enrolled for them is refused from now on.
+    Disable {
+        #[command(flatten)]
+        db: DbArg,
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -93,6 +125,30 @@ struct DbArg {
     /// `postgres://USER@HOST:PORT/DATABASE` (several hub processes may share it).
     #[arg(long, env = "BEACON_HUB_DB")]
     db: String,
+    /// A file holding the key a SQLite database is encrypted with (a
+    /// passphrase, or a raw key as x'…' with 64 hexadecimal digits); or the
+    /// key itself in BEACON_HUB_DB_KEY. A new database is created encrypted.
+    #[arg(long, value_name = "PATH")]
+    db_key_file: Option<PathBuf>,
+}
+
+/// Shortest passphrase the hub takes for its database key.
+const MIN_DB_KEY_CHARS: usize = 16;
+
+/// The SQLite database's key: `--db-key-file`, else `BEACON_HUB_DB_KEY`, else none.
+fn db_key(arg: &DbArg) -> Result<Option<String>> {
+    let key = match &arg.db_key_file {
+        Some(file) => Some(
+            std::fs::read_to_string(file)
+                .with_context(|| format!("reading the database key file {}", file.display()))?,
+        ),
+        None => std::env::var("BEACON_HUB_DB_KEY").ok(),
+    };
+    let Some(key) = key.map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()) else { return Ok(None) };
+    if key.chars().count() < MIN_DB_KEY_CHARS {
+        return Err(Usage(format!("the database key: at least {MIN_DB_KEY_CHARS} characters")).into());
+    }
+    Ok(Some(key))
 }
 
 /// A mistake in what was asked (exit code 2), as opposed to a failure.
@@ -105,10 +161,24 @@ fn open(arg: &DbArg) -> Result<Arc<dyn HubDb>> {
         if path.is_empty() {
             return Err(Usage("--db sqlite:PATH needs a path".into()).into());
         }
-        let db = SqliteHubDb::open(&PathBuf::from(path)).with_context(|| format!("opening the hub database {path}"))?;
+        let key = db_key(arg)?;
+        let db = SqliteHubDb::open_keyed(&PathBuf::from(path), key.as_deref())
+            .with_context(|| format!("opening the hub database {path}"))?;
+        if key.is_none() {
+            eprintln!(
+                "beacon-hub: the database {path} is not encrypted; give --db-key-file or BEACON_HUB_DB_KEY to encrypt it"
+            );
+        }
         return Ok(Arc::new(db));
     }
     if arg.db.starts_with("postgres://") || arg.db.starts_with("postgresql://") {
+        if db_key(arg)?.is_some() {
+            return Err(Usage(
+                "a database key is for SQLite; PostgreSQL is encrypted at rest by its own storage (docs/security.md)"
+                    .into(),
+            )
+            .into());
+        }
         return Ok(Arc::new(PostgresHubDb::connect(&arg.db, POSTGRES_CONNECTIONS)?));
     }
     Err(Usage("--db must be sqlite:PATH or postgres://USER@HOST:PORT/DATABASE".into()).into())
@@ -190,6 +260,54 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
         },
+        Command::User { command } => user(command).await?,
+    }
+    Ok(())
+}
+
+async fn user(command: UserCommand) -> Result<()> {
+    match command {
+        UserCommand::Add { db, name, role, responder } => {
+            let role: beacon_domain::UserRole = role.parse().map_err(|e: String| Usage(format!("--role: {e}")))?;
+            let password = match std::env::var("BEACON_NEW_PASSWORD").ok().filter(|p| !p.is_empty()) {
+                Some(p) => p,
+                None => rpassword::prompt_password(format!("Password for {name}: "))
+                    .map_err(|_| Usage("no password: set BEACON_NEW_PASSWORD, or run in a terminal".into()))?,
+            };
+            let user =
+                beacon_hub::people::new_user(&name, role, responder, &password).map_err(|e| Usage(e.to_string()))?;
+            let db = open(&db)?;
+            db.migrate().await?;
+            if db.user(&name).await?.is_some() {
+                return Err(Usage(format!("a person named {name:?} exists already")).into());
+            }
+            db.save_user(user).await?;
+            eprintln!("beacon-hub: {name} ({}) added; they enrol a desktop with their password", role.label());
+        }
+        UserCommand::List { db } => {
+            let db = open(&db)?;
+            db.migrate().await?;
+            println!("{:<24} {:<12} {:<16} STATE", "NAME", "ROLE", "RESPONDER");
+            for u in db.list_users().await? {
+                let state = if u.disabled_at.is_some() {
+                    "disabled"
+                } else if u.locked_until.is_some_and(|t| t > beacon_hub_db::now_ms()) {
+                    "locked"
+                } else {
+                    "active"
+                };
+                let responder = u.responder_id.as_deref().unwrap_or("-");
+                println!("{:<24} {:<12} {:<16} {state}", u.name, u.role.as_str(), responder);
+            }
+        }
+        UserCommand::Disable { db, name } => {
+            let db = open(&db)?;
+            db.migrate().await?;
+            if !db.disable_user(&name, beacon_hub_db::now_ms()).await? {
+                return Err(Usage(format!("no person is named {name:?}")).into());
+            }
+            eprintln!("beacon-hub: {name} disabled; their desktops' tokens are revoked");
+        }
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ use crate::{Hub, HubError, auth};
     ),
     paths(
         crate::healthz,
+        crate::people::enrol,
         crate::intake::post_referrals,
         crate::intake::get_case_eido,
         crate::sync::push,
@@ -40,7 +41,9 @@ use crate::{Hub, HubError, auth};
         IntakeReport,
         IntakeOutcome,
         Rejection,
-        ErrorBody
+        ErrorBody,
+        beacon_sync::EnrolRequest,
+        beacon_sync::EnrolResponse
     )),
     modifiers(&Bearer),
     security(("bearer" = []))

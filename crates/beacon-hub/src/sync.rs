@@ -15,7 +15,7 @@ pub const MAX_PAGE: u32 = 2000;
 
 /// Read a JSON body. The decoder's message can quote the body, so only its
 /// position is passed on.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HubError> {
+pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HubError> {
     serde_json::from_slice(body).map_err(|e| {
         let what = if e.is_data() { "is not a valid request" } else { "is not JSON" };
         HubError::Malformed(format!("the body {what} (line {}, column {})", e.line(), e.column()))
@@ -31,7 +31,7 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HubError> {
         (status = 200, description = "Stored (events the hub held already are skipped)", body = PushResponse),
         (status = 400, description = "Not a push request", body = crate::error::ErrorBody),
         (status = 401, description = "No token, or an unknown or revoked one", body = crate::error::ErrorBody),
-        (status = 403, description = "Not a device token, or an event about a case outside the token's scope (out_of_scope)", body = crate::error::ErrorBody),
+        (status = 403, description = "Not a device token, an event about a case outside the token's scope (out_of_scope), or one the token's person may not write by their role (forbidden)", body = crate::error::ErrorBody),
         (status = 409, description = "Refused as a whole: gap, forked, bad_hash, wrong_device or clock_ahead, with what the device must do", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over the hub's limit"),
         (status = 422, description = "An event's body is not one of Beacon's events", body = crate::error::ErrorBody),
@@ -41,6 +41,7 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HubError> {
 pub async fn push(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Result<Json<PushResponse>, HubError> {
     let token = auth::require(&hub, &headers, &[TokenRole::Device]).await?;
     let request: PushRequest = parse(&body)?;
+    crate::people::check_push(&token, &request.events)?;
     Ok(Json(hub.db.push(request.device, token.scope, request.events, beacon_hub_db::now_ms()).await?))
 }
 

@@ -66,3 +66,47 @@ fn tokens_are_managed_the_same_on_postgresql() {
     assert!(hub(&["token", "revoke", "--db", &url, "laptop-c-7"]).status.success());
     assert!(text(&hub(&["token", "list", "--db", &url]).stdout).contains("revoked"));
 }
+
+#[test]
+fn a_sqlite_hub_database_with_a_key_is_encrypted_and_opens_only_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite3");
+    let db = format!("sqlite:{}", path.display());
+    let key_file = dir.path().join("hub.key");
+    std::fs::write(&key_file, "correct horse battery staple hub\n").unwrap();
+    let key = key_file.to_str().unwrap();
+    let run = |args: &[&str], env_key: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_beacon-hub"));
+        c.args(args).env_remove("BEACON_HUB_DB_KEY");
+        if let Some(k) = env_key {
+            c.env("BEACON_HUB_DB_KEY", k);
+        }
+        c.output().unwrap()
+    };
+    let name = "laptop-of-sergeant-whitcombe";
+    let made = run(&["token", "create", "--db", &db, "--db-key-file", key, "--role", "device", "--name", name], None);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+
+    // Every file of the database: nothing readable, not even a token's name.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let file = entry.unwrap().path();
+        if file == key_file {
+            continue;
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!bytes.windows(name.len()).any(|w| w == name.as_bytes()), "{} is readable", file.display());
+    }
+    assert!(!std::fs::read(&path).unwrap().starts_with(b"SQLite format 3"));
+
+    // The key from the environment opens it too; a wrong one and none do not.
+    let listed = run(&["token", "list", "--db", &db], Some("correct horse battery staple hub"));
+    assert!(text(&listed.stdout).contains(name), "{}", text(&listed.stderr));
+    let wrong = run(&["token", "list", "--db", &db], Some("not the key of this hub"));
+    assert!(!wrong.status.success());
+    assert!(text(&wrong.stderr).contains("this key does not open the hub database"), "{}", text(&wrong.stderr));
+    let none = run(&["token", "list", "--db", &db], None);
+    assert!(!none.status.success());
+    assert!(text(&none.stderr).contains("the hub database is encrypted"), "{}", text(&none.stderr));
+    let short = run(&["token", "list", "--db", &db], Some("short"));
+    assert_eq!(short.status.code(), Some(2), "{}", text(&short.stderr));
+}

@@ -5,16 +5,19 @@ use std::io::BufRead;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use beacon_domain::UserRole;
 use beacon_domain::event::EventBody;
 use beacon_domain::referral::Source;
 use beacon_domain::{CaseId, DeviceId, EventHash};
 use beacon_hub::limits::Rate;
-use beacon_hub::{Hub, HubConfig, router, tokens};
+use beacon_hub::{Hub, HubConfig, people, router, tokens};
 use beacon_hub_db::{HubDb, PostgresHubDb, SqliteHubDb, TokenRole, TokenScope};
 use beacon_sync::{PullResponse, PushRequest, WireEvent};
 use serde_json::{Value, json};
 
 const MAX_BODY: usize = 64 * 1024;
+/// Every hub account's password in these tests.
+const PEOPLE_PASSWORD: &str = "hub password 1";
 
 struct Running {
     base: String,
@@ -23,6 +26,9 @@ struct Running {
     device: String,
     admin: String,
     revoked: String,
+    /// A device token enrolled for a person since disabled.
+    disabled: String,
+    db: Arc<dyn HubDb>,
     _dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
@@ -63,13 +69,27 @@ fn start(postgres: bool, rate: Rate) -> Option<Running> {
             made.push(token);
         }
         assert!(db.revoke_token("old-feed").await.unwrap());
+        // People who enrol desktops: one of each role, and one who leaves.
+        for (name, role, responder) in [
+            ("dana", UserRole::Dispatcher, None),
+            ("sam", UserRole::Supervisor, None),
+            ("tess", UserRole::TaskForce, Some("T-C-07".to_string())),
+            ("ada", UserRole::Admin, None),
+            ("leaver", UserRole::Dispatcher, None),
+        ] {
+            db.save_user(people::new_user(name, role, responder, PEOPLE_PASSWORD).unwrap()).await.unwrap();
+        }
+        let leaver = tokens::generate();
+        db.create_user_token("leaver@laptop", tokens::hash(&leaver), TokenScope::All, "leaver").await.unwrap();
+        assert!(db.disable_user("leaver", beacon_hub_db::now_ms()).await.unwrap());
+        made.push(leaver);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let app = router(Hub::new(db, HubConfig { max_body: MAX_BODY, rate }).unwrap());
+        let app = router(Hub::new(db.clone(), HubConfig { max_body: MAX_BODY, rate }).unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         (addr, made)
     });
-    let [intake, device, admin, revoked]: [String; 4] = tokens.try_into().unwrap();
+    let [intake, device, admin, revoked, disabled]: [String; 5] = tokens.try_into().unwrap();
     Some(Running {
         base: format!("http://{addr}"),
         backend: if postgres { "postgres" } else { "sqlite" },
@@ -77,6 +97,8 @@ fn start(postgres: bool, rate: Rate) -> Option<Running> {
         device,
         admin,
         revoked,
+        disabled,
+        db,
         _dir: dir,
         _runtime: runtime,
     })
@@ -165,6 +187,8 @@ fn every_route_refuses_callers_without_the_right_token_on(hub: &Running) {
         assert_eq!((status, error["code"].as_str()), (401, Some("bad_token")), "{path} with an unknown token");
         let (status, _, _) = post(hub, path, &hub.revoked, &body);
         assert_eq!(status, 401, "{path} with a revoked token");
+        let (status, error, _) = post(hub, path, &hub.disabled, &body);
+        assert_eq!((status, error["code"].as_str()), (401, Some("user_disabled")), "{path}, a disabled person's token");
         for (token, token_role) in
             [(&hub.intake, TokenRole::Intake), (&hub.device, TokenRole::Device), (&hub.admin, TokenRole::Admin)]
         {
@@ -495,4 +519,106 @@ fn an_eido_document_is_taken_in_with_nothing_dropped_and_a_case_exported_as_one(
         assert_eq!(call(&hub, "GET", &format!("/v1/cases/{unknown}/eido"), &hub.intake, "").0, 404);
         assert_eq!(call(&hub, "GET", "/v1/cases/not-a-case/eido", &hub.intake, "").0, 400);
     }
+}
+
+fn enrol(hub: &Running, user: &str, password: &str, device: &str) -> (u16, Value) {
+    let body = json!({"user": user, "password": password, "device_name": device}).to_string();
+    let (status, answer, _) = post(hub, "/v1/enrol", "", &body);
+    (status, answer)
+}
+
+#[test]
+fn a_desktop_enrols_once_with_a_password_and_receives_what_its_person_may_see() {
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        a_desktop_enrols_once_with_a_password_and_receives_what_its_person_may_see_on(&hub);
+    }
+}
+
+fn a_desktop_enrols_once_with_a_password_and_receives_what_its_person_may_see_on(hub: &Running) {
+    let (status, dana) = enrol(hub, "dana", PEOPLE_PASSWORD, "dispatch-desk-2");
+    assert_eq!(status, 200, "{dana}");
+    assert_eq!((dana["role"].as_str(), dana["scope"].as_str()), (Some("dispatcher"), Some("all")));
+    let token = dana["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("bkn_"));
+    let (status, _, _) = post(hub, "/v1/sync/pull", &token, &json!({"device": DeviceId::new_random()}).to_string());
+    assert_eq!(status, 200, "the enrolled token syncs");
+    // A task-force member's desktop receives their own cases only.
+    let (status, tess) = enrol(hub, "tess", PEOPLE_PASSWORD, "tess-phone");
+    assert_eq!((status, tess["scope"].as_str()), (200, Some("responder:T-C-07")), "{tess}");
+    // An administrator reads no case: no desktop to enrol.
+    let (status, ada) = enrol(hub, "ada", PEOPLE_PASSWORD, "ada-laptop");
+    assert_eq!((status, ada["code"].as_str()), (403, Some("forbidden")), "{ada}");
+    // A disabled person, an unknown one and a wrong password read alike.
+    for (user, password) in [("leaver", PEOPLE_PASSWORD), ("nobody", PEOPLE_PASSWORD), ("sam", "not the password")] {
+        let (status, error) = enrol(hub, user, password, "desk");
+        assert_eq!((status, error["code"].as_str()), (401, Some("wrong_password")), "{user}: {error}");
+        assert!(!error.to_string().contains(password), "the password is never echoed");
+    }
+    let (status, error) = enrol(hub, "sam", PEOPLE_PASSWORD, "Not A Name!");
+    assert_eq!((status, error["code"].as_str()), (422, Some("invalid_input")), "{error}");
+    assert!(error["message"].as_str().unwrap().starts_with("device_name"), "{error}");
+    // Five wrong passwords (the first was above) lock the name; then even the right one waits.
+    for attempt in 2..=5 {
+        let (status, error) = enrol(hub, "sam", "still not it", "desk");
+        let expected = if attempt < 5 { 401 } else { 429 };
+        assert_eq!(status, expected, "attempt {attempt}: {error}");
+    }
+    let (status, error) = enrol(hub, "sam", PEOPLE_PASSWORD, "desk");
+    assert_eq!((status, error["code"].as_str()), (429, Some("locked_out")), "{error}");
+}
+
+#[test]
+fn a_persons_desktop_may_push_only_what_their_role_may_write() {
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        a_persons_desktop_may_push_only_what_their_role_may_write_on(&hub);
+    }
+}
+
+fn a_persons_desktop_may_push_only_what_their_role_may_write_on(hub: &Running) {
+    let token = |user: &str| enrol(hub, user, PEOPLE_PASSWORD, "desk").1["token"].as_str().unwrap().to_string();
+    let (dana, tess) = (token("dana"), token("tess"));
+    let setting = EventBody::SettingsChanged { targets: Default::default(), link_window_days: 30 };
+    let push_one = |token: &str, body: &EventBody, actor: &str| {
+        let device = DeviceId::new_random();
+        let raw = serde_json::value::RawValue::from_string(serde_json::to_string(body).unwrap()).unwrap();
+        let now = beacon_hub_db::now_ms();
+        let hlc = beacon_domain::Hlc { wall_ms: now - 1000, counter: 0 };
+        let event = WireEvent::sealed(
+            beacon_domain::EventId::new(),
+            device,
+            1,
+            hlc,
+            actor.into(),
+            None,
+            raw,
+            EventHash::GENESIS,
+        );
+        let body = serde_json::to_string(&PushRequest { device, events: vec![event] }).unwrap();
+        post(hub, "/v1/sync/push", token, &body)
+    };
+    // Settings are an administrator's: a dispatcher's desktop may not push them.
+    let (status, error, _) = push_one(&dana, &setting, "dana");
+    assert_eq!((status, error["code"].as_str()), (403, Some("forbidden")), "{error}");
+    assert!(error["message"].as_str().unwrap().contains("settings_changed"), "{error}");
+    // Everyone sets their own password; the task-force member, nobody else's.
+    let user = |name: &str| beacon_domain::User {
+        name: name.into(),
+        role: UserRole::TaskForce,
+        responder_id: None,
+        disabled: false,
+    };
+    let own = EventBody::AccountSaved { user: user("tess"), change: beacon_domain::AccountChange::PasswordSet };
+    let (status, answer, _) = push_one(&tess, &own, "tess");
+    assert_eq!(status, 200, "{answer}");
+    let other = EventBody::AccountSaved { user: user("dana"), change: beacon_domain::AccountChange::PasswordSet };
+    let (status, error, _) = push_one(&tess, &other, "tess");
+    assert_eq!((status, error["code"].as_str()), (403, Some("forbidden")), "{error}");
+    // Disabling the person revokes their desktop at once.
+    let pull = || post(hub, "/v1/sync/pull", &tess, &json!({"device": DeviceId::new_random()}).to_string());
+    assert_eq!(pull().0, 200);
+    assert!(hub._runtime.block_on(hub.db.disable_user("tess", beacon_hub_db::now_ms())).unwrap());
+    let (status, error, _) = pull();
+    assert_eq!((status, error["code"].as_str()), (401, Some("user_disabled")), "{error}");
 }

@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod chain;
+mod encrypt;
 mod error;
 mod file;
 mod migrate;
@@ -24,6 +25,7 @@ mod sync;
 mod write;
 
 pub use chain::{ChainBreak, ChainReport};
+pub use encrypt::{Settled, pending_copy, settle};
 pub use error::StoreError;
 pub use file::StoreDir;
 pub use migrate::{APPLICATION_ID, SCHEMA_VERSION};

@@ -83,3 +83,53 @@ fn a_plain_store_still_opens_without_a_key() {
     assert!(std::fs::read(dir.path().join("s.sqlite3")).unwrap().starts_with(b"SQLite format 3"));
     assert!(matches!(open(&dir, Some(KEY)), Err(StoreError::WrongKey { .. })), "a key does not open a plain store");
 }
+
+/// A plain store holding one case, at `s.sqlite3` in `dir`.
+fn plain_store_with_a_case(dir: &tempfile::TempDir) -> Store {
+    let mut store = open(dir, None).unwrap();
+    let received = chrono::Utc::now() - chrono::Duration::hours(1);
+    let tip = serde_json::json!({"external_id": "COPY-1", "source": "hotline_call",
+        "received_at": received.to_rfc3339(), "urgency": "recent", "narrative": SECRETS[2]});
+    support::store_referral(&mut store, tip, Priority::P3, received);
+    store
+}
+
+#[test]
+fn a_plain_store_is_encrypted_by_copy_and_swap() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = plain_store_with_a_case(&dir);
+    let copy = store.copy_encrypted(KEY).unwrap();
+    assert_eq!(copy, beacon_store::pending_copy(&dir.path().join("s.sqlite3")));
+    let store = store.replace_with_encrypted(KEY, Arc::new(SystemClock), StoreDir::Chosen).unwrap();
+    assert_eq!(store.case_count().unwrap(), 1, "the copy holds everything");
+    store.check_consistency().unwrap();
+    assert!(!copy.exists());
+    drop(store);
+    let bytes = std::fs::read(dir.path().join("s.sqlite3")).unwrap();
+    assert!(!bytes.windows(SECRETS[2].len()).any(|w| w == SECRETS[2].as_bytes()));
+    assert!(open(&dir, None).is_err(), "no longer opens without the key");
+    assert_eq!(open(&dir, Some(KEY)).unwrap().case_count().unwrap(), 1);
+}
+
+#[test]
+fn a_swap_a_crash_interrupted_is_finished_or_undone_by_the_key_in_force() {
+    // The copy was whole and its key recorded, then the process died
+    // before the swap: the copy becomes the store.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite3");
+    let store = plain_store_with_a_case(&dir);
+    store.copy_encrypted(KEY).unwrap();
+    drop(store);
+    assert_eq!(beacon_store::settle(&path, KEY).unwrap(), beacon_store::Settled::Finished);
+    assert_eq!(open(&dir, Some(KEY)).unwrap().case_count().unwrap(), 1);
+    assert_eq!(beacon_store::settle(&path, KEY).unwrap(), beacon_store::Settled::Nothing);
+
+    // A rekey's copy whose new key never reached the key file: the copy
+    // goes, and the store opens with the key still in force.
+    let store = open(&dir, Some(KEY)).unwrap();
+    store.copy_encrypted(OTHER).unwrap();
+    drop(store);
+    assert_eq!(beacon_store::settle(&path, KEY).unwrap(), beacon_store::Settled::Undone);
+    assert!(!beacon_store::pending_copy(&path).exists());
+    assert_eq!(open(&dir, Some(KEY)).unwrap().case_count().unwrap(), 1);
+}

@@ -11,10 +11,12 @@
 
 #![forbid(unsafe_code)]
 
+mod enrol;
 mod error;
 mod intake;
 mod wire;
 
+pub use enrol::{EnrolRequest, EnrolResponse};
 pub use error::SyncError;
 pub use intake::{IntakeOutcome, IntakeReport, Rejection};
 pub use wire::{Cursor, PullRequest, PullResponse, PushRequest, PushResponse, WireEvent};

@@ -18,7 +18,7 @@ let saving = false;
 const detail = h('p', { 'data-testid': 'sync-detail' });
 const conflictsBox = h('div', { class: 'panel', 'data-testid': 'conflicts' });
 const errorBox = h('div');
-let connectButton: HTMLButtonElement | null = null;
+let buttons: HTMLButtonElement[] = [];
 
 export async function loadConflicts() {
   try {
@@ -30,11 +30,12 @@ export async function loadConflicts() {
   if (state.view === 'sync') refresh();
 }
 
-async function connect(hub: string, token: string) {
+/** Save what the hub answered (the pill), or the refusal; the form stays as typed. */
+async function attempt(call: () => Promise<typeof state.sync>) {
   saving = true;
   refresh();
   try {
-    state.sync = await api.connectHub(hub, token);
+    state.sync = await call();
     error = null;
   } catch (e) {
     error = asUiError(e);
@@ -51,7 +52,7 @@ function refresh() {
   clear(errorBox);
   const e = errorLine(error);
   if (e) errorBox.append(e);
-  if (connectButton) connectButton.disabled = saving;
+  for (const b of buttons) b.disabled = saving;
   clear(conflictsBox);
   conflictsBox.append(
     h('h2', {}, `Conflicts (${conflicts.length})`),
@@ -65,16 +66,31 @@ function refresh() {
 export function render(main: HTMLElement) {
   clear(main);
   const pill = state.sync;
-  const hub = h('input', { type: 'url', id: 'hub-url', 'data-testid': 'hub-url', placeholder: 'https://hub.example.org', value: pill?.hub ?? '', 'aria-label': 'Hub address', autocomplete: 'off' }) as HTMLInputElement;
-  const token = h('input', { type: 'password', id: 'hub-token', 'data-testid': 'hub-token', placeholder: pill?.hub ? 'Saved (type a new one to change it)' : 'bkn_…', 'aria-label': 'Device token', autocomplete: 'off' }) as HTMLInputElement;
+  const field = (attrs: Record<string, string>) => h('input', { autocomplete: 'off', ...attrs }) as HTMLInputElement;
+  const hub = field({ type: 'url', id: 'hub-url', 'data-testid': 'hub-url', placeholder: 'https://hub.example.org', value: pill?.hub ?? '', 'aria-label': 'Hub address' });
+  // Enrolling: the person's hub account, once; the hub gives this console its token.
+  const user = field({ type: 'text', id: 'hub-user', 'data-testid': 'hub-user', value: state.session?.user ?? '', 'aria-label': 'Hub user name' });
+  const password = field({ type: 'password', id: 'hub-password', 'data-testid': 'hub-password', 'aria-label': 'Hub password' });
+  const device = field({ type: 'text', id: 'hub-device', 'data-testid': 'hub-device', value: 'desktop', 'aria-label': 'This console\'s name on the hub' });
+  const enrol = () => void attempt(() => api.enrolHub(hub.value, user.value, password.value, device.value).finally(() => { password.value = ''; }));
+  const enrolButton = h('button', { class: 'btn primary', type: 'button', 'data-testid': 'hub-enrol', onclick: enrol }, 'Enrol') as HTMLButtonElement;
+  // Or a device token an operator made by hand.
+  const token = field({ type: 'password', id: 'hub-token', 'data-testid': 'hub-token', placeholder: pill?.hub ? 'Saved (type a new one to change it)' : 'bkn_…', 'aria-label': 'Device token' });
+  const save = () => void attempt(() => api.connectHub(hub.value, token.value));
+  const connectButton = h('button', { class: 'btn', type: 'button', 'data-testid': 'hub-connect', onclick: save }, pill?.hub ? 'Save and reconnect' : 'Connect') as HTMLButtonElement;
+  buttons = [enrolButton, connectButton];
   // Not a form submission: a console page must never navigate.
-  const save = () => void connect(hub.value, token.value);
-  connectButton = h('button', { class: 'btn primary', type: 'button', 'data-testid': 'hub-connect', onclick: save }, pill?.hub ? 'Save and reconnect' : 'Connect') as HTMLButtonElement;
-  for (const input of [hub, token]) {
-    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); save(); } });
+  for (const input of [user, password, device]) {
+    input.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); enrol(); } });
   }
+  token.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); save(); } });
   const form = h('div', { class: 'hub-form' },
     h('label', {}, h('span', {}, 'Hub address'), hub),
+    h('label', {}, h('span', {}, 'Hub user name'), user),
+    h('label', {}, h('span', {}, 'Hub password'), password),
+    h('label', {}, h('span', {}, 'This console on the hub'), device),
+    h('div', { class: 'actions' }, enrolButton),
+    h('p', { class: 'muted small' }, 'Or paste a device token an operator made (beacon-hub token create --role device):'),
     h('label', {}, h('span', {}, 'Device token'), token),
     h('div', { class: 'actions' }, connectButton),
     errorBox);
@@ -83,7 +99,7 @@ export function render(main: HTMLElement) {
     h('div', { class: 'panel' },
       h('h2', {}, 'Hub'),
       detail,
-      h('p', { class: 'muted small' }, 'Ask the hub\'s administrator for a device token (beacon-hub token create --role device). It is kept in this console\'s store and never shown again.'),
+      h('p', { class: 'muted small' }, 'Enrol once with your hub account: this console then receives what your role may see. The password is sent to the hub only; the token it gives is kept in this console\'s store and never shown.'),
       form),
     conflictsBox));
   refresh();

@@ -108,8 +108,40 @@ pub fn run_command(mut c: Command, args: &[&str], stdin: Option<&[u8]>) -> Run {
     }
 }
 
-pub fn count(store: &Path, sql: &str) -> i64 {
+/// The key a protected (so encrypted) store is under, unwrapped from its key
+/// file with the password of the first of the tests' usual accounts it has;
+/// none for an unprotected store.
+pub fn store_key(store: &Path) -> Option<beacon_api::StoreKey> {
+    let keys_path = beacon_api::auth::KeyFile::beside(store);
+    if !keys_path.exists() {
+        return None;
+    }
+    let mut keys = beacon_api::auth::KeyFile::load(&keys_path).expect("key file");
+    let name =
+        ["supervisor", "admin", "chief"].into_iter().find(|n| keys.can_sign_in(n)).expect("an account the tests know");
+    let unlocked = keys.sign_in(name, TEST_PASSWORD, chrono::Utc::now()).expect("the test password");
+    Some(unlocked.data_key().sqlcipher_literal())
+}
+
+/// A plain SQLite connection to the store, for a test to look inside it
+/// (with its key, when it is protected).
+pub fn connect(store: &Path) -> rusqlite::Connection {
     let conn = rusqlite::Connection::open(store).expect("open store");
+    if let Some(key) = store_key(store) {
+        conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str())).expect("key");
+    }
+    conn
+}
+
+/// The store itself, as Beacon opens it (with its key, when it is protected).
+pub fn open_store(store: &Path, clock: std::sync::Arc<dyn beacon_api::domain::Clock>) -> beacon_store::Store {
+    let key = store_key(store);
+    beacon_store::Store::open_keyed(store, clock, beacon_store::StoreDir::Chosen, key.as_ref().map(|k| k.as_str()))
+        .expect("open the store")
+}
+
+pub fn count(store: &Path, sql: &str) -> i64 {
+    let conn = connect(store);
     conn.query_row(sql, [], |r| r.get(0)).expect("count")
 }
 
@@ -144,7 +176,7 @@ pub fn referral(external_id: &str, overrides: serde_json::Value) -> serde_json::
 
 /// The text of one column of every row `sql` returns.
 pub fn query_strings(store: &Path, sql: &str) -> Vec<String> {
-    let conn = rusqlite::Connection::open(store).expect("open store");
+    let conn = connect(store);
     let mut stmt = conn.prepare(sql).expect("prepare");
     stmt.query_map([], |r| r.get::<_, String>(0)).expect("query").collect::<Result<_, _>>().expect("rows")
 }
