@@ -271,8 +271,10 @@ async fn user(command: UserCommand) -> Result<()> {
             let role: beacon_domain::UserRole = role.parse().map_err(|e: String| Usage(format!("--role: {e}")))?;
             let password = match std::env::var("BEACON_NEW_PASSWORD").ok().filter(|p| !p.is_empty()) {
                 Some(p) => p,
-                None => rpassword::prompt_password(format!("Password for {name}: "))
-                    .map_err(|_| Usage("no password: set BEACON_NEW_PASSWORD, or run in a terminal".into()))?,
+                None if std::io::IsTerminal::is_terminal(&std::io::stdin()) => {
+                    rpassword::prompt_password(format!("Password for {name}: "))?
+                }
+                None => return Err(Usage("no password: set BEACON_NEW_PASSWORD, or run in a terminal".into()).into()),
             };
             let user =
                 beacon_hub::people::new_user(&name, role, responder, &password).map_err(|e| Usage(e.to_string()))?;

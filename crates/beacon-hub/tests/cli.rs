@@ -110,3 +110,39 @@ fn a_sqlite_hub_database_with_a_key_is_encrypted_and_opens_only_with_it() {
     let short = run(&["token", "list", "--db", &db], Some("short"));
     assert_eq!(short.status.code(), Some(2), "{}", text(&short.stderr));
 }
+
+#[test]
+fn people_are_added_listed_and_disabled_with_their_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("hub.sqlite3").display());
+    let user = |args: &[&str], password: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_beacon-hub"));
+        c.arg("user").args(args).env_remove("BEACON_NEW_PASSWORD").stdin(std::process::Stdio::null());
+        if let Some(p) = password {
+            c.env("BEACON_NEW_PASSWORD", p);
+        }
+        c.output().unwrap()
+    };
+    let added = user(&["add", "--db", &db, "dana", "--role", "dispatcher"], Some("dana's hub password"));
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let again = user(&["add", "--db", &db, "dana", "--role", "supervisor"], Some("dana's hub password"));
+    assert_eq!(again.status.code(), Some(2), "a name in use: {}", text(&again.stderr));
+    let short = user(&["add", "--db", &db, "sam", "--role", "supervisor"], Some("short"));
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short.stderr).contains("password"), "{}", text(&short.stderr));
+    let no_responder = user(&["add", "--db", &db, "tess", "--role", "task_force"], Some("tess's hub password"));
+    assert_eq!(no_responder.status.code(), Some(2), "a task-force member is a responder");
+    let no_password = user(&["add", "--db", &db, "lee", "--role", "dispatcher"], None);
+    assert_eq!(no_password.status.code(), Some(2), "{}", text(&no_password.stderr));
+
+    let listed = text(&user(&["list", "--db", &db], None).stdout);
+    assert!(listed.contains("dana") && listed.contains("dispatcher") && listed.contains("active"), "{listed}");
+    assert!(!listed.contains("password"), "{listed}");
+    let bytes = std::fs::read(dir.path().join("hub.sqlite3")).unwrap();
+    let secret = b"dana's hub password";
+    assert!(!bytes.windows(secret.len()).any(|w| w == secret), "no password is stored");
+
+    assert!(user(&["disable", "--db", &db, "dana"], None).status.success());
+    assert!(text(&user(&["list", "--db", &db], None).stdout).contains("disabled"));
+    assert_eq!(user(&["disable", "--db", &db, "nobody"], None).status.code(), Some(2));
+}
