@@ -18,7 +18,7 @@ use crate::{Hub, HubError, auth};
 #[openapi(
     info(
         title = "Beacon hub",
-        description = "Referrals in over HTTP, and sync between Beacon desktops. Every route but /healthz needs a bearer token of the role it names; a refusal is a status with {code, message, retryable}."
+        description = "Referrals in over HTTP, and sync between Beacon desktops. Every route but /healthz and /v1/enrol (a person's name and password, once, for a device token bound to them) needs a bearer token of the role it names; a refusal is a status with {code, message, retryable}."
     ),
     paths(
         crate::healthz,

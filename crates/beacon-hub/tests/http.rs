@@ -424,14 +424,16 @@ fn the_api_document_describes_every_route_for_any_token() {
     }
     let (_, doc, _) = call(&hub, "GET", "/openapi.json", &hub.device, "");
     let paths = doc["paths"].as_object().expect("paths");
-    let mut described = vec![("GET", "/healthz"), ("GET", "/openapi.json")];
+    let mut described = vec![("GET", "/healthz"), ("GET", "/openapi.json"), ("POST", "/v1/enrol")];
     described.extend(routes().into_iter().map(|(method, path, ..)| (method, path)));
     for (method, path) in described {
         // A path with an id is described by its pattern.
         let path = if path.ends_with("/eido") { "/v1/cases/{id}/eido" } else { path };
         assert!(paths.get(path).and_then(|p| p.get(method.to_lowercase())).is_some(), "{method} {path} is described");
     }
-    for schema in ["WireEvent", "PushRequest", "PullResponse", "IntakeReport", "ErrorBody"] {
+    for schema in
+        ["WireEvent", "PushRequest", "PullResponse", "IntakeReport", "ErrorBody", "EnrolRequest", "EnrolResponse"]
+    {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], json!("bearer"));
