@@ -57,11 +57,15 @@ impl Opener {
     /// Open the store for background work, with the generation it belongs
     /// to; `None` while it is protected and nobody has signed in here yet.
     pub fn open(&self) -> Option<(u64, Result<Beacon, ApiError>)> {
-        let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let key = state.key.as_ref().map(|k| k.as_str());
+        // Not held while the store opens: a sign-in handing over its key must not wait.
+        let (generation, key) = {
+            let state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            (state.generation, state.key.clone())
+        };
         if key.is_none() && beacon_api::is_protected_store(&self.path) {
             return None;
         }
-        Some((state.generation, Beacon::open_for_device(&self.path, Arc::new(SystemClock), key)))
+        let key = key.as_ref().map(|k| k.as_str());
+        Some((generation, Beacon::open_for_device(&self.path, Arc::new(SystemClock), key)))
     }
 }
