@@ -18,6 +18,9 @@ pub enum ApiError {
     Transition { case: CaseId, error: TransitionError },
     #[error("{0}")]
     Refused(String),
+    /// Only a closed case is purged.
+    #[error("case {} is not closed: close it before purging it", .case.short())]
+    NotClosed { case: CaseId },
     /// The cause is printed here and not also reported as `source()`, so the
     /// command line, which prints the chain, says it once.
     #[error("could not read {path}: {cause}")]
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::Ambiguous { .. } => "ambiguous_id",
             ApiError::Transition { .. } => "invalid_transition",
             ApiError::Refused(_) => "refused",
+            ApiError::NotClosed { .. } => "case_not_closed",
             ApiError::Io { .. } => "io",
             ApiError::Store(StoreError::Busy) => "store_busy",
             ApiError::Store(StoreError::TooNew { .. }) => "store_too_new",
@@ -98,6 +102,7 @@ impl ApiError {
                 | ApiError::Ambiguous { .. }
                 | ApiError::Transition { .. }
                 | ApiError::Refused(_)
+                | ApiError::NotClosed { .. }
                 | ApiError::Layer(_)
                 | ApiError::SignInRequired
                 | ApiError::Forbidden { .. }

@@ -14,6 +14,7 @@ mod jurisdictions;
 mod live;
 mod protect;
 mod responders;
+mod retention;
 mod session;
 mod settings;
 mod users;
@@ -22,6 +23,7 @@ pub use import::{IMPORT_BATCH, IMPORT_LOCK_BUDGET};
 pub use intake::Preview;
 pub use protect::StoreKey;
 pub use responders::RosterReport;
+pub use retention::{PURGE_BATCH, PurgeReport, PurgedCase};
 pub use session::{IDLE_LOCK_DEFAULT_MINUTES, IDLE_LOCK_MAX_MINUTES, SessionInfo};
 pub use users::UserRow;
 mod stats;
@@ -241,8 +243,19 @@ impl Beacon {
         Ok(self.store.rebuild()?)
     }
 
+    /// A case's events, oldest first: who did what, and when. The audit
+    /// of a purged case outlives it (its events, redacted): it is asked for
+    /// by the case's full id, since nothing else of it is left to match.
     pub fn audit(&self, id: &str) -> Result<AuditTrail, ApiError> {
-        let id = self.resolve(id)?;
+        let id = match self.resolve(id) {
+            Err(ApiError::NotFound { .. })
+                if let Ok(full) = id.trim().parse::<CaseId>()
+                    && self.store.is_purged(full)? =>
+            {
+                full
+            }
+            other => other?,
+        };
         self.require_case(Action::ReadCase, id)?;
         Ok(self.store.events(id)?)
     }

@@ -134,6 +134,27 @@ pub enum Command {
     Schema,
     /// Rebuild every table from the event log, in one transaction.
     Rebuild,
+    /// How long closed cases are kept: show, or `set --closed-cases DAYS`
+    /// (a supervisor).
+    Retention {
+        #[command(subcommand)]
+        command: Option<RetentionCommand>,
+    },
+    /// Purge closed cases past the retention (or one case, `--case ID
+    /// --reason TEXT`): their details leave the store and, through the hub,
+    /// every other holder; the audit of them stays (`beacon audit CASE`
+    /// with the full id, and `beacon audit verify`). A supervisor.
+    Purge {
+        /// One closed case, now, whatever the retention.
+        #[arg(long, value_name = "ID", requires = "reason")]
+        case: Option<String>,
+        /// Why the case is purged (with --case).
+        #[arg(long, value_name = "TEXT", requires = "case")]
+        reason: Option<String>,
+        /// List what would be purged; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Sync with a hub: push this store's events, then pull everyone's. The
     /// hub and token are remembered in the store after the first use.
     Sync(SyncArgs),
@@ -250,6 +271,15 @@ pub enum AuditCommand {
     /// Walk every device's hash chain and name the first event changed
     /// after it was written (device, sequence, event id), if any.
     Verify,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Keep closed cases this many days after closure (at least 30).
+    Set {
+        #[arg(long, value_name = "DAYS")]
+        closed_cases: u32,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -17,7 +17,7 @@ use crate::args::{
     AuditArgs, AuditCommand, Cli, Command, ConfigCommand, ConflictsCommand, JurisdictionCommand, QueueArgs,
     ReferralCommand, ResponderCommand, SyncArgs, SyncCommand,
 };
-use crate::{people, table};
+use crate::{people, retention, table};
 
 /// A mistake in how the command was called (exit code 2).
 #[derive(Debug)]
@@ -93,6 +93,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Schema => out.value(&schemars::schema_for!(beacon_api::domain::Referral))?,
         Command::Config(c) => config(cli, out, c)?,
         Command::Rebuild => rebuild(cli, out)?,
+        Command::Retention { command } => retention::show_or_set(cli, out, command.as_ref())?,
+        Command::Purge { case, reason, dry_run } => {
+            retention::purge(cli, out, case.as_deref(), reason.as_deref(), *dry_run)?
+        }
         Command::Sync(args) => sync(cli, out, args)?,
         Command::Locate { lat, lon } => return locate(cli, out, lat, lon.as_deref()),
         Command::Jurisdiction(JurisdictionCommand::List) => list_jurisdictions(cli, out)?,

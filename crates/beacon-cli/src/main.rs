@@ -7,6 +7,7 @@ mod args;
 mod commands;
 mod output;
 mod people;
+mod retention;
 mod table;
 
 use clap::Parser;

@@ -5,27 +5,14 @@ mod common;
 
 use std::sync::Arc;
 
-use beacon_hub::{Hub, HubConfig, router, tokens};
-use beacon_hub_db::{HubDb, SqliteHubDb, TokenRole, TokenScope};
+use beacon_hub::{Hub, HubConfig, router};
+use beacon_hub_db::{HubDb, SqliteHubDb};
 use common::{Env, referral};
 use serde_json::json;
 
-/// A hub serving on 127.0.0.1; its URL and a device token. Runs until the
-/// returned runtime is dropped.
+/// A hub on 127.0.0.1 over a SQLite file in `dir`.
 fn hub(dir: &std::path::Path) -> (String, String, tokio::runtime::Runtime) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let db: Arc<dyn HubDb> = Arc::new(SqliteHubDb::open(&dir.join("hub.sqlite3")).unwrap());
-    let token = tokens::generate();
-    let url = runtime.block_on(async {
-        db.migrate().await.unwrap();
-        db.create_token("desk", tokens::hash(&token), TokenRole::Device, TokenScope::All).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let app = router(Hub::new(db, HubConfig::default()).unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        url
-    });
-    (url, token, runtime)
+    common::hub::serve(&dir.join("hub.sqlite3"))
 }
 
 #[test]

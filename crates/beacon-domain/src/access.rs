@@ -194,10 +194,13 @@ pub enum Action {
     Sync,
     /// Check the store: chains, rebuild the tables from the log.
     Maintain,
+    /// Purge closed cases' details (the audit of them stays), and set how
+    /// long closed cases are kept.
+    Purge,
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::ReadCase,
         Action::ReadQueue,
         Action::Intake,
@@ -215,6 +218,7 @@ impl Action {
         Action::ManageUsers,
         Action::Sync,
         Action::Maintain,
+        Action::Purge,
     ];
 
     /// What the action is, in words for a refusal: "… may not {describe}".
@@ -237,6 +241,7 @@ impl Action {
             Action::ManageUsers => "manage people's accounts",
             Action::Sync => "sync with the hub",
             Action::Maintain => "check or rebuild the store",
+            Action::Purge => "purge closed cases",
         }
     }
 }
@@ -276,6 +281,7 @@ pub fn may(role: UserRole, action: Action) -> bool {
                 | ReadRoster
                 | Sync
                 | Maintain
+                | Purge
         ),
         UserRole::Admin => matches!(
             action,
@@ -318,6 +324,12 @@ pub fn writing(body: &crate::event::EventBody, by: &str) -> &'static [Action] {
         E::AccountSaved { user, change: crate::AccountChange::PasswordSet } if user.name == by => &[Action::Sync],
         E::AccountSaved { .. } => &[Action::ManageUsers],
         E::CaseViewed {} => &[Action::ReadCase],
+        // A purge, by whoever purges: a supervisor, who also syncs it to
+        // every other holder of the case.
+        E::CasePurged { .. } => &[Action::Purge],
+        // An event its device redacted before sending it: it changes
+        // nothing anywhere, so anyone who syncs may deliver it.
+        E::Redacted { .. } => &[Action::Sync],
     }
 }
 
@@ -352,6 +364,7 @@ mod tests {
         (ManageUsers, &[Admin]),
         (Sync, &[Dispatcher, TaskForce, Supervisor, Admin]),
         (Maintain, &[Supervisor, Admin]),
+        (Purge, &[Supervisor]),
     ];
 
     #[test]

@@ -25,6 +25,10 @@ use crate::ids::{CaseId, DeviceId, EventId};
 /// Version tag of the encoding above; a new encoding gets a new tag.
 const DOMAIN: &[u8] = b"beacon.event.v1";
 
+/// Tag of an event's seal ([`Chained::seal`]): the same encoding with the
+/// body's SHA-256 in place of the body.
+const SEAL_DOMAIN: &[u8] = b"beacon.event.seal.v1";
+
 /// SHA-256 of an event in its device's chain. Written as 64 lower-case hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct EventHash(pub [u8; 32]);
@@ -105,8 +109,32 @@ impl Chained<'_> {
     /// The hash of this event after `prev` (the device's previous event, or
     /// [`EventHash::GENESIS`]).
     pub fn hash(&self, prev: &EventHash) -> EventHash {
+        let mut h = self.covered(DOMAIN, prev);
+        text(&mut h, self.body_json);
+        EventHash(h.finalize().into())
+    }
+
+    /// The event's seal: everything [`Chained::hash`] covers, with the
+    /// body's SHA-256 in place of the body. A purge records it for each
+    /// event it redacts, so that once the body is gone the event's device,
+    /// sequence, clock, id, actor and case can still be checked (see
+    /// `crate::retention`).
+    pub fn seal(&self, prev: &EventHash) -> EventHash {
+        self.seal_with_body_digest(prev, &body_digest(self.body_json))
+    }
+
+    /// [`Chained::seal`] of an event whose body is known only by its
+    /// SHA-256 (`body_json` is not read): how a redacted event is checked.
+    pub fn seal_with_body_digest(&self, prev: &EventHash, body: &EventHash) -> EventHash {
+        let mut h = self.covered(SEAL_DOMAIN, prev);
+        h.update(body.0);
+        EventHash(h.finalize().into())
+    }
+
+    /// Everything but the body, after `tag` and the previous hash.
+    fn covered(&self, tag: &[u8], prev: &EventHash) -> Sha256 {
         let mut h = Sha256::new();
-        h.update(DOMAIN);
+        h.update(tag);
         h.update(prev.0);
         h.update(self.device.as_uuid().as_bytes());
         h.update(self.seq.to_be_bytes());
@@ -120,9 +148,13 @@ impl Chained<'_> {
             }
             None => h.update([0]),
         }
-        text(&mut h, self.body_json);
-        EventHash(h.finalize().into())
+        h
     }
+}
+
+/// SHA-256 of an event's body text, exactly as stored.
+pub fn body_digest(body_json: &str) -> EventHash {
+    EventHash(Sha256::digest(body_json.as_bytes()).into())
 }
 
 fn text(h: &mut Sha256, s: &str) {
@@ -166,6 +198,22 @@ mod tests {
         }
         assert_ne!(base.hash(&h), h, "the previous hash is covered");
         assert_eq!(base.hash(&EventHash::GENESIS), h, "the same event hashes the same");
+    }
+
+    #[test]
+    fn the_seal_covers_what_the_hash_covers_and_needs_only_the_body_digest() {
+        let base = event(r#"{"kind":"note_added"}"#);
+        let seal = base.seal(&EventHash::GENESIS);
+        let digest = body_digest(r#"{"kind":"note_added"}"#);
+        let redacted = Chained { body_json: "anything", ..base };
+        assert_eq!(redacted.seal_with_body_digest(&EventHash::GENESIS, &digest), seal);
+        assert_ne!(seal, base.hash(&EventHash::GENESIS), "a seal is not the chain hash");
+        assert_ne!(
+            Chained { actor: "someone else", ..redacted }.seal_with_body_digest(&EventHash::GENESIS, &digest),
+            seal
+        );
+        assert_ne!(redacted.seal_with_body_digest(&seal, &digest), seal, "the previous hash is covered");
+        assert_ne!(event("{}").seal(&EventHash::GENESIS), seal, "the body is covered");
     }
 
     #[test]

@@ -140,6 +140,22 @@ pub enum EventBody {
     /// Someone opened the case's details: who saw it, and when, is the
     /// event's actor and clock.
     CaseViewed {},
+    /// An event of a purged case, its body removed: the kind it was and
+    /// the SHA-256 of the body it had ([`crate::retention`]). It changes
+    /// nothing in any table.
+    Redacted {
+        kind: String,
+        #[schemars(with = "String")]
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
+        sha256: crate::EventHash,
+    },
+    /// A closed case's details were removed: every event of the case listed
+    /// here was redacted, and the case left every table. The audit of the
+    /// case (who did what, when) stays in the log.
+    CasePurged {
+        reason: String,
+        redacted: Vec<crate::retention::Redaction>,
+    },
 }
 
 impl EventBody {
@@ -158,6 +174,8 @@ impl EventBody {
             EventBody::SettingsChanged { .. } => "settings_changed",
             EventBody::AccountSaved { .. } => "account_saved",
             EventBody::CaseViewed {} => "case_viewed",
+            EventBody::Redacted { .. } => "redacted",
+            EventBody::CasePurged { .. } => "case_purged",
         }
     }
 
@@ -211,6 +229,12 @@ impl EventBody {
                 format!("account {} ({}): {}", user.name, user.role.label().to_lowercase(), change.as_str())
             }
             EventBody::CaseViewed {} => "case details viewed".to_string(),
+            EventBody::Redacted { kind, .. } => {
+                format!("{} (details removed by a purge)", kind.replace('_', " "))
+            }
+            EventBody::CasePurged { reason, redacted } => {
+                format!("case purged ({reason}); {} events redacted", redacted.len())
+            }
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod links;
 pub mod queue;
 pub mod referral;
 pub mod responder;
+pub mod retention;
 pub mod roster;
 pub mod sharing;
 pub mod triage;

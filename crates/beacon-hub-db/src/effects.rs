@@ -15,6 +15,9 @@
 //!   it was once given.
 //! - **A scoped device speaks only of its cases**: an event about a case
 //!   the hub holds outside the token's scope refuses the push.
+//! - **A purge redacts the hub's copy**: the events a `case_purged` lists
+//!   are redacted here too ([`redact`]), so a device that pulls them later
+//!   receives the redacted bodies (`beacon_domain::retention`).
 //!
 //! A backend loads what [`Known`] asks for, calls [`effects`], and writes
 //! the result in the same transaction as the events.
@@ -22,6 +25,7 @@
 use std::collections::{HashMap, HashSet};
 
 use beacon_domain::event::EventBody;
+use beacon_domain::retention::{self, Redaction};
 use beacon_domain::{CaseId, DeviceId, HandoffId, ResponderId, Role};
 use beacon_sync::{SyncError, WireEvent};
 
@@ -114,6 +118,30 @@ pub struct Effects {
     pub handoffs: Vec<HandoffRow>,
     pub scope_entries: Vec<ScopeEntry>,
     pub rejections: Vec<Rejection>,
+    /// The events each purge in the push redacts, by case.
+    pub purges: Vec<(CaseId, Vec<Redaction>)>,
+}
+
+/// An event of a purged case as the hub holds it.
+#[derive(Clone, Debug)]
+pub struct HeldEvent {
+    pub hub_seq: i64,
+    pub id: String,
+    pub kind: String,
+    pub hash: Vec<u8>,
+    pub body: String,
+}
+
+/// Of a purged case's events the hub holds, those the purge redacts, each
+/// with its redacted body: listed by the purge with the hash the hub holds,
+/// and not redacted already.
+pub fn redact(held: Vec<HeldEvent>, listed: &[Redaction]) -> Vec<(i64, String)> {
+    let listed: HashMap<String, &Redaction> = listed.iter().map(|r| (r.event_id.to_string(), r)).collect();
+    held.into_iter()
+        .filter(|e| retention::redacts(&e.kind))
+        .filter(|e| listed.get(&e.id).is_some_and(|r| r.hash.0.as_slice() == e.hash.as_slice()))
+        .filter_map(|e| Some((e.hub_seq, retention::redacted_body(&e.body)?)))
+        .collect()
 }
 
 /// The scope key a troop's cases enter.
@@ -162,6 +190,7 @@ pub fn effects(
             return Err(SyncError::OutOfScope { case_id });
         }
         match body {
+            EventBody::CasePurged { redacted, .. } => out.purges.push((case_id, redacted.clone())),
             EventBody::HandedOff { handoff_id, responder_id, responder_name, role, replaces, .. } => {
                 let this = StandingHandoff {
                     handoff_id: *handoff_id,

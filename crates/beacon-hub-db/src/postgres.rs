@@ -295,6 +295,23 @@ async fn write_effects(
         )
         .await?;
     }
+    for (case_id, listed) in &fx.purges {
+        let held: Vec<effects::HeldEvent> = tx
+            .query("SELECT hub_seq, id, kind, hash, body FROM events WHERE case_id = $1", &[&case_id.to_string()])
+            .await?
+            .iter()
+            .map(|r| effects::HeldEvent {
+                hub_seq: r.get(0),
+                id: r.get(1),
+                kind: r.get(2),
+                hash: r.get(3),
+                body: r.get(4),
+            })
+            .collect();
+        for (hub_seq, body) in effects::redact(held, listed) {
+            tx.execute("UPDATE events SET body = $2, kind = 'redacted' WHERE hub_seq = $1", &[&hub_seq, &body]).await?;
+        }
+    }
     if fx.rejections.is_empty() {
         return Ok(());
     }

@@ -58,7 +58,10 @@ impl SqliteHubDb {
             });
         }
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")?;
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;
+             PRAGMA secure_delete = ON;",
+        )?;
         let (appended, _) = tokio::sync::watch::channel(0);
         Ok(SqliteHubDb { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf(), appended: Arc::new(appended) })
     }
@@ -246,6 +249,24 @@ fn write_effects(tx: &Connection, fx: &effects::Effects, seqs: &[i64], now_ms: i
             h.stands,
             seqs[h.event]
         ])?;
+    }
+    for (case_id, listed) in &fx.purges {
+        let held: Vec<effects::HeldEvent> = tx
+            .prepare_cached("SELECT hub_seq, id, kind, hash, body FROM events WHERE case_id = ?1")?
+            .query_map([case_id.to_string()], |r| {
+                Ok(effects::HeldEvent {
+                    hub_seq: r.get(0)?,
+                    id: r.get(1)?,
+                    kind: r.get(2)?,
+                    hash: r.get(3)?,
+                    body: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut update = tx.prepare_cached("UPDATE events SET body = ?2, kind = 'redacted' WHERE hub_seq = ?1")?;
+        for (hub_seq, body) in effects::redact(held, listed) {
+            update.execute(params![hub_seq, body])?;
+        }
     }
     if fx.rejections.is_empty() {
         return Ok(());

@@ -18,6 +18,7 @@ mod file;
 mod migrate;
 mod model;
 mod project;
+mod purge;
 mod read;
 mod rebuild;
 mod settings;

@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0007_handoff_conflicts.sql"), then: None },
     Migration { sql: include_str!("migrations/0008_event_prev.sql"), then: None },
     Migration { sql: include_str!("migrations/0009_users.sql"), then: None },
+    Migration { sql: include_str!("migrations/0010_purge.sql"), then: None },
 ];
 
 /// The schema version this build writes.

@@ -58,6 +58,12 @@ pub(crate) fn apply(
     let hlc = event.hlc.pack();
     let case_id =
         || event.case_id.ok_or_else(|| StoreError::Corrupt(format!("{} event without a case", event.body.kind())));
+    // A purge redacts and forgets the case however it arrives, whether or
+    // not this store holds the case (its events may be here unfiled).
+    if let EventBody::CasePurged { redacted, .. } = &event.body {
+        crate::purge::apply(tx, case_id()?, redacted)?;
+        return Ok(None);
+    }
     // The case's row, once looked up: an event's projection and its caller
     // both need it.
     let mut known_row: Option<i64> = None;
@@ -285,7 +291,8 @@ pub(crate) fn apply(
             ])?;
         }
         // Audit only: who saw the case is the event itself.
-        EventBody::CaseViewed {} => {}
+        // A purge was folded above; a redacted event says nothing any more.
+        EventBody::CaseViewed {} | EventBody::Redacted { .. } | EventBody::CasePurged { .. } => {}
     }
     let row = match known_row {
         Some(row) => Some(row),

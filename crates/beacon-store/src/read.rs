@@ -461,7 +461,9 @@ impl Store {
     pub fn events(&self, id: CaseId) -> Result<Vec<StoredEvent>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, d.id, e.device_seq, e.hlc, e.actor, e.case_id, e.body FROM events e JOIN devices d ON d.device = e.device
-             WHERE e.case_row = (SELECT row_id FROM cases WHERE id = ?1) ORDER BY e.hlc, e.local_seq",
+             WHERE e.case_row = (SELECT row_id FROM cases WHERE id = ?1)
+                OR (e.case_row IS NULL AND e.case_id = ?1)
+             ORDER BY e.hlc, e.local_seq",
         )?;
         let rows = stmt.query_map([id.to_string()], |r| {
             let body: EventBody = from_json(r.get(6)?)?;

@@ -6,7 +6,7 @@
 
 use beacon_domain::event::{Actor, Event, EventBody};
 use beacon_domain::{CaseId, DeviceId, EventId, Hlc};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::settings::{self, Settings};
 use crate::{Store, StoreError, project};
@@ -55,8 +55,18 @@ impl Store {
 /// The fold itself, inside a transaction the caller holds: [`Store::rebuild`],
 /// and a migration that changes what a projection means.
 pub(crate) fn refold(tx: &Connection) -> Result<RebuildReport, StoreError> {
+    // Every row of the search index is about to be written again: deleting
+    // them word by word (the index's secure delete, schema 10) would only
+    // make the rebuild slower.
+    let secure = has_secure_delete(tx)?;
+    if secure {
+        tx.execute("INSERT INTO cases_fts (cases_fts, rank) VALUES ('secure-delete', 0)", [])?;
+    }
     for table in PROJECTIONS {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    if secure {
+        tx.execute("INSERT INTO cases_fts (cases_fts, rank) VALUES ('secure-delete', 1)", [])?;
     }
     tx.execute("DELETE FROM meta WHERE key = 'settings'", [])?;
     let mut settings = Settings::default();
@@ -104,6 +114,15 @@ pub(crate) fn refold(tx: &Connection) -> Result<RebuildReport, StoreError> {
     settings::set(tx, FOLDS, &(folds + 1).to_string())?;
     settings::save(tx, &settings)?;
     Ok(report)
+}
+
+/// Whether the search index deletes securely (schema 10 on): a migration
+/// older than that folds the log before the setting exists.
+fn has_secure_delete(tx: &Connection) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_row("SELECT v FROM cases_fts_config WHERE k = 'secure-delete'", [], |r| r.get::<_, i64>(0))
+        .optional()?
+        .is_some_and(|v| v == 1))
 }
 
 /// Migration 4's step: handoffs can now be withdrawn, and the projections

@@ -68,9 +68,18 @@ impl WireEvent {
     }
 
     /// Whether `hash` is this event's content chained after `prev`: the
-    /// event is as its device wrote it.
+    /// event is as its device wrote it. A redacted event (of a purged case)
+    /// no longer has the body its hash covers: it is taken as its hash
+    /// says, and its place is still checked by the links either side of
+    /// it; `beacon audit verify` checks the rest against the purge that
+    /// redacted it (see `beacon_domain::retention`).
     pub fn is_intact(&self) -> bool {
-        self.chained().hash(&self.prev) == self.hash
+        self.is_redacted() || self.chained().hash(&self.prev) == self.hash
+    }
+
+    /// Whether the body is a redacted one (`{"kind":"redacted",…}`).
+    pub fn is_redacted(&self) -> bool {
+        self.kind().as_deref() == Some("redacted")
     }
 
     /// The event's kind (`note_added`, …), read without decoding the payload.

@@ -3,4 +3,4 @@
 /**
  * Everything a person can ask of Beacon, grouped by the rule that decides it.
  */
-export type Action = "read_case" | "read_queue" | "intake" | "triage" | "hand_off" | "override_sharing" | "respond" | "note" | "resolve_conflicts" | "set_duty" | "read_roster" | "manage_roster" | "manage_layers" | "manage_settings" | "manage_users" | "sync" | "maintain";
+export type Action = "read_case" | "read_queue" | "intake" | "triage" | "hand_off" | "override_sharing" | "respond" | "note" | "resolve_conflicts" | "set_duty" | "read_roster" | "manage_roster" | "manage_layers" | "manage_settings" | "manage_users" | "sync" | "maintain" | "purge";

@@ -10,6 +10,7 @@ import type { Hlc } from "./Hlc";
 import type { JurisdictionAssignment } from "./JurisdictionAssignment";
 import type { NoteId } from "./NoteId";
 import type { Priority } from "./Priority";
+import type { Redaction } from "./Redaction";
 import type { Referral } from "./Referral";
 import type { Responder } from "./Responder";
 import type { ResponderId } from "./ResponderId";
@@ -50,4 +51,4 @@ handed_off_by: string,
 /**
  * The handoff that stands.
  */
-winner: HandoffId, winner_responder_id: ResponderId, winner_responder_name: string, winner_handed_off_by: string, } } | { "kind": "conflict_resolved", "payload": { handoff_id: HandoffId, } } | { "kind": "acknowledged", "payload": { handoff_id: HandoffId | null, responder_id?: ResponderId | null, } } | { "kind": "jurisdiction_changed", "payload": { from: JurisdictionAssignment, to: JurisdictionAssignment, reason: string, } } | { "kind": "responder_upserted", "payload": { responder: Responder, } } | { "kind": "settings_changed", "payload": { targets: Targets, link_window_days: number, } } | { "kind": "account_saved", "payload": { user: User, change: AccountChange, } } | { "kind": "case_viewed", "payload": Record<symbol, never> });
+winner: HandoffId, winner_responder_id: ResponderId, winner_responder_name: string, winner_handed_off_by: string, } } | { "kind": "conflict_resolved", "payload": { handoff_id: HandoffId, } } | { "kind": "acknowledged", "payload": { handoff_id: HandoffId | null, responder_id?: ResponderId | null, } } | { "kind": "jurisdiction_changed", "payload": { from: JurisdictionAssignment, to: JurisdictionAssignment, reason: string, } } | { "kind": "responder_upserted", "payload": { responder: Responder, } } | { "kind": "settings_changed", "payload": { targets: Targets, link_window_days: number, } } | { "kind": "account_saved", "payload": { user: User, change: AccountChange, } } | { "kind": "case_viewed", "payload": Record<symbol, never> } | { "kind": "redacted", "payload": { kind: string, sha256: string, } } | { "kind": "case_purged", "payload": { reason: string, redacted: Array<Redaction>, } });

@@ -1,6 +1,8 @@
 //! Run the real `beacon` binary against a temporary store.
 #![allow(dead_code)]
 
+pub mod hub;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -21,6 +21,71 @@ pub async fn run(db: &dyn HubDb) {
     refused_pushes_store_nothing(db).await;
     handoffs_are_intents_checked_in_arrival_order(db).await;
     scopes_decide_what_a_device_receives_and_may_send(db).await;
+    a_purge_redacts_the_hubs_copy(db).await;
+}
+
+/// `n` notes about `case` that mention `secret`, chained after `prev`.
+fn case_notes(device: DeviceId, case: CaseId, from: u64, n: u64, mut prev: EventHash, secret: &str) -> Vec<WireEvent> {
+    (from..from + n)
+        .map(|seq| {
+            let body = EventBody::NoteAdded { note_id: NoteId::new(), text: format!("{secret} {seq}") };
+            let body = RawValue::from_string(serde_json::to_string(&body).unwrap()).unwrap();
+            let hlc = Hlc { wall_ms: NOW - 500 + seq as i64, counter: 0 };
+            let e = WireEvent::sealed(EventId::new(), device, seq, hlc, "dispatcher".into(), Some(case), body, prev);
+            prev = e.hash;
+            e
+        })
+        .collect()
+}
+
+/// A device purges a case: the hub redacts the events the purge lists in
+/// its own copy, so a device pulling later receives them redacted, each
+/// still taking its place in its chain. A device may also send events it
+/// redacted before they ever left it.
+async fn a_purge_redacts_the_hubs_copy(db: &dyn HubDb) {
+    use beacon_domain::retention::Redaction;
+    let (a, b) = (DeviceId::new_random(), DeviceId::new_random());
+    let case = CaseId::for_referral(Source::HotlineCall, "PURGED-1");
+    let notes = case_notes(a, case, 1, 3, EventHash::GENESIS, "Zephyrine");
+    db.push(a, All, notes.clone(), NOW).await.unwrap();
+    let listed: Vec<Redaction> = notes[..2]
+        .iter()
+        .map(|e| Redaction { event_id: e.id, hash: e.hash, seal: e.chained().seal(&e.prev) })
+        .collect();
+    let purge = EventBody::CasePurged { reason: "retention".into(), redacted: listed };
+    let purge = RawValue::from_string(serde_json::to_string(&purge).unwrap()).unwrap();
+    let hlc = Hlc { wall_ms: NOW, counter: 0 };
+    let purge = WireEvent::sealed(EventId::new(), a, 4, hlc, "supervisor".into(), Some(case), purge, notes[2].hash);
+    db.push(a, All, vec![purge], NOW).await.unwrap();
+
+    // Redacted before it left device B: taken as its hash says.
+    let mut own = case_notes(b, case, 1, 2, EventHash::GENESIS, "Zephyrine");
+    own[0].body = RawValue::from_string(beacon_domain::retention::redacted_body(own[0].body.get()).unwrap()).unwrap();
+    assert!(own[0].is_redacted() && own[0].is_intact());
+    db.push(b, All, own, NOW).await.unwrap();
+
+    let mut events = Vec::new();
+    let mut cursor = Cursor::default();
+    loop {
+        let page = db.pull(cursor, 500, DeviceId::new_random(), All).await.unwrap();
+        events.extend(page.events);
+        if !page.more {
+            break;
+        }
+        cursor = page.next;
+    }
+    let of_case: Vec<&WireEvent> = events.iter().filter(|e| e.case_id == Some(case)).collect();
+    let kinds: Vec<String> = of_case.iter().map(|e| e.kind().unwrap()).collect();
+    assert_eq!(kinds, ["redacted", "redacted", "note_added", "case_purged", "redacted", "note_added"]);
+    let leaked: Vec<u64> =
+        of_case.iter().filter(|e| e.is_redacted() && e.body.get().contains("Zephyrine")).map(|e| e.seq).collect();
+    assert!(leaked.is_empty(), "redacted bodies say nothing: {leaked:?}");
+    // Each keeps its hash and its link to the one before.
+    for (i, e) in of_case.iter().enumerate().take(4) {
+        assert!(e.is_intact());
+        assert_eq!(e.hash, if i < 3 { notes[i].hash } else { e.hash });
+    }
+    assert_eq!(of_case[1].prev, of_case[0].hash);
 }
 
 /// `n` chained note events of `device`, from sequence `from` after `prev`.

@@ -29,10 +29,12 @@ pub fn store_referral(store: &mut Store, value: serde_json::Value, p: Priority, 
     id
 }
 
-/// SQL that takes a store back from schema 9 to 6 (for tests of older
-/// stores): what `0009_users.sql`, `0008_event_prev.sql` and
-/// `0007_handoff_conflicts.sql` added, removed.
+/// SQL that takes a store back from schema 10 to 6 (for tests of older
+/// stores): what `0010_purge.sql`, `0009_users.sql`, `0008_event_prev.sql`
+/// and `0007_handoff_conflicts.sql` added, removed.
 #[allow(dead_code)]
-pub const UNDO_SCHEMAS_7_TO_9: &str = "DROP TABLE users; ALTER TABLE events DROP COLUMN prev;
+pub const UNDO_SCHEMAS_7_TO_10: &str = "DROP INDEX events_purges; DROP INDEX events_unfiled_by_case;
+    INSERT INTO cases_fts (cases_fts, rank) VALUES ('secure-delete', 0);
+    DROP TABLE users; ALTER TABLE events DROP COLUMN prev;
     DROP INDEX events_handoff_rejections; DROP TABLE handoff_conflicts;
     ALTER TABLE handoffs DROP COLUMN rejected_at; ALTER TABLE cases DROP COLUMN open_conflicts;";
