@@ -149,6 +149,26 @@ pub enum EventBody {
         #[cfg_attr(feature = "ts", ts(type = "string"))]
         sha256: crate::EventHash,
     },
+    /// Written by the hub alone: one attempt to deliver a handoff to its
+    /// responder on one channel, and what it came to
+    /// ([`crate::delivery`]).
+    DeliveryAttempted {
+        handoff_id: HandoffId,
+        /// The same for every attempt on one channel: a receiver tells a
+        /// retry from a new handoff by it.
+        delivery_id: String,
+        responder_id: ResponderId,
+        channel: crate::delivery::Channel,
+        attempt: u32,
+        outcome: crate::delivery::Outcome,
+        /// What the other end answered (an HTTP status, a mail server's
+        /// reply code) or why it could not be reached; never what was sent.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+        /// When the next attempt is due (unix ms), after a failure.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_attempt_at: Option<i64>,
+    },
     /// A closed case's details were removed: every event of the case listed
     /// here was redacted, and the case left every table. The audit of the
     /// case (who did what, when) stays in the log.
@@ -175,6 +195,7 @@ impl EventBody {
             EventBody::AccountSaved { .. } => "account_saved",
             EventBody::CaseViewed {} => "case_viewed",
             EventBody::Redacted { .. } => "redacted",
+            EventBody::DeliveryAttempted { .. } => "delivery_attempted",
             EventBody::CasePurged { .. } => "case_purged",
         }
     }
@@ -231,6 +252,27 @@ impl EventBody {
             EventBody::CaseViewed {} => "case details viewed".to_string(),
             EventBody::Redacted { kind, .. } => {
                 format!("{} (details removed by a purge)", kind.replace('_', " "))
+            }
+            EventBody::DeliveryAttempted { channel, attempt, outcome, detail, next_attempt_at, .. } => {
+                use crate::delivery::Outcome;
+                let detail = detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+                let channel = channel.as_str();
+                match outcome {
+                    Outcome::Delivered | Outcome::Accepted => {
+                        format!("{channel} {}{detail}, attempt {attempt}", outcome.as_str())
+                    }
+                    Outcome::Failed => {
+                        let next = next_attempt_at
+                            .and_then(chrono::DateTime::from_timestamp_millis)
+                            .map(|t| format!("; next try {} UTC", t.format("%H:%M:%S")))
+                            .unwrap_or_default();
+                        format!("{channel} attempt {attempt} failed{detail}{next}")
+                    }
+                    Outcome::Gone => {
+                        format!("{channel} endpoint gone{detail}: disabled until its address is set again")
+                    }
+                    Outcome::GaveUp => format!("{channel} not delivered{detail}: gave up after attempt {attempt}"),
+                }
             }
             EventBody::CasePurged { reason, redacted } => {
                 format!("case purged ({reason}); {} events redacted", redacted.len())

@@ -10,6 +10,7 @@ pub mod access;
 pub mod case;
 pub mod chain;
 pub mod clock;
+pub mod delivery;
 pub mod event;
 pub mod ids;
 pub mod intake;

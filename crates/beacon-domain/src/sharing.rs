@@ -208,6 +208,32 @@ pub fn plan_with(r: &Referral, role: Role, now: DateTime<Utc>, overridden: bool)
     SharePlan { recipient, shared, withheld, explained, overridable }
 }
 
+/// What a handoff sends its responder: of the referral (as JSON), only
+/// the fields the handoff recorded as shared (`a` or `a.b` paths; see
+/// [`SharePlan::shared_fields`]). Whatever is not listed is not sent.
+pub fn package(referral: &serde_json::Value, shared_fields: &[String]) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for field in shared_fields {
+        let mut parts = field.splitn(2, '.');
+        let (Some(top), rest) = (parts.next(), parts.next()) else { continue };
+        let Some(value) = referral.get(top) else { continue };
+        match rest {
+            None => {
+                out.insert(top.to_string(), value.clone());
+            }
+            Some(inner) => {
+                if let Some(v) = value.get(inner) {
+                    let slot = out.entry(top.to_string()).or_insert_with(|| serde_json::json!({}));
+                    if let Some(obj) = slot.as_object_mut() {
+                        obj.insert(inner.to_string(), v.clone());
+                    }
+                }
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
 /// "potential_victims.description" → "potential victims description".
 fn words(field: &str) -> String {
     field.replace(['.', '_'], " ")
@@ -272,6 +298,26 @@ fn is_present(r: &Referral, field: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_package_holds_the_shared_fields_and_nothing_else() {
+        let referral = serde_json::json!({
+            "narrative": "two women at the motel",
+            "location": {"city": "Springfield", "address": "2400 N Glenstone Ave"},
+            "potential_victims": {"count": 2, "description": "one with a cast"},
+            "reporter": {"name": "Pat", "phone": "417-555-0100"},
+        });
+        let shared = ["narrative", "location.city", "potential_victims.count", "reporter.unknown"].map(String::from);
+        let sent = package(&referral, &shared);
+        assert_eq!(
+            sent,
+            serde_json::json!({
+                "narrative": "two women at the motel",
+                "location": {"city": "Springfield"},
+                "potential_victims": {"count": 2},
+            })
+        );
+    }
     use chrono::TimeZone;
     use serde_json::json;
 

@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod delivery;
 pub mod effects;
 mod error;
 mod postgres;
@@ -30,6 +31,7 @@ use beacon_domain::referral::Source;
 use beacon_domain::{CaseId, DeviceId};
 use beacon_sync::{Cursor, PullResponse, PushResponse, SyncError, WireEvent};
 
+pub use delivery::{Attempt, DueDelivery, ResponderChannels};
 pub use error::HubDbError;
 pub use postgres::PostgresHubDb;
 pub use sqlite::SqliteHubDb;
@@ -126,6 +128,35 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
 
     /// Events stored, in all.
     async fn event_count(&self) -> Result<u64, HubDbError>;
+
+    /// Set how a responder is reached (replacing what was set; setting a
+    /// webhook address again enables an endpoint a 410 disabled).
+    async fn set_channels(&self, channels: ResponderChannels) -> Result<(), HubDbError>;
+    async fn channels(&self, responder_id: &str) -> Result<Option<ResponderChannels>, HubDbError>;
+    async fn list_channels(&self) -> Result<Vec<ResponderChannels>, HubDbError>;
+
+    /// An operator's setting (`beacon-hub config set`).
+    async fn set_setting(&self, key: &str, value: &str) -> Result<(), HubDbError>;
+    async fn settings(&self) -> Result<Vec<(String, String)>, HubDbError>;
+
+    /// Claim up to `limit` deliveries due at `now_ms` for `worker` until
+    /// `now_ms + lease_ms`: no other process takes them meanwhile. A claim
+    /// whose worker died lapses, and the delivery is claimed again.
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>, HubDbError>;
+
+    /// Record an attempt: the delivery's state, the hub's
+    /// `delivery_attempted` event, and (on 410 Gone) the endpoint disabled,
+    /// in one transaction.
+    async fn record_attempt(&self, attempt: Attempt, now_ms: i64) -> Result<(), HubDbError>;
+
+    /// When the next pending delivery is due (unix ms), if any.
+    async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError>;
 
     /// Devices whose events are stored (the hub's own included).
     async fn device_count(&self) -> Result<u64, HubDbError>;

@@ -18,13 +18,17 @@ use tokio_postgres::{NoTls, Row};
 
 use crate::push::{self, DeviceHead};
 use crate::tokens::{TOKEN_COLUMNS, USER_COLUMNS};
-use crate::{HubDb, HubDbError, HubUser, IntakeRecord, PushResult, TokenInfo, TokenRole, TokenScope, TokenUser};
+use crate::{
+    Attempt, DueDelivery, HubDb, HubDbError, HubUser, IntakeRecord, PushResult, ResponderChannels, TokenInfo,
+    TokenRole, TokenScope, TokenUser,
+};
 use crate::{effects, stream};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0001_initial.sql"),
     include_str!("postgres/0002_intents_and_scopes.sql"),
     include_str!("postgres/0003_people.sql"),
+    include_str!("postgres/0004_delivery.sql"),
 ];
 
 /// The advisory lock every appending transaction (and a migration) holds.
@@ -148,6 +152,58 @@ async fn listen(config: tokio_postgres::Config, sender: Arc<tokio::sync::watch::
             drop(client);
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+/// A standing handoff is a delivery owed on each of its responder's
+/// channels, filed with the handoff.
+async fn owe_deliveries(
+    tx: &Transaction<'_>,
+    h: &effects::HandoffRow,
+    handoff_seq: i64,
+    now_ms: i64,
+) -> Result<(), HubDbError> {
+    let Some(channels) = load_channels(tx, &h.standing.responder_id.0).await? else { return Ok(()) };
+    for channel in channels.deliverable() {
+        tx.execute(
+            "INSERT INTO deliveries (delivery_id, handoff_id, case_id, responder_id, channel, handoff_seq,
+                state, next_attempt_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT DO NOTHING",
+            &[
+                &crate::delivery::new_delivery_id(),
+                &h.standing.handoff_id.to_string(),
+                &h.case_id.to_string(),
+                &h.standing.responder_id.0,
+                &channel.as_str(),
+                &handoff_seq,
+                &now_ms,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+const CHANNEL_COLUMNS: &str = "responder_id, email, webhook_url, webhook_secrets, webhook_disabled_at, updated_at";
+
+async fn load_channels(tx: &Transaction<'_>, responder_id: &str) -> Result<Option<ResponderChannels>, HubDbError> {
+    let row = tx
+        .query_opt(
+            &format!("SELECT {CHANNEL_COLUMNS} FROM responder_channels WHERE responder_id = $1"),
+            &[&responder_id],
+        )
+        .await?;
+    Ok(row.as_ref().map(channels_row))
+}
+
+fn channels_row(r: &Row) -> ResponderChannels {
+    ResponderChannels {
+        responder_id: r.get(0),
+        email: r.get(1),
+        webhook_url: r.get(2),
+        webhook_secrets: serde_json::from_str(r.get::<_, &str>(3)).unwrap_or_default(),
+        webhook_disabled_at: r.get(4),
+        updated_at: r.get(5),
     }
 }
 
@@ -294,6 +350,9 @@ async fn write_effects(
             ],
         )
         .await?;
+        if h.stands {
+            owe_deliveries(tx, h, seqs[h.event], now_ms).await?;
+        }
     }
     for (case_id, listed) in &fx.purges {
         let held: Vec<effects::HeldEvent> = tx
@@ -522,6 +581,139 @@ impl HubDb for PostgresHubDb {
             .await?;
         tx.commit().await?;
         Ok(found)
+    }
+
+    async fn set_channels(&self, c: ResponderChannels) -> Result<(), HubDbError> {
+        let client = self.pool.get().await?;
+        let secrets = serde_json::to_string(&c.webhook_secrets).unwrap_or_else(|_| "[]".into());
+        client
+            .execute(
+                "INSERT INTO responder_channels (responder_id, email, webhook_url, webhook_secrets, webhook_disabled_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (responder_id) DO UPDATE SET email = $2, webhook_url = $3, webhook_secrets = $4,
+                   webhook_disabled_at = $5, updated_at = $6",
+                &[&c.responder_id, &c.email, &c.webhook_url, &secrets, &c.webhook_disabled_at, &c.updated_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn channels(&self, responder_id: &str) -> Result<Option<ResponderChannels>, HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let found = load_channels(&tx, responder_id).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    async fn list_channels(&self) -> Result<Vec<ResponderChannels>, HubDbError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(&format!("SELECT {CHANNEL_COLUMNS} FROM responder_channels ORDER BY responder_id"), &[])
+            .await?;
+        Ok(rows.iter().map(channels_row).collect())
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> Result<(), HubDbError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO hub_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+                &[&key, &value],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn settings(&self) -> Result<Vec<(String, String)>, HubDbError> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT key, value FROM hub_settings ORDER BY key", &[]).await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>, HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // SKIP LOCKED: processes claiming at once each take other rows.
+        let claimed = tx
+            .query(
+                "UPDATE deliveries SET claimed_by = $1, claimed_until = $2
+                 WHERE delivery_id IN (
+                     SELECT delivery_id FROM deliveries
+                     WHERE state = 'pending' AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3)
+                     ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+                 RETURNING delivery_id, handoff_id, case_id, responder_id, channel, attempts, handoff_seq",
+                &[&worker, &(now_ms + lease_ms), &now_ms, &i64::from(limit)],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(claimed.len());
+        for r in &claimed {
+            let case: &str = r.get(2);
+            let responder_id: String = r.get(3);
+            let (handoff_id, case_id, channel) = crate::delivery::ids(r.get(1), case, r.get(4))?;
+            let handoff_body: String =
+                tx.query_one("SELECT body FROM events WHERE hub_seq = $1", &[&r.get::<_, i64>(6)]).await?.get(0);
+            let referral_body: Option<String> = tx
+                .query_opt(
+                    "SELECT body FROM events WHERE case_id = $1 AND kind = 'referral_received' LIMIT 1",
+                    &[&case],
+                )
+                .await?
+                .map(|row| row.get(0));
+            let channels = load_channels(&tx, &responder_id).await?.unwrap_or_default();
+            out.push(DueDelivery {
+                delivery_id: r.get(0),
+                handoff_id,
+                case_id,
+                responder_id: beacon_domain::ResponderId(responder_id),
+                channel,
+                attempt: r.get::<_, i32>(5) as u32 + 1,
+                handoff_body,
+                referral_body,
+                channels,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn record_attempt(&self, a: Attempt, now_ms: i64) -> Result<(), HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
+        tx.execute(
+            "UPDATE deliveries SET attempts = greatest(attempts, $2), state = $3,
+               next_attempt_at = coalesce($4, next_attempt_at), claimed_by = NULL, claimed_until = NULL
+             WHERE delivery_id = $1",
+            &[&a.delivery_id, &(a.attempt as i32), &a.state(), &a.next_attempt_at],
+        )
+        .await?;
+        if a.outcome == beacon_domain::delivery::Outcome::Gone {
+            tx.execute(
+                "UPDATE responder_channels SET webhook_disabled_at = coalesce(webhook_disabled_at, $2) WHERE responder_id = $1",
+                &[&a.responder_id.0, &now_ms],
+            )
+            .await?;
+        }
+        let hub = hub_device(&tx).await?;
+        let (head, last_hlc) = head(&tx, hub).await?;
+        let event = stream::next_event(hub, head, last_hlc, now_ms, Some(a.case_id), a.event_body())?;
+        insert_event(&tx, &event, "delivery_attempted").await?;
+        set_head(&tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc).await?;
+        notify_appended(&tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError> {
+        let client = self.pool.get().await?;
+        Ok(client.query_one("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'", &[]).await?.get(0))
     }
 
     async fn intake(&self, records: Vec<IntakeRecord>, now_ms: i64) -> Result<Vec<(CaseId, bool)>, HubDbError> {

@@ -14,7 +14,8 @@ use serde_json::value::RawValue;
 use crate::push::{self, DeviceHead};
 use crate::tokens::{TOKEN_COLUMNS, USER_COLUMNS};
 use crate::{
-    HubDb, HubDbError, HubUser, IntakeRecord, PushRefused, PushResult, TokenInfo, TokenRole, TokenScope, TokenUser,
+    Attempt, DueDelivery, HubDb, HubDbError, HubUser, IntakeRecord, PushRefused, PushResult, ResponderChannels,
+    TokenInfo, TokenRole, TokenScope, TokenUser,
 };
 use crate::{effects, stream};
 
@@ -23,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0001_initial.sql"),
     include_str!("sqlite/0002_intents_and_scopes.sql"),
     include_str!("sqlite/0003_people.sql"),
+    include_str!("sqlite/0004_delivery.sql"),
 ];
 
 #[derive(Debug, Clone)]
@@ -249,6 +251,9 @@ fn write_effects(tx: &Connection, fx: &effects::Effects, seqs: &[i64], now_ms: i
             h.stands,
             seqs[h.event]
         ])?;
+        if h.stands {
+            owe_deliveries(tx, h, seqs[h.event], now_ms)?;
+        }
     }
     for (case_id, listed) in &fx.purges {
         let held: Vec<effects::HeldEvent> = tx
@@ -281,6 +286,51 @@ fn write_effects(tx: &Connection, fx: &effects::Effects, seqs: &[i64], now_ms: i
         last_hlc = event.hlc;
     }
     set_head(tx, hub, head, last_hlc)
+}
+
+/// A standing handoff is a delivery owed on each of its responder's
+/// channels, filed with the handoff.
+fn owe_deliveries(tx: &Connection, h: &effects::HandoffRow, handoff_seq: i64, now_ms: i64) -> Result<(), HubDbError> {
+    let Some(channels) = load_channels(tx, &h.standing.responder_id.0)? else { return Ok(()) };
+    for channel in channels.deliverable() {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO deliveries (delivery_id, handoff_id, case_id, responder_id, channel, handoff_seq,
+                state, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)",
+        )?
+        .execute(params![
+            crate::delivery::new_delivery_id(),
+            h.standing.handoff_id.to_string(),
+            h.case_id.to_string(),
+            h.standing.responder_id.0,
+            channel.as_str(),
+            handoff_seq,
+            now_ms
+        ])?;
+    }
+    Ok(())
+}
+
+fn load_channels(tx: &Connection, responder_id: &str) -> Result<Option<ResponderChannels>, HubDbError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT responder_id, email, webhook_url, webhook_secrets, webhook_disabled_at, updated_at
+             FROM responder_channels WHERE responder_id = ?1",
+        )?
+        .query_row([responder_id], channels_row)
+        .optional()?)
+}
+
+fn channels_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponderChannels> {
+    let secrets: String = r.get(3)?;
+    Ok(ResponderChannels {
+        responder_id: r.get(0)?,
+        email: r.get(1)?,
+        webhook_url: r.get(2)?,
+        webhook_secrets: serde_json::from_str(&secrets).unwrap_or_default(),
+        webhook_disabled_at: r.get(4)?,
+        updated_at: r.get(5)?,
+    })
 }
 
 /// File a case the hub learns of (by intake or from a device's
@@ -457,6 +507,146 @@ impl HubDb for SqliteHubDb {
                 params![name, now_ms],
             )?;
             Ok(found)
+        })
+        .await
+    }
+
+    async fn set_channels(&self, c: ResponderChannels) -> Result<(), HubDbError> {
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT INTO responder_channels (responder_id, email, webhook_url, webhook_secrets, webhook_disabled_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (responder_id) DO UPDATE SET email = ?2, webhook_url = ?3, webhook_secrets = ?4,
+                   webhook_disabled_at = ?5, updated_at = ?6",
+                params![
+                    c.responder_id,
+                    c.email,
+                    c.webhook_url,
+                    serde_json::to_string(&c.webhook_secrets).unwrap_or_else(|_| "[]".into()),
+                    c.webhook_disabled_at,
+                    c.updated_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn channels(&self, responder_id: &str) -> Result<Option<ResponderChannels>, HubDbError> {
+        let responder_id = responder_id.to_string();
+        self.tx(move |tx| load_channels(tx, &responder_id)).await
+    }
+
+    async fn list_channels(&self) -> Result<Vec<ResponderChannels>, HubDbError> {
+        self.tx(move |tx| {
+            let mut stmt = tx.prepare(
+                "SELECT responder_id, email, webhook_url, webhook_secrets, webhook_disabled_at, updated_at
+                 FROM responder_channels ORDER BY responder_id",
+            )?;
+            let rows = stmt.query_map([], channels_row)?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn set_setting(&self, key: &str, value: &str) -> Result<(), HubDbError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT INTO hub_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+                params![key, value],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn settings(&self) -> Result<Vec<(String, String)>, HubDbError> {
+        self.tx(move |tx| {
+            let mut stmt = tx.prepare("SELECT key, value FROM hub_settings ORDER BY key")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        worker: &str,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DueDelivery>, HubDbError> {
+        let worker = worker.to_string();
+        self.tx(move |tx| {
+            let claimed: Vec<(String, String, String, String, String, i64, i64)> = tx
+                .prepare_cached(
+                    "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2
+                     WHERE delivery_id IN (
+                         SELECT delivery_id FROM deliveries
+                         WHERE state = 'pending' AND next_attempt_at <= ?3 AND (claimed_until IS NULL OR claimed_until < ?3)
+                         ORDER BY next_attempt_at LIMIT ?4)
+                     RETURNING delivery_id, handoff_id, case_id, responder_id, channel, attempts, handoff_seq",
+                )?
+                .query_map(params![worker, now_ms + lease_ms, now_ms, limit], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut out = Vec::with_capacity(claimed.len());
+            for (delivery_id, handoff, case, responder_id, channel, attempts, handoff_seq) in claimed {
+                let (handoff_id, case_id, channel) = crate::delivery::ids(&handoff, &case, &channel)?;
+                let handoff_body: String =
+                    tx.prepare_cached("SELECT body FROM events WHERE hub_seq = ?1")?.query_row([handoff_seq], |r| r.get(0))?;
+                let referral_body: Option<String> = tx
+                    .prepare_cached("SELECT body FROM events WHERE case_id = ?1 AND kind = 'referral_received' LIMIT 1")?
+                    .query_row([&case], |r| r.get(0))
+                    .optional()?;
+                let channels = load_channels(tx, &responder_id)?.unwrap_or_default();
+                out.push(DueDelivery {
+                    delivery_id,
+                    handoff_id,
+                    case_id,
+                    responder_id: beacon_domain::ResponderId(responder_id),
+                    channel,
+                    attempt: attempts as u32 + 1,
+                    handoff_body,
+                    referral_body,
+                    channels,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn record_attempt(&self, a: Attempt, now_ms: i64) -> Result<(), HubDbError> {
+        self.tx(move |tx| {
+            tx.execute(
+                "UPDATE deliveries SET attempts = max(attempts, ?2), state = ?3, next_attempt_at = coalesce(?4, next_attempt_at),
+                   claimed_by = NULL, claimed_until = NULL
+                 WHERE delivery_id = ?1",
+                params![a.delivery_id, a.attempt, a.state(), a.next_attempt_at],
+            )?;
+            if a.outcome == beacon_domain::delivery::Outcome::Gone {
+                tx.execute(
+                    "UPDATE responder_channels SET webhook_disabled_at = coalesce(webhook_disabled_at, ?2) WHERE responder_id = ?1",
+                    params![a.responder_id.0, now_ms],
+                )?;
+            }
+            let hub = hub_device(tx)?;
+            let (head, last_hlc) = head(tx, hub)?;
+            let event = stream::next_event(hub, head, last_hlc, now_ms, Some(a.case_id), a.event_body())?;
+            insert_event(tx, &event, "delivery_attempted")?;
+            set_head(tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc)
+        })
+        .await?;
+        self.wake();
+        Ok(())
+    }
+
+    async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError> {
+        self.tx(move |tx| {
+            Ok(tx.query_row("SELECT min(next_attempt_at) FROM deliveries WHERE state = 'pending'", [], |r| r.get(0))?)
         })
         .await
     }

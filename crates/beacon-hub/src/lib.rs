@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod delivery;
 mod error;
 mod intake;
 pub mod limits;

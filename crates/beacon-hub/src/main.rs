@@ -61,6 +61,37 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// How each responder is reached when a handoff to them reaches the hub.
+    Channel {
+        #[command(subcommand)]
+        command: ChannelCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ChannelCommand {
+    /// Give a responder a webhook (an agency's CAD, an SMS or paging
+    /// gateway): every handoff to them is POSTed there at once, signed as
+    /// Standard Webhooks 1.0 says. Replaces what the responder had; setting
+    /// it again enables an endpoint that answered 410 Gone.
+    Set {
+        #[command(flatten)]
+        db: DbArg,
+        /// The roster's id of the responder.
+        responder_id: String,
+        /// https://… (http:// only to a loopback address).
+        #[arg(long, requires = "webhook_secret")]
+        webhook: Option<String>,
+        /// `whsec_…`; give it twice while rotating: both sign every delivery.
+        /// Or BEACON_WEBHOOK_SECRET. It never leaves the hub.
+        #[arg(long, env = "BEACON_WEBHOOK_SECRET", value_delimiter = ' ', hide_env_values = true)]
+        webhook_secret: Vec<String>,
+    },
+    /// Every responder's channels (never a secret).
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,6 +231,9 @@ async fn run(cli: Cli) -> Result<()> {
             }
             let db = open(&db)?;
             db.migrate().await?;
+            // Handoffs go out from every hub process; the database decides which takes each.
+            let worker = format!("hub-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+            tokio::spawn(beacon_hub::delivery::run(Arc::clone(&db), Default::default(), worker));
             let config = HubConfig { max_body, rate: Rate { per_second: rate, burst } };
             let hub = Hub::new(Arc::clone(&db), config).context("loading the jurisdiction layer")?;
             let app = router(hub);
@@ -261,6 +295,54 @@ async fn run(cli: Cli) -> Result<()> {
             }
         },
         Command::User { command } => user(command).await?,
+        Command::Channel { command } => channel(command).await?,
+    }
+    Ok(())
+}
+
+async fn channel(command: ChannelCommand) -> Result<()> {
+    use beacon_domain::delivery::{check_webhook_url, webhook_key};
+    match command {
+        ChannelCommand::Set { db, responder_id, webhook, webhook_secret } => {
+            if responder_id.trim().is_empty() || responder_id.len() > 128 {
+                return Err(Usage("responder: an id of 1 to 128 characters".into()).into());
+            }
+            if let Some(url) = &webhook {
+                check_webhook_url(url).map_err(|e| Usage(format!("responder {responder_id}: {e}")))?;
+            }
+            for secret in &webhook_secret {
+                webhook_key(secret).map_err(|e| Usage(format!("responder {responder_id}: {e}")))?;
+            }
+            let db = open(&db)?;
+            db.migrate().await?;
+            let channels = beacon_hub_db::ResponderChannels {
+                responder_id: responder_id.clone(),
+                email: None,
+                webhook_url: webhook.clone(),
+                webhook_secrets: if webhook.is_some() { webhook_secret } else { Vec::new() },
+                webhook_disabled_at: None,
+                updated_at: beacon_hub_db::now_ms(),
+            };
+            db.set_channels(channels).await?;
+            match webhook {
+                Some(_) => eprintln!("beacon-hub: handoffs to {responder_id} go to their webhook from now on"),
+                None => eprintln!("beacon-hub: {responder_id} has no channel: handoffs reach them only by sync"),
+            }
+        }
+        ChannelCommand::List { db } => {
+            let db = open(&db)?;
+            db.migrate().await?;
+            println!("{:<16} {:<48} {:<8} STATE", "RESPONDER", "WEBHOOK", "SECRETS");
+            for c in db.list_channels().await? {
+                let state = match (&c.webhook_url, c.webhook_disabled_at) {
+                    (None, _) => "no channel",
+                    (Some(_), Some(_)) => "disabled (answered 410 Gone)",
+                    (Some(_), None) => "active",
+                };
+                let url = c.webhook_url.as_deref().unwrap_or("-");
+                println!("{:<16} {:<48} {:<8} {state}", c.responder_id, url, c.webhook_secrets.len());
+            }
+        }
     }
     Ok(())
 }

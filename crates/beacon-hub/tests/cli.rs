@@ -146,3 +146,41 @@ fn people_are_added_listed_and_disabled_with_their_devices() {
     assert!(text(&user(&["list", "--db", &db], None).stdout).contains("disabled"));
     assert_eq!(user(&["disable", "--db", &db, "nobody"], None).status.code(), Some(2));
 }
+
+#[test]
+fn a_responder_is_given_a_webhook_and_its_secret_is_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("hub.sqlite3").display());
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let url = "https://cad.troop-c.example.gov/beacon";
+    let set = hub(&["channel", "set", "--db", &db, "C-T1", "--webhook", url, "--webhook-secret", secret]);
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let listed = text(&hub(&["channel", "list", "--db", &db]).stdout);
+    assert!(listed.contains("C-T1") && listed.contains(url) && listed.contains("active"), "{listed}");
+    assert!(!listed.contains(&secret[6..]), "the list never shows a secret");
+
+    // Mistakes: exit code 2, naming the responder and the field, never the secret.
+    let plain = hub(&[
+        "channel",
+        "set",
+        "--db",
+        &db,
+        "C-T1",
+        "--webhook",
+        "http://cad.example.gov/x",
+        "--webhook-secret",
+        secret,
+    ]);
+    assert_eq!(plain.status.code(), Some(2));
+    assert!(text(&plain.stderr).contains("responder C-T1: webhook"), "{}", text(&plain.stderr));
+    let bad_secret = "whsec_bm90IGEga2V5";
+    let short = hub(&["channel", "set", "--db", &db, "C-T1", "--webhook", url, "--webhook-secret", bad_secret]);
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short.stderr).contains("webhook secret") && !text(&short.stderr).contains(bad_secret));
+    let no_secret = hub(&["channel", "set", "--db", &db, "C-T1", "--webhook", url]);
+    assert_eq!(no_secret.status.code(), Some(2), "a webhook needs a secret");
+
+    // Cleared: no channel, and the list says so.
+    assert!(hub(&["channel", "set", "--db", &db, "C-T1"]).status.success());
+    assert!(text(&hub(&["channel", "list", "--db", &db]).stdout).contains("no channel"));
+}

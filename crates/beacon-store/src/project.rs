@@ -292,7 +292,11 @@ pub(crate) fn apply(
         }
         // Audit only: who saw the case is the event itself.
         // A purge was folded above; a redacted event says nothing any more.
-        EventBody::CaseViewed {} | EventBody::Redacted { .. } | EventBody::CasePurged { .. } => {}
+        // Delivery is shown from the log (the case's history) for now.
+        EventBody::CaseViewed {}
+        | EventBody::Redacted { .. }
+        | EventBody::CasePurged { .. }
+        | EventBody::DeliveryAttempted { .. } => {}
     }
     let row = match known_row {
         Some(row) => Some(row),

@@ -3,12 +3,14 @@ import type { AccountChange } from "./AccountChange";
 import type { Actor } from "./Actor";
 import type { CaseId } from "./CaseId";
 import type { CaseStatus } from "./CaseStatus";
+import type { Channel } from "./Channel";
 import type { DeviceId } from "./DeviceId";
 import type { EventId } from "./EventId";
 import type { HandoffId } from "./HandoffId";
 import type { Hlc } from "./Hlc";
 import type { JurisdictionAssignment } from "./JurisdictionAssignment";
 import type { NoteId } from "./NoteId";
+import type { Outcome } from "./Outcome";
 import type { Priority } from "./Priority";
 import type { Redaction } from "./Redaction";
 import type { Referral } from "./Referral";
@@ -51,4 +53,18 @@ handed_off_by: string,
 /**
  * The handoff that stands.
  */
-winner: HandoffId, winner_responder_id: ResponderId, winner_responder_name: string, winner_handed_off_by: string, } } | { "kind": "conflict_resolved", "payload": { handoff_id: HandoffId, } } | { "kind": "acknowledged", "payload": { handoff_id: HandoffId | null, responder_id?: ResponderId | null, } } | { "kind": "jurisdiction_changed", "payload": { from: JurisdictionAssignment, to: JurisdictionAssignment, reason: string, } } | { "kind": "responder_upserted", "payload": { responder: Responder, } } | { "kind": "settings_changed", "payload": { targets: Targets, link_window_days: number, } } | { "kind": "account_saved", "payload": { user: User, change: AccountChange, } } | { "kind": "case_viewed", "payload": Record<symbol, never> } | { "kind": "redacted", "payload": { kind: string, sha256: string, } } | { "kind": "case_purged", "payload": { reason: string, redacted: Array<Redaction>, } });
+winner: HandoffId, winner_responder_id: ResponderId, winner_responder_name: string, winner_handed_off_by: string, } } | { "kind": "conflict_resolved", "payload": { handoff_id: HandoffId, } } | { "kind": "acknowledged", "payload": { handoff_id: HandoffId | null, responder_id?: ResponderId | null, } } | { "kind": "jurisdiction_changed", "payload": { from: JurisdictionAssignment, to: JurisdictionAssignment, reason: string, } } | { "kind": "responder_upserted", "payload": { responder: Responder, } } | { "kind": "settings_changed", "payload": { targets: Targets, link_window_days: number, } } | { "kind": "account_saved", "payload": { user: User, change: AccountChange, } } | { "kind": "case_viewed", "payload": Record<symbol, never> } | { "kind": "redacted", "payload": { kind: string, sha256: string, } } | { "kind": "delivery_attempted", "payload": { handoff_id: HandoffId, 
+/**
+ * The same for every attempt on one channel: a receiver tells a
+ * retry from a new handoff by it.
+ */
+delivery_id: string, responder_id: ResponderId, channel: Channel, attempt: number, outcome: Outcome, 
+/**
+ * What the other end answered (an HTTP status, a mail server's
+ * reply code) or why it could not be reached; never what was sent.
+ */
+detail?: string | null, 
+/**
+ * When the next attempt is due (unix ms), after a failure.
+ */
+next_attempt_at?: number | null, } } | { "kind": "case_purged", "payload": { reason: string, redacted: Array<Redaction>, } });

@@ -1,0 +1,294 @@
+//! Delivering handoffs to responders' webhooks, end to end on loopback: a
+//! real hub database (a SQLite file, and PostgreSQL), the hub's delivery
+//! loop, and a real HTTP receiver that checks each signature with the
+//! `standardwebhooks` crate (not the hub's own code).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use beacon_domain::delivery::Outcome;
+use beacon_domain::event::EventBody;
+use beacon_domain::triage::{Priority, Triage};
+use beacon_domain::{CaseId, DeviceId, EventHash, EventId, HandoffId, Hlc, JurisdictionAssignment, ResponderId, Role};
+use beacon_hub::delivery::{DeliveryConfig, run};
+use beacon_hub_db::{HubDb, PostgresHubDb, ResponderChannels, SqliteHubDb, TokenScope, now_ms};
+use beacon_sync::{Cursor, WireEvent};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// A second secret, as during a rotation.
+const NEW_SECRET: &str = "whsec_dGhlIG5ldyBzZWNyZXQgb2YgdGhlIHJlY2VpdmVy";
+
+/// What the receiver got, and how it answers.
+#[derive(Default)]
+struct Receiver {
+    got: Mutex<Vec<(HeaderMap, String)>>,
+    /// Status to answer, and a Retry-After in seconds.
+    answer: Mutex<(u16, Option<u32>)>,
+}
+
+async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: String) -> (StatusCode, HeaderMap) {
+    r.got.lock().unwrap().push((headers, body));
+    let (status, retry_after) = *r.answer.lock().unwrap();
+    let mut out = HeaderMap::new();
+    if let Some(secs) = retry_after {
+        out.insert("retry-after", secs.to_string().parse().unwrap());
+    }
+    (StatusCode::from_u16(status).unwrap(), out)
+}
+
+/// Serve the receiver on `listener`.
+fn serve_receiver(listener: tokio::net::TcpListener, receiver: Arc<Receiver>) {
+    let app = Router::new().route("/hook", post(receive)).with_state(receiver);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+}
+
+async fn databases(dir: &tempfile::TempDir) -> Vec<Arc<dyn HubDb>> {
+    let mut out: Vec<Arc<dyn HubDb>> = vec![Arc::new(SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap())];
+    if let Some(url) = beacon_hub_db::testing::fresh_postgres_database().await {
+        out.push(Arc::new(PostgresHubDb::connect(&url, 8).unwrap()));
+    }
+    for db in &out {
+        db.migrate().await.unwrap();
+    }
+    out
+}
+
+/// The delivery loop, quick to retry.
+fn start_delivery(db: &Arc<dyn HubDb>) -> tokio::task::JoinHandle<()> {
+    let config = DeliveryConfig { retry_base_ms: 300, lease_ms: 30_000, poll_ms: 100 };
+    tokio::spawn(run(Arc::clone(db), config, format!("test-{}", uuid_like())))
+}
+
+fn uuid_like() -> String {
+    DeviceId::new_random().to_string()
+}
+
+fn raw(body: &EventBody) -> Box<RawValue> {
+    RawValue::from_string(serde_json::to_string(body).unwrap()).unwrap()
+}
+
+/// A device's referral and its handoff to `responder`, as pushed.
+fn referral_and_handoff(device: DeviceId, external_id: &str, responder: &str) -> (CaseId, Vec<WireEvent>) {
+    let now = chrono::Utc::now();
+    let referral = beacon_domain::intake::referral_from_value(
+        json!({
+            "external_id": external_id, "source": "hotline_call", "received_at": now.to_rfc3339(),
+            "urgency": "recent", "trafficking_type": "labor", "narrative": "workers locked in at night",
+            "location": {"city": "Sedalia", "state": "MO", "place_type": "business"},
+            "potential_victims": {"count": 5, "description": "one has a scar on the left hand"},
+            "reporter": {"kind": "community_member", "name": "Dana Witness", "phone": "6605550100", "contact_ok": false},
+        }),
+        now,
+    )
+    .unwrap();
+    let case = CaseId::for_referral(referral.source, &referral.external_id);
+    let plan = beacon_domain::sharing::plan(&referral, Role::Trooper, now);
+    let received = EventBody::ReferralReceived {
+        referral: Box::new(referral),
+        triage: Triage { priority: Priority::P2, reasons: vec![] },
+        jurisdiction: JurisdictionAssignment::unknown(),
+    };
+    let handoff = EventBody::HandedOff {
+        handoff_id: HandoffId::new(),
+        responder_id: ResponderId(responder.into()),
+        responder_name: "Trooper One".into(),
+        role: Role::Trooper,
+        shared_fields: plan.shared_fields(),
+        withheld_fields: plan.withheld_fields(),
+        replaces: None,
+        sharing_override: None,
+    };
+    let wall = now.timestamp_millis();
+    let first = WireEvent::sealed(
+        EventId::new(),
+        device,
+        1,
+        Hlc { wall_ms: wall, counter: 0 },
+        "dispatcher".into(),
+        Some(case),
+        raw(&received),
+        EventHash::GENESIS,
+    );
+    let second = WireEvent::sealed(
+        EventId::new(),
+        device,
+        2,
+        Hlc { wall_ms: wall, counter: 1 },
+        "dispatcher".into(),
+        Some(case),
+        raw(&handoff),
+        first.hash,
+    );
+    (case, vec![first, second])
+}
+
+fn channels(responder: &str, url: &str, secrets: &[&str]) -> ResponderChannels {
+    ResponderChannels {
+        responder_id: responder.into(),
+        webhook_url: Some(url.into()),
+        webhook_secrets: secrets.iter().map(|s| s.to_string()).collect(),
+        updated_at: now_ms(),
+        ..Default::default()
+    }
+}
+
+/// Every `delivery_attempted` event of the case in the hub's stream.
+async fn attempts(db: &Arc<dyn HubDb>, case: CaseId) -> Vec<(u32, Outcome, Option<String>, Option<i64>)> {
+    let mut out = Vec::new();
+    let mut cursor = Cursor::default();
+    loop {
+        let page = db.pull(cursor, 500, DeviceId::new_random(), TokenScope::All).await.unwrap();
+        for e in &page.events {
+            if e.case_id != Some(case) {
+                continue;
+            }
+            assert!(e.is_intact(), "the hub's events are chained");
+            if let Ok(EventBody::DeliveryAttempted { attempt, outcome, detail, next_attempt_at, .. }) = e.decode_body()
+            {
+                out.push((attempt, outcome, detail, next_attempt_at));
+            }
+        }
+        if !page.more {
+            return out;
+        }
+        cursor = page.next;
+    }
+}
+
+/// Wait until `done` holds, for at most `secs` seconds.
+async fn until(secs: u64, mut done: impl AsyncFnMut() -> bool) {
+    let end = std::time::Instant::now() + Duration::from_secs(secs);
+    while !done().await {
+        assert!(std::time::Instant::now() < end, "not within {secs} s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handoff_reaches_the_webhook_signed_with_only_what_may_be_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(&dir).await {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let receiver = Arc::new(Receiver { answer: Mutex::new((200, None)), ..Default::default() });
+        serve_receiver(listener, Arc::clone(&receiver));
+        db.set_channels(channels("T-1", &url, &[SECRET, NEW_SECRET])).await.unwrap();
+        let delivery = start_delivery(&db);
+
+        let (case, events) = referral_and_handoff(DeviceId::new_random(), &format!("DLV-1-{}", db.backend()), "T-1");
+        let device = events[0].device;
+        db.push(device, TokenScope::All, events, now_ms()).await.unwrap();
+        until(10, async || !receiver.got.lock().unwrap().is_empty()).await;
+        until(10, async || !attempts(&db, case).await.is_empty()).await;
+        delivery.abort();
+
+        let (headers, body) = receiver.got.lock().unwrap()[0].clone();
+        // Checked by the Standard Webhooks library, with either secret.
+        for secret in [SECRET, NEW_SECRET] {
+            standardwebhooks::Webhook::new(secret).unwrap().verify(body.as_bytes(), &headers).expect("signature");
+        }
+        assert!(
+            standardwebhooks::Webhook::new("whsec_c29tZSBvdGhlciBzZWNyZXQgb2YgMjQgYnl0ZXM=")
+                .unwrap()
+                .verify(body.as_bytes(), &headers)
+                .is_err(),
+            "another secret does not verify"
+        );
+        let payload: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(payload["type"], json!("handoff.created"));
+        let data = &payload["data"];
+        assert_eq!(data["case_id"], json!(case));
+        assert_eq!(data["responder_id"], json!("T-1"));
+        assert_eq!(data["priority"], json!("P2"));
+        assert_eq!(data["referral"]["narrative"], json!("workers locked in at night"));
+        assert_eq!(data["referral"]["location"]["city"], json!("Sedalia"));
+        // Withheld without consent, and the reporter never without contact_ok.
+        assert!(
+            !body.contains("scar on the left hand") && !body.contains("Dana Witness") && !body.contains("6605550100")
+        );
+        assert!(data["withheld_fields"].as_array().unwrap().contains(&json!("potential_victims.description")));
+        assert_eq!(headers["webhook-id"].to_str().unwrap(), data["delivery_id"].as_str().unwrap());
+
+        let recorded = attempts(&db, case).await;
+        assert_eq!(recorded.len(), 1, "{recorded:?}");
+        assert_eq!((recorded[0].0, recorded[0].1, recorded[0].2.as_deref()), (1, Outcome::Delivered, Some("HTTP 200")));
+        assert_eq!(db.next_delivery_due().await.unwrap(), None, "nothing left owed");
+        assert_eq!(receiver.got.lock().unwrap().len(), 1, "delivered once");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_down_for_a_while_gets_the_handoff_once_when_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(&dir).await {
+        // A port with nothing listening, until the receiver starts on it.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let url = format!("http://{addr}/hook");
+        db.set_channels(channels("T-2", &url, &[SECRET])).await.unwrap();
+        let delivery = start_delivery(&db);
+        let (case, events) = referral_and_handoff(DeviceId::new_random(), &format!("DLV-2-{}", db.backend()), "T-2");
+        db.push(events[0].device, TokenScope::All, events, now_ms()).await.unwrap();
+
+        until(10, async || attempts(&db, case).await.len() >= 2).await;
+        let failed = attempts(&db, case).await;
+        for (i, (attempt, outcome, detail, next)) in failed.iter().enumerate() {
+            assert_eq!((*attempt, *outcome), (i as u32 + 1, Outcome::Failed), "{failed:?}");
+            assert_eq!(detail.as_deref(), Some("connection refused"));
+            assert!(next.is_some_and(|t| t > now_ms() - 10_000), "the next try is said");
+        }
+
+        // Back up, answering 503 with Retry-After once, then 200.
+        let receiver = Arc::new(Receiver { answer: Mutex::new((503, Some(1))), ..Default::default() });
+        serve_receiver(tokio::net::TcpListener::bind(addr).await.unwrap(), Arc::clone(&receiver));
+        until(15, async || !receiver.got.lock().unwrap().is_empty()).await;
+        let refused_at = std::time::Instant::now();
+        *receiver.answer.lock().unwrap() = (200, None);
+        until(15, async || attempts(&db, case).await.last().is_some_and(|a| a.1 == Outcome::Delivered)).await;
+        delivery.abort();
+        assert!(refused_at.elapsed() >= Duration::from_millis(900), "Retry-After was honoured");
+
+        let got = receiver.got.lock().unwrap().clone();
+        assert_eq!(got.len(), 2, "one refused with 503, one delivered");
+        let ids: Vec<&str> = got.iter().map(|(h, _)| h["webhook-id"].to_str().unwrap()).collect();
+        assert_eq!(ids[0], ids[1], "a retry carries the same webhook-id");
+        let recorded = attempts(&db, case).await;
+        let last = recorded.last().unwrap();
+        assert_eq!(last.0 as usize, recorded.len(), "every attempt is recorded, in order");
+        assert!(recorded.iter().any(|a| a.2.as_deref() == Some("HTTP 503")));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_that_answers_gone_is_disabled_and_the_case_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(&dir).await {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let receiver = Arc::new(Receiver { answer: Mutex::new((410, None)), ..Default::default() });
+        serve_receiver(listener, Arc::clone(&receiver));
+        db.set_channels(channels("T-3", &url, &[SECRET])).await.unwrap();
+        let delivery = start_delivery(&db);
+        let device = DeviceId::new_random();
+        let (case, events) = referral_and_handoff(device, &format!("DLV-3-{}", db.backend()), "T-3");
+        db.push(device, TokenScope::All, events, now_ms()).await.unwrap();
+        until(10, async || !attempts(&db, case).await.is_empty()).await;
+        let recorded = attempts(&db, case).await;
+        assert_eq!(recorded[0].1, Outcome::Gone);
+        assert!(db.channels("T-3").await.unwrap().unwrap().webhook_disabled_at.is_some());
+
+        // The next handoff to them goes to no disabled endpoint.
+        let (other, events) = referral_and_handoff(DeviceId::new_random(), &format!("DLV-4-{}", db.backend()), "T-3");
+        db.push(events[0].device, TokenScope::All, events, now_ms()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        delivery.abort();
+        assert!(attempts(&db, other).await.is_empty());
+        assert_eq!(receiver.got.lock().unwrap().len(), 1);
+        assert_eq!(db.next_delivery_due().await.unwrap(), None);
+    }
+}
