@@ -2,6 +2,7 @@
 # Sourced by scripts/run.sh and scripts/test.sh; installs only what is missing.
 #
 # - system packages (apt): compilers, WebKitGTK for the desktop app, Xvfb,
+#   Python 3 (the sample webhook receiver the hub's tests run),
 #   a session bus and dunst for notifications, WebKitWebDriver for tests
 # - the Rust toolchain (rustup), if cargo is missing
 # - Node.js and npm (apt), if missing; the UI needs Node 20 or later

@@ -25,7 +25,7 @@ pub(crate) struct Served {
 }
 
 /// A hub over `db` on 127.0.0.1, with an intake and a device token.
-fn serve(runtime: &tokio::runtime::Runtime, db: Arc<dyn HubDb>) -> Result<Served> {
+pub(crate) fn serve(runtime: &tokio::runtime::Runtime, db: Arc<dyn HubDb>) -> Result<Served> {
     let (intake, device) = (tokens::generate(), tokens::generate());
     runtime.block_on(async {
         db.migrate().await?;
@@ -40,6 +40,21 @@ fn serve(runtime: &tokio::runtime::Runtime, db: Arc<dyn HubDb>) -> Result<Served
         tokio::spawn(async move { axum::serve(listener, app).await });
         Ok(Served { url, intake, device })
     })
+}
+
+/// POST a push (`PushRequest` as JSON) to the hub at `url` with a device token.
+pub(crate) fn push(agent: &ureq::Agent, url: &str, token: &str, body: &str) -> Result<()> {
+    let status = agent
+        .post(&format!("{url}/v1/sync/push"))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .send(body)?
+        .status()
+        .as_u16();
+    if status != 200 {
+        bail!("push answered {status}");
+    }
+    Ok(())
 }
 
 /// Post every referral, `BATCH` to a request; referrals per second.
@@ -88,7 +103,7 @@ fn plain_sqlite(path: &Path, referrals: &[Referral]) -> Result<f64> {
     Ok(referrals.len() as f64 / t.elapsed().as_secs_f64())
 }
 
-async fn fresh_postgres(admin_url: &str) -> Result<(String, tokio_postgres::Client)> {
+pub(crate) async fn fresh_postgres(admin_url: &str) -> Result<(String, tokio_postgres::Client)> {
     let (admin, connection) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
     let name = format!("bench_{}", beacon_api::domain::DeviceId::new_random().as_uuid().simple());

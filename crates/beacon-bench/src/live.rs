@@ -18,7 +18,7 @@ use beacon_sync::PushRequest;
 use crate::hub::Served;
 
 /// Nearest-rank percentile of sorted `values`.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -143,16 +143,7 @@ pub fn many_devices(
                 for (i, event) in events.into_iter().enumerate() {
                     let body = serde_json::to_string(&PushRequest { device, events: vec![event] })?;
                     let t = Instant::now();
-                    let status = agent
-                        .post(&format!("{url}/v1/sync/push"))
-                        .header("authorization", &format!("Bearer {token}"))
-                        .header("content-type", "application/json")
-                        .send(&body)?
-                        .status()
-                        .as_u16();
-                    if status != 200 {
-                        bail!("push answered {status}");
-                    }
+                    crate::hub::push(&agent, &url, &token, &body)?;
                     if i > 0 {
                         took.push(t.elapsed().as_secs_f64() * 1000.0);
                     }

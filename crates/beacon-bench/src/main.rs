@@ -10,6 +10,7 @@
 //! and statistics time. See docs/benchmarks.md.
 #![forbid(unsafe_code)]
 
+mod delivery;
 mod hub;
 mod live;
 
@@ -44,6 +45,9 @@ struct Args {
     hub: bool,
     /// A PostgreSQL server (`postgres://USER@HOST:PORT/DB`) to measure the hub on as well.
     postgres: Option<String>,
+    /// Measure delivery instead: this many handoffs, pushed to the hub and
+    /// timed to the responder's webhook.
+    delivery: Option<usize>,
 }
 
 fn args() -> Result<Args> {
@@ -57,6 +61,7 @@ fn args() -> Result<Args> {
         dir: None,
         hub: false,
         postgres: None,
+        delivery: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -70,9 +75,10 @@ fn args() -> Result<Args> {
             "--dir" => a.dir = Some(it.next().context("--dir PATH")?.into()),
             "--hub" => a.hub = true,
             "--postgres" => a.postgres = Some(it.next().context("--postgres URL")?),
+            "--delivery" => a.delivery = Some(it.next().context("--delivery N")?.parse()?),
             "--bench" => {} // passed by `cargo bench`
             other => bail!(
-                "unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N] [--import-only | --reads-only] [--demo-store PATH] [--dir PATH] [--queue-loop STORE] [--hub [--postgres URL]]"
+                "unknown argument {other}; usage: beacon-bench [--referrals N] [--seed N] [--import-only | --reads-only] [--demo-store PATH] [--dir PATH] [--queue-loop STORE] [--hub [--postgres URL]] [--delivery N [--postgres URL]]"
             ),
         }
     }
@@ -137,6 +143,14 @@ fn main() -> Result<()> {
         None => temp.path().to_path_buf(),
     };
     let now = Utc::now();
+    if let Some(n) = args.delivery {
+        println!(
+            "machine: {}; {} cores\n",
+            cpu_model(),
+            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        );
+        return delivery::measure(n, args.postgres.as_deref(), &dir);
+    }
     println!("# Beacon store benchmark: {} referrals", args.referrals);
     println!();
     println!("machine: {}; {} cores", cpu_model(), std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));

@@ -1,7 +1,10 @@
 //! For the hub's test suites (feature `testing`).
 
 use beacon_domain::event::EventBody;
-use beacon_domain::{DeviceId, EventHash, EventId, Hlc, NoteId};
+use beacon_domain::triage::{Priority, Triage};
+use beacon_domain::{
+    CaseId, DeviceId, EventHash, EventId, HandoffId, Hlc, JurisdictionAssignment, NoteId, ResponderId, Role,
+};
 use beacon_sync::WireEvent;
 use serde_json::value::RawValue;
 
@@ -47,4 +50,56 @@ pub async fn fresh_postgres_database() -> Option<String> {
     client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("create a test database");
     let base = admin_url.rsplit_once('/').expect("a URL that names a database").0;
     Some(format!("{base}/{name}"))
+}
+
+/// A device's new referral (a P2 with a reporter who may not be contacted
+/// and a victim description shared only with consent) and its handoff to
+/// trooper `responder`, sharing what the sharing policy allows: the two
+/// events as a desktop pushes them, chained from the device's first.
+pub fn referral_and_handoff(device: DeviceId, external_id: &str, responder: &str) -> (CaseId, Vec<WireEvent>) {
+    let now = chrono::Utc::now();
+    let referral = beacon_domain::intake::referral_from_value(
+        serde_json::json!({
+            "external_id": external_id, "source": "hotline_call", "received_at": now.to_rfc3339(),
+            "urgency": "recent", "trafficking_type": "labor", "narrative": "workers locked in at night",
+            "location": {"city": "Sedalia", "state": "MO", "place_type": "business"},
+            "potential_victims": {"count": 5, "description": "one has a scar on the left hand"},
+            "reporter": {"kind": "community_member", "name": "Dana Witness", "phone": "6605550100", "contact_ok": false},
+        }),
+        now,
+    )
+    .expect("a valid referral");
+    let case = CaseId::for_referral(referral.source, &referral.external_id);
+    let plan = beacon_domain::sharing::plan(&referral, Role::Trooper, now);
+    let received = EventBody::ReferralReceived {
+        referral: Box::new(referral),
+        triage: Triage { priority: Priority::P2, reasons: vec![] },
+        jurisdiction: JurisdictionAssignment::unknown(),
+    };
+    let handoff = EventBody::HandedOff {
+        handoff_id: HandoffId::new(),
+        responder_id: ResponderId(responder.into()),
+        responder_name: "Trooper One".into(),
+        role: Role::Trooper,
+        shared_fields: plan.shared_fields(),
+        withheld_fields: plan.withheld_fields(),
+        replaces: None,
+        sharing_override: None,
+    };
+    let raw = |b: &EventBody| RawValue::from_string(serde_json::to_string(b).expect("encodes")).expect("JSON");
+    let wall = now.timestamp_millis();
+    let at = |counter| Hlc { wall_ms: wall, counter };
+    let first = WireEvent::sealed(
+        EventId::new(),
+        device,
+        1,
+        at(0),
+        "dispatcher".into(),
+        Some(case),
+        raw(&received),
+        EventHash::GENESIS,
+    );
+    let second =
+        WireEvent::sealed(EventId::new(), device, 2, at(1), "dispatcher".into(), Some(case), raw(&handoff), first.hash);
+    (case, vec![first, second])
 }

@@ -12,12 +12,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use beacon_domain::delivery::Outcome;
 use beacon_domain::event::EventBody;
-use beacon_domain::triage::{Priority, Triage};
-use beacon_domain::{CaseId, DeviceId, EventHash, EventId, HandoffId, Hlc, JurisdictionAssignment, ResponderId, Role};
+use beacon_domain::{CaseId, DeviceId};
 use beacon_hub::delivery::{DeliveryConfig, run};
+use beacon_hub_db::testing::referral_and_handoff;
 use beacon_hub_db::{HubDb, PostgresHubDb, ResponderChannels, SqliteHubDb, TokenScope, now_ms};
-use beacon_sync::{Cursor, WireEvent};
-use serde_json::value::RawValue;
+use beacon_sync::Cursor;
 use serde_json::{Value, json};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -67,65 +66,6 @@ fn start_delivery(db: &Arc<dyn HubDb>) -> tokio::task::JoinHandle<()> {
 
 fn uuid_like() -> String {
     DeviceId::new_random().to_string()
-}
-
-fn raw(body: &EventBody) -> Box<RawValue> {
-    RawValue::from_string(serde_json::to_string(body).unwrap()).unwrap()
-}
-
-/// A device's referral and its handoff to `responder`, as pushed.
-fn referral_and_handoff(device: DeviceId, external_id: &str, responder: &str) -> (CaseId, Vec<WireEvent>) {
-    let now = chrono::Utc::now();
-    let referral = beacon_domain::intake::referral_from_value(
-        json!({
-            "external_id": external_id, "source": "hotline_call", "received_at": now.to_rfc3339(),
-            "urgency": "recent", "trafficking_type": "labor", "narrative": "workers locked in at night",
-            "location": {"city": "Sedalia", "state": "MO", "place_type": "business"},
-            "potential_victims": {"count": 5, "description": "one has a scar on the left hand"},
-            "reporter": {"kind": "community_member", "name": "Dana Witness", "phone": "6605550100", "contact_ok": false},
-        }),
-        now,
-    )
-    .unwrap();
-    let case = CaseId::for_referral(referral.source, &referral.external_id);
-    let plan = beacon_domain::sharing::plan(&referral, Role::Trooper, now);
-    let received = EventBody::ReferralReceived {
-        referral: Box::new(referral),
-        triage: Triage { priority: Priority::P2, reasons: vec![] },
-        jurisdiction: JurisdictionAssignment::unknown(),
-    };
-    let handoff = EventBody::HandedOff {
-        handoff_id: HandoffId::new(),
-        responder_id: ResponderId(responder.into()),
-        responder_name: "Trooper One".into(),
-        role: Role::Trooper,
-        shared_fields: plan.shared_fields(),
-        withheld_fields: plan.withheld_fields(),
-        replaces: None,
-        sharing_override: None,
-    };
-    let wall = now.timestamp_millis();
-    let first = WireEvent::sealed(
-        EventId::new(),
-        device,
-        1,
-        Hlc { wall_ms: wall, counter: 0 },
-        "dispatcher".into(),
-        Some(case),
-        raw(&received),
-        EventHash::GENESIS,
-    );
-    let second = WireEvent::sealed(
-        EventId::new(),
-        device,
-        2,
-        Hlc { wall_ms: wall, counter: 1 },
-        "dispatcher".into(),
-        Some(case),
-        raw(&handoff),
-        first.hash,
-    );
-    (case, vec![first, second])
 }
 
 fn channels(responder: &str, url: &str, secrets: &[&str]) -> ResponderChannels {
@@ -291,4 +231,48 @@ async fn an_endpoint_that_answers_gone_is_disabled_and_the_case_says_so() {
         assert_eq!(receiver.got.lock().unwrap().len(), 1);
         assert_eq!(db.next_delivery_due().await.unwrap(), None);
     }
+}
+
+/// The sample receiver in docs/ verifies what the hub sends, and refuses
+/// what it did not sign: the documentation's code is run, not just read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_sample_receiver_accepts_the_hubs_deliveries_and_refuses_forgeries() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let db = databases(&dir).await.remove(0);
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/webhook-receiver.py");
+    let mut child = tokio::process::Command::new("python3")
+        .arg(sample)
+        .arg(addr.to_string())
+        .env("WEBHOOK_SECRET", SECRET)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 runs the sample receiver");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    until(10, async || tokio::net::TcpStream::connect(addr).await.is_ok()).await;
+
+    // A forgery: signed with another secret.
+    let forged = tokio::task::spawn_blocking(move || {
+        let other = ["whsec_c29tZSBvdGhlciBzZWNyZXQgb2YgMjQgYnl0ZXM=".to_string()];
+        beacon_hub::delivery::webhook::post(&format!("http://{addr}/"), "msg_forged", now_ms() / 1000, "{}", &other)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        forged,
+        beacon_hub::delivery::webhook::Answer::Failed { detail: "HTTP 401".into(), retry_after_ms: None }
+    );
+
+    db.set_channels(channels("T-5", &format!("http://{addr}/hook"), &[SECRET])).await.unwrap();
+    let delivery = start_delivery(&db);
+    let (case, events) = referral_and_handoff(DeviceId::new_random(), "DLV-SAMPLE-1", "T-5");
+    db.push(events[0].device, TokenScope::All, events, now_ms()).await.unwrap();
+    let line = tokio::time::timeout(Duration::from_secs(10), lines.next_line()).await.unwrap().unwrap().unwrap();
+    let accepted: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(accepted["handoff"]["data"]["case_id"], json!(case));
+    until(10, async || attempts(&db, case).await.iter().any(|a| a.1 == Outcome::Delivered)).await;
+    delivery.abort();
+    assert_eq!(attempts(&db, case).await[0].2.as_deref(), Some("HTTP 204"));
 }
