@@ -45,6 +45,11 @@ enum Command {
         /// The certificate's private key (PEM).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Seconds a hub process holds a delivery it is attempting; if it
+        /// dies meanwhile, another process (or this one restarted) takes the
+        /// delivery after this long. Longer than one attempt may take.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        delivery_lease: u64,
     },
     /// Create or bring the database's schema up to date.
     Migrate {
@@ -217,7 +222,15 @@ fn open(arg: &DbArg) -> Result<Arc<dyn HubDb>> {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Serve { db, listen, max_body, rate, burst, tls_cert, tls_key } => {
+        Command::Serve { db, listen, max_body, rate, burst, tls_cert, tls_key, delivery_lease } => {
+            let shortest = beacon_hub::delivery::webhook::TIMEOUT.as_secs() + 2;
+            if delivery_lease < shortest {
+                return Err(Usage(format!(
+                    "--delivery-lease: at least {shortest} seconds (one attempt may take {} and is then recorded)",
+                    shortest - 2
+                ))
+                .into());
+            }
             if !(rate > 0.0 && burst >= 1.0) {
                 return Err(Usage("--rate must be above 0 and --burst at least 1".into()).into());
             }
@@ -233,7 +246,11 @@ async fn run(cli: Cli) -> Result<()> {
             db.migrate().await?;
             // Handoffs go out from every hub process; the database decides which takes each.
             let worker = format!("hub-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-            tokio::spawn(beacon_hub::delivery::run(Arc::clone(&db), Default::default(), worker));
+            let delivery = beacon_hub::delivery::DeliveryConfig {
+                lease_ms: delivery_lease.saturating_mul(1000) as i64,
+                ..Default::default()
+            };
+            tokio::spawn(beacon_hub::delivery::run(Arc::clone(&db), delivery, worker));
             let config = HubConfig { max_body, rate: Rate { per_second: rate, burst } };
             let hub = Hub::new(Arc::clone(&db), config).context("loading the jurisdiction layer")?;
             let app = router(hub);

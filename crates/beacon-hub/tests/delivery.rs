@@ -276,3 +276,43 @@ async fn the_documented_sample_receiver_accepts_the_hubs_deliveries_and_refuses_
     delivery.abort();
     assert_eq!(attempts(&db, case).await[0].2.as_deref(), Some("HTTP 204"));
 }
+
+/// Two hub processes on one PostgreSQL database (two connection pools,
+/// two delivery loops): each handoff is delivered once, whichever process
+/// filed it, because a delivery is claimed in the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hub_processes_on_one_postgres_database_deliver_each_handoff_once() {
+    let Some(url) = beacon_hub_db::testing::fresh_postgres_database().await else { return };
+    let a: Arc<dyn HubDb> = Arc::new(PostgresHubDb::connect(&url, 4).unwrap());
+    let b: Arc<dyn HubDb> = Arc::new(PostgresHubDb::connect(&url, 4).unwrap());
+    a.migrate().await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    let receiver = Arc::new(Receiver { answer: Mutex::new((200, None)), ..Default::default() });
+    serve_receiver(listener, Arc::clone(&receiver));
+    a.set_channels(channels("T-6", &hook, &[SECRET])).await.unwrap();
+    let loops = [start_delivery(&a), start_delivery(&b)];
+    let mut cases = Vec::new();
+    for i in 0..20 {
+        let db = if i % 2 == 0 { &a } else { &b };
+        let (case, events) = referral_and_handoff(DeviceId::new_random(), &format!("DLV-RACE-{i}"), "T-6");
+        db.push(events[0].device, TokenScope::All, events, now_ms()).await.unwrap();
+        cases.push(case);
+    }
+    until(20, async || receiver.got.lock().unwrap().len() >= 20).await;
+    until(20, async || a.next_delivery_due().await.unwrap().is_none()).await;
+    // Time for a double delivery to show, were there one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for l in loops {
+        l.abort();
+    }
+    let ids: Vec<String> =
+        receiver.got.lock().unwrap().iter().map(|(h, _)| h["webhook-id"].to_str().unwrap().to_string()).collect();
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (20, 20), "each handoff once");
+    for case in cases {
+        let recorded = attempts(&a, case).await;
+        assert_eq!(recorded.len(), 1, "one attempt recorded: {recorded:?}");
+        assert_eq!(recorded[0].1, Outcome::Delivered);
+    }
+}

@@ -152,3 +152,103 @@ fn killed_mid_push(db: &str) {
         prev = e.hash;
     }
 }
+
+/// The hub killed while a webhook attempt is in flight (the receiver has
+/// the handoff but has not answered): started again, it sends the handoff
+/// again once the dead process's claim lapses, with the same `webhook-id`,
+/// and records one delivery. At least once, never lost.
+#[test]
+fn a_hub_killed_mid_delivery_delivers_after_restart_with_the_same_webhook_id() {
+    use std::sync::{Arc, Mutex};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.sqlite3");
+    let db = format!("sqlite:{}", path.display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A receiver that holds each request 3 s before answering 200.
+    let got: Arc<Mutex<Vec<String>>> = Arc::default();
+    let hook = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+        let seen = Arc::clone(&got);
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |headers: axum::http::HeaderMap| {
+                let seen = Arc::clone(&seen);
+                async move {
+                    seen.lock().unwrap().push(headers["webhook-id"].to_str().unwrap().to_string());
+                    tokio::time::sleep(Duration::from_secs(3)).await;
+                    "ok"
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        hook
+    });
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_beacon-hub")).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    cli(&["channel", "set", "--db", &db, "T-9", "--webhook", &hook, "--webhook-secret", secret]);
+    let token = cli(&["token", "create", "--db", &db, "--role", "device", "--name", "desk"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+
+    let hub = start_with(&db, port, &["--delivery-lease", "12"]);
+    let device = DeviceId::new_random();
+    let (case, events) = beacon_hub_db::testing::referral_and_handoff(device, "DLV-KILL-1", "T-9");
+    push(&base, &token, device, &events).unwrap();
+    wait_for(10, || got.lock().unwrap().len() == 1);
+    drop(hub); // SIGKILL, with the attempt in flight
+    let hub = start_with(&db, port, &["--delivery-lease", "12"]);
+    wait_for(40, || got.lock().unwrap().len() == 2);
+
+    let store = beacon_hub_db::SqliteHubDb::open(&path).unwrap();
+    let recorded = || {
+        let page = runtime
+            .block_on(beacon_hub_db::HubDb::pull(
+                &store,
+                beacon_sync::Cursor::default(),
+                1000,
+                DeviceId::new_random(),
+                beacon_hub_db::TokenScope::All,
+            ))
+            .unwrap();
+        page.events
+            .iter()
+            .filter(|e| e.case_id == Some(case) && e.kind().as_deref() == Some("delivery_attempted"))
+            .count()
+    };
+    wait_for(15, || recorded() == 1);
+    std::thread::sleep(Duration::from_secs(1));
+    drop(hub);
+    let ids = got.lock().unwrap().clone();
+    assert_eq!(ids.len(), 2, "sent again once after the restart, not more: {ids:?}");
+    assert_eq!(ids[0], ids[1], "the retry carries the same webhook-id");
+    assert_eq!(recorded(), 1, "one delivery recorded");
+}
+
+fn start_with(db: &str, port: u16, extra: &[&str]) -> Running {
+    let child = Command::new(env!("CARGO_BIN_EXE_beacon-hub"))
+        .args(["serve", "--db", db, "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the hub did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Running(child)
+}
+
+fn wait_for(secs: u64, mut done: impl FnMut() -> bool) {
+    let end = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(Instant::now() < end, "not within {secs} s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

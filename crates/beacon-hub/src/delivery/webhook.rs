@@ -14,7 +14,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 /// How long one attempt may take, connecting included.
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the receiver's answer means for the delivery.
 #[derive(Clone, Debug, PartialEq, Eq)]
