@@ -20,18 +20,7 @@ impl Drop for Running {
 }
 
 fn start(db: &str, port: u16) -> Running {
-    let child = Command::new(env!("CARGO_BIN_EXE_beacon-hub"))
-        .args(["serve", "--db", db, "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the hub did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Running(child)
+    start_with(db, port, &[])
 }
 
 fn agent() -> ureq::Agent {
