@@ -6,14 +6,15 @@ CACHE=${BEACON_CACHE:-$HOME/.cache/beacon}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/target}
 TOOLS=$CACHE/tools
 APT_PACKAGES="libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev libayatana-appindicator3-dev
-  librsvg2-dev pkg-config dbus xvfb webkit2gtk-driver dunst libnotify-bin xdotool imagemagick x11-utils python3"
+  librsvg2-dev pkg-config dbus xvfb webkit2gtk-driver dunst libnotify-bin xdotool imagemagick x11-utils python3
+  python3-aiosmtpd chromium chromium-driver"
 
 log() { printf '==> %s\n' "$*" >&2; }
 
 # System packages (Debian/Ubuntu). Installs only when something is missing.
 ensure_system_packages() {
   local missing=0
-  for cmd in WebKitWebDriver xvfb-run dbus-run-session dunst dunstctl import pkg-config python3; do
+  for cmd in WebKitWebDriver xvfb-run dbus-run-session dunst dunstctl import pkg-config python3 aiosmtpd chromium chromedriver; do
     command -v "$cmd" >/dev/null 2>&1 || missing=1
   done
   pkg-config --exists webkit2gtk-4.1 2>/dev/null || missing=1

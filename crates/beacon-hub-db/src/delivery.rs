@@ -35,12 +35,13 @@ impl std::fmt::Debug for ResponderChannels {
 
 impl ResponderChannels {
     /// The channels a new handoff to this responder goes out on, at once.
-    /// (Email joins them when the hub sends mail; an address may be kept
-    /// meanwhile.)
     pub fn deliverable(&self) -> Vec<Channel> {
         let mut out = Vec::new();
         if self.webhook_url.is_some() && !self.webhook_secrets.is_empty() && self.webhook_disabled_at.is_none() {
             out.push(Channel::Webhook);
+        }
+        if self.email.is_some() {
+            out.push(Channel::Email);
         }
         out
     }

@@ -20,6 +20,7 @@ pub mod effects;
 mod error;
 mod postgres;
 pub mod push;
+pub mod settings;
 mod sqlite;
 pub mod stream;
 #[cfg(feature = "testing")]
@@ -34,6 +35,7 @@ use beacon_sync::{Cursor, PullResponse, PushResponse, SyncError, WireEvent};
 pub use delivery::{Attempt, DueDelivery, ResponderChannels};
 pub use error::HubDbError;
 pub use postgres::PostgresHubDb;
+pub use settings::HubSettings;
 pub use sqlite::SqliteHubDb;
 pub use tokens::{HubUser, TokenInfo, TokenRole, TokenScope, TokenUser};
 
@@ -138,6 +140,11 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
     /// An operator's setting (`beacon-hub config set`).
     async fn set_setting(&self, key: &str, value: &str) -> Result<(), HubDbError>;
     async fn settings(&self) -> Result<Vec<(String, String)>, HubDbError>;
+
+    /// A 32-byte secret of the hub's own (the key its acknowledgement links
+    /// are signed with), made on first use and the same for every hub
+    /// process on the database. Never shown, never set by hand.
+    async fn hub_secret(&self, name: &str) -> Result<[u8; 32], HubDbError>;
 
     /// Claim up to `limit` deliveries due at `now_ms` for `worker` until
     /// `now_ms + lease_ms`: no other process takes them meanwhile. A claim

@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0002_intents_and_scopes.sql"),
     include_str!("postgres/0003_people.sql"),
     include_str!("postgres/0004_delivery.sql"),
+    include_str!("postgres/0005_answers.sql"),
 ];
 
 /// The advisory lock every appending transaction (and a migration) holds.
@@ -629,6 +630,19 @@ impl HubDb for PostgresHubDb {
         let client = self.pool.get().await?;
         let rows = client.query("SELECT key, value FROM hub_settings ORDER BY key", &[]).await?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn hub_secret(&self, name: &str) -> Result<[u8; 32], HubDbError> {
+        let client = self.pool.get().await?;
+        let fresh = rand::random::<[u8; 32]>().to_vec();
+        client
+            .execute(
+                "INSERT INTO hub_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                &[&name, &fresh],
+            )
+            .await?;
+        let value: Vec<u8> = client.query_one("SELECT value FROM hub_secrets WHERE name = $1", &[&name]).await?.get(0);
+        value.try_into().map_err(|_| HubDbError::Corrupt("a hub secret is not 32 bytes".into()))
     }
 
     async fn claim_deliveries(

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/0002_intents_and_scopes.sql"),
     include_str!("sqlite/0003_people.sql"),
     include_str!("sqlite/0004_delivery.sql"),
+    include_str!("sqlite/0005_answers.sql"),
 ];
 
 #[derive(Debug, Clone)]
@@ -566,6 +567,20 @@ impl HubDb for SqliteHubDb {
             let mut stmt = tx.prepare("SELECT key, value FROM hub_settings ORDER BY key")?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
             Ok(rows)
+        })
+        .await
+    }
+
+    async fn hub_secret(&self, name: &str) -> Result<[u8; 32], HubDbError> {
+        let name = name.to_string();
+        self.tx(move |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO hub_secrets (name, value) VALUES (?1, ?2)",
+                params![name, rand::random::<[u8; 32]>().as_slice()],
+            )?;
+            let value: Vec<u8> =
+                tx.query_row("SELECT value FROM hub_secrets WHERE name = ?1", [&name], |r| r.get(0))?;
+            value.try_into().map_err(|_| HubDbError::Corrupt("a hub secret is not 32 bytes".into()))
         })
         .await
     }

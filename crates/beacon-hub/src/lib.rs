@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ack;
 pub mod auth;
 pub mod delivery;
 mod error;

@@ -71,19 +71,45 @@ enum Command {
         #[command(subcommand)]
         command: ChannelCommand,
     },
+    /// The hub's settings: its mail server, its public address, the
+    /// escalation targets.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Set one: smtp.url, smtp.from, public-url, ack-target.P1…P4 or
+    /// onscene-target.P1…P4 (`beacon-hub config list` shows them all).
+    Set {
+        #[command(flatten)]
+        db: DbArg,
+        key: String,
+        value: String,
+    },
+    /// Every setting, with its value or default (never a password).
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 enum ChannelCommand {
-    /// Give a responder a webhook (an agency's CAD, an SMS or paging
-    /// gateway): every handoff to them is POSTed there at once, signed as
-    /// Standard Webhooks 1.0 says. Replaces what the responder had; setting
-    /// it again enables an endpoint that answered 410 Gone.
+    /// Give a responder an email address, a webhook (an agency's CAD, an
+    /// SMS or paging gateway), or both: every handoff to them goes out on
+    /// each at once. Replaces what the responder had; setting a webhook
+    /// again enables an endpoint that answered 410 Gone.
     Set {
         #[command(flatten)]
         db: DbArg,
         /// The roster's id of the responder.
         responder_id: String,
+        /// Where handoff mail goes (it names the case, never the victim).
+        #[arg(long)]
+        email: Option<String>,
         /// https://… (http:// only to a loopback address).
         #[arg(long, requires = "webhook_secret")]
         webhook: Option<String>,
@@ -313,16 +339,20 @@ async fn run(cli: Cli) -> Result<()> {
         },
         Command::User { command } => user(command).await?,
         Command::Channel { command } => channel(command).await?,
+        Command::Config { command } => config(command).await?,
     }
     Ok(())
 }
 
 async fn channel(command: ChannelCommand) -> Result<()> {
-    use beacon_domain::delivery::{check_webhook_url, webhook_key};
+    use beacon_domain::delivery::{check_email, check_webhook_url, webhook_key};
     match command {
-        ChannelCommand::Set { db, responder_id, webhook, webhook_secret } => {
+        ChannelCommand::Set { db, responder_id, email, webhook, webhook_secret } => {
             if responder_id.trim().is_empty() || responder_id.len() > 128 {
                 return Err(Usage("responder: an id of 1 to 128 characters".into()).into());
+            }
+            if let Some(address) = &email {
+                check_email(address).map_err(|e| Usage(format!("responder {responder_id}: {e}")))?;
             }
             if let Some(url) = &webhook {
                 check_webhook_url(url).map_err(|e| Usage(format!("responder {responder_id}: {e}")))?;
@@ -334,30 +364,57 @@ async fn channel(command: ChannelCommand) -> Result<()> {
             db.migrate().await?;
             let channels = beacon_hub_db::ResponderChannels {
                 responder_id: responder_id.clone(),
-                email: None,
+                email: email.clone(),
                 webhook_url: webhook.clone(),
                 webhook_secrets: if webhook.is_some() { webhook_secret } else { Vec::new() },
                 webhook_disabled_at: None,
                 updated_at: beacon_hub_db::now_ms(),
             };
+            let on: Vec<&str> = channels.deliverable().iter().map(|c| c.as_str()).collect();
             db.set_channels(channels).await?;
-            match webhook {
-                Some(_) => eprintln!("beacon-hub: handoffs to {responder_id} go to their webhook from now on"),
-                None => eprintln!("beacon-hub: {responder_id} has no channel: handoffs reach them only by sync"),
+            match on.is_empty() {
+                false => eprintln!("beacon-hub: handoffs to {responder_id} go out by {} from now on", on.join(" and ")),
+                true => eprintln!("beacon-hub: {responder_id} has no channel: handoffs reach them only by sync"),
             }
         }
         ChannelCommand::List { db } => {
             let db = open(&db)?;
             db.migrate().await?;
-            println!("{:<16} {:<48} {:<8} STATE", "RESPONDER", "WEBHOOK", "SECRETS");
+            println!("{:<16} {:<32} {:<48} {:<8} WEBHOOK STATE", "RESPONDER", "EMAIL", "WEBHOOK", "SECRETS");
             for c in db.list_channels().await? {
                 let state = match (&c.webhook_url, c.webhook_disabled_at) {
-                    (None, _) => "no channel",
+                    (None, _) if c.email.is_none() => "no channel",
+                    (None, _) => "-",
                     (Some(_), Some(_)) => "disabled (answered 410 Gone)",
                     (Some(_), None) => "active",
                 };
                 let url = c.webhook_url.as_deref().unwrap_or("-");
-                println!("{:<16} {:<48} {:<8} {state}", c.responder_id, url, c.webhook_secrets.len());
+                let email = c.email.as_deref().unwrap_or("-");
+                println!("{:<16} {email:<32} {url:<48} {:<8} {state}", c.responder_id, c.webhook_secrets.len());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn config(command: ConfigCommand) -> Result<()> {
+    use beacon_hub_db::settings;
+    match command {
+        ConfigCommand::Set { db, key, value } => {
+            let value = settings::check(&key, &value).map_err(|e| Usage(e.to_string()))?;
+            let db = open(&db)?;
+            db.migrate().await?;
+            db.set_setting(&key, &value).await?;
+            let pairs = [(key.clone(), value)];
+            eprintln!("beacon-hub: {key} is {} from now on", beacon_hub_db::HubSettings::shown(&pairs, &key).0);
+        }
+        ConfigCommand::List { db } => {
+            let db = open(&db)?;
+            db.migrate().await?;
+            let pairs = db.settings().await?;
+            for key in settings::keys() {
+                let (value, default) = beacon_hub_db::HubSettings::shown(&pairs, &key);
+                println!("{key:<20} {value}{}", if default { "  (default)" } else { "" });
             }
         }
     }

@@ -184,3 +184,38 @@ fn a_responder_is_given_a_webhook_and_its_secret_is_never_shown() {
     assert!(hub(&["channel", "set", "--db", &db, "C-T1"]).status.success());
     assert!(text(&hub(&["channel", "list", "--db", &db]).stdout).contains("no channel"));
 }
+
+#[test]
+fn the_mail_server_and_targets_are_set_checked_and_listed_without_a_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("hub.sqlite3").display());
+    let listed = text(&hub(&["config", "list", "--db", &db]).stdout);
+    assert!(listed.contains("ack-target.P1") && listed.contains("15m  (default)"), "{listed}");
+    let url = "smtps://beacon:hunter2-long@mail.example.org:465";
+    for (key, value) in [("smtp.url", url), ("smtp.from", "beacon@example.org"), ("ack-target.P1", "600s")] {
+        let set = hub(&["config", "set", "--db", &db, key, value]);
+        assert!(set.status.success(), "{}", text(&set.stderr));
+        assert!(!text(&set.stderr).contains("hunter2"));
+    }
+    let listed = text(&hub(&["config", "list", "--db", &db]).stdout);
+    assert!(listed.contains("smtps://beacon:••••@mail.example.org:465") && !listed.contains("hunter2"), "{listed}");
+    assert!(listed.contains("ack-target.P1        10m\n"), "durations are written one way: {listed}");
+
+    // Plain SMTP to another machine, an unknown key, a bad duration: exit 2, the value never echoed.
+    for (key, value) in [("smtp.url", "smtp://user:pw-secret@"), ("smtp.port", "25"), ("ack-target.P2", "soon")] {
+        let refused = hub(&["config", "set", "--db", &db, key, value]);
+        assert_eq!(refused.status.code(), Some(2), "{key}");
+        assert!(
+            text(&refused.stderr).contains(key) && !text(&refused.stderr).contains(value),
+            "{}",
+            text(&refused.stderr)
+        );
+    }
+
+    let set = hub(&["channel", "set", "--db", &db, "C-T2", "--email", "trooper@example.org"]);
+    assert!(set.status.success() && text(&set.stderr).contains("by email"), "{}", text(&set.stderr));
+    assert!(text(&hub(&["channel", "list", "--db", &db]).stdout).contains("trooper@example.org"));
+    let bad = hub(&["channel", "set", "--db", &db, "C-T2", "--email", "not an address"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("responder C-T2: email"), "{}", text(&bad.stderr));
+}

@@ -316,3 +316,94 @@ async fn two_hub_processes_on_one_postgres_database_deliver_each_handoff_once() 
         assert_eq!(recorded[0].1, Outcome::Delivered);
     }
 }
+
+/// A real SMTP server on loopback (aiosmtpd, Debian's python3-aiosmtpd),
+/// keeping each message it accepts in a maildir.
+struct MailServer {
+    child: std::process::Child,
+    maildir: std::path::PathBuf,
+}
+
+impl MailServer {
+    async fn start(addr: std::net::SocketAddr, maildir: std::path::PathBuf) -> MailServer {
+        let child = std::process::Command::new("aiosmtpd")
+            .args(["-n", "-l", &addr.to_string(), "-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .spawn()
+            .expect("aiosmtpd (apt-get install python3-aiosmtpd; scripts/test.sh installs it)");
+        until(20, async || tokio::net::TcpStream::connect(addr).await.is_ok()).await;
+        MailServer { child, maildir }
+    }
+
+    /// Every message accepted, as text.
+    fn messages(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(self.maildir.join("new")) else { return Vec::new() };
+        dir.map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect()
+    }
+}
+
+impl Drop for MailServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn set(db: &Arc<dyn HubDb>, key: &str, value: &str) {
+    let value = beacon_hub_db::settings::check(key, value).unwrap();
+    db.set_setting(key, &value).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handoff_reaches_the_responders_mail_once_the_server_is_up_naming_the_case_not_the_victim() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(&dir).await {
+        let responder = format!("T-M-{}", db.backend());
+        let channels = ResponderChannels {
+            responder_id: responder.clone(),
+            email: Some("trooper.one@example.org".into()),
+            updated_at: now_ms(),
+            ..Default::default()
+        };
+        db.set_channels(channels).await.unwrap();
+        let delivery = start_delivery(&db);
+        let (case, events) =
+            referral_and_handoff(DeviceId::new_random(), &format!("MAIL-{}", db.backend()), &responder);
+        db.push(events[0].device, TokenScope::All, events, now_ms()).await.unwrap();
+
+        // No mail server yet: the attempt fails, says why, and is retried.
+        until(10, async || !attempts(&db, case).await.is_empty()).await;
+        let first = attempts(&db, case).await[0].clone();
+        assert_eq!(
+            (first.1, first.2.as_deref()),
+            (Outcome::Failed, Some("no mail server is set (smtp.url and smtp.from)"))
+        );
+
+        // A server that is set but down: refused connections, retried.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        set(&db, "smtp.url", &format!("smtp://{addr}")).await;
+        set(&db, "smtp.from", "beacon@hub.example.org").await;
+        set(&db, "public-url", "https://hub.example.org/").await;
+        until(10, async || attempts(&db, case).await.iter().any(|a| a.2.as_deref() != first.2.as_deref())).await;
+
+        let server = MailServer::start(addr, dir.path().join(format!("mail-{}", db.backend()))).await;
+        until(20, async || attempts(&db, case).await.last().is_some_and(|a| a.1 == Outcome::Accepted)).await;
+        delivery.abort();
+        let recorded = attempts(&db, case).await;
+        assert_eq!(recorded.last().unwrap().2.as_deref(), Some("SMTP 250"));
+        assert_eq!(recorded.iter().filter(|a| a.1 == Outcome::Accepted).count(), 1, "{recorded:?}");
+        assert!(recorded.iter().all(|a| a.1 == Outcome::Failed || a.1 == Outcome::Accepted), "{recorded:?}");
+
+        let messages = server.messages();
+        assert_eq!(messages.len(), 1, "accepted once");
+        let message = &messages[0];
+        let short = case.short();
+        assert!(message.contains("Subject: Beacon: P2 handoff"), "{message}");
+        assert!(message.contains(&format!("case {short}")), "{message}");
+        assert!(message.contains("X-RcptTo: trooper.one@example.org"), "{message}");
+        assert!(message.contains("https://hub.example.org/ack/"), "the link to acknowledge: {message}");
+        for secret in ["Dana Witness", "6605550100", "scar on the left hand", "locked in", "Sedalia"] {
+            assert!(!message.contains(secret), "no victim or reporter detail in mail: {secret}");
+        }
+    }
+}

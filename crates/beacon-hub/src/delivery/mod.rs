@@ -8,13 +8,15 @@
 //! its claim lapse, and the delivery is sent again with the same
 //! `webhook-id`, by which a receiver knows a retry from a new handoff.
 
+pub mod email;
+pub mod notice;
 pub mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use beacon_domain::delivery::{Channel, MAX_ATTEMPTS, Outcome, retry_delay_ms};
-use beacon_hub_db::{Attempt, DueDelivery, HubDb, now_ms};
+use beacon_hub_db::{Attempt, DueDelivery, HubDb, HubSettings, now_ms};
 
 /// How the loop paces itself.
 #[derive(Clone, Copy, Debug)]
@@ -61,11 +63,20 @@ pub async fn run(db: Arc<dyn HubDb>, config: DeliveryConfig, worker: String) {
 pub async fn deliver_due(db: &Arc<dyn HubDb>, config: &DeliveryConfig, worker: &str) -> Result<usize, String> {
     let due = db.claim_deliveries(worker, now_ms(), config.lease_ms, CLAIM).await.map_err(|e| e.to_string())?;
     let count = due.len();
+    if count == 0 {
+        return Ok(0);
+    }
+    // Read once a round: a `config set` reaches the next round.
+    let settings = Arc::new(HubSettings::from_pairs(&db.settings().await.map_err(|e| e.to_string())?));
+    let link_key = db.hub_secret(crate::ack::link::KEY_NAME).await.map_err(|e| e.to_string())?;
     let attempts = due.into_iter().map(|d| {
         let db = Arc::clone(db);
         let config = *config;
+        let settings = Arc::clone(&settings);
         tokio::spawn(async move {
-            let attempt = attempt(d, &config).await;
+            let link =
+                settings.public_url.as_deref().map(|u| crate::ack::link::url(u, &link_key, d.handoff_id, now_ms()));
+            let attempt = attempt(d, &config, &settings, link).await;
             db.record_attempt(attempt, now_ms()).await
         })
     });
@@ -80,10 +91,10 @@ pub async fn deliver_due(db: &Arc<dyn HubDb>, config: &DeliveryConfig, worker: &
 }
 
 /// Make one attempt and say what it came to.
-async fn attempt(d: DueDelivery, config: &DeliveryConfig) -> Attempt {
+async fn attempt(d: DueDelivery, config: &DeliveryConfig, settings: &HubSettings, link: Option<String>) -> Attempt {
     let (outcome, detail, retry_after_ms) = match d.channel {
-        Channel::Webhook => webhook_attempt(&d).await,
-        Channel::Email => (Outcome::GaveUp, Some("this hub does not send email yet".to_string()), None),
+        Channel::Webhook => webhook_attempt(&d, link).await,
+        Channel::Email => email_attempt(&d, settings, link).await,
     };
     let (outcome, next_attempt_at) = match outcome {
         Outcome::Failed if d.attempt >= MAX_ATTEMPTS => (Outcome::GaveUp, None),
@@ -106,12 +117,38 @@ async fn attempt(d: DueDelivery, config: &DeliveryConfig) -> Attempt {
     }
 }
 
-async fn webhook_attempt(d: &DueDelivery) -> (Outcome, Option<String>, Option<i64>) {
+async fn email_attempt(
+    d: &DueDelivery,
+    settings: &HubSettings,
+    link: Option<String>,
+) -> (Outcome, Option<String>, Option<i64>) {
+    let Some(to) = d.channels.email.clone() else {
+        return (Outcome::GaveUp, Some("the responder has no email address any more".into()), None);
+    };
+    let (Some(server), Some(from)) = (settings.smtp.clone(), settings.smtp_from.clone()) else {
+        // Retried: an operator who sets the mail server now still reaches this handoff.
+        return (Outcome::Failed, Some("no mail server is set (smtp.url and smtp.from)".into()), None);
+    };
+    let notice = match notice::Notice::of(d) {
+        Ok(n) => n,
+        Err(why) => return (Outcome::GaveUp, Some(why), None),
+    };
+    let (subject, body) = email::compose(&notice, link.as_deref());
+    let answer = tokio::task::spawn_blocking(move || email::send(&server, &from, &to, &subject, &body)).await;
+    match answer {
+        Ok(email::Answer::Accepted(code)) => (Outcome::Accepted, Some(format!("SMTP {code}")), None),
+        Ok(email::Answer::Failed(detail)) => (Outcome::Failed, Some(detail), None),
+        Ok(email::Answer::Refused(detail)) => (Outcome::GaveUp, Some(detail), None),
+        Err(_) => (Outcome::Failed, Some("the attempt stopped".into()), None),
+    }
+}
+
+async fn webhook_attempt(d: &DueDelivery, link: Option<String>) -> (Outcome, Option<String>, Option<i64>) {
     let Some(url) = d.channels.webhook_url.clone() else {
         return (Outcome::GaveUp, Some("the responder has no webhook any more".into()), None);
     };
     let timestamp = now_ms() / 1000;
-    let body = match webhook::payload(d, timestamp) {
+    let body = match webhook::payload(d, timestamp, link.as_deref()) {
         Ok(body) => body,
         Err(why) => return (Outcome::GaveUp, Some(why), None),
     };

@@ -48,7 +48,7 @@ pub fn signature(id: &str, timestamp: i64, body: &str, secrets: &[String]) -> St
 /// The JSON a delivery carries: the handoff and, of the referral, only
 /// what the sharing policy let this handoff share
 /// ([`beacon_domain::sharing::package`]).
-pub fn payload(d: &DueDelivery, timestamp: i64) -> Result<String, String> {
+pub fn payload(d: &DueDelivery, timestamp: i64, ack_url: Option<&str>) -> Result<String, String> {
     let handoff: EventBody = serde_json::from_str(&d.handoff_body).map_err(|_| "the handoff does not read")?;
     let EventBody::HandedOff { role, responder_name, shared_fields, withheld_fields, .. } = handoff else {
         return Err("the handoff is not a handoff".into());
@@ -82,6 +82,7 @@ pub fn payload(d: &DueDelivery, timestamp: i64) -> Result<String, String> {
             "troop": jurisdiction.and_then(|j| j.troop),
             "referral": referral,
             "withheld_fields": withheld_fields,
+            "ack_url": ack_url,
         }
     });
     serde_json::to_string(&body).map_err(|_| "the payload does not encode".into())
