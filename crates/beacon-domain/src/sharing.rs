@@ -234,8 +234,9 @@ pub fn package(referral: &serde_json::Value, shared_fields: &[String]) -> serde_
     serde_json::Value::Object(out)
 }
 
-/// "potential_victims.description" → "potential victims description".
-fn words(field: &str) -> String {
+/// "potential_victims.description" → "potential victims description": how
+/// a field is named to people.
+pub fn words(field: &str) -> String {
     field.replace(['.', '_'], " ")
 }
 

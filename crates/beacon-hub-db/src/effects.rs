@@ -120,6 +120,8 @@ pub struct Effects {
     pub rejections: Vec<Rejection>,
     /// The events each purge in the push redacts, by case.
     pub purges: Vec<(CaseId, Vec<Redaction>)>,
+    /// Answers to handoffs, and cases closed or reopened, in order.
+    pub progress: Vec<crate::answers::Progress>,
 }
 
 /// An event of a purged case as the hub holds it.
@@ -189,6 +191,7 @@ pub fn effects(
         if scope_key.is_some() && known.cases.contains(&case_id) && !known.in_scope.contains(&case_id) {
             return Err(SyncError::OutOfScope { case_id });
         }
+        out.progress.extend(crate::answers::progress(case_id, body));
         match body {
             EventBody::CasePurged { redacted, .. } => out.purges.push((case_id, redacted.clone())),
             EventBody::HandedOff { handoff_id, responder_id, responder_name, role, replaces, .. } => {

@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod answers;
 pub mod delivery;
 pub mod effects;
 mod error;
@@ -29,9 +30,10 @@ mod tokens;
 
 use async_trait::async_trait;
 use beacon_domain::referral::Source;
-use beacon_domain::{CaseId, DeviceId};
+use beacon_domain::{CaseId, DeviceId, HandoffId};
 use beacon_sync::{Cursor, PullResponse, PushResponse, SyncError, WireEvent};
 
+pub use answers::{Answer, AnswerRefused, HandoffState};
 pub use delivery::{Attempt, DueDelivery, ResponderChannels};
 pub use error::HubDbError;
 pub use postgres::PostgresHubDb;
@@ -161,6 +163,19 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
     /// `delivery_attempted` event, and (on 410 Gone) the endpoint disabled,
     /// in one transaction.
     async fn record_attempt(&self, attempt: Attempt, now_ms: i64) -> Result<(), HubDbError>;
+
+    /// A handoff with its answers so far, for the page its link opens.
+    async fn handoff_state(&self, handoff_id: HandoffId) -> Result<Option<HandoffState>, HubDbError>;
+
+    /// Record a responder's answer by link: the hub writes the events
+    /// [`answers::events_for`] decides into its stream, in one transaction
+    /// with the answer kept. Returns the handoff as it now stands.
+    async fn answer(
+        &self,
+        handoff_id: HandoffId,
+        answer: Answer,
+        now_ms: i64,
+    ) -> Result<Result<HandoffState, AnswerRefused>, HubDbError>;
 
     /// When the next pending delivery is due (unix ms), if any.
     async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError>;

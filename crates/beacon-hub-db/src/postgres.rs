@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use beacon_domain::event::EventBody;
-use beacon_domain::{CaseId, DeviceId, EventHash};
+use beacon_domain::{CaseId, DeviceId, EventHash, HandoffId};
 use beacon_sync::{Cursor, PullResponse, PushResponse, WireEvent};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use serde_json::value::RawValue;
@@ -18,11 +18,12 @@ use tokio_postgres::{NoTls, Row};
 
 use crate::push::{self, DeviceHead};
 use crate::tokens::{TOKEN_COLUMNS, USER_COLUMNS};
+use crate::{Answer, AnswerRefused, HandoffState};
 use crate::{
     Attempt, DueDelivery, HubDb, HubDbError, HubUser, IntakeRecord, PushResult, ResponderChannels, TokenInfo,
     TokenRole, TokenScope, TokenUser,
 };
-use crate::{effects, stream};
+use crate::{answers, effects, stream};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0001_initial.sql"),
@@ -355,6 +356,9 @@ async fn write_effects(
             owe_deliveries(tx, h, seqs[h.event], now_ms).await?;
         }
     }
+    for p in &fx.progress {
+        keep_progress(tx, p, now_ms).await?;
+    }
     for (case_id, listed) in &fx.purges {
         let held: Vec<effects::HeldEvent> = tx
             .query("SELECT hub_seq, id, kind, hash, body FROM events WHERE case_id = $1", &[&case_id.to_string()])
@@ -385,6 +389,82 @@ async fn write_effects(
         last_hlc = event.hlc;
     }
     set_head(tx, hub, head, last_hlc).await
+}
+
+/// Only the handoff standing for its case and role (the latest that stood).
+const CURRENT: &str = "stands AND hub_seq = (SELECT max(h2.hub_seq) FROM handoffs h2
+    WHERE h2.case_id = handoffs.case_id AND h2.role = handoffs.role AND h2.stands)";
+
+/// Keep what an event says of a handoff's answers or its case's closing.
+async fn keep_progress(tx: &Transaction<'_>, p: &answers::Progress, now_ms: i64) -> Result<(), HubDbError> {
+    use answers::Progress;
+    match p {
+        Progress::Acknowledged { handoff_id: Some(h), .. } => {
+            tx.execute(
+                "UPDATE handoffs SET acknowledged_at = coalesce(acknowledged_at, $2) WHERE handoff_id = $1",
+                &[&h.to_string(), &now_ms],
+            )
+            .await?
+        }
+        Progress::Acknowledged { case_id, handoff_id: None, responder_id } => {
+            let sql = format!(
+                "UPDATE handoffs SET acknowledged_at = coalesce(acknowledged_at, $2)
+                 WHERE case_id = $1 AND ($3::text IS NULL OR responder_id = $3) AND {CURRENT}"
+            );
+            tx.execute(&sql, &[&case_id.to_string(), &now_ms, &responder_id.as_ref().map(|r| r.0.as_str())]).await?
+        }
+        Progress::OnScene { case_id } => {
+            let sql = format!(
+                "UPDATE handoffs SET on_scene_at = coalesce(on_scene_at, $2), acknowledged_at = coalesce(acknowledged_at, $2)
+                 WHERE case_id = $1 AND {CURRENT}"
+            );
+            tx.execute(&sql, &[&case_id.to_string(), &now_ms]).await?
+        }
+        Progress::Closed { case_id } => {
+            tx.execute("UPDATE cases SET closed_at = $2 WHERE case_id = $1", &[&case_id.to_string(), &now_ms]).await?
+        }
+        Progress::Reopened { case_id } => {
+            tx.execute("UPDATE cases SET closed_at = NULL WHERE case_id = $1", &[&case_id.to_string()]).await?
+        }
+    };
+    Ok(())
+}
+
+/// A handoff and its answers, read in a transaction.
+async fn handoff_state(
+    client: &impl deadpool_postgres::GenericClient,
+    handoff_id: HandoffId,
+) -> Result<Option<HandoffState>, HubDbError> {
+    let sql = format!(
+        "SELECT case_id, responder_id, responder_name, role, acknowledged_at, on_scene_at, hub_seq,
+            (SELECT closed_at FROM cases c WHERE c.case_id = handoffs.case_id),
+            (SELECT count(*) FROM handoffs h3 WHERE h3.handoff_id = handoffs.handoff_id AND {})
+         FROM handoffs WHERE handoff_id = $1",
+        CURRENT.replace("handoffs.", "h3.")
+    );
+    let Some(row) = client.query_opt(&sql, &[&handoff_id.to_string()]).await? else { return Ok(None) };
+    let corrupt = || HubDbError::Corrupt("a stored handoff is unreadable".into());
+    let case: String = row.get(0);
+    let hub_seq: i64 = row.get(6);
+    let handoff_body: String =
+        client.query_one("SELECT body FROM events WHERE hub_seq = $1", &[&hub_seq]).await?.get(0);
+    let referral_body: Option<String> = client
+        .query_opt("SELECT body FROM events WHERE case_id = $1 AND kind = 'referral_received' LIMIT 1", &[&case])
+        .await?
+        .map(|r| r.get(0));
+    Ok(Some(HandoffState {
+        handoff_id,
+        case_id: case.parse().map_err(|_| corrupt())?,
+        responder_id: beacon_domain::ResponderId(row.get(1)),
+        responder_name: row.get(2),
+        role: row.get::<_, &str>(3).parse().map_err(|_| corrupt())?,
+        stands: row.get::<_, i64>(8) > 0,
+        acknowledged_at: row.get(4),
+        on_scene_at: row.get(5),
+        case_closed_at: row.get(7),
+        handoff_body,
+        referral_body,
+    }))
 }
 
 async fn file_case(
@@ -723,6 +803,50 @@ impl HubDb for PostgresHubDb {
         notify_appended(&tx).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn handoff_state(&self, handoff_id: HandoffId) -> Result<Option<HandoffState>, HubDbError> {
+        let client = self.pool.get().await?;
+        handoff_state(&client, handoff_id).await
+    }
+
+    async fn answer(
+        &self,
+        handoff_id: HandoffId,
+        answer: Answer,
+        now_ms: i64,
+    ) -> Result<Result<HandoffState, AnswerRefused>, HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
+        let Some(state) = handoff_state(&tx, handoff_id).await? else {
+            return Err(HubDbError::Corrupt("an answer for a handoff the hub does not hold".into()));
+        };
+        let events = match answers::events_for(&state, answer) {
+            Ok(events) => events,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let hub = hub_device(&tx).await?;
+        let (mut head, mut last_hlc) = head(&tx, hub).await?;
+        for body in &events {
+            let json = serde_json::to_string(body).map_err(|e| HubDbError::Corrupt(e.to_string()))?;
+            let actor = answers::actor(&state);
+            let event = stream::next_event_by(&actor, hub, head, last_hlc, now_ms, Some(state.case_id), json)?;
+            insert_event(&tx, &event, body.kind()).await?;
+            if let Some(p) = answers::progress(state.case_id, body) {
+                keep_progress(&tx, &p, now_ms).await?;
+            }
+            head = DeviceHead { seq: event.seq, hash: event.hash };
+            last_hlc = event.hlc;
+        }
+        set_head(&tx, hub, head, last_hlc).await?;
+        if !events.is_empty() {
+            notify_appended(&tx).await?;
+        }
+        let now =
+            handoff_state(&tx, handoff_id).await?.ok_or_else(|| HubDbError::Corrupt("a handoff vanished".into()))?;
+        tx.commit().await?;
+        Ok(Ok(now))
     }
 
     async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError> {

@@ -6,18 +6,19 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use beacon_domain::event::EventBody;
-use beacon_domain::{CaseId, DeviceId, EventHash};
+use beacon_domain::{CaseId, DeviceId, EventHash, HandoffId};
 use beacon_sync::{Cursor, PullResponse, PushResponse, WireEvent};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::value::RawValue;
 
 use crate::push::{self, DeviceHead};
 use crate::tokens::{TOKEN_COLUMNS, USER_COLUMNS};
+use crate::{Answer, AnswerRefused, HandoffState};
 use crate::{
     Attempt, DueDelivery, HubDb, HubDbError, HubUser, IntakeRecord, PushRefused, PushResult, ResponderChannels,
     TokenInfo, TokenRole, TokenScope, TokenUser,
 };
-use crate::{effects, stream};
+use crate::{answers, effects, stream};
 
 /// The schema, one entry per version (`PRAGMA user_version`).
 const MIGRATIONS: &[&str] = &[
@@ -256,6 +257,9 @@ fn write_effects(tx: &Connection, fx: &effects::Effects, seqs: &[i64], now_ms: i
             owe_deliveries(tx, h, seqs[h.event], now_ms)?;
         }
     }
+    for p in &fx.progress {
+        keep_progress(tx, p, now_ms)?;
+    }
     for (case_id, listed) in &fx.purges {
         let held: Vec<effects::HeldEvent> = tx
             .prepare_cached("SELECT hub_seq, id, kind, hash, body FROM events WHERE case_id = ?1")?
@@ -287,6 +291,90 @@ fn write_effects(tx: &Connection, fx: &effects::Effects, seqs: &[i64], now_ms: i
         last_hlc = event.hlc;
     }
     set_head(tx, hub, head, last_hlc)
+}
+
+/// Only the handoff standing for its case and role (the latest that stood).
+const CURRENT: &str = "stands = 1 AND hub_seq = (SELECT max(h2.hub_seq) FROM handoffs h2
+    WHERE h2.case_id = handoffs.case_id AND h2.role = handoffs.role AND h2.stands = 1)";
+
+/// Keep what an event says of a handoff's answers or its case's closing.
+fn keep_progress(tx: &Connection, p: &answers::Progress, now_ms: i64) -> Result<(), HubDbError> {
+    use answers::Progress;
+    match p {
+        Progress::Acknowledged { handoff_id: Some(h), .. } => tx
+            .prepare_cached("UPDATE handoffs SET acknowledged_at = coalesce(acknowledged_at, ?2) WHERE handoff_id = ?1")?
+            .execute(params![h.to_string(), now_ms])?,
+        Progress::Acknowledged { case_id, handoff_id: None, responder_id } => tx
+            .prepare_cached(&format!(
+                "UPDATE handoffs SET acknowledged_at = coalesce(acknowledged_at, ?2)
+                 WHERE case_id = ?1 AND (?3 IS NULL OR responder_id = ?3) AND {CURRENT}"
+            ))?
+            .execute(params![case_id.to_string(), now_ms, responder_id.as_ref().map(|r| &r.0)])?,
+        Progress::OnScene { case_id } => tx
+            .prepare_cached(&format!(
+                "UPDATE handoffs SET on_scene_at = coalesce(on_scene_at, ?2), acknowledged_at = coalesce(acknowledged_at, ?2)
+                 WHERE case_id = ?1 AND {CURRENT}"
+            ))?
+            .execute(params![case_id.to_string(), now_ms])?,
+        Progress::Closed { case_id } => tx
+            .prepare_cached("UPDATE cases SET closed_at = ?2 WHERE case_id = ?1")?
+            .execute(params![case_id.to_string(), now_ms])?,
+        Progress::Reopened { case_id } => tx
+            .prepare_cached("UPDATE cases SET closed_at = NULL WHERE case_id = ?1")?
+            .execute(params![case_id.to_string()])?,
+    };
+    Ok(())
+}
+
+/// A handoff and its answers, read in a transaction.
+fn handoff_state(tx: &Connection, handoff_id: HandoffId) -> Result<Option<HandoffState>, HubDbError> {
+    let row = tx
+        .prepare_cached(&format!(
+            "SELECT case_id, responder_id, responder_name, role, acknowledged_at, on_scene_at, hub_seq,
+                (SELECT closed_at FROM cases c WHERE c.case_id = handoffs.case_id),
+                (SELECT count(*) FROM handoffs h3 WHERE h3.handoff_id = handoffs.handoff_id AND {})
+             FROM handoffs WHERE handoff_id = ?1",
+            CURRENT.replace("handoffs.", "h3.")
+        ))?
+        .query_row([handoff_id.to_string()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        })
+        .optional()?;
+    let Some((case, responder_id, responder_name, role, acknowledged_at, on_scene_at, hub_seq, closed_at, current)) =
+        row
+    else {
+        return Ok(None);
+    };
+    let corrupt = || HubDbError::Corrupt("a stored handoff is unreadable".into());
+    let handoff_body: String =
+        tx.prepare_cached("SELECT body FROM events WHERE hub_seq = ?1")?.query_row([hub_seq], |r| r.get(0))?;
+    let referral_body: Option<String> = tx
+        .prepare_cached("SELECT body FROM events WHERE case_id = ?1 AND kind = 'referral_received' LIMIT 1")?
+        .query_row([&case], |r| r.get(0))
+        .optional()?;
+    Ok(Some(HandoffState {
+        handoff_id,
+        case_id: case.parse().map_err(|_| corrupt())?,
+        responder_id: beacon_domain::ResponderId(responder_id),
+        responder_name,
+        role: role.parse().map_err(|_| corrupt())?,
+        stands: current > 0,
+        acknowledged_at,
+        on_scene_at,
+        case_closed_at: closed_at,
+        handoff_body,
+        referral_body,
+    }))
 }
 
 /// A standing handoff is a delivery owed on each of its responder's
@@ -657,6 +745,50 @@ impl HubDb for SqliteHubDb {
         .await?;
         self.wake();
         Ok(())
+    }
+
+    async fn handoff_state(&self, handoff_id: HandoffId) -> Result<Option<HandoffState>, HubDbError> {
+        self.tx(move |tx| handoff_state(tx, handoff_id)).await
+    }
+
+    async fn answer(
+        &self,
+        handoff_id: HandoffId,
+        answer: Answer,
+        now_ms: i64,
+    ) -> Result<Result<HandoffState, AnswerRefused>, HubDbError> {
+        let wrote = self
+            .tx(move |tx| {
+                let Some(state) = handoff_state(tx, handoff_id)? else {
+                    return Err(HubDbError::Corrupt("an answer for a handoff the hub does not hold".into()));
+                };
+                let events = match answers::events_for(&state, answer) {
+                    Ok(events) => events,
+                    Err(refused) => return Ok((Err(refused), false)),
+                };
+                let hub = hub_device(tx)?;
+                let (mut head, mut last_hlc) = head(tx, hub)?;
+                for body in &events {
+                    let json = serde_json::to_string(body).map_err(|e| HubDbError::Corrupt(e.to_string()))?;
+                    let actor = answers::actor(&state);
+                    let event = stream::next_event_by(&actor, hub, head, last_hlc, now_ms, Some(state.case_id), json)?;
+                    insert_event(tx, &event, body.kind())?;
+                    if let Some(p) = answers::progress(state.case_id, body) {
+                        keep_progress(tx, &p, now_ms)?;
+                    }
+                    head = DeviceHead { seq: event.seq, hash: event.hash };
+                    last_hlc = event.hlc;
+                }
+                set_head(tx, hub, head, last_hlc)?;
+                let now =
+                    handoff_state(tx, handoff_id)?.ok_or_else(|| HubDbError::Corrupt("a handoff vanished".into()))?;
+                Ok((Ok(now), !events.is_empty()))
+            })
+            .await?;
+        if wrote.1 {
+            self.wake();
+        }
+        Ok(wrote.0)
     }
 
     async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError> {

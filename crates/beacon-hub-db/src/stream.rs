@@ -21,6 +21,20 @@ pub fn next_event(
     case_id: Option<CaseId>,
     body_json: String,
 ) -> Result<WireEvent, HubDbError> {
+    next_event_by(HUB_ACTOR, hub, head, last_hlc, now_ms, case_id, body_json)
+}
+
+/// [`next_event`] written for someone the hub speaks for (a responder
+/// answering by link).
+pub fn next_event_by(
+    actor: &str,
+    hub: DeviceId,
+    head: DeviceHead,
+    last_hlc: i64,
+    now_ms: i64,
+    case_id: Option<CaseId>,
+    body_json: String,
+) -> Result<WireEvent, HubDbError> {
     let last = Hlc::unpack(last_hlc);
     let hlc = if now_ms > last.wall_ms {
         Hlc { wall_ms: now_ms, counter: 0 }
@@ -32,5 +46,5 @@ pub fn next_event(
         }
     };
     let body = RawValue::from_string(body_json).map_err(|e| HubDbError::Corrupt(format!("event body: {e}")))?;
-    Ok(WireEvent::sealed(EventId::new(), hub, head.seq + 1, hlc, HUB_ACTOR.into(), case_id, body, head.hash))
+    Ok(WireEvent::sealed(EventId::new(), hub, head.seq + 1, hlc, actor.into(), case_id, body, head.hash))
 }

@@ -103,3 +103,37 @@ pub fn referral_and_handoff(device: DeviceId, external_id: &str, responder: &str
         WireEvent::sealed(EventId::new(), device, 2, at(1), "dispatcher".into(), Some(case), raw(&handoff), first.hash);
     (case, vec![first, second])
 }
+
+/// A handoff of `case` to trooper `responder` replacing `replaces`, as the
+/// device's event `seq` after `prev`.
+pub fn handoff_after(
+    prev: &WireEvent,
+    case: CaseId,
+    responder: &str,
+    replaces: Option<HandoffId>,
+) -> (HandoffId, WireEvent) {
+    let handoff_id = HandoffId::new();
+    let body = EventBody::HandedOff {
+        handoff_id,
+        responder_id: ResponderId(responder.into()),
+        responder_name: responder.into(),
+        role: Role::Trooper,
+        shared_fields: vec![],
+        withheld_fields: vec![],
+        replaces,
+        sharing_override: None,
+    };
+    let raw = RawValue::from_string(serde_json::to_string(&body).expect("encodes")).expect("JSON");
+    let hlc = Hlc { wall_ms: Hlc::unpack(prev.hlc).wall_ms + 1, counter: 0 };
+    let e = WireEvent::sealed(
+        EventId::new(),
+        prev.device,
+        prev.seq + 1,
+        hlc,
+        "dispatcher".into(),
+        Some(case),
+        raw,
+        prev.hash,
+    );
+    (handoff_id, e)
+}

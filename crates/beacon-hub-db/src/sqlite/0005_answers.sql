@@ -4,12 +4,14 @@
 -- acknowledgement links are signed with); never shown, never set by hand.
 -- `handoffs` records when its responder acknowledged it and reported on
 -- scene, however that reached the hub (their desktop, the command line or
--- the link in a delivery). `deliveries` gains `purpose`, so one handoff may
+-- the link in a delivery), and `cases` when a case was closed (a link to a
+-- closed case answers nothing). `deliveries` gains `purpose`, so one handoff may
 -- owe more than its own delivery (a notice to a supervisor, say) on a
 -- channel of the same responder.
 
 ALTER TABLE handoffs ADD COLUMN acknowledged_at INTEGER;
 ALTER TABLE handoffs ADD COLUMN on_scene_at INTEGER;
+ALTER TABLE cases ADD COLUMN closed_at INTEGER;
 
 CREATE TABLE hub_secrets (
     name  TEXT PRIMARY KEY,
