@@ -312,7 +312,7 @@ pub fn writing(body: &crate::event::EventBody, by: &str) -> &'static [Action] {
         E::StatusChanged { .. } => &[Action::Triage, Action::HandOff],
         E::HandedOff { sharing_override: Some(_), .. } => &[Action::OverrideSharing],
         E::HandedOff { .. } => &[Action::HandOff],
-        E::HandoffRejected { .. } | E::DeliveryAttempted { .. } => &[],
+        E::HandoffRejected { .. } | E::DeliveryAttempted { .. } | E::Escalated { .. } => &[],
         E::ConflictResolved { .. } => &[Action::ResolveConflicts],
         E::Acknowledged { .. } => &[Action::Respond],
         // A dispatcher confirming a point near a border, or a new layer.

@@ -38,6 +38,43 @@ impl std::str::FromStr for Channel {
     }
 }
 
+/// The step of a handoff whose target the hub watches: its responder
+/// acknowledging, then reporting on scene.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    Acknowledge,
+    OnScene,
+}
+
+impl Step {
+    pub const ALL: [Step; 2] = [Step::Acknowledge, Step::OnScene];
+
+    /// As the hub's database and settings name it (`ack-target.P1`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Acknowledge => "ack",
+            Step::OnScene => "onscene",
+        }
+    }
+
+    /// What missing it means, in words: "not acknowledged".
+    pub fn missed(self) -> &'static str {
+        match self {
+            Step::Acknowledge => "not acknowledged",
+            Step::OnScene => "not on scene",
+        }
+    }
+}
+
+impl std::str::FromStr for Step {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Step::ALL.into_iter().find(|step| step.as_str() == s).ok_or_else(|| format!("unknown step `{s}`"))
+    }
+}
+
 /// What one attempt came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

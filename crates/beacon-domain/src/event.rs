@@ -169,6 +169,30 @@ pub enum EventBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         next_attempt_at: Option<i64>,
     },
+    /// Written by the hub alone: a handoff missed its target (no
+    /// acknowledgement, or nobody on scene, in the time the hub's targets
+    /// gave it when it was made). The hub told the supervisor on duty for
+    /// the case's troop and handed the case to the next suggested responder
+    /// of the same role, when there was one (its own `handed_off` event,
+    /// just after this one).
+    Escalated {
+        handoff_id: HandoffId,
+        step: crate::delivery::Step,
+        responder_id: ResponderId,
+        responder_name: String,
+        role: Role,
+        /// When the target fell due (unix ms), and how long it was.
+        due_at: i64,
+        target_ms: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supervisor_id: Option<ResponderId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        supervisor_name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_handoff_id: Option<HandoffId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_responder_name: Option<String>,
+    },
     /// A closed case's details were removed: every event of the case listed
     /// here was redacted, and the case left every table. The audit of the
     /// case (who did what, when) stays in the log.
@@ -196,6 +220,7 @@ impl EventBody {
             EventBody::CaseViewed {} => "case_viewed",
             EventBody::Redacted { .. } => "redacted",
             EventBody::DeliveryAttempted { .. } => "delivery_attempted",
+            EventBody::Escalated { .. } => "escalated",
             EventBody::CasePurged { .. } => "case_purged",
         }
     }
@@ -273,6 +298,28 @@ impl EventBody {
                     }
                     Outcome::GaveUp => format!("{channel} not delivered{detail}: gave up after attempt {attempt}"),
                 }
+            }
+            EventBody::Escalated {
+                step,
+                responder_name,
+                role,
+                target_ms,
+                supervisor_name,
+                next_responder_name,
+                ..
+            } => {
+                let minutes = target_ms / 60_000;
+                let within = if minutes > 0 { format!("{minutes} min") } else { format!("{} s", target_ms / 1000) };
+                let mut s = format!("escalated: {} by {responder_name} ({role}) within {within}", step.missed());
+                match supervisor_name {
+                    Some(name) => s += &format!("; supervisor {name} told"),
+                    None => s += "; no supervisor on duty to tell",
+                }
+                match next_responder_name {
+                    Some(name) => s += &format!("; handed to {name}"),
+                    None => s += "; nobody else on duty to hand it to",
+                }
+                s
             }
             EventBody::CasePurged { reason, redacted } => {
                 format!("case purged ({reason}); {} events redacted", redacted.len())

@@ -108,6 +108,17 @@ pub enum Progress {
     },
 }
 
+impl Progress {
+    pub fn case_id(&self) -> CaseId {
+        match self {
+            Progress::Acknowledged { case_id, .. }
+            | Progress::OnScene { case_id }
+            | Progress::Closed { case_id }
+            | Progress::Reopened { case_id } => *case_id,
+        }
+    }
+}
+
 /// The progress an event of `case_id` makes, if any.
 pub fn progress(case_id: CaseId, body: &EventBody) -> Option<Progress> {
     match body {

@@ -52,17 +52,45 @@ pub fn new_delivery_id() -> String {
     format!("msg_{}", uuid::Uuid::now_v7().simple())
 }
 
+/// What a delivery carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// The handoff, to its responder.
+    Handoff,
+    /// An escalation of the handoff, to a supervisor.
+    Escalation,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Handoff => "handoff",
+            Purpose::Escalation => "escalation",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Purpose, crate::HubDbError> {
+        match text {
+            "handoff" => Ok(Purpose::Handoff),
+            "escalation" => Ok(Purpose::Escalation),
+            _ => Err(crate::HubDbError::Corrupt("a delivery's purpose is unknown".into())),
+        }
+    }
+}
+
 /// A delivery a hub process claimed: everything its attempt needs.
 #[derive(Clone, Debug)]
 pub struct DueDelivery {
     pub delivery_id: String,
+    pub purpose: Purpose,
     pub handoff_id: HandoffId,
     pub case_id: CaseId,
     pub responder_id: ResponderId,
     pub channel: Channel,
     /// This attempt's number: 1 for the first.
     pub attempt: u32,
-    /// The `handed_off` event's body, as stored.
+    /// The `handed_off` event's body, as stored (for an escalation, the
+    /// `escalated` event's).
     pub handoff_body: String,
     /// The case's `referral_received` body, when the hub holds it.
     pub referral_body: Option<String>,

@@ -122,6 +122,8 @@ pub struct Effects {
     pub purges: Vec<(CaseId, Vec<Redaction>)>,
     /// Answers to handoffs, and cases closed or reopened, in order.
     pub progress: Vec<crate::answers::Progress>,
+    /// The roster's responders as saved, in order (whom escalations reach).
+    pub responders: Vec<(usize, beacon_domain::Responder)>,
 }
 
 /// An event of a purged case as the hub holds it.
@@ -164,6 +166,9 @@ pub fn effects(
         other => Some(other.to_string()),
     };
     for (i, (event, body)) in new.iter().enumerate() {
+        if let EventBody::ResponderUpserted { responder } = body {
+            out.responders.push((i, responder.clone()));
+        }
         let Some(case_id) = event.case_id else { continue };
         if let EventBody::ReferralReceived { referral, jurisdiction, .. } = body
             && known.cases.insert(case_id)

@@ -19,6 +19,7 @@ pub mod answers;
 pub mod delivery;
 pub mod effects;
 mod error;
+pub mod escalation;
 mod postgres;
 pub mod push;
 pub mod settings;
@@ -176,6 +177,15 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
         answer: Answer,
         now_ms: i64,
     ) -> Result<Result<HandoffState, AnswerRefused>, HubDbError>;
+
+    /// Fire up to `limit` deadlines due at `now_ms` ([`escalation`]): each
+    /// marked fired in the transaction that writes its `escalated` event,
+    /// the next handoff and the supervisor's delivery, so each fires once.
+    /// Returns how many fired.
+    async fn fire_escalations(&self, worker: &str, now_ms: i64, limit: u32) -> Result<usize, HubDbError>;
+
+    /// When the next unsettled deadline falls due (unix ms), if any.
+    async fn next_escalation_due(&self) -> Result<Option<i64>, HubDbError>;
 
     /// When the next pending delivery is due (unix ms), if any.
     async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError>;

@@ -16,6 +16,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transacti
 use serde_json::value::RawValue;
 use tokio_postgres::{NoTls, Row};
 
+use crate::delivery::Purpose;
 use crate::push::{self, DeviceHead};
 use crate::tokens::{TOKEN_COLUMNS, USER_COLUMNS};
 use crate::{Answer, AnswerRefused, HandoffState};
@@ -23,7 +24,7 @@ use crate::{
     Attempt, DueDelivery, HubDb, HubDbError, HubUser, IntakeRecord, PushResult, ResponderChannels, TokenInfo,
     TokenRole, TokenScope, TokenUser,
 };
-use crate::{answers, effects, stream};
+use crate::{HubSettings, answers, effects, escalation, stream};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("postgres/0001_initial.sql"),
@@ -157,33 +158,167 @@ async fn listen(config: tokio_postgres::Config, sender: Arc<tokio::sync::watch::
     }
 }
 
-/// A standing handoff is a delivery owed on each of its responder's
-/// channels, filed with the handoff.
-async fn owe_deliveries(
+/// The roster's responder as last saved (in arrival order).
+async fn save_responder(tx: &Transaction<'_>, r: &beacon_domain::Responder, hub_seq: i64) -> Result<(), HubDbError> {
+    let body = serde_json::to_string(r).map_err(|e| HubDbError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO responders (responder_id, body, hub_seq) VALUES ($1, $2, $3)
+         ON CONFLICT (responder_id) DO UPDATE SET body = $2, hub_seq = $3 WHERE $3 > responders.hub_seq",
+        &[&r.id.0, &body, &hub_seq],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Keep a handoff; one that stands owes its deliveries and gets its
+/// deadlines, and the case's earlier handoff of its role stops counting.
+async fn file_handoff(
     tx: &Transaction<'_>,
     h: &effects::HandoffRow,
-    handoff_seq: i64,
+    hub_seq: i64,
     now_ms: i64,
 ) -> Result<(), HubDbError> {
-    let Some(channels) = load_channels(tx, &h.standing.responder_id.0).await? else { return Ok(()) };
+    tx.execute(
+        "INSERT INTO handoffs (handoff_id, case_id, role, responder_id, responder_name, handed_off_by,
+            device, hlc, stands, hub_seq)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+        &[
+            &h.standing.handoff_id.to_string(),
+            &h.case_id.to_string(),
+            &h.role.as_str(),
+            &h.standing.responder_id.0,
+            &h.standing.responder_name,
+            &h.standing.handed_off_by,
+            &h.standing.device.to_string(),
+            &h.standing.hlc,
+            &h.stands,
+            &hub_seq,
+        ],
+    )
+    .await?;
+    if !h.stands {
+        return Ok(());
+    }
+    let (handoff_id, case_id) = (h.standing.handoff_id.to_string(), h.case_id.to_string());
+    owe(tx, &handoff_id, &case_id, &h.standing.responder_id.0, Purpose::Handoff, hub_seq, now_ms).await?;
+    tx.execute(
+        "UPDATE escalations SET settled_at = $3, settled_why = 'replaced'
+         WHERE case_id = $1 AND role = $2 AND handoff_id <> $4 AND settled_at IS NULL AND fired_at IS NULL",
+        &[&case_id, &h.role.as_str(), &now_ms, &handoff_id],
+    )
+    .await?;
+    let pairs: Vec<(String, String)> =
+        tx.query("SELECT key, value FROM hub_settings", &[]).await?.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let settings = HubSettings::from_pairs(&pairs);
+    let facts = case_facts(tx, &case_id).await?;
+    for d in escalation::deadlines(&settings, facts.priority, now_ms) {
+        tx.execute(
+            "INSERT INTO escalations (handoff_id, step, case_id, role, responder_id, responder_name, filed_at, due_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            &[
+                &handoff_id,
+                &d.step.as_str(),
+                &case_id,
+                &h.role.as_str(),
+                &h.standing.responder_id.0,
+                &h.standing.responder_name,
+                &now_ms,
+                &d.due_at,
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A delivery owed on each of a responder's channels, filed with what it carries.
+async fn owe(
+    tx: &Transaction<'_>,
+    handoff_id: &str,
+    case_id: &str,
+    responder_id: &str,
+    purpose: Purpose,
+    hub_seq: i64,
+    now_ms: i64,
+) -> Result<(), HubDbError> {
+    let Some(channels) = load_channels(tx, responder_id).await? else { return Ok(()) };
     for channel in channels.deliverable() {
         tx.execute(
-            "INSERT INTO deliveries (delivery_id, handoff_id, case_id, responder_id, channel, handoff_seq,
+            "INSERT INTO deliveries (delivery_id, handoff_id, case_id, responder_id, channel, purpose, handoff_seq,
                 state, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $7) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8) ON CONFLICT DO NOTHING",
             &[
                 &crate::delivery::new_delivery_id(),
-                &h.standing.handoff_id.to_string(),
-                &h.case_id.to_string(),
-                &h.standing.responder_id.0,
+                &handoff_id,
+                &case_id,
+                &responder_id,
                 &channel.as_str(),
-                &handoff_seq,
+                &purpose.as_str(),
+                &hub_seq,
                 &now_ms,
             ],
         )
         .await?;
     }
     Ok(())
+}
+
+/// What the hub knows of a case from its events ([`escalation::CaseFacts`]).
+async fn case_facts(tx: &Transaction<'_>, case_id: &str) -> Result<escalation::CaseFacts, HubDbError> {
+    let rows = tx
+        .query(
+            "SELECT body FROM events WHERE case_id = $1
+             AND kind IN ('referral_received', 'jurisdiction_changed', 'priority_overridden') ORDER BY hub_seq",
+            &[&case_id],
+        )
+        .await?;
+    Ok(escalation::CaseFacts::from_bodies(rows.iter().map(|r| r.get::<_, &str>(0))))
+}
+
+/// Settle the case's deadlines that are met, or all of them once it is closed.
+async fn settle(tx: &Transaction<'_>, case_id: CaseId, now_ms: i64) -> Result<(), HubDbError> {
+    tx.execute(
+        "UPDATE escalations SET settled_at = $2,
+            settled_why = CASE WHEN (SELECT closed_at FROM cases WHERE case_id = $1) IS NULL THEN 'met' ELSE 'closed' END
+         WHERE case_id = $1 AND settled_at IS NULL AND fired_at IS NULL AND (
+            (SELECT closed_at FROM cases WHERE case_id = $1) IS NOT NULL
+            OR EXISTS (SELECT 1 FROM handoffs h WHERE h.handoff_id = escalations.handoff_id
+                AND (CASE escalations.step WHEN 'ack' THEN h.acknowledged_at ELSE h.on_scene_at END) IS NOT NULL))",
+        &[&case_id.to_string(), &now_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+/// What deciding an escalation needs ([`escalation::Context`]).
+async fn escalation_context(
+    tx: &Transaction<'_>,
+    d: &escalation::DueEscalation,
+) -> Result<escalation::Context, HubDbError> {
+    let case_id = d.case_id.to_string();
+    let mut ctx = escalation::Context { facts: case_facts(tx, &case_id).await?, ..Default::default() };
+    for r in tx.query("SELECT body FROM responders ORDER BY responder_id", &[]).await? {
+        // A responder the hub cannot read is nobody to escalate to.
+        if let Ok(responder) = serde_json::from_str(r.get::<_, &str>(0)) {
+            ctx.roster.push(responder);
+        }
+    }
+    let asked = tx
+        .query(
+            "SELECT DISTINCT responder_id FROM handoffs WHERE case_id = $1 AND role = $2",
+            &[&case_id, &d.role.as_str()],
+        )
+        .await?;
+    ctx.already_asked = asked.iter().map(|r| beacon_domain::ResponderId(r.get(0))).collect();
+    let sql = format!(
+        "SELECT responder_id, count(*) FROM handoffs WHERE {CURRENT}
+         AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = handoffs.case_id AND c.closed_at IS NOT NULL)
+         GROUP BY responder_id"
+    );
+    for r in tx.query(&sql, &[]).await? {
+        ctx.open_handoffs.insert(r.get(0), r.get::<_, i64>(1) as u32);
+    }
+    Ok(ctx)
 }
 
 const CHANNEL_COLUMNS: &str = "responder_id, email, webhook_url, webhook_secrets, webhook_disabled_at, updated_at";
@@ -333,28 +468,11 @@ async fn write_effects(
     for e in &fx.scope_entries {
         enter_scope(tx, &e.scope, e.case_id, seqs[e.event]).await?;
     }
+    for (i, r) in &fx.responders {
+        save_responder(tx, r, seqs[*i]).await?;
+    }
     for h in &fx.handoffs {
-        tx.execute(
-            "INSERT INTO handoffs (handoff_id, case_id, role, responder_id, responder_name, handed_off_by,
-                device, hlc, stands, hub_seq)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-            &[
-                &h.standing.handoff_id.to_string(),
-                &h.case_id.to_string(),
-                &h.role.as_str(),
-                &h.standing.responder_id.0,
-                &h.standing.responder_name,
-                &h.standing.handed_off_by,
-                &h.standing.device.to_string(),
-                &h.standing.hlc,
-                &h.stands,
-                &seqs[h.event],
-            ],
-        )
-        .await?;
-        if h.stands {
-            owe_deliveries(tx, h, seqs[h.event], now_ms).await?;
-        }
+        file_handoff(tx, h, seqs[h.event], now_ms).await?;
     }
     for p in &fx.progress {
         keep_progress(tx, p, now_ms).await?;
@@ -395,7 +513,8 @@ async fn write_effects(
 const CURRENT: &str = "stands AND hub_seq = (SELECT max(h2.hub_seq) FROM handoffs h2
     WHERE h2.case_id = handoffs.case_id AND h2.role = handoffs.role AND h2.stands)";
 
-/// Keep what an event says of a handoff's answers or its case's closing.
+/// Keep what an event says of a handoff's answers or its case's closing,
+/// and settle the deadlines it meets.
 async fn keep_progress(tx: &Transaction<'_>, p: &answers::Progress, now_ms: i64) -> Result<(), HubDbError> {
     use answers::Progress;
     match p {
@@ -427,7 +546,7 @@ async fn keep_progress(tx: &Transaction<'_>, p: &answers::Progress, now_ms: i64)
             tx.execute("UPDATE cases SET closed_at = NULL WHERE case_id = $1", &[&case_id.to_string()]).await?
         }
     };
-    Ok(())
+    settle(tx, p.case_id(), now_ms).await
 }
 
 /// A handoff and its answers, read in a transaction.
@@ -742,7 +861,7 @@ impl HubDb for PostgresHubDb {
                      SELECT delivery_id FROM deliveries
                      WHERE state = 'pending' AND next_attempt_at <= $3 AND (claimed_until IS NULL OR claimed_until < $3)
                      ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-                 RETURNING delivery_id, handoff_id, case_id, responder_id, channel, attempts, handoff_seq",
+                 RETURNING delivery_id, handoff_id, case_id, responder_id, channel, attempts, handoff_seq, purpose",
                 &[&worker, &(now_ms + lease_ms), &now_ms, &i64::from(limit)],
             )
             .await?;
@@ -763,6 +882,7 @@ impl HubDb for PostgresHubDb {
             let channels = load_channels(&tx, &responder_id).await?.unwrap_or_default();
             out.push(DueDelivery {
                 delivery_id: r.get(0),
+                purpose: Purpose::parse(r.get(7))?,
                 handoff_id,
                 case_id,
                 responder_id: beacon_domain::ResponderId(responder_id),
@@ -847,6 +967,73 @@ impl HubDb for PostgresHubDb {
             handoff_state(&tx, handoff_id).await?.ok_or_else(|| HubDbError::Corrupt("a handoff vanished".into()))?;
         tx.commit().await?;
         Ok(Ok(now))
+    }
+
+    async fn fire_escalations(&self, worker: &str, now_ms: i64, limit: u32) -> Result<usize, HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // Under the append lock: a deadline another process fired is seen
+        // fired here, so each fires once.
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
+        let rows = tx
+            .query(
+                "SELECT handoff_id, step, case_id, responder_id, responder_name, role, filed_at, due_at
+                 FROM escalations WHERE settled_at IS NULL AND fired_at IS NULL AND due_at <= $1
+                 ORDER BY due_at LIMIT $2 FOR UPDATE",
+                &[&now_ms, &i64::from(limit)],
+            )
+            .await?;
+        let due = rows
+            .iter()
+            .map(|r| {
+                escalation::due_from_row(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5), r.get(6), r.get(7))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        let hub = hub_device(&tx).await?;
+        let (mut head, mut last_hlc) = head(&tx, hub).await?;
+        let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+        for d in &due {
+            let decision = escalation::decide(d, &escalation_context(&tx, d).await?, now);
+            let (handoff_id, case_id) = (d.handoff_id.to_string(), d.case_id.to_string());
+            tx.execute(
+                "UPDATE escalations SET fired_at = $3, fired_by = $4 WHERE handoff_id = $1 AND step = $2",
+                &[&handoff_id, &d.step.as_str(), &now_ms, &worker],
+            )
+            .await?;
+            let json = serde_json::to_string(&decision.escalated).map_err(|e| HubDbError::Corrupt(e.to_string()))?;
+            let event = stream::next_event(hub, head, last_hlc, now_ms, Some(d.case_id), json)?;
+            let seq = insert_event(&tx, &event, "escalated").await?;
+            (head, last_hlc) = (DeviceHead { seq: event.seq, hash: event.hash }, event.hlc);
+            if let Some(supervisor) = &decision.supervisor {
+                owe(&tx, &handoff_id, &case_id, &supervisor.0, Purpose::Escalation, seq, now_ms).await?;
+            }
+            if let Some((next_id, responder, body)) = decision.handoff {
+                let json = serde_json::to_string(&body).map_err(|e| HubDbError::Corrupt(e.to_string()))?;
+                let actor = escalation::ESCALATION_ACTOR;
+                let event = stream::next_event_by(actor, hub, head, last_hlc, now_ms, Some(d.case_id), json)?;
+                let seq = insert_event(&tx, &event, "handed_off").await?;
+                (head, last_hlc) = (DeviceHead { seq: event.seq, hash: event.hash }, event.hlc);
+                let scope = TokenScope::Responder(responder.id.0.clone()).to_string();
+                let row = escalation::handoff_row(d, next_id, responder, hub, event.hlc);
+                file_handoff(&tx, &row, seq, now_ms).await?;
+                enter_scope(&tx, &scope, d.case_id, seq).await?;
+            }
+        }
+        set_head(&tx, hub, head, last_hlc).await?;
+        notify_appended(&tx).await?;
+        tx.commit().await?;
+        Ok(due.len())
+    }
+
+    async fn next_escalation_due(&self) -> Result<Option<i64>, HubDbError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_one("SELECT min(due_at) FROM escalations WHERE settled_at IS NULL AND fired_at IS NULL", &[])
+            .await?
+            .get(0))
     }
 
     async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError> {

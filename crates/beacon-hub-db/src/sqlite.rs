@@ -11,6 +11,7 @@ use beacon_sync::{Cursor, PullResponse, PushResponse, WireEvent};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::value::RawValue;
 
+use crate::delivery::Purpose;
 use crate::push::{self, DeviceHead};
 use crate::tokens::{TOKEN_COLUMNS, USER_COLUMNS};
 use crate::{Answer, AnswerRefused, HandoffState};
@@ -18,7 +19,7 @@ use crate::{
     Attempt, DueDelivery, HubDb, HubDbError, HubUser, IntakeRecord, PushRefused, PushResult, ResponderChannels,
     TokenInfo, TokenRole, TokenScope, TokenUser,
 };
-use crate::{answers, effects, stream};
+use crate::{HubSettings, answers, effects, escalation, stream};
 
 /// The schema, one entry per version (`PRAGMA user_version`).
 const MIGRATIONS: &[&str] = &[
@@ -235,27 +236,11 @@ fn write_effects(tx: &Connection, fx: &effects::Effects, seqs: &[i64], now_ms: i
     for e in &fx.scope_entries {
         enter_scope(tx, &e.scope, e.case_id, seqs[e.event])?;
     }
+    for (i, r) in &fx.responders {
+        save_responder(tx, r, seqs[*i])?;
+    }
     for h in &fx.handoffs {
-        tx.prepare_cached(
-            "INSERT OR IGNORE INTO handoffs (handoff_id, case_id, role, responder_id, responder_name, handed_off_by,
-                device, hlc, stands, hub_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?
-        .execute(params![
-            h.standing.handoff_id.to_string(),
-            h.case_id.to_string(),
-            h.role.as_str(),
-            h.standing.responder_id.0,
-            h.standing.responder_name,
-            h.standing.handed_off_by,
-            h.standing.device.to_string(),
-            h.standing.hlc,
-            h.stands,
-            seqs[h.event]
-        ])?;
-        if h.stands {
-            owe_deliveries(tx, h, seqs[h.event], now_ms)?;
-        }
+        file_handoff(tx, h, seqs[h.event], now_ms)?;
     }
     for p in &fx.progress {
         keep_progress(tx, p, now_ms)?;
@@ -297,7 +282,8 @@ fn write_effects(tx: &Connection, fx: &effects::Effects, seqs: &[i64], now_ms: i
 const CURRENT: &str = "stands = 1 AND hub_seq = (SELECT max(h2.hub_seq) FROM handoffs h2
     WHERE h2.case_id = handoffs.case_id AND h2.role = handoffs.role AND h2.stands = 1)";
 
-/// Keep what an event says of a handoff's answers or its case's closing.
+/// Keep what an event says of a handoff's answers or its case's closing,
+/// and settle the deadlines it meets.
 fn keep_progress(tx: &Connection, p: &answers::Progress, now_ms: i64) -> Result<(), HubDbError> {
     use answers::Progress;
     match p {
@@ -323,7 +309,7 @@ fn keep_progress(tx: &Connection, p: &answers::Progress, now_ms: i64) -> Result<
             .prepare_cached("UPDATE cases SET closed_at = NULL WHERE case_id = ?1")?
             .execute(params![case_id.to_string()])?,
     };
-    Ok(())
+    settle(tx, p.case_id(), now_ms)
 }
 
 /// A handoff and its answers, read in a transaction.
@@ -377,27 +363,155 @@ fn handoff_state(tx: &Connection, handoff_id: HandoffId) -> Result<Option<Handof
     }))
 }
 
-/// A standing handoff is a delivery owed on each of its responder's
-/// channels, filed with the handoff.
-fn owe_deliveries(tx: &Connection, h: &effects::HandoffRow, handoff_seq: i64, now_ms: i64) -> Result<(), HubDbError> {
-    let Some(channels) = load_channels(tx, &h.standing.responder_id.0)? else { return Ok(()) };
+/// The roster's responder as last saved (in arrival order).
+fn save_responder(tx: &Connection, r: &beacon_domain::Responder, hub_seq: i64) -> Result<(), HubDbError> {
+    let body = serde_json::to_string(r).map_err(|e| HubDbError::Corrupt(e.to_string()))?;
+    tx.prepare_cached(
+        "INSERT INTO responders (responder_id, body, hub_seq) VALUES (?1, ?2, ?3)
+         ON CONFLICT (responder_id) DO UPDATE SET body = ?2, hub_seq = ?3 WHERE ?3 > responders.hub_seq",
+    )?
+    .execute(params![r.id.0, body, hub_seq])?;
+    Ok(())
+}
+
+/// Keep a handoff; one that stands owes its deliveries and gets its
+/// deadlines, and the case's earlier handoff of its role stops counting.
+fn file_handoff(tx: &Connection, h: &effects::HandoffRow, hub_seq: i64, now_ms: i64) -> Result<(), HubDbError> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO handoffs (handoff_id, case_id, role, responder_id, responder_name, handed_off_by,
+            device, hlc, stands, hub_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        h.standing.handoff_id.to_string(),
+        h.case_id.to_string(),
+        h.role.as_str(),
+        h.standing.responder_id.0,
+        h.standing.responder_name,
+        h.standing.handed_off_by,
+        h.standing.device.to_string(),
+        h.standing.hlc,
+        h.stands,
+        hub_seq
+    ])?;
+    if !h.stands {
+        return Ok(());
+    }
+    let (handoff_id, case_id) = (h.standing.handoff_id.to_string(), h.case_id.to_string());
+    owe(tx, &handoff_id, &case_id, &h.standing.responder_id.0, Purpose::Handoff, hub_seq, now_ms)?;
+    tx.prepare_cached(
+        "UPDATE escalations SET settled_at = ?3, settled_why = 'replaced'
+         WHERE case_id = ?1 AND role = ?2 AND handoff_id <> ?4 AND settled_at IS NULL AND fired_at IS NULL",
+    )?
+    .execute(params![case_id, h.role.as_str(), now_ms, handoff_id])?;
+    let settings = HubSettings::from_pairs(&settings_in(tx)?);
+    let facts = case_facts(tx, &case_id)?;
+    for d in escalation::deadlines(&settings, facts.priority, now_ms) {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO escalations (handoff_id, step, case_id, role, responder_id, responder_name,
+                filed_at, due_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![
+            handoff_id,
+            d.step.as_str(),
+            case_id,
+            h.role.as_str(),
+            h.standing.responder_id.0,
+            h.standing.responder_name,
+            now_ms,
+            d.due_at
+        ])?;
+    }
+    Ok(())
+}
+
+/// A delivery owed on each of a responder's channels, filed with what it carries.
+fn owe(
+    tx: &Connection,
+    handoff_id: &str,
+    case_id: &str,
+    responder_id: &str,
+    purpose: Purpose,
+    hub_seq: i64,
+    now_ms: i64,
+) -> Result<(), HubDbError> {
+    let Some(channels) = load_channels(tx, responder_id)? else { return Ok(()) };
     for channel in channels.deliverable() {
         tx.prepare_cached(
-            "INSERT OR IGNORE INTO deliveries (delivery_id, handoff_id, case_id, responder_id, channel, handoff_seq,
-                state, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?7)",
+            "INSERT OR IGNORE INTO deliveries (delivery_id, handoff_id, case_id, responder_id, channel, purpose,
+                handoff_seq, state, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8)",
         )?
         .execute(params![
             crate::delivery::new_delivery_id(),
-            h.standing.handoff_id.to_string(),
-            h.case_id.to_string(),
-            h.standing.responder_id.0,
+            handoff_id,
+            case_id,
+            responder_id,
             channel.as_str(),
-            handoff_seq,
+            purpose.as_str(),
+            hub_seq,
             now_ms
         ])?;
     }
     Ok(())
+}
+
+fn settings_in(tx: &Connection) -> Result<Vec<(String, String)>, HubDbError> {
+    let mut stmt = tx.prepare_cached("SELECT key, value FROM hub_settings")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// What the hub knows of a case from its events ([`escalation::CaseFacts`]).
+fn case_facts(tx: &Connection, case_id: &str) -> Result<escalation::CaseFacts, HubDbError> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT body FROM events WHERE case_id = ?1
+         AND kind IN ('referral_received', 'jurisdiction_changed', 'priority_overridden') ORDER BY hub_seq",
+    )?;
+    let bodies = stmt.query_map([case_id], |r| r.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(escalation::CaseFacts::from_bodies(bodies.iter().map(String::as_str)))
+}
+
+/// Settle the case's deadlines that are met, or all of them once it is closed.
+fn settle(tx: &Connection, case_id: CaseId, now_ms: i64) -> Result<(), HubDbError> {
+    tx.prepare_cached(
+        "UPDATE escalations SET settled_at = ?2,
+            settled_why = CASE WHEN (SELECT closed_at FROM cases WHERE case_id = ?1) IS NULL THEN 'met' ELSE 'closed' END
+         WHERE case_id = ?1 AND settled_at IS NULL AND fired_at IS NULL AND (
+            (SELECT closed_at FROM cases WHERE case_id = ?1) IS NOT NULL
+            OR EXISTS (SELECT 1 FROM handoffs h WHERE h.handoff_id = escalations.handoff_id
+                AND (CASE escalations.step WHEN 'ack' THEN h.acknowledged_at ELSE h.on_scene_at END) IS NOT NULL))",
+    )?
+    .execute(params![case_id.to_string(), now_ms])?;
+    Ok(())
+}
+
+/// What deciding an escalation needs ([`escalation::Context`]).
+fn escalation_context(tx: &Connection, d: &escalation::DueEscalation) -> Result<escalation::Context, HubDbError> {
+    let case_id = d.case_id.to_string();
+    let mut ctx = escalation::Context { facts: case_facts(tx, &case_id)?, ..Default::default() };
+    let mut stmt = tx.prepare_cached("SELECT body FROM responders ORDER BY responder_id")?;
+    for body in stmt.query_map([], |r| r.get::<_, String>(0))? {
+        // A responder the hub cannot read is nobody to escalate to.
+        if let Ok(r) = serde_json::from_str(&body?) {
+            ctx.roster.push(r);
+        }
+    }
+    let mut stmt = tx.prepare_cached("SELECT DISTINCT responder_id FROM handoffs WHERE case_id = ?1 AND role = ?2")?;
+    for id in stmt.query_map(params![case_id, d.role.as_str()], |r| r.get::<_, String>(0))? {
+        ctx.already_asked.push(beacon_domain::ResponderId(id?));
+    }
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT responder_id, count(*) FROM handoffs WHERE {CURRENT}
+         AND NOT EXISTS (SELECT 1 FROM cases c WHERE c.case_id = handoffs.case_id AND c.closed_at IS NOT NULL)
+         GROUP BY responder_id"
+    ))?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (id, n) = row?;
+        ctx.open_handoffs.insert(id, n as u32);
+    }
+    Ok(ctx)
 }
 
 fn load_channels(tx: &Connection, responder_id: &str) -> Result<Option<ResponderChannels>, HubDbError> {
@@ -682,21 +796,21 @@ impl HubDb for SqliteHubDb {
     ) -> Result<Vec<DueDelivery>, HubDbError> {
         let worker = worker.to_string();
         self.tx(move |tx| {
-            let claimed: Vec<(String, String, String, String, String, i64, i64)> = tx
+            let claimed: Vec<(String, String, String, String, String, i64, i64, String)> = tx
                 .prepare_cached(
                     "UPDATE deliveries SET claimed_by = ?1, claimed_until = ?2
                      WHERE delivery_id IN (
                          SELECT delivery_id FROM deliveries
                          WHERE state = 'pending' AND next_attempt_at <= ?3 AND (claimed_until IS NULL OR claimed_until < ?3)
                          ORDER BY next_attempt_at LIMIT ?4)
-                     RETURNING delivery_id, handoff_id, case_id, responder_id, channel, attempts, handoff_seq",
+                     RETURNING delivery_id, handoff_id, case_id, responder_id, channel, attempts, handoff_seq, purpose",
                 )?
                 .query_map(params![worker, now_ms + lease_ms, now_ms, limit], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
                 })?
                 .collect::<Result<_, _>>()?;
             let mut out = Vec::with_capacity(claimed.len());
-            for (delivery_id, handoff, case, responder_id, channel, attempts, handoff_seq) in claimed {
+            for (delivery_id, handoff, case, responder_id, channel, attempts, handoff_seq, purpose) in claimed {
                 let (handoff_id, case_id, channel) = crate::delivery::ids(&handoff, &case, &channel)?;
                 let handoff_body: String =
                     tx.prepare_cached("SELECT body FROM events WHERE hub_seq = ?1")?.query_row([handoff_seq], |r| r.get(0))?;
@@ -707,6 +821,7 @@ impl HubDb for SqliteHubDb {
                 let channels = load_channels(tx, &responder_id)?.unwrap_or_default();
                 out.push(DueDelivery {
                     delivery_id,
+                    purpose: Purpose::parse(&purpose)?,
                     handoff_id,
                     case_id,
                     responder_id: beacon_domain::ResponderId(responder_id),
@@ -789,6 +904,96 @@ impl HubDb for SqliteHubDb {
             self.wake();
         }
         Ok(wrote.0)
+    }
+
+    async fn fire_escalations(&self, worker: &str, now_ms: i64, limit: u32) -> Result<usize, HubDbError> {
+        let worker = worker.to_string();
+        let fired = self
+            .tx(move |tx| -> Result<usize, HubDbError> {
+                let due: Vec<escalation::DueEscalation> = tx
+                    .prepare_cached(
+                        "SELECT handoff_id, step, case_id, responder_id, responder_name, role, filed_at, due_at
+                         FROM escalations WHERE settled_at IS NULL AND fired_at IS NULL AND due_at <= ?1
+                         ORDER BY due_at LIMIT ?2",
+                    )?
+                    .query_map(params![now_ms, limit], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, i64>(6)?,
+                            r.get::<_, i64>(7)?,
+                        ))
+                    })?
+                    .map(|row| {
+                        let (handoff, step, case, responder_id, responder_name, role, filed_at, due_at) = row?;
+                        escalation::due_from_row(
+                            &handoff,
+                            &step,
+                            &case,
+                            responder_id,
+                            responder_name,
+                            &role,
+                            filed_at,
+                            due_at,
+                        )
+                    })
+                    .collect::<Result<_, HubDbError>>()?;
+                if due.is_empty() {
+                    return Ok(0);
+                }
+                let hub = hub_device(tx)?;
+                let (mut head, mut last_hlc) = head(tx, hub)?;
+                let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+                for d in &due {
+                    let decision = escalation::decide(d, &escalation_context(tx, d)?, now);
+                    let (handoff_id, case_id) = (d.handoff_id.to_string(), d.case_id.to_string());
+                    tx.prepare_cached(
+                        "UPDATE escalations SET fired_at = ?3, fired_by = ?4 WHERE handoff_id = ?1 AND step = ?2",
+                    )?
+                    .execute(params![handoff_id, d.step.as_str(), now_ms, worker])?;
+                    let json =
+                        serde_json::to_string(&decision.escalated).map_err(|e| HubDbError::Corrupt(e.to_string()))?;
+                    let event = stream::next_event(hub, head, last_hlc, now_ms, Some(d.case_id), json)?;
+                    let seq = insert_event(tx, &event, "escalated")?;
+                    (head, last_hlc) = (DeviceHead { seq: event.seq, hash: event.hash }, event.hlc);
+                    if let Some(supervisor) = &decision.supervisor {
+                        owe(tx, &handoff_id, &case_id, &supervisor.0, Purpose::Escalation, seq, now_ms)?;
+                    }
+                    if let Some((next_id, responder, body)) = decision.handoff {
+                        let json = serde_json::to_string(&body).map_err(|e| HubDbError::Corrupt(e.to_string()))?;
+                        let actor = escalation::ESCALATION_ACTOR;
+                        let event = stream::next_event_by(actor, hub, head, last_hlc, now_ms, Some(d.case_id), json)?;
+                        let seq = insert_event(tx, &event, "handed_off")?;
+                        (head, last_hlc) = (DeviceHead { seq: event.seq, hash: event.hash }, event.hlc);
+                        let scope = TokenScope::Responder(responder.id.0.clone()).to_string();
+                        let row = escalation::handoff_row(d, next_id, responder, hub, event.hlc);
+                        file_handoff(tx, &row, seq, now_ms)?;
+                        enter_scope(tx, &scope, d.case_id, seq)?;
+                    }
+                }
+                set_head(tx, hub, head, last_hlc)?;
+                Ok(due.len())
+            })
+            .await?;
+        if fired > 0 {
+            self.wake();
+        }
+        Ok(fired)
+    }
+
+    async fn next_escalation_due(&self) -> Result<Option<i64>, HubDbError> {
+        self.tx(move |tx| {
+            Ok(tx.query_row(
+                "SELECT min(due_at) FROM escalations WHERE settled_at IS NULL AND fired_at IS NULL",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
     }
 
     async fn next_delivery_due(&self) -> Result<Option<i64>, HubDbError> {

@@ -18,4 +18,5 @@ async fn the_postgres_backend_passes_the_suite() {
     assert_eq!(other.event_count().await.unwrap(), db.event_count().await.unwrap());
     // An append by one wakes the other's live streams.
     suite::appends_wake_listeners(&db, &other).await;
+    suite::escalation::two_processes_racing_fire_one_escalation(&db, &other).await;
 }

@@ -10,6 +10,9 @@ async fn the_sqlite_backend_passes_the_suite() {
     let db = SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap();
     suite::run(&db).await;
     suite::appends_wake_listeners(&db, &db).await;
+    let other = SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap();
+    suite::escalation::two_processes_racing_fire_one_escalation(&db, &other).await;
+    drop(other);
     // Reopened, the file holds what was written.
     let count = db.event_count().await.unwrap();
     drop(db);

@@ -296,7 +296,8 @@ pub(crate) fn apply(
         EventBody::CaseViewed {}
         | EventBody::Redacted { .. }
         | EventBody::CasePurged { .. }
-        | EventBody::DeliveryAttempted { .. } => {}
+        | EventBody::DeliveryAttempted { .. }
+        | EventBody::Escalated { .. } => {}
     }
     let row = match known_row {
         Some(row) => Some(row),

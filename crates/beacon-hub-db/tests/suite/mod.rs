@@ -1,6 +1,8 @@
 //! The one test suite every `HubDb` backend passes. Each backend's test
 //! file opens a fresh database and calls [`run`].
 
+pub mod escalation;
+
 use beacon_domain::event::EventBody;
 use beacon_domain::referral::Source;
 use beacon_domain::{CaseId, DeviceId, EventHash, EventId, HandoffId, Hlc, NoteId, ResponderId, Role};
@@ -22,6 +24,7 @@ pub async fn run(db: &dyn HubDb) {
     handoffs_are_intents_checked_in_arrival_order(db).await;
     scopes_decide_what_a_device_receives_and_may_send(db).await;
     a_purge_redacts_the_hubs_copy(db).await;
+    escalation::a_missed_deadline_escalates_once_and_an_answer_settles_it(db).await;
 }
 
 /// `n` notes about `case` that mention `secret`, chained after `prev`.

@@ -141,8 +141,9 @@ fn shared(state: &HandoffState) -> String {
         let value = field.split('.').try_fold(&package, |v, part| v.get(part));
         let text = match value {
             // A time reads as the page's other times do.
-            Some(serde_json::Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
-                .map_or_else(|_| s.clone(), |t| when(t.timestamp_millis())),
+            Some(serde_json::Value::String(s)) => {
+                chrono::DateTime::parse_from_rfc3339(s).map_or_else(|_| s.clone(), |t| when(t.timestamp_millis()))
+            }
             Some(serde_json::Value::Array(items)) => items
                 .iter()
                 .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))

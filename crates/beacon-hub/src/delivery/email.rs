@@ -18,14 +18,19 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The message: subject and plain-text body.
 pub fn compose(notice: &Notice, link: Option<&str>) -> (String, String) {
+    let opening = match notice.escalation {
+        Some(_) => "A handoff in your troop missed its target, and Beacon escalated it to you.",
+        None => "A case has been handed to you in Beacon.",
+    };
     let mut body = format!(
-        "A case has been handed to you in Beacon. This message carries no victim details.\n\n{}\n",
+        "{opening} This message carries no victim details.\n\n{}\n",
         notice.lines().iter().map(|(label, value)| format!("{label}: {value}")).collect::<Vec<_>>().join("\n")
     );
     match link {
         Some(link) => body.push_str(&format!(
             "\nAcknowledge it, and later report on scene, here (this link is for this case only, and expires in 24 hours):\n{link}\n"
         )),
+        None if notice.escalation.is_some() => body.push_str("\nOpen the case in Beacon, or call the dispatcher.\n"),
         None => body.push_str("\nAcknowledge it in Beacon, or call the dispatcher.\n"),
     }
     (format!("Beacon: {}", notice.subject()), body)
@@ -96,6 +101,7 @@ mod tests {
             priority: Some(Priority::P1),
             jurisdiction: Some("Greene · Troop D".into()),
             place_type: Some("truck stop".into()),
+            escalation: None,
         };
         let (subject, body) = compose(&notice, Some("https://hub.example.org/ack/abc"));
         assert_eq!(subject, "Beacon: P1 handoff · Greene · Troop D · truck stop · case 0193ab12");

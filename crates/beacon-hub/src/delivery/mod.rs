@@ -1,5 +1,5 @@
-//! Delivering each handoff to its responder: a loop every hub process runs
-//! beside its HTTP server. It claims due deliveries in the database (so
+//! Delivering each handoff to its responder, and escalating what misses
+//! its target: a loop every hub process runs beside its HTTP server. It claims due deliveries in the database (so
 //! several processes never attempt one at once, and a restart resumes what
 //! was owed), makes each attempt, and records what it came to as an event
 //! of the hub's stream, which every desktop pulls.
@@ -44,11 +44,17 @@ const CLAIM: u32 = 32;
 pub async fn run(db: Arc<dyn HubDb>, config: DeliveryConfig, worker: String) {
     let mut appended = db.appended();
     loop {
+        // Escalations first: what they hand off is delivered in this round.
+        if let Err(e) = db.fire_escalations(&worker, now_ms(), CLAIM).await {
+            eprintln!("beacon-hub: escalation: {e}");
+        }
         if let Err(e) = deliver_due(&db, &config, &worker).await {
             eprintln!("beacon-hub: delivery: {e}");
         }
         let now = now_ms();
-        let due = db.next_delivery_due().await.ok().flatten();
+        let next_delivery = db.next_delivery_due().await.ok().flatten();
+        let next_escalation = db.next_escalation_due().await.ok().flatten();
+        let due = next_delivery.into_iter().chain(next_escalation).min();
         let wait = due.map_or(config.poll_ms, |t| (t - now).clamp(0, config.poll_ms as i64) as u64);
         tokio::select! {
             // A push (perhaps a handoff) or an attempt recorded.

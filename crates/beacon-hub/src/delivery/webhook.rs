@@ -10,6 +10,7 @@ use base64::Engine;
 use beacon_domain::delivery::webhook_key;
 use beacon_domain::event::EventBody;
 use beacon_hub_db::DueDelivery;
+use beacon_hub_db::delivery::Purpose;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -49,6 +50,9 @@ pub fn signature(id: &str, timestamp: i64, body: &str, secrets: &[String]) -> St
 /// what the sharing policy let this handoff share
 /// ([`beacon_domain::sharing::package`]).
 pub fn payload(d: &DueDelivery, timestamp: i64, ack_url: Option<&str>) -> Result<String, String> {
+    if d.purpose == Purpose::Escalation {
+        return escalation_payload(d, timestamp);
+    }
     let handoff: EventBody = serde_json::from_str(&d.handoff_body).map_err(|_| "the handoff does not read")?;
     let EventBody::HandedOff { role, responder_name, shared_fields, withheld_fields, .. } = handoff else {
         return Err("the handoff is not a handoff".into());
@@ -83,6 +87,39 @@ pub fn payload(d: &DueDelivery, timestamp: i64, ack_url: Option<&str>) -> Result
             "referral": referral,
             "withheld_fields": withheld_fields,
             "ack_url": ack_url,
+        }
+    });
+    serde_json::to_string(&body).map_err(|_| "the payload does not encode".into())
+}
+
+/// The JSON an escalation's notice to a supervisor carries: what was
+/// missed and what the hub did, and of the case what a notice may say (the
+/// supervisor opens the case in Beacon for the rest).
+fn escalation_payload(d: &DueDelivery, timestamp: i64) -> Result<String, String> {
+    let escalated: EventBody = serde_json::from_str(&d.handoff_body).map_err(|_| "the escalation does not read")?;
+    let EventBody::Escalated { step, responder_id, responder_name, role, due_at, next_responder_name, .. } = &escalated
+    else {
+        return Err("the escalation is not an escalation".into());
+    };
+    let notice = super::notice::Notice::of(d)?;
+    let at = chrono::DateTime::from_timestamp(timestamp, 0).unwrap_or_default();
+    let body = serde_json::json!({
+        "type": "handoff.escalated",
+        "timestamp": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": {
+            "delivery_id": d.delivery_id,
+            "attempt": d.attempt,
+            "handoff_id": d.handoff_id,
+            "case_id": d.case_id,
+            "short_id": d.case_id.short(),
+            "supervisor_id": d.responder_id,
+            "step": step,
+            "missed_by": {"responder_id": responder_id, "responder_name": responder_name, "role": role},
+            "due_at": chrono::DateTime::from_timestamp_millis(*due_at).map(|t| t.to_rfc3339()),
+            "handed_to": next_responder_name,
+            "priority": notice.priority,
+            "jurisdiction": notice.jurisdiction,
+            "summary": escalated.summary(),
         }
     });
     serde_json::to_string(&body).map_err(|_| "the payload does not encode".into())
