@@ -6,7 +6,7 @@
 //! to the signed-in responder become `alert` events plus a desktop
 //! notification.
 
-use beacon_api::domain::{CaseId, Priority};
+use beacon_api::domain::CaseId;
 use beacon_api::{Alert, Beacon};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -127,13 +127,7 @@ pub fn spawn(app: AppHandle, opener: Arc<Opener>, signed_in: Arc<Mutex<Option<Li
                 let wanted: Vec<(&Alert, bool)> = batch
                     .alerts
                     .iter()
-                    .filter_map(|a| {
-                        let urgent = hears_all
-                            && a.kind == "referral_received"
-                            && matches!(a.priority, Some(Priority::P1 | Priority::P2));
-                        let for_me = a.kind == "handed_off" && me.is_some() && a.responder_id == me;
-                        (urgent || for_me).then_some((a, for_me))
-                    })
+                    .filter_map(|a| a.heard(hears_all, me.as_deref()).map(|for_me| (a, for_me)))
                     .collect();
                 // A bulk import must not bury the desktop: past a few, one summary.
                 if wanted.len() > MAX_NOTIFICATIONS_AT_ONCE {

@@ -551,6 +551,23 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
         .ok_or("a second trooper")?
         .to_string();
     run(cli, &["--store", b, "handoff", &id, "--to", &theirs])?;
+    // The console's trooper is reached by webhook: the documented sample
+    // receiver, verifying every signature.
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let hook_port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/webhook-receiver.py");
+    let _receiver = Served(
+        std::process::Command::new("python3")
+            .arg(sample)
+            .arg(format!("127.0.0.1:{hook_port}"))
+            .env("WEBHOOK_SECRET", secret)
+            .stdout(std::fs::File::create(dir.join("received.jsonl"))?)
+            .stderr(std::process::Stdio::null())
+            .spawn()?,
+    );
+    let ours = ours.as_str().ok_or("the suggested trooper's id")?;
+    let hook = format!("http://127.0.0.1:{hook_port}/beacon");
+    run(&hub_bin, &["channel", "set", "--db", &db, ours, "--webhook", &hook, "--webhook-secret", secret])?;
     // The console hands it off too, and its handoff reaches the hub first.
     click(c, "[data-testid=handoff-trooper]").await?;
     wait_for(
@@ -567,6 +584,19 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     eprintln!("the console's handoff reached the hub within {} ms", sent.elapsed().as_millis());
+    // The delivery comes back to the case screen as it happens.
+    let delivered = wait_for(
+        c,
+        "the delivery status on the case",
+        long,
+        "return document.querySelector('[data-testid=delivery-channels]')?.innerText ?? null",
+        |v| v.as_str().is_some_and(|t| t.contains("webhook delivered")),
+    )
+    .await?;
+    eprintln!("delivery shown {} ms after the handoff reached the hub: {delivered}", sent.elapsed().as_millis());
+    let received = std::fs::read_to_string(dir.join("received.jsonl"))?;
+    assert!(received.contains(&id), "the receiver verified and accepted the handoff: {received}");
+    shot(c, "19-delivery-status").await;
     run(cli, &["--store", b, "sync"])?;
     let conflict = wait_for(
         c,

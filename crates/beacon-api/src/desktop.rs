@@ -55,7 +55,8 @@ pub struct Alert {
     /// Position in this store's event log.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub seq: i64,
-    /// `referral_received` or `handed_off`.
+    /// `referral_received`, `handed_off`, `escalated`, or
+    /// `delivery_attempted` (a handoff's delivery failed).
     pub kind: String,
     pub case_id: CaseId,
     pub short_id: String,
@@ -75,6 +76,18 @@ impl Alert {
     pub fn notification(&self, for_me: bool) -> (String, String) {
         let p = self.priority.map(|p| p.as_str()).unwrap_or("New");
         let place = &self.jurisdiction_label;
+        if self.kind == "escalated" {
+            return (
+                format!("{p} case escalated — {place}"),
+                format!("Case {}: the responder missed a target; the hub told the supervisor.", self.short_id),
+            );
+        }
+        if self.kind == "delivery_attempted" {
+            return (
+                format!("{p} handoff not delivered — {place}"),
+                format!("Case {}: Beacon could not reach the responder. Call them.", self.short_id),
+            );
+        }
         if self.kind == "handed_off" && for_me {
             (
                 format!("{p} case handed to you — {place}"),
@@ -83,6 +96,23 @@ impl Alert {
         } else {
             (format!("New {p} referral — {place}"), format!("Case {}. Open Beacon to triage.", self.short_id))
         }
+    }
+}
+
+impl Alert {
+    /// Whether the person at the console hears of this alert (a sound, a
+    /// banner, a notification), and whether it is theirs: every dispatcher
+    /// (`hears_all`) of a P1 or P2 referral, an escalation and a handoff
+    /// that could not be delivered; a responder (`me`) of a handoff to them.
+    pub fn heard(&self, hears_all: bool, me: Option<&str>) -> Option<bool> {
+        let for_me = self.kind == "handed_off" && me.is_some() && self.responder_id.as_deref() == me;
+        let urgent = hears_all
+            && match self.kind.as_str() {
+                "referral_received" => matches!(self.priority, Some(Priority::P1 | Priority::P2)),
+                "escalated" | "delivery_attempted" => true,
+                _ => false,
+            };
+        (urgent || for_me).then_some(for_me)
     }
 }
 
@@ -179,6 +209,11 @@ impl Beacon {
                 continue;
             }
             let Some(case) = self.store().case(case_id)? else { continue };
+            // A failed attempt matters while nothing delivered the handoff
+            // (another channel may have).
+            if kind == "delivery_attempted" && !case.summary.undelivered {
+                continue;
+            }
             let (responder_id, responder_name) = if kind == "handed_off" {
                 let latest = self.store().handoffs(case_id)?.into_iter().max_by_key(|h| h.handed_off_at);
                 latest.map(|h| (Some(h.responder_id.0), Some(h.responder_name))).unwrap_or((None, None))

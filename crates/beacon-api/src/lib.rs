@@ -38,7 +38,8 @@ pub use stats::{ResponseStats, SegmentStats, StatsGroup};
 pub use sync::{Enrolled, SyncReport, SyncStatus};
 pub use sync_pill::{SyncAttempt, SyncFailure, SyncPill, SyncState};
 pub use views::{
-    AddOutcome, AuditTrail, CaseDetail, CaseView, ConflictRow, ImportProgress, ImportReport, QueueRow, Suggestions,
+    AddOutcome, AuditTrail, CaseDetail, CaseView, ConflictRow, ImportProgress, ImportReport, QueueRow, Reach,
+    ReachLine, Suggestions,
 };
 
 pub use beacon_auth as auth;
@@ -228,12 +229,21 @@ impl Beacon {
     /// screen refreshing a case already open.
     pub fn detail(&self, id: CaseId) -> Result<CaseDetail, ApiError> {
         let case = self.views(&[id])?.remove(0);
+        let handoffs = self.store.handoffs(id)?;
+        let not_on_hub = self.handoffs_not_on_hub()?;
+        let mut reach = Vec::new();
+        for h in handoffs.iter().filter(|h| h.withdrawn_at.is_none() && h.rejected_at.is_none()) {
+            let on_hub = not_on_hub.as_ref().map(|waiting| !waiting.contains(&h.id));
+            let phone = self.store.responder(&h.responder_id.0)?.and_then(|r| r.phone);
+            reach.push(views::ReachLine::of(h, on_hub, phone));
+        }
         Ok(CaseDetail {
             case,
             linked: self.store.links(id)?,
             notes: self.store.notes(id)?,
-            handoffs: self.store.handoffs(id)?,
+            handoffs,
             conflicts: self.store.conflicts_of(id)?.into_iter().map(ConflictRow::of).collect(),
+            reach,
         })
     }
 
@@ -306,8 +316,7 @@ fn place_of(
     deadline: Option<&beacon_domain::triage::Deadline>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Option<beacon_domain::QueuePlace> {
-    let facts =
-        beacon_domain::queue::facts(c.id, c.status, c.open_conflicts > 0, c.priority, deadline.map(|d| d.due_at))?;
+    let facts = beacon_domain::queue::facts(c.id, c.status, c.attention(), c.priority, deadline.map(|d| d.due_at))?;
     Some(beacon_domain::queue::place(&facts, now))
 }
 

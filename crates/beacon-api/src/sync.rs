@@ -170,6 +170,15 @@ impl Beacon {
         Client::new(&hub, &token, self.store().config(CA_KEY)?.as_deref())
     }
 
+    /// This console's handoffs the hub does not hold yet; `None` when the
+    /// console syncs with no hub at all.
+    pub(crate) fn handoffs_not_on_hub(&self) -> Result<Option<Vec<beacon_domain::HandoffId>>, ApiError> {
+        if self.store().config(HUB_KEY)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.store().own_handoffs_after(self.pushed()?)?))
+    }
+
     fn pushed(&self) -> Result<u64, ApiError> {
         Ok(self.store().config(PUSHED_KEY)?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }

@@ -64,6 +64,87 @@ pub struct CaseDetail {
     pub handoffs: Vec<HandoffRecord>,
     /// Handoffs of this case the hub rejected, looked at or not.
     pub conflicts: Vec<ConflictRow>,
+    /// Whether each handoff in force reached its responder, and how.
+    pub reach: Vec<ReachLine>,
+}
+
+/// Whether a handoff in force reached its responder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Reach {
+    /// The responder acknowledged it.
+    Acknowledged,
+    /// A channel delivered it.
+    Delivered,
+    /// On the hub; no channel has answered yet (or the responder has none
+    /// but their own Beacon).
+    OnHub,
+    /// Every attempt so far failed.
+    NotDelivered,
+    /// Written here and not yet on the hub: the console is offline or has
+    /// not synced.
+    WaitingForHub,
+    /// This console syncs with no hub: nothing goes out.
+    NoHub,
+}
+
+/// One handoff in force, how it reaches its responder, and what to do.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReachLine {
+    pub handoff_id: beacon_domain::HandoffId,
+    pub responder_name: String,
+    pub role: beacon_domain::Role,
+    pub reach: Reach,
+    /// The state in words, for the case screen.
+    pub text: String,
+    /// The latest attempt on each channel.
+    pub channels: Vec<beacon_store::DeliveryStatus>,
+    /// The responder's phone, when the dispatcher should call rather than wait.
+    pub call: Option<String>,
+}
+
+impl ReachLine {
+    /// Decide how a handoff stands. `on_hub`: whether the hub holds it
+    /// (`None`: no hub); `phone`: the roster's number for the responder.
+    pub(crate) fn of(h: &beacon_store::HandoffRecord, on_hub: Option<bool>, phone: Option<String>) -> ReachLine {
+        let name = &h.responder_name;
+        let (reach, text) = if h.acknowledged_at.is_some() {
+            (Reach::Acknowledged, format!("{name} acknowledged it."))
+        } else if h.deliveries.iter().any(|d| d.reached) {
+            (Reach::Delivered, format!("Delivered to {name}; waiting for the acknowledgement."))
+        } else if !h.deliveries.is_empty() {
+            (Reach::NotDelivered, format!("Not delivered to {name} yet. Call them."))
+        } else {
+            match on_hub {
+                None => (Reach::NoHub, format!("Not sent: this console is not connected to a hub. Call {name}.")),
+                Some(false) => (
+                    Reach::WaitingForHub,
+                    format!("Waiting to reach the hub (this console is offline or has not synced). Call {name}."),
+                ),
+                Some(true) => (
+                    Reach::OnHub,
+                    format!(
+                        "On the hub; {name} sees it in Beacon at their next sync. No other channel has answered yet."
+                    ),
+                ),
+            }
+        };
+        let call = match reach {
+            Reach::Acknowledged | Reach::Delivered => None,
+            _ => phone,
+        };
+        ReachLine {
+            handoff_id: h.id,
+            responder_name: name.clone(),
+            role: h.role,
+            reach,
+            text,
+            channels: h.deliveries.clone(),
+            call,
+        }
+    }
 }
 
 /// A rejected handoff, for the conflicts list and the case screen.

@@ -334,3 +334,104 @@ fn a_watching_desktop_has_a_referral_posted_to_the_hub_at_once() {
     stop.store(true, Ordering::SeqCst);
     running.join().unwrap().unwrap();
 }
+
+/// The hub's webhook receiver that is not there: a loopback port nobody listens on.
+fn dead_end() -> String {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    format!("http://{addr}/hook")
+}
+
+#[test]
+fn a_handoff_nobody_receives_rises_to_the_top_with_a_number_to_call_and_escalates() {
+    use beacon_api::Reach;
+    use beacon_domain::queue::QueueReason;
+    let hub = hub();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = desktop(&dir, "a.sqlite3");
+    a.import_responders(
+        r#"[{"id": "T-1", "name": "Tpr. Lane", "role": "trooper", "jurisdictions": ["*"], "on_duty": true, "phone": "573-555-0101"},
+            {"id": "T-2", "name": "Tpr. Ochoa", "role": "trooper", "jurisdictions": ["*"], "on_duty": true},
+            {"id": "S-1", "name": "Sgt. Hale", "role": "supervisor", "jurisdictions": ["*"], "on_duty": true}]"#
+            .as_bytes(),
+    )
+    .unwrap();
+    let case = a.add_referral_json(referral("NHTH-REACH")).unwrap().id;
+
+    // No hub: nothing goes out, and the case says whom to call.
+    a.handoff(&case.to_string(), "T-1").unwrap();
+    let reach = a.detail(case).unwrap().reach;
+    assert_eq!((reach.len(), reach[0].reach), (1, Reach::NoHub));
+    assert_eq!(reach[0].call.as_deref(), Some("573-555-0101"));
+
+    // A hub, not reached yet (offline): the handoff waits, and says so.
+    a.set_hub(&hub.url, &hub.device_token).unwrap();
+    assert_eq!(a.detail(case).unwrap().reach[0].reach, Reach::WaitingForHub);
+
+    // The hub: T-1's webhook is down; every target two seconds.
+    hub.runtime.block_on(async {
+        let channels = beacon_hub_db::ResponderChannels {
+            responder_id: "T-1".into(),
+            webhook_url: Some(dead_end()),
+            webhook_secrets: vec!["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()],
+            updated_at: beacon_hub_db::now_ms(),
+            ..Default::default()
+        };
+        hub.db.set_channels(channels).await.unwrap();
+        for p in ["P1", "P2", "P3", "P4"] {
+            hub.db.set_setting(&format!("ack-target.{p}"), "2s").await.unwrap();
+        }
+    });
+    let config = beacon_hub::delivery::DeliveryConfig { retry_base_ms: 200, lease_ms: 30_000, poll_ms: 100 };
+    let _loop = hub.runtime.spawn(beacon_hub::delivery::run(Arc::clone(&hub.db), config, "test".into()));
+    let alerts_from = a.store().change_marker().unwrap();
+    a.sync_once(None, None, None).unwrap();
+
+    // The first failed attempt reaches the console: not delivered, call, top of the queue, heard.
+    let detail = wait_for(&mut a, |d| d.reach.iter().any(|r| r.reach == Reach::NotDelivered));
+    let line = &detail.reach[0];
+    assert_eq!(line.call.as_deref(), Some("573-555-0101"));
+    assert!(line.channels[0].label.starts_with("webhook attempt") && !line.channels[0].reached, "{:?}", line.channels);
+    assert_eq!(detail.case.place.as_ref().unwrap().reason, QueueReason::Undelivered);
+    let alerts = a.alerts_since(alerts_from, 100).unwrap().alerts;
+    let failed = alerts.iter().find(|x| x.kind == "delivery_attempted").expect("an alert for the failed delivery");
+    assert_eq!(failed.heard(true, None), Some(false), "every dispatcher hears it");
+    assert!(failed.notification(false).1.contains("Call them"));
+
+    // Nobody acknowledged within the target: the hub escalated, told the
+    // supervisor and handed the case to the next trooper; every desktop sees it.
+    let detail = wait_for(&mut a, |d| d.case.place.as_ref().is_some_and(|p| p.reason == QueueReason::Escalated));
+    let names: Vec<&str> = detail.reach.iter().map(|r| r.responder_name.as_str()).collect();
+    assert_eq!(names, ["Tpr. Ochoa"], "the hub's handoff replaced the first");
+    let history = a.audit(&case.to_string()).unwrap();
+    let escalated =
+        history.iter().find(|e| e.body.kind() == "escalated").expect("the escalation is in the case's history");
+    assert!(
+        escalated.summary.contains("supervisor Sgt. Hale told") && escalated.summary.contains("handed to Tpr. Ochoa")
+    );
+    let alerts = a.alerts_since(alerts_from, 100).unwrap().alerts;
+    assert!(alerts.iter().any(|x| x.kind == "escalated" && x.heard(true, None).is_some()));
+
+    // The next trooper acknowledges: the case settles back among the worked ones.
+    a.acknowledge(&case.to_string()).unwrap();
+    let place = a.detail(case).unwrap().case.place.unwrap();
+    assert_eq!(place.reason, QueueReason::ResponderWorking);
+    a.store().check_consistency().unwrap();
+    let before = serde_json::to_value(a.detail(case).unwrap()).unwrap();
+    a.rebuild().unwrap();
+    assert_eq!(serde_json::to_value(a.detail(case).unwrap()).unwrap(), before, "the tables are the fold of the log");
+}
+
+/// Sync until the case detail satisfies `done` (15 s at most).
+fn wait_for(b: &mut Beacon, done: impl Fn(&beacon_api::CaseDetail) -> bool) -> beacon_api::CaseDetail {
+    let start = std::time::Instant::now();
+    loop {
+        b.sync_once(None, None, None).unwrap();
+        let case = b.queue(&Default::default()).unwrap()[0].case.id;
+        let detail = b.detail(case).unwrap();
+        if done(&detail) {
+            return detail;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(15), "not within 15 s");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

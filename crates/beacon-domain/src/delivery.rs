@@ -110,6 +110,36 @@ impl Outcome {
     }
 }
 
+/// How every screen names one channel's latest attempt: "webhook
+/// delivered", "email accepted", "webhook attempt 3 failed (connection
+/// refused)", "email not delivered (refused (SMTP 550)): gave up after
+/// attempt 1". Times are the screen's to add, in its own time zone.
+pub fn label(channel: Channel, outcome: Outcome, attempt: u32, detail: Option<&str>) -> String {
+    let channel = channel.as_str();
+    let detail = detail.map(|d| format!(" ({d})")).unwrap_or_default();
+    match outcome {
+        Outcome::Delivered | Outcome::Accepted => format!("{channel} {}", outcome.as_str()),
+        Outcome::Failed => format!("{channel} attempt {attempt} failed{detail}"),
+        Outcome::Gone => format!("{channel} endpoint gone{detail}: disabled until its address is set again"),
+        Outcome::GaveUp => format!("{channel} not delivered{detail}: gave up after attempt {attempt}"),
+    }
+}
+
+/// Whether an attempt's outcome means the responder was reached.
+pub fn reached(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Delivered | Outcome::Accepted)
+}
+
+impl std::str::FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Outcome::Delivered, Outcome::Accepted, Outcome::Failed, Outcome::Gone, Outcome::GaveUp]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown outcome `{s}`"))
+    }
+}
+
 /// Most attempts on one channel. With [`retry_delay_ms`] from a 2-second
 /// base, the last comes one and a half to two hours after the first: long
 /// enough to outlast a receiver's restart or a short outage, short enough

@@ -279,25 +279,16 @@ impl EventBody {
                 format!("{} (details removed by a purge)", kind.replace('_', " "))
             }
             EventBody::DeliveryAttempted { channel, attempt, outcome, detail, next_attempt_at, .. } => {
-                use crate::delivery::Outcome;
-                let detail = detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
-                let channel = channel.as_str();
-                match outcome {
-                    Outcome::Delivered | Outcome::Accepted => {
-                        format!("{channel} {}{detail}, attempt {attempt}", outcome.as_str())
-                    }
-                    Outcome::Failed => {
-                        let next = next_attempt_at
-                            .and_then(chrono::DateTime::from_timestamp_millis)
-                            .map(|t| format!("; next try {} UTC", t.format("%H:%M:%S")))
-                            .unwrap_or_default();
-                        format!("{channel} attempt {attempt} failed{detail}{next}")
-                    }
-                    Outcome::Gone => {
-                        format!("{channel} endpoint gone{detail}: disabled until its address is set again")
-                    }
-                    Outcome::GaveUp => format!("{channel} not delivered{detail}: gave up after attempt {attempt}"),
+                let label = crate::delivery::label(*channel, *outcome, *attempt, detail.as_deref());
+                if crate::delivery::reached(*outcome) {
+                    let detail = detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+                    return format!("{label}{detail}, attempt {attempt}");
                 }
+                let next = next_attempt_at
+                    .and_then(chrono::DateTime::from_timestamp_millis)
+                    .map(|t| format!("; next try {} UTC", t.format("%H:%M:%S")))
+                    .unwrap_or_default();
+                format!("{label}{next}")
             }
             EventBody::Escalated {
                 step,

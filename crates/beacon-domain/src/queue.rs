@@ -13,12 +13,18 @@
 //!    step (acknowledgement, then arrival): someone must chase it.
 //!    A case whose handoff the hub rejected (another dispatcher, offline at
 //!    the same time, handed it to someone else first) needs a dispatcher
-//!    too, until one has looked at what happened.
+//!    too, until one has looked at what happened; so does one whose handoff
+//!    could not be delivered (every channel tried failed: call the
+//!    responder), and one the hub escalated (its responder missed a target;
+//!    the hub told the supervisor and handed it on), until a responder
+//!    answers.
 //!    Within this group: priority first (an overdue P1 outranks a new P4);
 //!    within a priority, cases nobody has come first (a new P1 is always
-//!    above every case someone is already working), then rejected handoffs
-//!    (someone has the case, but not whom the dispatcher chose), then
-//!    overdue ones; then the nearest deadline (the most overdue first).
+//!    above every case someone is already working), then undelivered
+//!    handoffs (nobody knows of the case yet), then escalated ones, then
+//!    rejected handoffs (someone has the case, but not whom the dispatcher
+//!    chose), then overdue ones; then the nearest deadline (the most overdue
+//!    first).
 //! 2. **Waiting for a responder** — handed off, not yet acknowledged, still
 //!    inside the target. Priority, then nearest deadline.
 //! 3. **A responder is working it** — acknowledged or on scene, inside the
@@ -53,28 +59,52 @@ pub enum Standing {
     /// Acknowledged or on scene.
     ResponderWorking,
     /// The hub rejected a handoff of this case (another reached it first)
-    /// and no dispatcher has looked at it yet. Last so the stored ranks of
-    /// the others keep their meaning.
+    /// and no dispatcher has looked at it yet. After the first three so the
+    /// stored ranks of those keep their meaning; likewise the next two.
     HandoffRejected,
+    /// The hub escalated the case (its responder missed a target) and no
+    /// responder has answered since.
+    Escalated,
+    /// Handed off, and every attempt to deliver the handoff failed so far:
+    /// nobody may know of the case.
+    Undelivered,
+}
+
+/// What asks a dispatcher to look at a case whatever its status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attention {
+    /// A rejected handoff nobody has looked at.
+    pub conflicted: bool,
+    /// An escalation no responder has answered.
+    pub escalated: bool,
+    /// A waiting handoff no channel delivered, with a failed attempt.
+    pub undelivered: bool,
 }
 
 impl Standing {
-    pub const ALL: [Standing; 4] =
-        [Standing::Unhandled, Standing::AwaitingAcknowledgement, Standing::ResponderWorking, Standing::HandoffRejected];
+    pub const ALL: [Standing; 6] = [
+        Standing::Unhandled,
+        Standing::AwaitingAcknowledgement,
+        Standing::ResponderWorking,
+        Standing::HandoffRejected,
+        Standing::Escalated,
+        Standing::Undelivered,
+    ];
 
-    /// The standing of an open case (`conflicted`: it has a rejected
-    /// handoff nobody has looked at); `None` for a closed one (not queued).
-    pub fn of(status: CaseStatus, conflicted: bool) -> Option<Standing> {
+    /// The standing of an open case; `None` for a closed one (not queued).
+    pub fn of(status: CaseStatus, attention: Attention) -> Option<Standing> {
         match status {
             CaseStatus::Closed => None,
-            _ if conflicted => Some(Standing::HandoffRejected),
+            _ if attention.undelivered => Some(Standing::Undelivered),
+            _ if attention.escalated => Some(Standing::Escalated),
+            _ if attention.conflicted => Some(Standing::HandoffRejected),
             CaseStatus::New | CaseStatus::Triaged | CaseStatus::Reopened => Some(Standing::Unhandled),
             CaseStatus::HandedOff => Some(Standing::AwaitingAcknowledgement),
             CaseStatus::Acknowledged | CaseStatus::OnScene => Some(Standing::ResponderWorking),
         }
     }
 
-    /// 0, 1, 2: how the store keeps it.
+    /// 0, 1, 2, …: how the store keeps it.
     pub fn rank(self) -> u8 {
         self as u8
     }
@@ -115,6 +145,10 @@ impl QueueGroup {
 pub enum QueueReason {
     /// Nobody has the case: hand it off.
     NotHandedOff,
+    /// No channel delivered the handoff: call the responder.
+    Undelivered,
+    /// The hub escalated it: a responder missed a target.
+    Escalated,
     /// The hub rejected this dispatcher's handoff: another reached it first.
     HandoffRejected,
     /// A responder has it, but the target for the next step has passed: chase it.
@@ -130,6 +164,8 @@ impl QueueReason {
     pub fn text(self) -> &'static str {
         match self {
             QueueReason::NotHandedOff => "not handed off yet",
+            QueueReason::Undelivered => "the handoff could not be delivered: call the responder",
+            QueueReason::Escalated => "escalated: the responder missed a target; the hub told the supervisor",
             QueueReason::HandoffRejected => "a handoff was rejected: another dispatcher's reached the hub first",
             QueueReason::Overdue => "a responder has it, but it is past its target",
             QueueReason::AwaitingAcknowledgement => "handed off, waiting for acknowledgement",
@@ -143,15 +179,19 @@ impl QueueReason {
         match self {
             QueueReason::Overdue => Some("chase"),
             QueueReason::HandoffRejected => Some("conflict"),
+            QueueReason::Undelivered => Some("undelivered"),
+            QueueReason::Escalated => Some("escalated"),
             QueueReason::NotHandedOff | QueueReason::AwaitingAcknowledgement | QueueReason::ResponderWorking => None,
         }
     }
 
     pub fn group(self) -> QueueGroup {
         match self {
-            QueueReason::NotHandedOff | QueueReason::HandoffRejected | QueueReason::Overdue => {
-                QueueGroup::NeedsDispatcher
-            }
+            QueueReason::NotHandedOff
+            | QueueReason::Undelivered
+            | QueueReason::Escalated
+            | QueueReason::HandoffRejected
+            | QueueReason::Overdue => QueueGroup::NeedsDispatcher,
             QueueReason::AwaitingAcknowledgement => QueueGroup::AwaitingResponder,
             QueueReason::ResponderWorking => QueueGroup::ResponderWorking,
         }
@@ -200,6 +240,8 @@ pub fn reason(standing: Standing, due_at: Option<DateTime<Utc>>, now: DateTime<U
     let overdue = due_at.is_some_and(|d| d.timestamp_millis() < now.timestamp_millis());
     match standing {
         Standing::Unhandled => QueueReason::NotHandedOff,
+        Standing::Undelivered => QueueReason::Undelivered,
+        Standing::Escalated => QueueReason::Escalated,
         Standing::HandoffRejected => QueueReason::HandoffRejected,
         _ if overdue => QueueReason::Overdue,
         Standing::AwaitingAcknowledgement => QueueReason::AwaitingAcknowledgement,
@@ -211,12 +253,14 @@ pub fn reason(standing: Standing, due_at: Option<DateTime<Utc>>, now: DateTime<U
 pub fn place(f: &QueueFacts, now: DateTime<Utc>) -> QueuePlace {
     let reason = reason(f.standing, f.due_at, now);
     let group = reason.group();
-    // Within "needs a dispatcher", cases nobody has come before rejected
-    // handoffs, and those before overdue ones of the same priority; the
-    // other groups hold one reason each.
+    // Within "needs a dispatcher", of the same priority: cases nobody has,
+    // undelivered, escalated, rejected handoffs, overdue ones; the other
+    // groups hold one reason each.
     let sub = match reason {
-        QueueReason::HandoffRejected => 1,
-        QueueReason::Overdue => 2,
+        QueueReason::Undelivered => 1,
+        QueueReason::Escalated => 2,
+        QueueReason::HandoffRejected => 3,
+        QueueReason::Overdue => 4,
         _ => 0,
     };
     // Fixed-width fields so byte order is the rule's order. A deadline is
@@ -231,7 +275,11 @@ pub fn place(f: &QueueFacts, now: DateTime<Utc>) -> QueuePlace {
     order_key.push_str(f.id.write_to(&mut [0; 36]));
     let reorder_at = match reason {
         QueueReason::AwaitingAcknowledgement | QueueReason::ResponderWorking => f.due_at,
-        QueueReason::NotHandedOff | QueueReason::HandoffRejected | QueueReason::Overdue => None,
+        QueueReason::NotHandedOff
+        | QueueReason::Undelivered
+        | QueueReason::Escalated
+        | QueueReason::HandoffRejected
+        | QueueReason::Overdue => None,
     };
     QueuePlace {
         group,
@@ -259,9 +307,10 @@ pub fn sort(cases: &mut [QueueFacts], now: DateTime<Utc>) {
 /// The help text for the order, shown by the console's `?` overlay and
 /// `beacon queue --help`: the rule in the words a dispatcher reads.
 pub const ORDER_HELP: &[&str] = &[
-    "1. Needs a dispatcher: not handed off yet (new, triaged, reopened), a handoff the hub rejected (another \
-     dispatcher's reached it first), or past the target for its next step. Priority first; within a priority, \
-     cases nobody has, then rejected handoffs, then overdue ones; then the nearest deadline.",
+    "1. Needs a dispatcher: not handed off yet (new, triaged, reopened), a handoff no channel could deliver, a case \
+     the hub escalated (its responder missed a target), a handoff the hub rejected (another dispatcher's reached it \
+     first), or past the target for its next step. Priority first; within a priority, cases nobody has, then \
+     undelivered, escalated, rejected and overdue ones; then the nearest deadline.",
     "2. Waiting for a responder: handed off, not acknowledged, inside the target. Priority, then nearest deadline.",
     "3. A responder is working it: acknowledged or on scene. Priority, then nearest deadline.",
 ];
@@ -330,16 +379,15 @@ pub fn normalize_troop(t: &str) -> String {
     t.trim().to_ascii_uppercase()
 }
 
-/// The facts of a case for the order, from what the store keeps
-/// (`conflicted`: a rejected handoff nobody has looked at yet).
+/// The facts of a case for the order, from what the store keeps.
 pub fn facts(
     id: CaseId,
     status: CaseStatus,
-    conflicted: bool,
+    attention: Attention,
     priority: Priority,
     due_at: Option<DateTime<Utc>>,
 ) -> Option<QueueFacts> {
-    Some(QueueFacts { id, standing: Standing::of(status, conflicted)?, priority, due_at })
+    Some(QueueFacts { id, standing: Standing::of(status, attention)?, priority, due_at })
 }
 
 #[cfg(test)]
@@ -352,7 +400,8 @@ mod tests {
 
     /// One row of a test table: a name, the status, the priority, minutes
     /// since received, and how far the response has come.
-    /// A name with "rejected" in it has a handoff the hub rejected.
+    /// A name with "rejected" in it has a handoff the hub rejected; with
+    /// "escalated", an escalation; with "undelivered", a failed delivery.
     type Row = (&'static str, CaseStatus, Priority, i64, Progress);
 
     fn order(table: &[Row]) -> Vec<&'static str> {
@@ -364,7 +413,12 @@ mod tests {
                 let received = now - Duration::minutes(minutes_ago);
                 let due = targets.next_due(p, received, progress).map(|(_, d)| d);
                 let id = CaseId::for_referral(Source::HotlineCall, name);
-                (facts(id, status, name.contains("rejected"), p, due).expect("open"), name)
+                let attention = Attention {
+                    conflicted: name.contains("rejected"),
+                    escalated: name.contains("escalated"),
+                    undelivered: name.contains("undelivered"),
+                };
+                (facts(id, status, attention, p, due).expect("open"), name)
             })
             .collect();
         named.sort_by_cached_key(|(f, _)| place(f, now).order_key);
@@ -380,11 +434,13 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap();
         let id = CaseId::for_referral(Source::HotlineCall, "layout");
         let due = Utc.timestamp_millis_opt(0x0123_4567_89ab).unwrap();
-        let overdue = place(&facts(id, HandedOff, false, P2, Some(due)).unwrap(), now);
-        assert_eq!(overdue.order_key, format!("{}{}{}{:016x}{}", 0, 2, 2, 0x0123_4567_89abu64, id));
-        let rejected = place(&facts(id, HandedOff, true, P2, Some(due)).unwrap(), now);
-        assert_eq!(rejected.order_key, format!("{}{}{}{:016x}{}", 0, 2, 1, 0x0123_4567_89abu64, id));
-        let none = place(&facts(id, New, false, P4, None).unwrap(), now);
+        let quiet = Attention::default();
+        let overdue = place(&facts(id, HandedOff, quiet, P2, Some(due)).unwrap(), now);
+        assert_eq!(overdue.order_key, format!("{}{}{}{:016x}{}", 0, 2, 4, 0x0123_4567_89abu64, id));
+        let conflicted = Attention { conflicted: true, ..quiet };
+        let rejected = place(&facts(id, HandedOff, conflicted, P2, Some(due)).unwrap(), now);
+        assert_eq!(rejected.order_key, format!("{}{}{}{:016x}{}", 0, 2, 3, 0x0123_4567_89abu64, id));
+        let none = place(&facts(id, New, quiet, P4, None).unwrap(), now);
         assert_eq!(none.order_key, format!("040{:016x}{id}", i64::MAX));
     }
 
@@ -417,6 +473,9 @@ mod tests {
             ("p1 handed off, ack overdue", HandedOff, P1, 16, Unacknowledged),
             ("p1 handoff rejected", HandedOff, P1, 4, Unacknowledged),
             ("p3 handoff rejected, acknowledged", CaseStatus::Acknowledged, P3, 30, Progress::Acknowledged),
+            ("p1 escalated", HandedOff, P1, 20, Unacknowledged),
+            ("p1 undelivered", HandedOff, P1, 1, Unacknowledged),
+            ("p3 escalated, acknowledged", CaseStatus::Acknowledged, P3, 30, Progress::Acknowledged),
         ];
         assert_eq!(
             order(table),
@@ -424,6 +483,10 @@ mod tests {
                 // Needs a dispatcher: P1 nobody has (nearest deadline first),
                 "p1 triaged 3m",
                 "p1 new 1m",
+                // then a P1 nobody may know of (every delivery failed),
+                "p1 undelivered",
+                // then one the hub escalated,
+                "p1 escalated",
                 // then a P1 whose handoff the hub rejected,
                 "p1 handoff rejected",
                 // then P1 overdue (most overdue first),
@@ -434,6 +497,7 @@ mod tests {
                 "p2 handed off, ack overdue",
                 // then a P3 whose handoff was rejected, though the winner
                 // acknowledged it (a dispatcher must still look),
+                "p3 escalated, acknowledged",
                 "p3 handoff rejected, acknowledged",
                 "p4 new 2h",
                 // Waiting for a responder.
@@ -487,13 +551,18 @@ mod tests {
 
     #[test]
     fn standing_follows_status_and_closed_cases_are_not_queued() {
-        assert_eq!(Standing::of(New, false), Some(Standing::Unhandled));
-        assert_eq!(Standing::of(Reopened, false), Some(Standing::Unhandled));
-        assert_eq!(Standing::of(HandedOff, false), Some(Standing::AwaitingAcknowledgement));
-        assert_eq!(Standing::of(CaseStatus::OnScene, false), Some(Standing::ResponderWorking));
-        assert_eq!(Standing::of(CaseStatus::OnScene, true), Some(Standing::HandoffRejected));
-        assert_eq!(Standing::of(Closed, false), None);
-        assert_eq!(Standing::of(Closed, true), None);
+        let none = Attention::default();
+        let conflicted = Attention { conflicted: true, ..none };
+        assert_eq!(Standing::of(New, none), Some(Standing::Unhandled));
+        assert_eq!(Standing::of(Reopened, none), Some(Standing::Unhandled));
+        assert_eq!(Standing::of(HandedOff, none), Some(Standing::AwaitingAcknowledgement));
+        assert_eq!(Standing::of(CaseStatus::OnScene, none), Some(Standing::ResponderWorking));
+        assert_eq!(Standing::of(CaseStatus::OnScene, conflicted), Some(Standing::HandoffRejected));
+        let all = Attention { conflicted: true, escalated: true, undelivered: true };
+        assert_eq!(Standing::of(HandedOff, all), Some(Standing::Undelivered), "nobody knows of it: first");
+        assert_eq!(Standing::of(HandedOff, Attention { undelivered: false, ..all }), Some(Standing::Escalated));
+        assert_eq!(Standing::of(Closed, none), None);
+        assert_eq!(Standing::of(Closed, all), None);
         for s in Standing::ALL {
             assert_eq!(Standing::from_rank(i64::from(s.rank())), Some(s));
         }

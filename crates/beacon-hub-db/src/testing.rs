@@ -104,8 +104,31 @@ pub fn referral_and_handoff(device: DeviceId, external_id: &str, responder: &str
     (case, vec![first, second])
 }
 
+/// The device's next event after `prev`, one millisecond later.
+pub fn event_after(prev: &WireEvent, case: Option<CaseId>, body: &EventBody) -> WireEvent {
+    let raw = RawValue::from_string(serde_json::to_string(body).expect("encodes")).expect("JSON");
+    let hlc = Hlc { wall_ms: Hlc::unpack(prev.hlc).wall_ms + 1, counter: 0 };
+    WireEvent::sealed(EventId::new(), prev.device, prev.seq + 1, hlc, "dispatcher".into(), case, raw, prev.hash)
+}
+
+/// A responder on duty everywhere, as a roster import saves one.
+pub fn on_duty(id: &str, role: Role) -> beacon_domain::Responder {
+    beacon_domain::Responder {
+        id: ResponderId(id.into()),
+        name: format!("{id} name"),
+        role,
+        agency: "MSHP".into(),
+        jurisdictions: vec!["*".into()],
+        languages: vec![],
+        on_duty: true,
+        email: None,
+        phone: None,
+        webhook: None,
+    }
+}
+
 /// A handoff of `case` to trooper `responder` replacing `replaces`, as the
-/// device's event `seq` after `prev`.
+/// device's next event after `prev`.
 pub fn handoff_after(
     prev: &WireEvent,
     case: CaseId,
@@ -123,17 +146,5 @@ pub fn handoff_after(
         replaces,
         sharing_override: None,
     };
-    let raw = RawValue::from_string(serde_json::to_string(&body).expect("encodes")).expect("JSON");
-    let hlc = Hlc { wall_ms: Hlc::unpack(prev.hlc).wall_ms + 1, counter: 0 };
-    let e = WireEvent::sealed(
-        EventId::new(),
-        prev.device,
-        prev.seq + 1,
-        hlc,
-        "dispatcher".into(),
-        Some(case),
-        raw,
-        prev.hash,
-    );
-    (handoff_id, e)
+    (handoff_id, event_after(prev, Some(case), &body))
 }

@@ -407,3 +407,75 @@ async fn a_handoff_reaches_the_responders_mail_once_the_server_is_up_naming_the_
         }
     }
 }
+
+/// Real time, short targets: the hub's own loop escalates a handoff nobody
+/// acknowledged about a second after its deadline at most, tells the
+/// supervisor's webhook, and delivers its new handoff to the next trooper.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unacknowledged_handoff_escalates_on_time_to_the_supervisor_and_the_next_trooper() {
+    use beacon_hub_db::testing::{event_after, on_duty};
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(&dir).await {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let receiver = Arc::new(Receiver { answer: Mutex::new((200, None)), ..Default::default() });
+        serve_receiver(listener, Arc::clone(&receiver));
+        let b = db.backend();
+        let (first, next, supervisor) = (format!("E-T1-{b}"), format!("E-T2-{b}"), format!("E-S-{b}"));
+        for id in [&first, &next, &supervisor] {
+            db.set_channels(channels(id, &url, &[SECRET])).await.unwrap();
+        }
+        set(&db, "ack-target.P2", "2s").await;
+        let delivery = start_delivery(&db);
+
+        let device = DeviceId::new_random();
+        let (case, mut events) = referral_and_handoff(device, &format!("ESC-RT-{b}"), &first);
+        for (id, role) in [(&first, beacon_domain::Role::Trooper), (&next, beacon_domain::Role::Trooper)] {
+            let body = EventBody::ResponderUpserted { responder: on_duty(id, role) };
+            events.push(event_after(events.last().unwrap(), None, &body));
+        }
+        let body = EventBody::ResponderUpserted { responder: on_duty(&supervisor, beacon_domain::Role::Supervisor) };
+        events.push(event_after(events.last().unwrap(), None, &body));
+        let pushed_at = now_ms();
+        db.push(device, TokenScope::All, events, pushed_at).await.unwrap();
+
+        let for_whom = |kind: &str, who: &str| {
+            receiver.got.lock().unwrap().iter().any(|(_, body)| {
+                let v: Value = serde_json::from_str(body).unwrap();
+                v["type"] == json!(kind)
+                    && (v["data"]["responder_id"] == json!(who) || v["data"]["supervisor_id"] == json!(who))
+            })
+        };
+        until(15, async || for_whom("handoff.escalated", &supervisor) && for_whom("handoff.created", &next)).await;
+        delivery.abort();
+
+        let page = db.pull(Cursor::default(), 1000, DeviceId::new_random(), TokenScope::All).await.unwrap();
+        let escalated: Vec<(i64, i64)> = page
+            .events
+            .iter()
+            .filter(|e| e.case_id == Some(case))
+            .filter_map(|e| match e.decode_body().unwrap() {
+                EventBody::Escalated { due_at, .. } => Some((due_at, beacon_domain::Hlc::unpack(e.hlc).wall_ms)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(escalated.len(), 1, "once: {escalated:?}");
+        let (due_at, fired_at) = escalated[0];
+        assert!(due_at >= pushed_at + 2_000, "counted from the handoff's arrival");
+        // How soon is measured by `beacon-bench --escalation`; here only that it is
+        // not early and not lost in a poll (a loaded machine may take a moment).
+        assert!(fired_at >= due_at && fired_at - due_at < 5_000, "fired {} ms after its deadline", fired_at - due_at);
+        let escalation = receiver
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| serde_json::from_str::<Value>(body).unwrap())
+            .find(|v| v["type"] == json!("handoff.escalated"))
+            .unwrap();
+        assert_eq!(escalation["data"]["missed_by"]["responder_id"], json!(first));
+        assert_eq!(escalation["data"]["handed_to"], json!(format!("{next} name")));
+        let text = escalation.to_string();
+        assert!(!text.contains("workers locked in") && !text.contains("Dana Witness"), "a notice, not the case");
+    }
+}

@@ -31,8 +31,8 @@ pub use error::StoreError;
 pub use file::StoreDir;
 pub use migrate::{APPLICATION_ID, SCHEMA_VERSION};
 pub use model::{
-    Assignee, CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffConflict, HandoffRecord, LinkedCase, NoteRecord,
-    ResponseRow, ResponseRows, StoredEvent,
+    Assignee, CaseMatch, CaseRecord, CaseSummary, ChangedCases, DeliveryStatus, HandoffConflict, HandoffRecord,
+    LinkedCase, NoteRecord, ResponseRow, ResponseRows, StoredEvent,
 };
 pub use project::{MAX_LINKS_PER_CASE, search_text};
 pub use rebuild::RebuildReport;

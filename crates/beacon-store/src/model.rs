@@ -46,10 +46,26 @@ pub struct CaseSummary {
     /// Handoffs of this case the hub rejected that no dispatcher has looked
     /// at yet: while there are any, the case needs attention.
     pub open_conflicts: u32,
+    /// The hub escalated the case and no responder has answered since.
+    pub escalated: bool,
+    /// A waiting handoff of the case has a failed delivery and none that
+    /// arrived: nobody may know of it.
+    pub undelivered: bool,
     /// The deadline of the next step as the store keeps it (unix ms;
     /// `i64::MAX` for none): the queue merges its walks by it.
     #[serde(skip)]
     pub due_ms: i64,
+}
+
+impl CaseSummary {
+    /// What asks a dispatcher to look at the case ([`beacon_domain::queue::Attention`]).
+    pub fn attention(&self) -> beacon_domain::queue::Attention {
+        beacon_domain::queue::Attention {
+            conflicted: self.open_conflicts > 0,
+            escalated: self.escalated,
+            undelivered: self.undelivered,
+        }
+    }
 }
 
 /// A case with its referral.
@@ -87,6 +103,25 @@ pub struct HandoffRecord {
     /// When the hub rejected it (another handoff of the role reached it
     /// first); a rejected handoff is also withdrawn.
     pub rejected_at: Option<DateTime<Utc>>,
+    /// The latest attempt on each channel the hub delivers it on.
+    pub deliveries: Vec<DeliveryStatus>,
+}
+
+/// The latest attempt to deliver a handoff on one channel, as the hub
+/// recorded it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct DeliveryStatus {
+    pub channel: beacon_domain::delivery::Channel,
+    pub attempt: u32,
+    pub outcome: beacon_domain::delivery::Outcome,
+    pub detail: Option<String>,
+    pub at: DateTime<Utc>,
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// How screens say it ([`beacon_domain::delivery::label`]).
+    pub label: String,
+    /// The responder was reached on this channel.
+    pub reached: bool,
 }
 
 /// A handoff the hub rejected: who was asked, who stands instead, and

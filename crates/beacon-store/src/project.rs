@@ -5,7 +5,7 @@
 use beacon_domain::case::{CaseStatus, Change, TransitionError};
 use beacon_domain::event::{Event, EventBody};
 use beacon_domain::links;
-use beacon_domain::queue::{Standing, due_ms};
+use beacon_domain::queue::{Attention, Standing, due_ms};
 use beacon_domain::referral::Referral;
 use beacon_domain::triage::Reason;
 use beacon_domain::{CaseId, JurisdictionAssignment, Priority, Progress, Targets};
@@ -292,13 +292,14 @@ pub(crate) fn apply(
         }
         // Audit only: who saw the case is the event itself.
         // A purge was folded above; a redacted event says nothing any more.
-        // Delivery is shown from the log (the case's history) for now.
+        // Delivery and escalation are kept below, with the answers that end them.
         EventBody::CaseViewed {}
         | EventBody::Redacted { .. }
         | EventBody::CasePurged { .. }
         | EventBody::DeliveryAttempted { .. }
         | EventBody::Escalated { .. } => {}
     }
+    keep_attention(tx, event, at)?;
     let row = match known_row {
         Some(row) => Some(row),
         None => case_row(tx, event)?,
@@ -308,6 +309,55 @@ pub(crate) fn apply(
         refresh_queue_columns(tx, row, &settings.targets)?;
     }
     Ok(Some(row))
+}
+
+/// What the hub says of a handoff's delivery (the latest attempt per
+/// channel) and of escalations, and the answers that end them: a case is
+/// `undelivered` while a waiting handoff has a failed attempt and no channel
+/// delivered it, and `escalated` from the hub's escalation until a
+/// responder acknowledges, is on scene, or the case is closed.
+fn keep_attention(tx: &Connection, event: &Event, at: i64) -> Result<(), StoreError> {
+    let Some(case) = event.case_id else { return Ok(()) };
+    let id = case.to_string();
+    match &event.body {
+        EventBody::DeliveryAttempted { handoff_id, channel, attempt, outcome, detail, next_attempt_at, .. } => {
+            tx.prepare_cached(
+                "INSERT INTO deliveries (handoff_id, channel, case_id, attempt, outcome, detail, next_attempt_at, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (handoff_id, channel) DO UPDATE SET attempt = excluded.attempt, outcome = excluded.outcome,
+                     detail = excluded.detail, next_attempt_at = excluded.next_attempt_at, at = excluded.at
+                 WHERE excluded.attempt >= deliveries.attempt",
+            )?
+            .execute(params![
+                handoff_id.to_string(),
+                channel.as_str(),
+                id,
+                attempt,
+                outcome.as_str(),
+                detail,
+                next_attempt_at,
+                at
+            ])?;
+        }
+        EventBody::Escalated { .. } => {
+            tx.prepare_cached("UPDATE cases SET escalated = 1 WHERE id = ?1")?.execute([&id])?;
+        }
+        EventBody::Acknowledged { .. }
+        | EventBody::StatusChanged { to: CaseStatus::OnScene | CaseStatus::Closed, .. } => {
+            tx.prepare_cached("UPDATE cases SET escalated = 0 WHERE id = ?1")?.execute([&id])?;
+        }
+        EventBody::HandedOff { .. } | EventBody::StatusChanged { .. } => {}
+        _ => return Ok(()),
+    }
+    tx.prepare_cached(
+        "UPDATE cases SET undelivered = EXISTS (
+             SELECT 1 FROM handoffs h WHERE h.case_id = ?1 AND h.acknowledged_at IS NULL AND h.withdrawn_at IS NULL
+             AND EXISTS (SELECT 1 FROM deliveries d WHERE d.handoff_id = h.id AND d.outcome NOT IN ('delivered', 'accepted'))
+             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.handoff_id = h.id AND d.outcome IN ('delivered', 'accepted')))
+         WHERE id = ?1",
+    )?
+    .execute([&id])?;
+    Ok(())
 }
 
 /// Whether the log holds the hub's rejection of a handoff.
@@ -465,6 +515,8 @@ fn changes_queue_place(body: &EventBody) -> bool {
             | EventBody::Acknowledged { .. }
             | EventBody::HandoffRejected { .. }
             | EventBody::ConflictResolved { .. }
+            | EventBody::DeliveryAttempted { .. }
+            | EventBody::Escalated { .. }
     )
 }
 
@@ -474,34 +526,39 @@ fn changes_queue_place(body: &EventBody) -> bool {
 fn queue_columns(
     targets: &Targets,
     status: CaseStatus,
-    conflicted: bool,
+    attention: Attention,
     priority: Priority,
     received_ms: i64,
     progress: Progress,
 ) -> (u8, i64) {
-    let Some(standing) = Standing::of(status, conflicted) else { return (0, due_ms(None)) };
+    let Some(standing) = Standing::of(status, attention) else { return (0, due_ms(None)) };
     let received = Utc.timestamp_millis_opt(received_ms).single().unwrap_or_default();
     (standing.rank(), due_ms(targets.next_due(priority, received, progress).map(|(_, due)| due)))
 }
 
 fn refresh_queue_columns(tx: &Connection, row: i64, targets: &Targets) -> Result<(), StoreError> {
-    let (status, priority, received, acknowledged, on_scene, conflicts): (
+    let (status, priority, received, acknowledged, on_scene, attention): (
         String,
         i64,
         i64,
         Option<i64>,
         Option<i64>,
-        i64,
+        Attention,
     ) = tx
         .prepare_cached(
-            "SELECT status, priority, received_at, acknowledged_at, on_scene_at, open_conflicts FROM cases WHERE row_id = ?1",
+            "SELECT status, priority, received_at, acknowledged_at, on_scene_at, open_conflicts, escalated, undelivered
+             FROM cases WHERE row_id = ?1",
         )?
-        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+        .query_row([row], |r| {
+            let attention =
+                Attention { conflicted: r.get::<_, i64>(5)? > 0, escalated: r.get(6)?, undelivered: r.get(7)? };
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, attention))
+        })?;
     let status: CaseStatus = status.parse().map_err(StoreError::Corrupt)?;
     let priority =
         Priority::from_rank(priority).ok_or_else(|| StoreError::Corrupt(format!("priority rank {priority}")))?;
     let (standing, due) =
-        queue_columns(targets, status, conflicts > 0, priority, received, Progress::from_times(acknowledged, on_scene));
+        queue_columns(targets, status, attention, priority, received, Progress::from_times(acknowledged, on_scene));
     tx.prepare_cached("UPDATE cases SET standing = ?2, due_at = ?3 WHERE row_id = ?1")?
         .execute(params![row, standing, due])?;
     Ok(())
@@ -536,8 +593,14 @@ fn insert_case(
     let received = r.received_at.timestamp_millis();
     let id_text = id.to_string();
     let rank = Priority::from_rank(i64::from(priority)).unwrap_or(Priority::P4);
-    let (standing, due) =
-        queue_columns(&settings.targets, CaseStatus::New, false, rank, received, Progress::Unacknowledged);
+    let (standing, due) = queue_columns(
+        &settings.targets,
+        CaseStatus::New,
+        Attention::default(),
+        rank,
+        received,
+        Progress::Unacknowledged,
+    );
     tx.prepare_cached(
         "INSERT INTO cases (id, source, external_id, received_at, status, is_open, priority, priority_reasons, unassigned,
             jurisdiction_id, jurisdiction_name, troop, troop_verified, assign_method, near_border, outside, distance_km,

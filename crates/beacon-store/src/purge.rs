@@ -162,6 +162,7 @@ fn forget_case(tx: &Connection, case_id: CaseId) -> Result<(), StoreError> {
     tx.execute("DELETE FROM cases_fts WHERE rowid = ?1", [row])?;
     tx.execute("DELETE FROM notes WHERE case_id = ?1", [&id])?;
     tx.execute("DELETE FROM handoff_conflicts WHERE case_id = ?1", [&id])?;
+    tx.execute("DELETE FROM deliveries WHERE case_id = ?1", [&id])?;
     tx.execute("DELETE FROM handoffs WHERE case_id = ?1", [&id])?;
     tx.execute("UPDATE events SET case_row = NULL WHERE case_row = ?1", [row])?;
     tx.execute("DELETE FROM cases WHERE row_id = ?1", [row])?;

@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 use std::collections::HashMap;
 
 use crate::model::{
-    CaseMatch, CaseRecord, CaseSummary, ChangedCases, HandoffConflict, HandoffRecord, LinkedCase, NoteRecord,
-    ResponseRow, ResponseRows, StoredEvent,
+    CaseMatch, CaseRecord, CaseSummary, ChangedCases, DeliveryStatus, HandoffConflict, HandoffRecord, LinkedCase,
+    NoteRecord, ResponseRow, ResponseRows, StoredEvent,
 };
 use crate::{Store, StoreError};
 
@@ -20,12 +20,12 @@ const SUMMARY_COLUMNS: &str =
     c.link_count, c.assigned,
     c.handed_off_at, c.acknowledged_at, c.on_scene_at, c.closed_at, c.disposition, c.due_at,
     c.jurisdiction_id, c.jurisdiction_name, c.troop, c.troop_verified, c.assign_method, c.near_border,
-    c.outside, c.distance_km, c.outside_reason, c.candidates, c.open_conflicts";
+    c.outside, c.distance_km, c.outside_reason, c.candidates, c.open_conflicts, c.escalated, c.undelivered";
 
 /// Where the jurisdiction's columns start in [`SUMMARY_COLUMNS`].
 const SUMMARY_JURISDICTION_AT: usize = 19;
 /// Columns of [`SUMMARY_COLUMNS`].
-const SUMMARY_WIDTH: usize = SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH + 1;
+const SUMMARY_WIDTH: usize = SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH + 3;
 
 /// A case's jurisdiction, as [`jurisdiction_at`] reads it (prefixed `c.`).
 pub(crate) const JURISDICTION_COLUMNS: &str = "c.jurisdiction_id, c.jurisdiction_name, c.troop, c.troop_verified, \
@@ -107,6 +107,8 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
         due_ms: r.get(18)?,
         jurisdiction: jurisdiction_at(r, SUMMARY_JURISDICTION_AT)?,
         open_conflicts: r.get(SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH)?,
+        escalated: r.get(SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH + 1)?,
+        undelivered: r.get(SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH + 2)?,
     })
 }
 
@@ -187,7 +189,8 @@ impl Store {
         // deadline).
         for &p in &priorities {
             let until = if q.overdue { now_ms - 1 } else { i64::MAX };
-            for standing in [Standing::Unhandled, Standing::HandoffRejected] {
+            for standing in [Standing::Unhandled, Standing::Undelivered, Standing::Escalated, Standing::HandoffRejected]
+            {
                 self.segment(q, standing, p, i64::MIN, until, limit - out.len(), &mut out)?;
                 if out.len() >= limit {
                     return Ok(out);
@@ -383,9 +386,36 @@ impl Store {
                 acknowledged_by: r.get(9)?,
                 withdrawn_at: r.get::<_, Option<i64>>(10)?.map(ms),
                 rejected_at: r.get::<_, Option<i64>>(11)?.map(ms),
+                deliveries: Vec::new(),
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut handoffs: Vec<HandoffRecord> = rows.collect::<Result<_, _>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT handoff_id, channel, attempt, outcome, detail, at, next_attempt_at FROM deliveries
+             WHERE case_id = ?1 ORDER BY channel",
+        )?;
+        let rows = stmt.query_map([id.to_string()], |r| {
+            let (channel, outcome, attempt, detail) =
+                (parse(r.get(1)?, "channel")?, parse(r.get(3)?, "outcome")?, r.get(2)?, r.get::<_, Option<String>>(4)?);
+            let status = DeliveryStatus {
+                label: beacon_domain::delivery::label(channel, outcome, attempt, detail.as_deref()),
+                reached: beacon_domain::delivery::reached(outcome),
+                channel,
+                attempt,
+                outcome,
+                detail,
+                at: ms(r.get(5)?),
+                next_attempt_at: r.get::<_, Option<i64>>(6)?.map(ms),
+            };
+            Ok((r.get::<_, String>(0)?, status))
+        })?;
+        for row in rows {
+            let (handoff, status) = row?;
+            if let Some(h) = handoffs.iter_mut().find(|h| h.id.to_string() == handoff) {
+                h.deliveries.push(status);
+            }
+        }
+        Ok(handoffs)
     }
 
     /// The rejected handoffs of one case, oldest first, looked at or not.
@@ -696,7 +726,13 @@ impl Store {
     pub fn alert_events(&self, after: i64, until: i64, limit: usize) -> Result<Vec<(i64, String, CaseId)>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT local_seq, kind, case_id FROM events
-             WHERE local_seq > ?1 AND local_seq <= ?2 AND kind IN ('referral_received', 'handed_off') AND case_id IS NOT NULL
+             WHERE local_seq > ?1 AND local_seq <= ?2 AND case_id IS NOT NULL
+             AND (kind IN ('referral_received', 'handed_off', 'escalated')
+                  -- A delivery's first failure, and its giving up: not every retry.
+                  OR (kind = 'delivery_attempted'
+                      AND json_extract(body, '$.payload.outcome') NOT IN ('delivered', 'accepted')
+                      AND (json_extract(body, '$.payload.attempt') = 1
+                           OR json_extract(body, '$.payload.outcome') IN ('gone', 'gave_up'))))
              ORDER BY local_seq LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![after, until, limit as i64], |r| {

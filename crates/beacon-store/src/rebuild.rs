@@ -13,8 +13,18 @@ use crate::{Store, StoreError, project};
 
 /// Tables that are projections of the log, emptied before a rebuild. (The
 /// log itself, `devices` and `meta` are not projections.)
-const PROJECTIONS: &[&str] =
-    &["links", "link_keys", "notes", "handoff_conflicts", "handoffs", "responders", "users", "cases_fts", "cases"];
+const PROJECTIONS: &[&str] = &[
+    "links",
+    "link_keys",
+    "notes",
+    "handoff_conflicts",
+    "deliveries",
+    "handoffs",
+    "responders",
+    "users",
+    "cases_fts",
+    "cases",
+];
 
 /// How many times the log has been folded again (meta key): see
 /// [`Store::fold_count`].

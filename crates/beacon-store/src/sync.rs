@@ -46,6 +46,21 @@ impl Store {
         )? as u64)
     }
 
+    /// The handoffs among this device's events with a sequence above
+    /// `after` (written here, not yet on the hub).
+    pub fn own_handoffs_after(&self, after: u64) -> Result<Vec<beacon_domain::HandoffId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT json_extract(body, '$.payload.handoff_id') FROM events
+             WHERE device = ?1 AND device_seq > ?2 AND kind = 'handed_off'",
+        )?;
+        let rows = stmt.query_map(params![self.device_row, after as i64], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for id in rows {
+            out.push(id?.parse().map_err(|_| StoreError::Corrupt("a handoff id is not a UUID".into()))?);
+        }
+        Ok(out)
+    }
+
     /// This device's events with a sequence above `after`, oldest first, at
     /// most `limit`, as they travel (each with its predecessor's hash).
     pub fn own_events_after(&self, after: u64, limit: usize) -> Result<Vec<WireEvent>, StoreError> {

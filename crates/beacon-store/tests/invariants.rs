@@ -209,7 +209,7 @@ proptest! {
             // The domain's facts from the same inputs (received time in whole ms, as stored).
             let received = Utc.timestamp_millis_opt(received.timestamp_millis()).unwrap();
             let due = targets.next_due(p, received, progress).map(|(_, d)| d);
-            facts.push(queue::facts(id, st, false, p, due).unwrap());
+            facts.push(queue::facts(id, st, queue::Attention::default(), p, due).unwrap());
         }
         let mut expected: Vec<QueueFacts> = facts.clone();
         queue::sort(&mut expected, now);

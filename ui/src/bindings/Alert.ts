@@ -12,7 +12,8 @@ export type Alert = {
  */
 seq: number, 
 /**
- * `referral_received` or `handed_off`.
+ * `referral_received`, `handed_off`, `escalated`, or
+ * `delivery_attempted` (a handoff's delivery failed).
  */
 kind: string, case_id: CaseId, short_id: string, priority: Priority | null, 
 /**

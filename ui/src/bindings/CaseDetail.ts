@@ -13,6 +13,7 @@ import type { NoteRecord } from "./NoteRecord";
 import type { PotentialVictims } from "./PotentialVictims";
 import type { Priority } from "./Priority";
 import type { QueuePlace } from "./QueuePlace";
+import type { ReachLine } from "./ReachLine";
 import type { Reason } from "./Reason";
 import type { Reporter } from "./Reporter";
 import type { Source } from "./Source";
@@ -27,7 +28,11 @@ export type CaseDetail = { linked: Array<LinkedCase>, notes: Array<NoteRecord>, 
 /**
  * Handoffs of this case the hub rejected, looked at or not.
  */
-conflicts: Array<ConflictRow>, id: CaseId, short_id: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, 
+conflicts: Array<ConflictRow>, 
+/**
+ * Whether each handoff in force reached its responder, and how.
+ */
+reach: Array<ReachLine>, id: CaseId, short_id: string, status: CaseStatus, priority: Priority, priority_reasons: Array<Reason>, priority_overridden: boolean, jurisdiction: JurisdictionAssignment, 
 /**
  * How screens name the jurisdiction ([`JurisdictionAssignment::label`]).
  */

@@ -3,4 +3,4 @@
 /**
  * Why a case is where it is in the queue.
  */
-export type QueueReason = "not_handed_off" | "handoff_rejected" | "overdue" | "awaiting_acknowledgement" | "responder_working";
+export type QueueReason = "not_handed_off" | "undelivered" | "escalated" | "handoff_rejected" | "overdue" | "awaiting_acknowledgement" | "responder_working";

@@ -27,4 +27,13 @@ jurisdiction_label: string, id: CaseId, source: Source, external_id: string, rec
  * Handoffs of this case the hub rejected that no dispatcher has looked
  * at yet: while there are any, the case needs attention.
  */
-open_conflicts: number, };
+open_conflicts: number, 
+/**
+ * The hub escalated the case and no responder has answered since.
+ */
+escalated: boolean, 
+/**
+ * A waiting handoff of the case has a failed delivery and none that
+ * arrived: nobody may know of it.
+ */
+undelivered: boolean, };

@@ -17,6 +17,7 @@ import type { Referral } from "./Referral";
 import type { Responder } from "./Responder";
 import type { ResponderId } from "./ResponderId";
 import type { Role } from "./Role";
+import type { Step } from "./Step";
 import type { Targets } from "./Targets";
 import type { Triage } from "./Triage";
 import type { User } from "./User";
@@ -67,4 +68,8 @@ detail?: string | null,
 /**
  * When the next attempt is due (unix ms), after a failure.
  */
-next_attempt_at?: number | null, } } | { "kind": "case_purged", "payload": { reason: string, redacted: Array<Redaction>, } });
+next_attempt_at?: number | null, } } | { "kind": "escalated", "payload": { handoff_id: HandoffId, step: Step, responder_id: ResponderId, responder_name: string, role: Role, 
+/**
+ * When the target fell due (unix ms), and how long it was.
+ */
+due_at: number, target_ms: number, supervisor_id?: ResponderId | null, supervisor_name?: string | null, next_handoff_id?: HandoffId | null, next_responder_name?: string | null, } } | { "kind": "case_purged", "payload": { reason: string, redacted: Array<Redaction>, } });

@@ -113,7 +113,7 @@ export function render(main: HTMLElement) {
   main.append(h('section', { class: 'case', 'data-testid': 'case-detail', 'data-case-id': d.id, 'aria-label': `Case ${d.short_id}` },
     header,
     h('div', { class: 'case-grid' },
-      h('div', { class: 'col' }, conflictPanel(d), may('hand_off') ? handoffPanel(d) : null, statusPanel(d), timeline(d), may('triage') ? priorityPanel(d) : null, notesPanel(d)),
+      h('div', { class: 'col' }, conflictPanel(d), reachPanel(d), may('hand_off') ? handoffPanel(d) : null, statusPanel(d), timeline(d), may('triage') ? priorityPanel(d) : null, notesPanel(d)),
       h('div', { class: 'col' }, referralPanel(d), linkedPanel(d)),
       h('div', { class: 'col' }, miniMap(d), historyPanel()),
     )));
@@ -156,6 +156,21 @@ function conflictPanel(d: CaseDetail) {
           "I've looked at it"))
       : h('p', { class: 'small', 'data-testid': 'conflict-for-supervisor' }, 'A supervisor marks it as looked at.'),
     errorLine(screen!.errors.conflict ?? null));
+}
+
+/** Whether each handoff in force reached its responder, per channel, as Rust decided; a number to call when it did not. */
+function reachPanel(d: CaseDetail) {
+  if (!d.reach.length) return null;
+  const trouble = d.reach.some((r) => r.call !== null && r.reach !== 'on_hub');
+  const time = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return h('section', { class: `panel reach${trouble ? ' conflict' : ''}`, 'aria-label': 'Reaching the responder', 'data-testid': 'delivery-status', role: trouble ? 'alert' : null },
+    h('h2', {}, 'Reaching the responder'),
+    d.reach.map((r) => h('div', { class: 'reach-line', 'data-reach': r.reach, 'data-handoff-id': r.handoff_id },
+      h('p', {}, h('strong', {}, `${r.responder_name} (${words(r.role)})`), ' — ', r.text),
+      r.channels.length > 0 && h('p', { class: 'small', 'data-testid': 'delivery-channels' },
+        r.channels.map((c, i) => h('span', { class: c.reached ? 'ok-text' : 'warn-text' },
+          `${i > 0 ? ' · ' : ''}${c.label} ${time(c.at)}${c.next_attempt_at ? `, next try ${time(c.next_attempt_at)}` : ''}`))),
+      r.call && h('p', { class: 'call', 'data-testid': 'call-responder' }, 'Call ', h('strong', {}, r.call)))));
 }
 
 /** Share what the policy withholds, for a reason the handoff records: folded away until asked for. */
@@ -276,7 +291,7 @@ function referralPanel(d: CaseDetail) {
   const top = ['external_id', 'source', 'received_at', 'urgency', 'trafficking_type', 'indicators'];
   const groups = ['location', 'potential_victims', 'suspects', 'reporter', 'consent'];
   const known = new Set([...top, ...groups, 'narrative', 'id', 'short_id', 'status', 'priority', 'priority_reasons', 'priority_overridden', 'jurisdiction',
-    'links', 'assigned', 'deadline', 'place', 'jurisdiction_label', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs', 'conflicts']);
+    'links', 'assigned', 'deadline', 'place', 'jurisdiction_label', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs', 'conflicts', 'reach', 'open_conflicts', 'escalated', 'undelivered']);
   const extra = Object.keys(r).filter((k) => !known.has(k));
   const dl = (obj: Record<string, unknown>, keys: string[]) =>
     h('dl', { class: 'fields' }, keys.flatMap((k) => {

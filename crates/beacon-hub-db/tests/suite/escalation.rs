@@ -4,36 +4,13 @@
 
 use beacon_domain::delivery::Step;
 use beacon_domain::event::EventBody;
-use beacon_domain::{CaseId, DeviceId, EventId, Hlc, Responder, ResponderId, Role};
+use beacon_domain::{CaseId, DeviceId, Hlc, ResponderId, Role};
 use beacon_hub_db::TokenScope::All;
-use beacon_hub_db::testing::referral_and_handoff;
+use beacon_hub_db::testing::{event_after, on_duty, referral_and_handoff};
 use beacon_hub_db::{HubDb, settings};
-use beacon_sync::{Cursor, WireEvent};
-use serde_json::value::RawValue;
+use beacon_sync::Cursor;
 
 const MINUTE: i64 = 60_000;
-
-fn responder(id: &str, role: Role) -> Responder {
-    Responder {
-        id: ResponderId(id.into()),
-        name: format!("{id} name"),
-        role,
-        agency: "MSHP".into(),
-        jurisdictions: vec!["*".into()],
-        languages: vec![],
-        on_duty: true,
-        email: None,
-        phone: None,
-        webhook: None,
-    }
-}
-
-/// The next event of a device's chain after `prev`.
-fn after(prev: &WireEvent, case: Option<CaseId>, body: &EventBody) -> WireEvent {
-    let raw = RawValue::from_string(serde_json::to_string(body).unwrap()).unwrap();
-    let hlc = Hlc { wall_ms: Hlc::unpack(prev.hlc).wall_ms + 1, counter: 0 };
-    WireEvent::sealed(EventId::new(), prev.device, prev.seq + 1, hlc, "dispatcher".into(), case, raw, prev.hash)
-}
 
 /// The hub's events of the case since the start: (kind, actor, body).
 async fn hub_events(db: &dyn HubDb, case: CaseId) -> Vec<(String, String, EventBody)> {
@@ -81,8 +58,8 @@ pub async fn a_missed_deadline_escalates_once_and_an_answer_settles_it(db: &dyn 
     // The roster the hub hears of: troopers T-1…T-3 and a supervisor, on duty.
     let mut chain = events.clone();
     for r in [("T-1", Role::Trooper), ("T-2", Role::Trooper), ("T-3", Role::Trooper), ("S-1", Role::Supervisor)] {
-        let body = EventBody::ResponderUpserted { responder: responder(r.0, r.1) };
-        let next = after(chain.last().unwrap(), None, &body);
+        let body = EventBody::ResponderUpserted { responder: on_duty(r.0, r.1) };
+        let next = event_after(chain.last().unwrap(), None, &body);
         chain.push(next);
     }
     db.push(device, All, chain.clone(), t0).await.unwrap();
@@ -118,7 +95,7 @@ pub async fn a_missed_deadline_escalates_once_and_an_answer_settles_it(db: &dyn 
     let ack = EventBody::Acknowledged { handoff_id: Some(second), responder_id: Some(ResponderId("T-2".into())) };
     let mut t2_device = referral_and_handoff(DeviceId::new_random(), "ESC-unused", "X").1;
     t2_device.truncate(1);
-    let ack = after(&t2_device[0], Some(case), &ack);
+    let ack = event_after(&t2_device[0], Some(case), &ack);
     db.push(ack.device, All, vec![t2_device[0].clone(), ack], t1 + 30_000).await.unwrap();
     assert_eq!(db.fire_escalations("w", t1 + 2 * MINUTE, 32).await.unwrap(), 0, "acknowledged in time");
     // …but an acknowledgement is not the end: nobody on scene in 30 m escalates.

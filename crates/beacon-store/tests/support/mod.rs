@@ -29,11 +29,13 @@ pub fn store_referral(store: &mut Store, value: serde_json::Value, p: Priority, 
     id
 }
 
-/// SQL that takes a store back from schema 10 to 6 (for tests of older
-/// stores): what `0010_purge.sql`, `0009_users.sql`, `0008_event_prev.sql`
-/// and `0007_handoff_conflicts.sql` added, removed.
+/// SQL that takes a store back from schema 11 to 6 (for tests of older
+/// stores): what `0011_delivery.sql`, `0010_purge.sql`, `0009_users.sql`,
+/// `0008_event_prev.sql` and `0007_handoff_conflicts.sql` added, removed.
 #[allow(dead_code)]
-pub const UNDO_SCHEMAS_7_TO_10: &str = "DROP INDEX events_purges; DROP INDEX events_unfiled_by_case;
+pub const UNDO_SCHEMAS_7_TO_11: &str = "DROP TABLE deliveries; ALTER TABLE cases DROP COLUMN escalated;
+    ALTER TABLE cases DROP COLUMN undelivered;
+    DROP INDEX events_purges; DROP INDEX events_unfiled_by_case;
     INSERT INTO cases_fts (cases_fts, rank) VALUES ('secure-delete', 0);
     DROP TABLE users; ALTER TABLE events DROP COLUMN prev;
     DROP INDEX events_handoff_rejections; DROP TABLE handoff_conflicts;
