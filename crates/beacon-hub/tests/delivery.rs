@@ -479,3 +479,35 @@ async fn an_unacknowledged_handoff_escalates_on_time_to_the_supervisor_and_the_n
         assert!(!text.contains("workers locked in") && !text.contains("Dana Witness"), "a notice, not the case");
     }
 }
+
+/// Two hub processes' loops on one PostgreSQL database, racing for the same
+/// deadlines in real time: each missed handoff is escalated exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hub_processes_on_one_postgres_database_escalate_each_missed_handoff_once() {
+    let Some(url) = beacon_hub_db::testing::fresh_postgres_database().await else { return };
+    let a: Arc<dyn HubDb> = Arc::new(PostgresHubDb::connect(&url, 4).unwrap());
+    let b: Arc<dyn HubDb> = Arc::new(PostgresHubDb::connect(&url, 4).unwrap());
+    a.migrate().await.unwrap();
+    set(&a, "ack-target.P2", "1s").await;
+    let loops = [start_delivery(&a), start_delivery(&b)];
+    let mut cases = Vec::new();
+    for i in 0..10 {
+        let db = if i % 2 == 0 { &a } else { &b };
+        let (case, events) = referral_and_handoff(DeviceId::new_random(), &format!("ESC-RACE-{i}"), "T-7");
+        db.push(events[0].device, TokenScope::All, events, now_ms()).await.unwrap();
+        cases.push(case);
+    }
+    let escalations = async |case: CaseId| {
+        let page = a.pull(Cursor::default(), 1000, DeviceId::new_random(), TokenScope::All).await.unwrap();
+        page.events.iter().filter(|e| e.case_id == Some(case) && e.kind().as_deref() == Some("escalated")).count()
+    };
+    until(20, async || a.next_escalation_due().await.unwrap().is_none()).await;
+    // Time for a second firing to show, were there one.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for l in loops {
+        l.abort();
+    }
+    for case in cases {
+        assert_eq!(escalations(case).await, 1, "escalated once");
+    }
+}
