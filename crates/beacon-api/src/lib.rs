@@ -22,7 +22,7 @@ pub use identify::MIN_ID_PREFIX;
 pub use import::{IMPORT_BATCH, IMPORT_LOCK_BUDGET};
 pub use intake::Preview;
 pub use protect::StoreKey;
-pub use responders::RosterReport;
+pub use responders::{RosterReport, reached_by};
 pub use retention::{PURGE_BATCH, PurgeReport, PurgedCase};
 pub use session::{IDLE_LOCK_DEFAULT_MINUTES, IDLE_LOCK_MAX_MINUTES, SessionInfo};
 pub use users::UserRow;

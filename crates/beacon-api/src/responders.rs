@@ -90,12 +90,37 @@ impl Beacon {
         let languages = case.referral.victim_languages();
         let j = &case.summary.jurisdiction;
         let now = self.store().now();
+        let directory = self.hub_directory()?;
+        let reached = |mut list: Vec<responder::Suggestion>| {
+            if let Some(d) = &directory {
+                for s in &mut list {
+                    s.reasons.push(reached_by(d, &s.responder.id.0));
+                }
+            }
+            list
+        };
         Ok(Suggestions {
             case_id,
-            troopers: responder::suggest(Role::Trooper, &roster, j, &languages),
-            advocates: responder::suggest(Role::VictimAdvocate, &roster, j, &languages),
+            troopers: reached(responder::suggest(Role::Trooper, &roster, j, &languages)),
+            advocates: reached(responder::suggest(Role::VictimAdvocate, &roster, j, &languages)),
             share_with_troopers: beacon_domain::sharing::plan(&case.referral, Role::Trooper, now),
             share_with_advocates: beacon_domain::sharing::plan(&case.referral, Role::VictimAdvocate, now),
         })
+    }
+}
+
+/// How the hub reaches a responder, in words: "reached by email and
+/// webhook", or only through their own Beacon.
+pub fn reached_by(directory: &beacon_sync::HubDirectory, responder_id: &str) -> String {
+    let kinds = directory
+        .channels
+        .iter()
+        .find(|c| c.responder_id == responder_id)
+        .map(|c| c.channels.clone())
+        .unwrap_or_default();
+    if kinds.is_empty() {
+        "reached only through Beacon (no email or webhook on the hub)".into()
+    } else {
+        format!("reached by {}", kinds.join(" and "))
     }
 }

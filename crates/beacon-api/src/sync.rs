@@ -22,6 +22,8 @@ const CA_KEY: &str = "sync.hub_ca";
 const PUSHED_KEY: &str = "sync.pushed";
 const CURSOR_KEY: &str = "sync.cursor";
 const LAST_SUCCESS_KEY: &str = "sync.last_success";
+/// What the hub last said of reaching responders ([`beacon_sync::HubDirectory`], JSON).
+const DIRECTORY_KEY: &str = "sync.directory";
 
 /// Most events in one push, and most bytes of event bodies in one (the
 /// hub's default body limit is 1 MiB).
@@ -108,7 +110,20 @@ impl Beacon {
         }
         let now = self.store().now().timestamp_millis();
         self.remember(&[(LAST_SUCCESS_KEY, &now.to_string())])?;
+        // How responders are reached, for the console to show; a hub that
+        // does not say (an older one) leaves what was known.
+        if let Ok(directory) = client.get::<beacon_sync::HubDirectory>("/v1/sync/directory")
+            && let Ok(json) = serde_json::to_string(&directory)
+        {
+            self.remember(&[(DIRECTORY_KEY, &json)])?;
+        }
         Ok(report)
+    }
+
+    /// What the hub last said of reaching responders and of its escalation
+    /// targets; `None` before the first sync with a hub that says.
+    pub fn hub_directory(&self) -> Result<Option<beacon_sync::HubDirectory>, ApiError> {
+        Ok(self.store().config(DIRECTORY_KEY)?.and_then(|json| serde_json::from_str(&json).ok()))
     }
 
     /// The configured hub, the last success, what waits to be pushed and
@@ -371,6 +386,25 @@ impl Client {
             return Err(ApiError::HubUnreachable(format!("the live stream answered HTTP {}", response.status())));
         }
         Ok(std::io::BufReader::new(response.into_body().into_reader()))
+    }
+
+    fn get<A: serde::de::DeserializeOwned>(&self, path: &str) -> Result<A, HubAnswer> {
+        let mut response = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header("authorization", &self.auth)
+            .call()
+            .map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
+        let text = response.body_mut().read_to_string().map_err(|e| HubAnswer::Unreachable(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => serde_json::from_str(&text)
+                .map_err(|_| HubAnswer::Unreachable(format!("the hub's answer to {path} could not be read"))),
+            status => Err(HubAnswer::Refused(SyncRefusal::Other {
+                status,
+                code: "unknown".into(),
+                message: format!("the hub answered {status}"),
+            })),
+        }
     }
 
     fn post<Q: Serialize, A: serde::de::DeserializeOwned>(&self, path: &str, body: &Q) -> Result<A, HubAnswer> {

@@ -386,6 +386,19 @@ fn a_handoff_nobody_receives_rises_to_the_top_with_a_number_to_call_and_escalate
     let alerts_from = a.store().change_marker().unwrap();
     a.sync_once(None, None, None).unwrap();
 
+    // The hub said how it reaches each responder, and its targets: the
+    // console shows them with the suggestions (never an address or a secret).
+    let directory = a.hub_directory().unwrap().expect("the hub's directory, cached at the sync");
+    let t1 = directory.channels.iter().find(|c| c.responder_id == "T-1").unwrap();
+    assert_eq!(t1.channels, ["webhook"]);
+    assert_eq!((directory.targets[0].priority.as_str(), directory.targets[0].ack_ms), ("P1", 2_000));
+    assert!(!serde_json::to_string(&directory).unwrap().contains("whsec_"), "no secret leaves the hub");
+    let suggested = a.suggest(&case.to_string()).unwrap();
+    let lane = suggested.troopers.iter().find(|s| s.responder.id.0 == "T-1").unwrap();
+    assert!(lane.reasons.iter().any(|r| r == "reached by webhook"), "{:?}", lane.reasons);
+    let ochoa = suggested.troopers.iter().find(|s| s.responder.id.0 == "T-2").unwrap();
+    assert!(ochoa.reasons.iter().any(|r| r.starts_with("reached only through Beacon")), "{:?}", ochoa.reasons);
+
     // The first failed attempt reaches the console: not delivered, call, top of the queue, heard.
     let detail = wait_for(&mut a, |d| d.reach.iter().any(|r| r.reach == Reach::NotDelivered));
     let line = &detail.reach[0];

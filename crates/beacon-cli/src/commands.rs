@@ -188,10 +188,12 @@ fn list_responders(cli: &Cli, out: &Out) -> Result<()> {
     if out.json {
         return out.value(&list);
     }
+    // How the hub reaches each (as of the last sync), when it has said.
+    let directory = b.hub_directory()?;
     let rows: Vec<Vec<String>> = list
         .iter()
         .map(|r| {
-            vec![
+            let mut row = vec![
                 r.id.to_string(),
                 r.name.clone(),
                 r.role.to_string(),
@@ -199,10 +201,18 @@ fn list_responders(cli: &Cli, out: &Out) -> Result<()> {
                 r.jurisdictions.join(";"),
                 r.languages.join(";"),
                 if r.on_duty { "on duty".into() } else { "off".into() },
-            ]
+            ];
+            if let Some(d) = &directory {
+                row.push(beacon_api::reached_by(d, &r.id.0));
+            }
+            row
         })
         .collect();
-    table::print(&["ID", "NAME", "ROLE", "AGENCY", "SERVES", "LANGUAGES", "DUTY"], &rows);
+    let mut header = vec!["ID", "NAME", "ROLE", "AGENCY", "SERVES", "LANGUAGES", "DUTY"];
+    if directory.is_some() {
+        header.push("REACHED");
+    }
+    table::print(&header, &rows);
     Ok(())
 }
 
@@ -400,6 +410,19 @@ fn sync(cli: &Cli, out: &Out, args: &SyncArgs) -> Result<()> {
         say!("Last sync:      {last}");
         say!("Waiting to go:  {} event(s)", status.waiting);
         say!("Conflicts:      {} (beacon conflicts)", status.conflicts);
+        if let Some(directory) = b.hub_directory()? {
+            // The hub's escalation targets, counted from each handoff.
+            let minutes = |ms: i64| format_span((ms / 1000).max(0) as u64);
+            let targets: Vec<String> = directory
+                .targets
+                .iter()
+                .map(|t| match t.onscene_ms {
+                    Some(on) => format!("{} ack {}, on scene {}", t.priority, minutes(t.ack_ms), minutes(on)),
+                    None => format!("{} ack {}", t.priority, minutes(t.ack_ms)),
+                })
+                .collect();
+            say!("Escalation:     {}", targets.join("; "));
+        }
         return Ok(());
     }
     if let Some(SyncCommand::Enrol { hub, device, hub_user }) = &args.command {

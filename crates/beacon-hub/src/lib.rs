@@ -88,6 +88,7 @@ pub fn router(hub: Hub) -> Router {
         .route("/v1/sync/push", post(sync::push))
         .route("/v1/sync/pull", post(sync::pull))
         .route("/v1/sync/stream", get(stream::stream))
+        .route("/v1/sync/directory", get(sync::directory))
         .route("/ack/{token}", get(ack::get_page).post(ack::post_answer))
         .layer(DefaultBodyLimit::max(hub.config.max_body))
         .route_layer(middleware::from_fn_with_state(hub.clone(), metrics::track))

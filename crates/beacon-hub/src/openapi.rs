@@ -27,6 +27,7 @@ use crate::{Hub, HubError, auth};
         crate::intake::get_case_eido,
         crate::sync::push,
         crate::sync::pull,
+        crate::sync::directory,
         crate::stream::stream,
         crate::metrics::get_metrics,
         get_openapi
@@ -43,7 +44,10 @@ use crate::{Hub, HubError, auth};
         Rejection,
         ErrorBody,
         beacon_sync::EnrolRequest,
-        beacon_sync::EnrolResponse
+        beacon_sync::EnrolResponse,
+        beacon_sync::HubDirectory,
+        beacon_sync::ResponderReach,
+        beacon_sync::HubTarget
     )),
     modifiers(&Bearer),
     security(("bearer" = []))

@@ -69,3 +69,40 @@ pub async fn pull(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Re
     }
     Ok(Json(page))
 }
+
+#[utoipa::path(
+    get,
+    path = "/v1/sync/directory",
+    responses(
+        (status = 200, description = "How each responder is reached (kinds only), and the escalation targets", body = beacon_sync::HubDirectory),
+        (status = 401, description = "No token, or not a device token", body = crate::error::ErrorBody)
+    )
+)]
+/// How the hub reaches each responder, and its escalation targets: for the
+/// console to show, never an address or a secret.
+pub async fn directory(
+    State(hub): State<Hub>,
+    headers: HeaderMap,
+) -> Result<Json<beacon_sync::HubDirectory>, HubError> {
+    auth::require(&hub, &headers, &[TokenRole::Device]).await?;
+    let settings = beacon_hub_db::HubSettings::from_pairs(&hub.db.settings().await?);
+    let targets = beacon_domain::Priority::ALL
+        .into_iter()
+        .map(|p| {
+            let t = settings.target(p);
+            beacon_sync::HubTarget { priority: p.to_string(), ack_ms: t.ack_ms, onscene_ms: t.onscene_ms }
+        })
+        .collect();
+    let channels = hub
+        .db
+        .list_channels()
+        .await?
+        .into_iter()
+        .map(|c| beacon_sync::ResponderReach {
+            channels: c.deliverable().iter().map(|k| k.as_str().to_string()).collect(),
+            webhook_disabled: c.webhook_disabled_at.is_some(),
+            responder_id: c.responder_id,
+        })
+        .collect();
+    Ok(Json(beacon_sync::HubDirectory { channels, targets }))
+}

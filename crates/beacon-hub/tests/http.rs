@@ -165,6 +165,7 @@ fn routes() -> Vec<(&'static str, &'static str, String, TokenRole)> {
         ("POST", "/v1/sync/push", json!({"device": device, "events": []}).to_string(), TokenRole::Device),
         ("POST", "/v1/sync/pull", json!({"device": device}).to_string(), TokenRole::Device),
         ("GET", "/v1/sync/stream", String::new(), TokenRole::Device),
+        ("GET", "/v1/sync/directory", String::new(), TokenRole::Device),
         ("GET", "/metrics", String::new(), TokenRole::Admin),
     ]
 }

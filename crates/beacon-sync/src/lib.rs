@@ -19,4 +19,6 @@ mod wire;
 pub use enrol::{EnrolRequest, EnrolResponse};
 pub use error::SyncError;
 pub use intake::{IntakeOutcome, IntakeReport, Rejection};
-pub use wire::{Cursor, PullRequest, PullResponse, PushRequest, PushResponse, WireEvent};
+pub use wire::{
+    Cursor, HubDirectory, HubTarget, PullRequest, PullResponse, PushRequest, PushResponse, ResponderReach, WireEvent,
+};

@@ -151,6 +151,37 @@ pub struct PullResponse {
     pub hub_seq_of_device: u64,
 }
 
+/// What the hub tells a desktop about reaching responders
+/// (`GET /v1/sync/directory`): how each is reached, never an address or a
+/// secret; and the escalation targets in force, which a dispatcher is shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HubDirectory {
+    pub channels: Vec<ResponderReach>,
+    /// One per priority, P1 first.
+    pub targets: Vec<HubTarget>,
+}
+
+/// The channels the hub reaches one responder on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResponderReach {
+    pub responder_id: String,
+    /// `email`, `webhook`.
+    pub channels: Vec<String>,
+    /// The webhook answered 410 Gone and is off until set again.
+    #[serde(default)]
+    pub webhook_disabled: bool,
+}
+
+/// How long a responder has, from the handoff, before the hub escalates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HubTarget {
+    /// `P1` … `P4`.
+    pub priority: String,
+    pub ack_ms: i64,
+    /// None: no on-scene target for this priority.
+    pub onscene_ms: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
