@@ -103,6 +103,9 @@ pub struct ReachLine {
     pub channels: Vec<beacon_store::DeliveryStatus>,
     /// The responder's phone, when the dispatcher should call rather than wait.
     pub call: Option<String>,
+    /// The dispatcher must act (not delivered, not sent, waiting for the
+    /// hub): the screen shows it as an alert.
+    pub needs_action: bool,
 }
 
 impl ReachLine {
@@ -135,6 +138,7 @@ impl ReachLine {
             Reach::Acknowledged | Reach::Delivered => None,
             _ => phone,
         };
+        let needs_action = matches!(reach, Reach::NotDelivered | Reach::WaitingForHub | Reach::NoHub);
         ReachLine {
             handoff_id: h.id,
             responder_name: name.clone(),
@@ -143,6 +147,7 @@ impl ReachLine {
             text,
             channels: h.deliveries.clone(),
             call,
+            needs_action,
         }
     }
 }

@@ -148,3 +148,27 @@ pub fn handoff_after(
     };
     (handoff_id, event_after(prev, Some(case), &body))
 }
+
+/// A migrated database on each backend the test run has: a SQLite file in
+/// `dir`, and a fresh PostgreSQL database unless PostgreSQL is skipped.
+pub async fn databases(dir: &std::path::Path) -> Vec<std::sync::Arc<dyn crate::HubDb>> {
+    use std::sync::Arc;
+    let sqlite = crate::SqliteHubDb::open(&dir.join("hub.sqlite3")).expect("a SQLite hub database");
+    let mut out: Vec<Arc<dyn crate::HubDb>> = vec![Arc::new(sqlite)];
+    if let Some(url) = fresh_postgres_database().await {
+        out.push(Arc::new(crate::PostgresHubDb::connect(&url, 8).expect("a PostgreSQL pool")));
+    }
+    for db in &out {
+        db.migrate().await.expect("migrated");
+    }
+    out
+}
+
+/// Wait until `done` holds, checking every 50 ms, for at most `secs` seconds.
+pub async fn until(secs: u64, mut done: impl AsyncFnMut() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done().await {
+        assert!(std::time::Instant::now() < end, "not within {secs} s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

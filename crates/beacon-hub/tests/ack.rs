@@ -5,7 +5,6 @@
 //! once in a real browser (Debian's headless Chromium, by WebDriver).
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -15,31 +14,12 @@ use beacon_domain::{CaseId, DeviceId, HandoffId};
 use beacon_hub::ack::link;
 use beacon_hub::delivery::{DeliveryConfig, run};
 use beacon_hub::{Hub, HubConfig, router};
-use beacon_hub_db::testing::referral_and_handoff;
-use beacon_hub_db::{HubDb, PostgresHubDb, ResponderChannels, SqliteHubDb, TokenScope, now_ms};
+use beacon_hub_db::testing::{databases, referral_and_handoff, until};
+use beacon_hub_db::{HubDb, ResponderChannels, SqliteHubDb, TokenScope, now_ms};
 use beacon_sync::Cursor;
 use serde_json::Value;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-async fn databases(dir: &tempfile::TempDir) -> Vec<Arc<dyn HubDb>> {
-    let mut out: Vec<Arc<dyn HubDb>> = vec![Arc::new(SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap())];
-    if let Some(url) = beacon_hub_db::testing::fresh_postgres_database().await {
-        out.push(Arc::new(PostgresHubDb::connect(&url, 8).unwrap()));
-    }
-    for db in &out {
-        db.migrate().await.unwrap();
-    }
-    out
-}
-
-async fn until(secs: u64, mut done: impl AsyncFnMut() -> bool) {
-    let end = std::time::Instant::now() + Duration::from_secs(secs);
-    while !done().await {
-        assert!(std::time::Instant::now() < end, "not within {secs} s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 /// The hub on a loopback port, its delivery loop running, its public
 /// address set to itself; a webhook receiver for `responder`. Returns the
@@ -122,7 +102,7 @@ fn press(url: &str, answer: &str) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_link_opens_a_page_that_changes_nothing_until_a_button_is_pressed() {
     let dir = tempfile::tempdir().unwrap();
-    for db in databases(&dir).await {
+    for db in databases(dir.path()).await {
         let responder = format!("T-L-{}", db.backend());
         let (base, got) = hub_and_receiver(&db, &responder).await;
         let (case, url) = handed_off(&db, &got, &format!("ACK-1-{}", db.backend()), &responder).await;
@@ -219,7 +199,7 @@ async fn handoff_of(db: &Arc<dyn HubDb>, case: CaseId) -> HandoffId {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_to_a_handoff_passed_to_someone_else_answers_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    for db in databases(&dir).await {
+    for db in databases(dir.path()).await {
         let responder = format!("T-R-{}", db.backend());
         let (_, got) = hub_and_receiver(&db, &responder).await;
         let device = DeviceId::new_random();

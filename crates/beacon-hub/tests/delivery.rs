@@ -14,8 +14,8 @@ use beacon_domain::delivery::Outcome;
 use beacon_domain::event::EventBody;
 use beacon_domain::{CaseId, DeviceId};
 use beacon_hub::delivery::{DeliveryConfig, run};
-use beacon_hub_db::testing::referral_and_handoff;
-use beacon_hub_db::{HubDb, PostgresHubDb, ResponderChannels, SqliteHubDb, TokenScope, now_ms};
+use beacon_hub_db::testing::{databases, referral_and_handoff, until};
+use beacon_hub_db::{HubDb, PostgresHubDb, ResponderChannels, TokenScope, now_ms};
 use beacon_sync::Cursor;
 use serde_json::{Value, json};
 
@@ -45,17 +45,6 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Strin
 fn serve_receiver(listener: tokio::net::TcpListener, receiver: Arc<Receiver>) {
     let app = Router::new().route("/hook", post(receive)).with_state(receiver);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-}
-
-async fn databases(dir: &tempfile::TempDir) -> Vec<Arc<dyn HubDb>> {
-    let mut out: Vec<Arc<dyn HubDb>> = vec![Arc::new(SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap())];
-    if let Some(url) = beacon_hub_db::testing::fresh_postgres_database().await {
-        out.push(Arc::new(PostgresHubDb::connect(&url, 8).unwrap()));
-    }
-    for db in &out {
-        db.migrate().await.unwrap();
-    }
-    out
 }
 
 /// The delivery loop, quick to retry.
@@ -101,19 +90,10 @@ async fn attempts(db: &Arc<dyn HubDb>, case: CaseId) -> Vec<(u32, Outcome, Optio
     }
 }
 
-/// Wait until `done` holds, for at most `secs` seconds.
-async fn until(secs: u64, mut done: impl AsyncFnMut() -> bool) {
-    let end = std::time::Instant::now() + Duration::from_secs(secs);
-    while !done().await {
-        assert!(std::time::Instant::now() < end, "not within {secs} s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handoff_reaches_the_webhook_signed_with_only_what_may_be_shared() {
     let dir = tempfile::tempdir().unwrap();
-    for db in databases(&dir).await {
+    for db in databases(dir.path()).await {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let receiver = Arc::new(Receiver { answer: Mutex::new((200, None)), ..Default::default() });
@@ -166,7 +146,7 @@ async fn a_handoff_reaches_the_webhook_signed_with_only_what_may_be_shared() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_down_for_a_while_gets_the_handoff_once_when_it_is_back() {
     let dir = tempfile::tempdir().unwrap();
-    for db in databases(&dir).await {
+    for db in databases(dir.path()).await {
         // A port with nothing listening, until the receiver starts on it.
         let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
         let url = format!("http://{addr}/hook");
@@ -207,7 +187,7 @@ async fn a_receiver_down_for_a_while_gets_the_handoff_once_when_it_is_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_endpoint_that_answers_gone_is_disabled_and_the_case_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    for db in databases(&dir).await {
+    for db in databases(dir.path()).await {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let receiver = Arc::new(Receiver { answer: Mutex::new((410, None)), ..Default::default() });
@@ -239,7 +219,7 @@ async fn an_endpoint_that_answers_gone_is_disabled_and_the_case_says_so() {
 async fn the_documented_sample_receiver_accepts_the_hubs_deliveries_and_refuses_forgeries() {
     use tokio::io::AsyncBufReadExt;
     let dir = tempfile::tempdir().unwrap();
-    let db = databases(&dir).await.remove(0);
+    let db = databases(dir.path()).await.remove(0);
     let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/webhook-receiver.py");
     let mut child = tokio::process::Command::new("python3")
@@ -357,7 +337,7 @@ async fn set(db: &Arc<dyn HubDb>, key: &str, value: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handoff_reaches_the_responders_mail_once_the_server_is_up_naming_the_case_not_the_victim() {
     let dir = tempfile::tempdir().unwrap();
-    for db in databases(&dir).await {
+    for db in databases(dir.path()).await {
         let responder = format!("T-M-{}", db.backend());
         let channels = ResponderChannels {
             responder_id: responder.clone(),
@@ -415,7 +395,7 @@ async fn a_handoff_reaches_the_responders_mail_once_the_server_is_up_naming_the_
 async fn an_unacknowledged_handoff_escalates_on_time_to_the_supervisor_and_the_next_trooper() {
     use beacon_hub_db::testing::{event_after, on_duty};
     let dir = tempfile::tempdir().unwrap();
-    for db in databases(&dir).await {
+    for db in databases(dir.path()).await {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
         let receiver = Arc::new(Receiver { answer: Mutex::new((200, None)), ..Default::default() });

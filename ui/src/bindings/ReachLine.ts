@@ -19,4 +19,9 @@ channels: Array<DeliveryStatus>,
 /**
  * The responder's phone, when the dispatcher should call rather than wait.
  */
-call: string | null, };
+call: string | null, 
+/**
+ * The dispatcher must act (not delivered, not sent, waiting for the
+ * hub): the screen shows it as an alert.
+ */
+needs_action: boolean, };

@@ -161,7 +161,7 @@ function conflictPanel(d: CaseDetail) {
 /** Whether each handoff in force reached its responder, per channel, as Rust decided; a number to call when it did not. */
 function reachPanel(d: CaseDetail) {
   if (!d.reach.length) return null;
-  const trouble = d.reach.some((r) => r.call !== null && r.reach !== 'on_hub');
+  const trouble = d.reach.some((r) => r.needs_action);
   const time = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   return h('section', { class: `panel reach${trouble ? ' conflict' : ''}`, 'aria-label': 'Reaching the responder', 'data-testid': 'delivery-status', role: trouble ? 'alert' : null },
     h('h2', {}, 'Reaching the responder'),
