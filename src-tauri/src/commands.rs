@@ -12,7 +12,7 @@ use beacon_api::geo::JurisdictionInfo;
 use beacon_api::store::HandoffRecord;
 use beacon_api::{
     AddOutcome, AlertBatch, AuditTrail, Beacon, CaseDetail, CasePoint, CaseView, ConflictRow, MapLayer, OpenCount,
-    Preview, QueueQuery, QueueRow, ResponseStats, SessionInfo, Suggestions, SyncPill,
+    Preview, QueueQuery, QueueRow, ResponseStats, RosterView, SessionInfo, Suggestions, SyncPill,
 };
 use serde::Serialize;
 use std::sync::{Arc, MutexGuard};
@@ -342,6 +342,11 @@ fn responders(s: State<'_, AppState>) -> Res<Vec<Responder>> {
 }
 
 #[tauri::command(async)]
+fn roster(s: State<'_, AppState>) -> Res<RosterView> {
+    Ok(beacon(&s)?.roster()?)
+}
+
+#[tauri::command(async)]
 fn set_on_duty(s: State<'_, AppState>, id: String, on_duty: bool) -> Res<()> {
     Ok(beacon(&s)?.set_on_duty(&id, on_duty)?)
 }
@@ -428,6 +433,7 @@ pub(crate) fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> 
         preview,
         add_referral,
         responders,
+        roster,
         set_on_duty,
         stats,
         map_layer,

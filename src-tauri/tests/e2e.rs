@@ -644,6 +644,31 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     wait_for(c, "the pill without the conflict", long, PILL, |v| v.as_str().is_some_and(|t| !t.contains("conflict")))
         .await?;
 
+    // The roster: how the hub reaches each responder (as of the last sync), its targets, and duty.
+    click(c, "[data-testid=nav-roster]").await?;
+    let row = |id: &str, inner: &str| format!("[data-testid=roster-row][data-responder-id='{id}'] {inner}");
+    let reached = wait_for(
+        c,
+        "the trooper's channels on the roster",
+        long,
+        &format!("return document.querySelector(\"{}\")?.innerText ?? null", row(ours, "[data-testid=roster-reached]")),
+        |v| v.as_str().is_some_and(|t| t.contains("webhook")),
+    )
+    .await?;
+    eprintln!("roster: {}", reached.as_str().unwrap_or("").replace('\n', " "));
+    let targets = text(c, "[data-testid=escalation-targets]").await?;
+    assert!(targets.contains("P1: acknowledge within 15m, on scene within 1h"), "{targets}");
+    let pressed = format!(
+        "return document.querySelector(\"{}\")?.getAttribute('aria-pressed')",
+        row(&theirs, "[data-testid=duty-toggle]")
+    );
+    let was = js(c, &pressed).await?;
+    click(c, &row(&theirs, "[data-testid=duty-toggle]")).await?;
+    wait_for(c, "the duty change on the roster", long, &pressed, |v| v.is_string() && v != &was).await?;
+    shot(c, "20-roster").await;
+    click(c, &row(&theirs, "[data-testid=duty-toggle]")).await?;
+    wait_for(c, "the duty change undone", long, &pressed, |v| v == &was).await?;
+
     // 10. The task-force trooper starts on the cases handed to them, and has no queue.
     click(c, "[data-testid=sign-out]").await?;
     sign_in(c, "taskforce", &password(), false).await?;

@@ -19,6 +19,7 @@ import type { QueueQuery } from './bindings/QueueQuery';
 import type { QueueRow } from './bindings/QueueRow';
 import type { Responder } from './bindings/Responder';
 import type { Role } from './bindings/Role';
+import type { RosterView } from './bindings/RosterView';
 import type { SessionInfo } from './bindings/SessionInfo';
 import type { FirstAdmin } from './bindings/FirstAdmin';
 import type { ResponseStats } from './bindings/ResponseStats';
@@ -30,7 +31,7 @@ import type { UiError } from './bindings/UiError';
 
 export type {
   AddOutcome, AlertEvent, AppInfo, CaseDetail, CasePoint, CaseStatus, CaseView, ConflictRow, HandoffRecord, MapLayer, OpenCount,
-  Preview, Priority, QueueQuery, QueueRow, Responder, ResponseStats, StoreChanged, StoredEvent, Suggestions, SyncPill, UiError, Role,
+  Preview, Priority, QueueQuery, QueueRow, Responder, ResponseStats, RosterView, StoreChanged, StoredEvent, Suggestions, SyncPill, UiError, Role,
   SessionInfo, FirstAdmin,
 };
 
@@ -80,6 +81,7 @@ export const api = {
   preview: (referral: unknown) => call<Preview>('preview', { referral }),
   addReferral: (referral: unknown) => call<AddOutcome>('add_referral', { referral }),
   responders: () => call<Responder[]>('responders'),
+  roster: () => call<RosterView>('roster'),
   setOnDuty: (id: string, onDuty: boolean) => call<null>('set_on_duty', { id, onDuty }),
   stats: (days: number) => call<ResponseStats>('stats', { days }),
   mapLayer: () => call<MapLayer>('map_layer'),

@@ -9,6 +9,7 @@ import * as mapView from './views/map';
 import * as mine from './views/mine';
 import * as newref from './views/newref';
 import * as queue from './views/queue';
+import * as rosterView from './views/roster';
 import { renderFirstAdmin, renderSignIn } from './views/signin';
 import * as statsView from './views/stats';
 import * as syncView from './views/sync';
@@ -100,6 +101,7 @@ function render() {
     case 'mine': mine.render(main); break;
     case 'new': void newref.render(main); break;
     case 'stats': statsView.render(main); break;
+    case 'roster': rosterView.render(main); break;
     case 'sync': syncView.render(main); void syncView.loadConflicts(); break;
   }
 }
@@ -112,7 +114,7 @@ function toggleHelp(force?: boolean) {
     ['j / ↓', 'Next case in the queue'], ['k / ↑', 'Previous case'], ['Enter', 'Open the selected case'],
     ['t', 'Hand off to the suggested trooper (queue or case)'], ['v', 'Hand off to the suggested victim advocate'],
     ['Shift+T / Shift+V', 'Next suggested trooper / advocate (case)'], ['/', 'Search'], ['n', 'New referral'],
-    ['q  m  c  r', 'Queue, Map, My cases, Response times'], ['Esc', 'Back / close'], ['?', 'This help'],
+    ['q  m  c  r  o', 'Queue, Map, My cases, Response times, Roster'], ['Esc', 'Back / close'], ['?', 'This help'],
   ];
   const box = h('div', { id: 'help', class: 'overlay', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'help-title', 'data-testid': 'help' },
     h('div', { class: 'panel dialog' }, h('h2', { id: 'help-title' }, 'Keyboard'),
@@ -188,6 +190,7 @@ function refresh(change: StoreChanged) {
   if (state.view === 'map') void mapView.loadMapData();
   if (state.view === 'mine') void mine.loadMine();
   if (state.view === 'stats') void statsView.loadStats();
+  if (state.view === 'roster') void rosterView.loadRoster();
   // Changes waiting to go, and conflicts pulled, show on the pill at once.
   void refreshSync();
 }
@@ -197,6 +200,7 @@ onNavigate(() => {
   if (state.view === 'map') void mapView.loadMapData();
   if (state.view === 'mine') void mine.loadMine();
   if (state.view === 'stats') void statsView.loadStats();
+  if (state.view === 'roster') void rosterView.loadRoster();
   if (state.view === 'case' && state.caseId) void caseView.loadCase(state.caseId);
   if (state.view === 'queue') requestAnimationFrame(() => queue.focusList());
   else (state.view === 'map' ? mapView.stage : main).focus({ preventScroll: true });

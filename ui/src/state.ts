@@ -2,7 +2,7 @@
 import type { AppInfo, CasePoint, MapLayer, OpenCount, QueueRow, Responder, SessionInfo, SyncPill } from './api';
 import { emptyFilters, type Filters } from './lib/filters';
 
-export type View = 'queue' | 'case' | 'map' | 'mine' | 'new' | 'stats' | 'sync';
+export type View = 'queue' | 'case' | 'map' | 'mine' | 'new' | 'stats' | 'roster' | 'sync';
 
 export const VIEWS: { id: View; title: string; key: string }[] = [
   { id: 'queue', title: 'Queue', key: 'q' },
@@ -10,6 +10,7 @@ export const VIEWS: { id: View; title: string; key: string }[] = [
   { id: 'mine', title: 'My cases', key: 'c' },
   { id: 'new', title: 'New referral', key: 'n' },
   { id: 'stats', title: 'Response times', key: 'r' },
+  { id: 'roster', title: 'Roster', key: 'o' },
 ];
 
 export const state = {
@@ -54,6 +55,7 @@ export function visibleViews() {
     if (v.id === 'queue' || v.id === 'map' || v.id === 'stats') return may('read_queue');
     if (v.id === 'new') return may('intake');
     if (v.id === 'mine') return !!state.session?.responder_id;
+    if (v.id === 'roster') return may('read_roster');
     return true;
   });
 }

@@ -120,6 +120,11 @@ impl Beacon {
         Ok(report)
     }
 
+    /// Whether this console is set to sync with a hub.
+    pub fn has_hub(&self) -> Result<bool, ApiError> {
+        Ok(self.store().config(HUB_KEY)?.is_some())
+    }
+
     /// What the hub last said of reaching responders and of its escalation
     /// targets; `None` before the first sync with a hub that says.
     pub fn hub_directory(&self) -> Result<Option<beacon_sync::HubDirectory>, ApiError> {

@@ -362,6 +362,13 @@ fn a_handoff_nobody_receives_rises_to_the_top_with_a_number_to_call_and_escalate
     let reach = a.detail(case).unwrap().reach;
     assert_eq!((reach.len(), reach[0].reach), (1, Reach::NoHub));
     assert_eq!(reach[0].call.as_deref(), Some("573-555-0101"));
+    // The roster says the same: troopers first, who holds what, and that nothing goes out by itself.
+    let roster = a.roster().unwrap();
+    let order: Vec<&str> = roster.rows.iter().map(|r| r.id.0.as_str()).collect();
+    assert_eq!(order, ["T-1", "T-2", "S-1"]);
+    assert_eq!((roster.rows[0].open_cases, roster.rows[1].open_cases), (1, 0));
+    assert!(roster.channels_source.starts_with("No hub") && roster.targets.is_empty());
+    assert!(roster.rows[0].reached == "no hub: call" && roster.may_set_duty);
 
     // A hub, not reached yet (offline): the handoff waits, and says so.
     a.set_hub(&hub.url, &hub.device_token).unwrap();
@@ -398,6 +405,16 @@ fn a_handoff_nobody_receives_rises_to_the_top_with_a_number_to_call_and_escalate
     assert!(lane.reasons.iter().any(|r| r == "reached by webhook"), "{:?}", lane.reasons);
     let ochoa = suggested.troopers.iter().find(|s| s.responder.id.0 == "T-2").unwrap();
     assert!(ochoa.reasons.iter().any(|r| r.starts_with("reached only through Beacon")), "{:?}", ochoa.reasons);
+    // The roster screen shows each responder's channels and the targets.
+    let roster = a.roster().unwrap();
+    let (lane, ochoa) = (&roster.rows[0], &roster.rows[1]);
+    assert_eq!(
+        (lane.channels.as_slice(), lane.reached.as_str()),
+        (["webhook".to_string()].as_slice(), "webhook")
+    );
+    assert!(ochoa.channels.is_empty() && ochoa.reached == "Beacon only");
+    assert_eq!(roster.targets.len(), 4);
+    assert_eq!(roster.targets[0], "P1: acknowledge within 2s, on scene within 1h");
 
     // The first failed attempt reaches the console: not delivered, call, top of the queue, heard.
     let detail = wait_for(&mut a, |d| d.reach.iter().any(|r| r.reach == Reach::NotDelivered));
@@ -432,6 +449,44 @@ fn a_handoff_nobody_receives_rises_to_the_top_with_a_number_to_call_and_escalate
     let before = serde_json::to_value(a.detail(case).unwrap()).unwrap();
     a.rebuild().unwrap();
     assert_eq!(serde_json::to_value(a.detail(case).unwrap()).unwrap(), before, "the tables are the fold of the log");
+}
+
+#[test]
+fn a_handoff_its_responders_own_beacon_pulls_shows_as_seen_on_device() {
+    use beacon_api::Reach;
+    let hub = hub();
+    let dir = tempfile::tempdir().unwrap();
+    let mut a = desktop(&dir, "a.sqlite3");
+    a.import_responders(
+        r#"[{"id": "T-1", "name": "Tpr. Lane", "role": "trooper", "jurisdictions": ["*"], "on_duty": true, "phone": "573-555-0101"}]"#
+            .as_bytes(),
+    )
+    .unwrap();
+    a.set_hub(&hub.url, &hub.device_token).unwrap();
+    let case = a.add_referral_json(referral("NHTH-SEEN")).unwrap().id;
+    a.handoff(&case.to_string(), "T-1").unwrap();
+    a.sync_once(None, None, None).unwrap();
+    let line = a.detail(case).unwrap().reach.remove(0);
+    assert_eq!(line.reach, Reach::OnHub, "no channel on the hub, and the trooper's Beacon has not pulled it");
+    assert!(line.text.contains("at their next sync"), "{}", line.text);
+
+    // The trooper's own Beacon (a device signed in as T-1) syncs.
+    let mut laptop = desktop(&dir, "laptop.sqlite3");
+    laptop.set_hub(&hub.url, &hub.laptop_token).unwrap();
+    laptop.sync_once(None, None, None).unwrap();
+    assert!(laptop.detail(case).is_ok(), "the handoff reached the trooper's device");
+
+    let detail = wait_for(&mut a, |d| d.reach[0].reach == Reach::Delivered);
+    let line = &detail.reach[0];
+    let labels: Vec<&str> = line.channels.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["seen on device"]);
+    assert!(line.channels[0].reached && line.call.is_none() && !line.needs_action);
+    assert_ne!(detail.case.place.as_ref().unwrap().reason, beacon_domain::queue::QueueReason::Undelivered);
+    // Its next syncs, and the dispatcher's, add nothing: seen once.
+    laptop.sync_once(None, None, None).unwrap();
+    a.sync_once(None, None, None).unwrap();
+    let seen = a.audit(&case.to_string()).unwrap().iter().filter(|e| e.body.kind() == "delivery_attempted").count();
+    assert_eq!(seen, 1);
 }
 
 /// Sync until the case detail satisfies `done` (15 s at most).

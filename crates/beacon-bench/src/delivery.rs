@@ -163,7 +163,7 @@ fn direct_mails(mail: &MailServer, n: usize) -> Result<Vec<f64>> {
     for _ in 0..n {
         let before = mail.stored();
         let t = Instant::now();
-        let answer = email::send(&server, "beacon@example.org", "trooper@example.org", "Beacon: P2 handoff", "x");
+        let answer = email::send(&server, None, "beacon@example.org", "trooper@example.org", "Beacon: P2 handoff", "x");
         anyhow::ensure!(matches!(answer, email::Answer::Accepted(_)), "the mail server refused: {answer:?}");
         out.push(mail.wait_past(before)?.duration_since(t).as_secs_f64() * 1000.0);
     }

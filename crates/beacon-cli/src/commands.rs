@@ -184,35 +184,29 @@ fn import_responders(cli: &Cli, out: &Out, file: &str) -> Result<ExitCode> {
 
 fn list_responders(cli: &Cli, out: &Out) -> Result<()> {
     let b = open(cli)?;
-    let list = b.responders()?;
     if out.json {
-        return out.value(&list);
+        return out.value(&b.responders()?);
     }
-    // How the hub reaches each (as of the last sync), when it has said.
-    let directory = b.hub_directory()?;
-    let rows: Vec<Vec<String>> = list
-        .iter()
+    let roster = b.roster()?;
+    let rows: Vec<Vec<String>> = roster
+        .rows
+        .into_iter()
         .map(|r| {
-            let mut row = vec![
+            vec![
                 r.id.to_string(),
-                r.name.clone(),
-                r.role.to_string(),
-                r.agency.clone(),
-                r.jurisdictions.join(";"),
+                r.name,
+                r.role_label,
+                r.agency,
+                r.serves,
                 r.languages.join(";"),
                 if r.on_duty { "on duty".into() } else { "off".into() },
-            ];
-            if let Some(d) = &directory {
-                row.push(beacon_api::reached_by(d, &r.id.0));
-            }
-            row
+                r.open_cases.to_string(),
+                r.reached,
+            ]
         })
         .collect();
-    let mut header = vec!["ID", "NAME", "ROLE", "AGENCY", "SERVES", "LANGUAGES", "DUTY"];
-    if directory.is_some() {
-        header.push("REACHED");
-    }
-    table::print(&header, &rows);
+    table::print(&["ID", "NAME", "ROLE", "AGENCY", "SERVES", "LANGUAGES", "DUTY", "OPEN", "REACHED"], &rows);
+    say!("{}", roster.channels_source);
     Ok(())
 }
 
@@ -412,16 +406,7 @@ fn sync(cli: &Cli, out: &Out, args: &SyncArgs) -> Result<()> {
         say!("Conflicts:      {} (beacon conflicts)", status.conflicts);
         if let Some(directory) = b.hub_directory()? {
             // The hub's escalation targets, counted from each handoff.
-            let minutes = |ms: i64| format_span((ms / 1000).max(0) as u64);
-            let targets: Vec<String> = directory
-                .targets
-                .iter()
-                .map(|t| match t.onscene_ms {
-                    Some(on) => format!("{} ack {}, on scene {}", t.priority, minutes(t.ack_ms), minutes(on)),
-                    None => format!("{} ack {}", t.priority, minutes(t.ack_ms)),
-                })
-                .collect();
-            say!("Escalation:     {}", targets.join("; "));
+            say!("Escalation:     {}", beacon_api::target_lines(&directory).join("; "));
         }
         return Ok(());
     }

@@ -40,7 +40,11 @@ fn two_stores_sync_through_the_hub_and_remember_it() {
     assert!(status.stdout.contains(&url) && status.stdout.contains("2 event(s)"), "{}", status.stdout);
     assert!(!status.stdout.contains(&token), "the token is never shown");
     // The hub's escalation targets, as it said at the last sync (its defaults).
-    assert!(status.stdout.contains("Escalation:     P1 ack 15m"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("Escalation:     P1: acknowledge within 15m, on scene within 1h"),
+        "{}",
+        status.stdout
+    );
     b.run(&["sync"]).ok();
     a.run(&["sync"]).ok();
     let shown = a.run(&["--json", "show", "SYNC-1"]).ok().json();

@@ -16,6 +16,10 @@ pub enum Channel {
     Webhook,
     /// A message through the hub's mail server.
     Email,
+    /// The responder's own Beacon: the hub records it once, when a device
+    /// signed in as that responder first pulls the handoff ("seen on
+    /// device"). Nothing is sent on it, so nothing is retried.
+    Device,
 }
 
 impl Channel {
@@ -23,6 +27,7 @@ impl Channel {
         match self {
             Channel::Webhook => "webhook",
             Channel::Email => "email",
+            Channel::Device => "device",
         }
     }
 }
@@ -33,7 +38,8 @@ impl std::str::FromStr for Channel {
         match s {
             "webhook" => Ok(Channel::Webhook),
             "email" => Ok(Channel::Email),
-            other => Err(format!("unknown channel `{other}`: webhook or email")),
+            "device" => Ok(Channel::Device),
+            other => Err(format!("unknown channel `{other}`: webhook, email or device")),
         }
     }
 }
@@ -111,10 +117,13 @@ impl Outcome {
 }
 
 /// How every screen names one channel's latest attempt: "webhook
-/// delivered", "email accepted", "webhook attempt 3 failed (connection
+/// delivered", "email accepted", "seen on device", "webhook attempt 3 failed (connection
 /// refused)", "email not delivered (refused (SMTP 550)): gave up after
 /// attempt 1". Times are the screen's to add, in its own time zone.
 pub fn label(channel: Channel, outcome: Outcome, attempt: u32, detail: Option<&str>) -> String {
+    if channel == Channel::Device && reached(outcome) {
+        return "seen on device".into();
+    }
     let channel = channel.as_str();
     let detail = detail.map(|d| format!(" ({d})")).unwrap_or_default();
     match outcome {
@@ -216,6 +225,21 @@ mod tests {
         assert_eq!(retry_delay_ms(1, 2000, 1.0, Some(i64::MAX)), MAX_DELAY_MS, "a huge Retry-After is capped");
         let total: i64 = (1..MAX_ATTEMPTS).map(|a| retry_delay_ms(a, 2000, 1.0, None)).sum();
         assert!((90 * 60_000..150 * 60_000).contains(&total), "{total}");
+    }
+
+    #[test]
+    fn each_channel_and_outcome_is_labelled_and_read_back() {
+        assert_eq!(label(Channel::Webhook, Outcome::Delivered, 1, Some("HTTP 200")), "webhook delivered");
+        assert_eq!(label(Channel::Email, Outcome::Accepted, 1, Some("SMTP 250")), "email accepted");
+        assert_eq!(label(Channel::Device, Outcome::Delivered, 1, None), "seen on device");
+        assert_eq!(
+            label(Channel::Webhook, Outcome::Failed, 3, Some("connection refused")),
+            "webhook attempt 3 failed (connection refused)"
+        );
+        for channel in [Channel::Webhook, Channel::Email, Channel::Device] {
+            assert_eq!(channel.as_str().parse::<Channel>(), Ok(channel));
+        }
+        assert!("pager".parse::<Channel>().is_err());
     }
 
     #[test]

@@ -269,6 +269,18 @@ pub fn format_span(seconds: u64) -> String {
     }
 }
 
+/// A setting's duration, in milliseconds, the one way the hub's settings
+/// write it and screens show a target: the largest unit that divides it
+/// (`900000` → `15m`, `3600000` → `1h`, `90000` → `90s`).
+pub fn format_duration(ms: i64) -> String {
+    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)] {
+        if ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{}s", ms / 1000)
+}
+
 /// Sample spans with their text, for the console's test of its own formatting.
 pub fn span_examples() -> Vec<(u64, String)> {
     [0, 1, 59, 60, 61, 599, 3599, 3600, 3661, 7325, 86_399, 86_400, 90_061, 400_000, 9_000_000]

@@ -147,3 +147,38 @@ pub(crate) fn ids(
         channel.parse().map_err(|_| corrupt("channel"))?,
     ))
 }
+
+/// The handoffs to `responder_id` in a page a device signed in as that
+/// responder pulled: what may be news to record as seen on their device.
+pub fn handoffs_to(responder_id: &str, events: &[beacon_sync::WireEvent]) -> Vec<HandoffId> {
+    events
+        .iter()
+        .filter(|e| e.kind().as_deref() == Some("handed_off"))
+        .filter_map(|e| match e.decode_body() {
+            Ok(EventBody::HandedOff { handoff_id, responder_id: to, .. }) if to.0 == responder_id => Some(handoff_id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `device` attempt the hub records when the responder's own Beacon
+/// first pulls a handoff: only for one that still stands, for an open case,
+/// to that responder and not answered yet (a device that enrols later and
+/// pulls old cases writes nothing).
+pub fn seen_on_device(state: &crate::HandoffState, responder_id: &str) -> Option<Attempt> {
+    let news = state.stands
+        && state.case_closed_at.is_none()
+        && state.acknowledged_at.is_none()
+        && state.responder_id.0 == responder_id;
+    news.then(|| Attempt {
+        delivery_id: new_delivery_id(),
+        handoff_id: state.handoff_id,
+        case_id: state.case_id,
+        responder_id: state.responder_id.clone(),
+        channel: Channel::Device,
+        attempt: 1,
+        outcome: Outcome::Delivered,
+        detail: None,
+        next_attempt_at: None,
+    })
+}

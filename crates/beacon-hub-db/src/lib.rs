@@ -165,6 +165,14 @@ pub trait HubDb: Send + Sync + std::fmt::Debug {
     /// in one transaction.
     async fn record_attempt(&self, attempt: Attempt, now_ms: i64) -> Result<(), HubDbError>;
 
+    /// Record that a device signed in as `responder_id` pulled these
+    /// handoffs: for each that [`delivery::seen_on_device`] says is news, a
+    /// `device` delivery kept as made and the hub's `delivery_attempted`
+    /// event, once per handoff however many devices or pulls. Returns how
+    /// many were recorded.
+    async fn record_seen(&self, responder_id: &str, handoffs: Vec<HandoffId>, now_ms: i64)
+    -> Result<usize, HubDbError>;
+
     /// A handoff with its answers so far, for the page its link opens.
     async fn handoff_state(&self, handoff_id: HandoffId) -> Result<Option<HandoffState>, HubDbError>;
 

@@ -925,6 +925,53 @@ impl HubDb for PostgresHubDb {
         Ok(())
     }
 
+    async fn record_seen(
+        &self,
+        responder_id: &str,
+        handoffs: Vec<HandoffId>,
+        now_ms: i64,
+    ) -> Result<usize, HubDbError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK]).await?;
+        let mut recorded = 0;
+        for handoff_id in handoffs {
+            let Some(state) = handoff_state(&tx, handoff_id).await? else { continue };
+            let Some(seen) = crate::delivery::seen_on_device(&state, responder_id) else { continue };
+            let filed = tx
+                .execute(
+                    "INSERT INTO deliveries (delivery_id, handoff_id, case_id, responder_id, channel,
+                        purpose, handoff_seq, state, attempts, next_attempt_at, created_at)
+                     SELECT $1, $2, case_id, $3, $4, 'handoff', hub_seq, $5, 1, $6, $6
+                     FROM handoffs WHERE handoff_id = $2
+                     ON CONFLICT DO NOTHING",
+                    &[
+                        &seen.delivery_id,
+                        &handoff_id.to_string(),
+                        &responder_id,
+                        &seen.channel.as_str(),
+                        &seen.state(),
+                        &now_ms,
+                    ],
+                )
+                .await?;
+            if filed == 0 {
+                continue;
+            }
+            let hub = hub_device(&tx).await?;
+            let (head, last_hlc) = head(&tx, hub).await?;
+            let event = stream::next_event(hub, head, last_hlc, now_ms, Some(seen.case_id), seen.event_body())?;
+            insert_event(&tx, &event, "delivery_attempted").await?;
+            set_head(&tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc).await?;
+            recorded += 1;
+        }
+        if recorded > 0 {
+            notify_appended(&tx).await?;
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
     async fn handoff_state(&self, handoff_id: HandoffId) -> Result<Option<HandoffState>, HubDbError> {
         let client = self.pool.get().await?;
         handoff_state(&client, handoff_id).await

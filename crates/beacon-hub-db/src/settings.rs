@@ -5,8 +5,12 @@
 //!
 //! - `smtp.url`: the mail server. `smtps://HOST:PORT` is TLS from the first
 //!   byte; `smtp://HOST:PORT` requires STARTTLS, except to a loopback
-//!   address, where it is plain. `USER:PASSWORD@` before the host signs in.
+//!   address, where it is plain unless `?tls=required` follows the port.
+//!   `USER:PASSWORD@` before the host signs in.
 //! - `smtp.from`: the address handoff mail comes from.
+//! - `smtp.ca-file`: a PEM file with the certificate authority of a mail
+//!   server whose certificate no public authority signed (an agency's own),
+//!   trusted besides the public ones. Read at each attempt.
 //! - `public-url`: the hub's address as a responder's phone reaches it; the
 //!   links in mail and webhooks start with it.
 //! - `ack-target.P1` … `ack-target.P4`: how long after a handoff its
@@ -32,11 +36,11 @@ pub enum SettingError {
     Invalid { key: String, why: &'static str },
 }
 
-const KNOWN: &str = "smtp.url, smtp.from, public-url, ack-target.P1…P4, onscene-target.P1…P4";
+const KNOWN: &str = "smtp.url, smtp.from, smtp.ca-file, public-url, ack-target.P1…P4, onscene-target.P1…P4";
 
 /// The keys `config list` shows, in order.
 pub fn keys() -> Vec<String> {
-    let mut keys = vec!["smtp.url".to_string(), "smtp.from".into(), "public-url".into()];
+    let mut keys = vec!["smtp.url".to_string(), "smtp.from".into(), "smtp.ca-file".into(), "public-url".into()];
     for p in Priority::ALL {
         keys.push(format!("ack-target.{p}"));
     }
@@ -56,6 +60,10 @@ pub fn check(key: &str, value: &str) -> Result<String, SettingError> {
         "smtp.from" => {
             check_email(value).map_err(|_| invalid("one address, name@domain"))?;
             Ok(value.to_string())
+        }
+        "smtp.ca-file" => {
+            let pem = std::fs::read_to_string(value).map_err(|_| invalid(CA_FILE))?;
+            if pem.contains("-----BEGIN CERTIFICATE-----") { Ok(value.to_string()) } else { Err(invalid(CA_FILE)) }
         }
         "public-url" => {
             let loopback = ["http://127.", "http://localhost", "http://[::1]"];
@@ -79,6 +87,7 @@ pub fn check(key: &str, value: &str) -> Result<String, SettingError> {
     }
 }
 
+const CA_FILE: &str = "the path of a readable PEM file holding a certificate (-----BEGIN CERTIFICATE-----)";
 const PUBLIC_URL: &str = "an https:// address (http:// only to a loopback address)";
 const DURATION: &str = "a duration from 1s to 30d: 90s, 15m, 2h or 1d";
 const ONSCENE_DURATION: &str = "a duration from 1s to 30d (90s, 15m, 2h, 1d), or off";
@@ -100,15 +109,7 @@ pub fn parse_duration_ms(text: &str) -> Option<i64> {
     (1_000..=30 * 86_400_000).contains(&ms).then_some(ms)
 }
 
-/// Milliseconds → the largest unit that divides them (`900000` → `15m`).
-pub fn format_duration(ms: i64) -> String {
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000)] {
-        if ms % size == 0 {
-            return format!("{}{unit}", ms / size);
-        }
-    }
-    format!("{}s", ms / 1000)
-}
+pub use beacon_domain::triage::format_duration;
 
 /// How long a responder has, from the handoff, for one priority.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,18 +145,24 @@ pub enum SmtpSecurity {
     Tls,
     /// `smtp://` to another machine: STARTTLS, required.
     StartTls,
-    /// `smtp://` to a loopback address: plain (a relay on the same machine).
+    /// `smtp://` to a loopback address: plain (a relay on the same machine),
+    /// unless `?tls=required` asks for STARTTLS there too.
     PlainLoopback,
 }
 
 impl SmtpServer {
     pub fn parse(url: &str) -> Result<SmtpServer, &'static str> {
-        const WHAT: &str = "smtps://HOST:PORT, or smtp://HOST:PORT (STARTTLS; plain only to a loopback address), \
-                            optionally with USER:PASSWORD@ before the host";
+        const WHAT: &str = "smtps://HOST:PORT, or smtp://HOST:PORT (STARTTLS; plain only to a loopback address \
+                            unless ?tls=required follows), optionally with USER:PASSWORD@ before the host";
         let (tls, rest) = match url.split_once("://") {
             Some(("smtps", rest)) => (true, rest),
             Some(("smtp", rest)) => (false, rest),
             _ => return Err(WHAT),
+        };
+        let (rest, starttls_required) = match rest.split_once('?') {
+            None => (rest, false),
+            Some((rest, "tls=required")) if !tls => (rest, true),
+            Some(_) => return Err(WHAT),
         };
         let rest = rest.trim_end_matches('/');
         let (credentials, address) = match rest.rsplit_once('@') {
@@ -173,7 +180,7 @@ impl SmtpServer {
             return Err(WHAT);
         }
         let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        let security = match (tls, loopback) {
+        let security = match (tls, loopback && !starttls_required) {
             (true, _) => SmtpSecurity::Tls,
             (false, true) => SmtpSecurity::PlainLoopback,
             (false, false) => SmtpSecurity::StartTls,
@@ -204,6 +211,8 @@ fn percent_decode(text: &str) -> Option<String> {
 pub struct HubSettings {
     pub smtp: Option<SmtpServer>,
     pub smtp_from: Option<String>,
+    /// A PEM file of an authority trusted for the mail server.
+    pub smtp_ca_file: Option<String>,
     pub public_url: Option<String>,
     targets: [EscalationTarget; 4],
 }
@@ -216,7 +225,7 @@ impl Default for HubSettings {
             let t = defaults.for_priority(p);
             EscalationTarget { ack_ms: minutes(t.ack_minutes), onscene_ms: t.arrival_minutes.map(minutes) }
         });
-        HubSettings { smtp: None, smtp_from: None, public_url: None, targets }
+        HubSettings { smtp: None, smtp_from: None, smtp_ca_file: None, public_url: None, targets }
     }
 }
 
@@ -229,6 +238,7 @@ impl HubSettings {
             match key.as_str() {
                 "smtp.url" => s.smtp = SmtpServer::parse(value).ok(),
                 "smtp.from" => s.smtp_from = Some(value.clone()),
+                "smtp.ca-file" => s.smtp_ca_file = Some(value.clone()),
                 "public-url" => s.public_url = Some(value.clone()),
                 _ => {
                     let Some((kind, priority)) = key.split_once('.') else { continue };
@@ -293,12 +303,25 @@ mod tests {
         assert!(matches!(check("ack-target.P1", "off"), Err(SettingError::Invalid { .. })));
         assert!(matches!(check("ack-target.P9", "1m"), Err(SettingError::Unknown(_))));
         assert!(matches!(check("smtp.port", "25"), Err(SettingError::Unknown(_))));
+        let dir = tempfile::tempdir().unwrap();
+        let (pem, other) = (dir.path().join("ca.pem"), dir.path().join("notes.txt"));
+        std::fs::write(&pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        std::fs::write(&other, "not a certificate").unwrap();
+        assert_eq!(check("smtp.ca-file", pem.to_str().unwrap()), Ok(pem.to_str().unwrap().into()));
+        for bad in [other.to_str().unwrap(), "/nowhere/ca.pem"] {
+            let err = check("smtp.ca-file", bad).unwrap_err().to_string();
+            assert!(err.starts_with("smtp.ca-file: ") && !err.contains(bad), "{err}");
+        }
     }
 
     #[test]
     fn plain_smtp_only_to_this_machine_and_never_a_password_shown() {
         let local = SmtpServer::parse("smtp://127.0.0.1:2525").unwrap();
         assert_eq!(local.security, SmtpSecurity::PlainLoopback);
+        let required = SmtpServer::parse("smtp://127.0.0.1:2525?tls=required").unwrap();
+        assert_eq!((required.security, required.port), (SmtpSecurity::StartTls, 2525));
+        assert!(SmtpServer::parse("smtps://127.0.0.1:465?tls=required").is_err(), "TLS already");
+        assert!(SmtpServer::parse("smtp://127.0.0.1:25?tls=off").is_err());
         let remote = SmtpServer::parse("smtp://mail.example.org:587").unwrap();
         assert_eq!(remote.security, SmtpSecurity::StartTls, "to another machine STARTTLS is required");
         let tls = SmtpServer::parse("smtps://beacon:p%40ss:word@mail.example.org:465").unwrap();

@@ -862,6 +862,53 @@ impl HubDb for SqliteHubDb {
         Ok(())
     }
 
+    async fn record_seen(
+        &self,
+        responder_id: &str,
+        handoffs: Vec<HandoffId>,
+        now_ms: i64,
+    ) -> Result<usize, HubDbError> {
+        let responder_id = responder_id.to_string();
+        let recorded = self
+            .tx(move |tx| {
+                let mut recorded = 0;
+                for handoff_id in handoffs {
+                    let Some(state) = handoff_state(tx, handoff_id)? else { continue };
+                    let Some(seen) = crate::delivery::seen_on_device(&state, &responder_id) else { continue };
+                    let filed = tx
+                        .prepare_cached(
+                            "INSERT OR IGNORE INTO deliveries (delivery_id, handoff_id, case_id, responder_id, channel,
+                                purpose, handoff_seq, state, attempts, next_attempt_at, created_at)
+                             SELECT ?1, ?2, case_id, ?3, ?4, 'handoff', hub_seq, ?5, 1, ?6, ?6
+                             FROM handoffs WHERE handoff_id = ?2",
+                        )?
+                        .execute(params![
+                            seen.delivery_id,
+                            handoff_id.to_string(),
+                            responder_id,
+                            seen.channel.as_str(),
+                            seen.state(),
+                            now_ms
+                        ])?;
+                    if filed == 0 {
+                        continue;
+                    }
+                    let hub = hub_device(tx)?;
+                    let (head, last_hlc) = head(tx, hub)?;
+                    let event = stream::next_event(hub, head, last_hlc, now_ms, Some(seen.case_id), seen.event_body())?;
+                    insert_event(tx, &event, "delivery_attempted")?;
+                    set_head(tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc)?;
+                    recorded += 1;
+                }
+                Ok::<usize, HubDbError>(recorded)
+            })
+            .await?;
+        if recorded > 0 {
+            self.wake();
+        }
+        Ok(recorded)
+    }
+
     async fn handoff_state(&self, handoff_id: HandoffId) -> Result<Option<HandoffState>, HubDbError> {
         self.tx(move |tx| handoff_state(tx, handoff_id)).await
     }

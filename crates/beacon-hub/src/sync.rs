@@ -4,7 +4,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use beacon_hub_db::TokenRole;
+use beacon_hub_db::{TokenRole, TokenScope};
 use beacon_sync::{PullRequest, PullResponse, PushRequest, PushResponse};
 use serde::de::DeserializeOwned;
 
@@ -62,7 +62,17 @@ pub async fn pull(State(hub): State<Hub>, headers: HeaderMap, body: Bytes) -> Re
     let token = auth::require(&hub, &headers, &[TokenRole::Device]).await?;
     let request: PullRequest = parse(&body)?;
     let limit = request.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    let page = hub.db.pull(request.after, limit, request.device, token.scope).await?;
+    let page = hub.db.pull(request.after, limit, request.device, token.scope.clone()).await?;
+    if let TokenScope::Responder(responder_id) = &token.scope {
+        // The responder's own Beacon now holds these handoffs: "seen on device".
+        let handoffs = beacon_hub_db::delivery::handoffs_to(responder_id, &page.events);
+        if !handoffs.is_empty()
+            && let Err(e) = hub.db.record_seen(responder_id, handoffs, beacon_hub_db::now_ms()).await
+        {
+            // The page is the device's either way: only the record of it is missed.
+            eprintln!("beacon-hub: recording a handoff seen on a device: {e}");
+        }
+    }
     if let Some(newest) = page.events.iter().map(|e| beacon_domain::Hlc::unpack(e.hlc).wall_ms).max() {
         let age_ms = beacon_hub_db::now_ms().saturating_sub(newest).max(0) as u64;
         hub.metrics.observe_sync_lag(std::time::Duration::from_millis(age_ms));

@@ -306,8 +306,20 @@ struct MailServer {
 
 impl MailServer {
     async fn start(addr: std::net::SocketAddr, maildir: std::path::PathBuf) -> MailServer {
+        MailServer::start_with(addr, maildir, &[]).await
+    }
+
+    /// With `tls`: aiosmtpd's `--tlscert C --tlskey K` (STARTTLS, which it
+    /// then requires) or `--smtpscert C --smtpskey K` (TLS from the start).
+    async fn start_with(
+        addr: std::net::SocketAddr,
+        maildir: std::path::PathBuf,
+        tls: &[&std::ffi::OsStr],
+    ) -> MailServer {
         let child = std::process::Command::new("aiosmtpd")
-            .args(["-n", "-l", &addr.to_string(), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-n", "-l", &addr.to_string()])
+            .args(tls)
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .spawn()
             .expect("aiosmtpd (apt-get install python3-aiosmtpd; scripts/test.sh installs it)");
@@ -385,6 +397,64 @@ async fn a_handoff_reaches_the_responders_mail_once_the_server_is_up_naming_the_
         for secret in ["Dana Witness", "6605550100", "scar on the left hand", "locked in", "Sedalia"] {
             assert!(!message.contains(secret), "no victim or reporter detail in mail: {secret}");
         }
+    }
+}
+
+/// Mail to a server with a certificate of the operator's own authority:
+/// refused until `smtp.ca-file` names it, then over STARTTLS (which the
+/// server requires before it takes a message) and over TLS from the start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_starttls_or_tls_once_the_servers_authority_is_trusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (dir.path().join("mail.crt"), dir.path().join("mail.key"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.key_pair.serialize_pem()).unwrap();
+    for db in databases(dir.path()).await {
+        let responder = format!("T-TLS-{}", db.backend());
+        let channels = ResponderChannels {
+            responder_id: responder.clone(),
+            email: Some("trooper.tls@example.org".into()),
+            updated_at: now_ms(),
+            ..Default::default()
+        };
+        db.set_channels(channels).await.unwrap();
+        set(&db, "smtp.from", "beacon@hub.example.org").await;
+        let delivery = start_delivery(&db);
+        let handoff = async |n: u32| {
+            let id = format!("MAIL-TLS-{n}-{}", db.backend());
+            let (case, events) = referral_and_handoff(DeviceId::new_random(), &id, &responder);
+            db.push(events[0].device, TokenScope::All, events, now_ms()).await.unwrap();
+            case
+        };
+
+        // STARTTLS, required even to this machine; the certificate unknown: not sent.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let starttls = [std::ffi::OsStr::new("--tlscert"), cert.as_os_str(), "--tlskey".as_ref(), key.as_os_str()];
+        let server =
+            MailServer::start_with(addr, dir.path().join(format!("starttls-{}", db.backend())), &starttls).await;
+        set(&db, "smtp.url", &format!("smtp://{addr}?tls=required")).await;
+        let case = handoff(1).await;
+        until(10, async || !attempts(&db, case).await.is_empty()).await;
+        let first = attempts(&db, case).await[0].clone();
+        assert_eq!(first.1, Outcome::Failed);
+        assert!(first.2.as_deref().is_some_and(|d| d.contains("certificate is not trusted")), "{first:?}");
+        assert!(server.messages().is_empty());
+        // The operator names the authority: the retry goes through.
+        set(&db, "smtp.ca-file", cert.to_str().unwrap()).await;
+        until(20, async || attempts(&db, case).await.last().is_some_and(|a| a.1 == Outcome::Accepted)).await;
+        assert_eq!(server.messages().len(), 1);
+        assert!(server.messages()[0].contains("X-RcptTo: trooper.tls@example.org"));
+
+        // TLS from the first byte.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let smtps = [std::ffi::OsStr::new("--smtpscert"), cert.as_os_str(), "--smtpskey".as_ref(), key.as_os_str()];
+        let server = MailServer::start_with(addr, dir.path().join(format!("smtps-{}", db.backend())), &smtps).await;
+        set(&db, "smtp.url", &format!("smtps://{addr}")).await;
+        let case = handoff(2).await;
+        until(20, async || attempts(&db, case).await.last().is_some_and(|a| a.1 == Outcome::Accepted)).await;
+        assert_eq!(server.messages().len(), 1);
+        delivery.abort();
     }
 }
 

@@ -625,3 +625,69 @@ fn a_persons_desktop_may_push_only_what_their_role_may_write_on(hub: &Running) {
     let (status, error, _) = pull();
     assert_eq!((status, error["code"].as_str()), (401, Some("user_disabled")), "{error}");
 }
+
+#[test]
+fn a_handoff_pulled_by_its_responders_own_beacon_is_seen_on_device_once() {
+    for hub in hubs() {
+        eprintln!("backend: {}", hub.backend);
+        a_handoff_pulled_by_its_responders_own_beacon_is_seen_on_device_once_on(&hub);
+    }
+}
+
+/// The `device` attempts in the hub's stream, per case.
+fn seen_on_device(hub: &Running, case: CaseId) -> Vec<beacon_domain::delivery::Outcome> {
+    pull_all(hub)
+        .into_iter()
+        .filter(|e| e.case_id == Some(case))
+        .filter_map(|e| match e.decode_body() {
+            Ok(EventBody::DeliveryAttempted { channel: beacon_domain::delivery::Channel::Device, outcome, .. }) => {
+                Some(outcome)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn a_handoff_pulled_by_its_responders_own_beacon_is_seen_on_device_once_on(hub: &Running) {
+    let token =
+        |user: &str, device: &str| enrol(hub, user, PEOPLE_PASSWORD, device).1["token"].as_str().unwrap().to_string();
+    let (dana, tess, tess_phone) = (token("dana", "desk"), token("tess", "laptop"), token("tess", "phone"));
+    // Dana's desk hands one case to Tess's trooper record and one to another trooper.
+    let desk = DeviceId::new_random();
+    let (hers, events) = beacon_hub_db::testing::referral_and_handoff(desk, "SEEN-1", "T-C-07");
+    let push = |events: Vec<WireEvent>| {
+        let device = events[0].device;
+        let (status, answer, _) =
+            post(hub, "/v1/sync/push", &dana, &serde_json::to_string(&PushRequest { device, events }).unwrap());
+        assert_eq!(status, 200, "{answer}");
+    };
+    push(events);
+    let (theirs, events) = beacon_hub_db::testing::referral_and_handoff(DeviceId::new_random(), "SEEN-2", "T-C-99");
+    push(events);
+    let pull = |token: &str, device: DeviceId| {
+        let (status, page, _) = post(hub, "/v1/sync/pull", token, &json!({ "device": device }).to_string());
+        assert_eq!(status, 200, "{page}");
+        serde_json::from_value::<PullResponse>(page).unwrap()
+    };
+    // A dispatcher's desk pulling the handoff is not the responder seeing it.
+    pull(&dana, DeviceId::new_random());
+    assert!(seen_on_device(hub, hers).is_empty());
+    // Tess's laptop pulls her case (and not the other): seen on device.
+    let laptop = DeviceId::new_random();
+    let page = pull(&tess, laptop);
+    assert!(
+        page.events.iter().any(|e| e.case_id == Some(hers)) && !page.events.iter().any(|e| e.case_id == Some(theirs))
+    );
+    assert_eq!(seen_on_device(hub, hers), [beacon_domain::delivery::Outcome::Delivered]);
+    // Pulling again, and from her phone, records nothing more.
+    pull(&tess, laptop);
+    pull(&tess_phone, DeviceId::new_random());
+    assert_eq!(seen_on_device(hub, hers).len(), 1, "once per handoff");
+    assert!(seen_on_device(hub, theirs).is_empty());
+    // Her own Beacon receives the record like any event of her case.
+    let next = pull(&tess, laptop);
+    assert!(
+        next.events.iter().any(|e| e.case_id == Some(hers) && e.kind().as_deref() == Some("delivery_attempted")),
+        "the record syncs like any event of the case"
+    );
+}

@@ -29,6 +29,7 @@ fn export_all(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Preview::export_all(&cfg)?;
     AddOutcome::export_all(&cfg)?;
     Responder::export_all(&cfg)?;
+    beacon_api::RosterView::export_all(&cfg)?;
     ResponseStats::export_all(&cfg)?;
     MapLayer::export_all(&cfg)?;
     JurisdictionInfo::export_all(&cfg)?;

@@ -3,4 +3,4 @@
 /**
  * A way a handoff reaches a responder.
  */
-export type Channel = "webhook" | "email";
+export type Channel = "webhook" | "email" | "device";

@@ -9,6 +9,7 @@ use std::time::Duration;
 use beacon_hub_db::settings::{SmtpSecurity, SmtpServer};
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 
 use super::notice::Notice;
@@ -47,8 +48,20 @@ pub enum Answer {
     Refused(String),
 }
 
-/// Send the message; blocking (run it off the async runtime).
-pub fn send(server: &SmtpServer, from: &str, to: &str, subject: &str, body: &str) -> Answer {
+/// How the connection is protected: the public authorities, and the
+/// operator's own (`smtp.ca-file`, its PEM text) when set.
+fn tls(server: &SmtpServer, ca_pem: Option<&[u8]>) -> Result<TlsParameters, Answer> {
+    let mut builder = TlsParameters::builder(server.host.clone());
+    if let Some(pem) = ca_pem {
+        let ca = Certificate::from_pem(pem).map_err(|_| Answer::Refused("smtp.ca-file holds no certificate".into()))?;
+        builder = builder.add_root_certificate(ca);
+    }
+    builder.build_rustls().map_err(|_| Answer::Refused("the mail server's name does not suit TLS".into()))
+}
+
+/// Send the message; blocking (run it off the async runtime). `ca_pem`:
+/// the contents of `smtp.ca-file`, if set.
+pub fn send(server: &SmtpServer, ca_pem: Option<&[u8]>, from: &str, to: &str, subject: &str, body: &str) -> Answer {
     let (Ok(from), Ok(to)) = (from.parse::<Mailbox>(), to.parse::<Mailbox>()) else {
         return Answer::Refused("an address does not read".into());
     };
@@ -62,13 +75,18 @@ pub fn send(server: &SmtpServer, from: &str, to: &str, subject: &str, body: &str
         Ok(m) => m,
         Err(_) => return Answer::Refused("the message could not be built".into()),
     };
-    let builder = match server.security {
-        SmtpSecurity::Tls => SmtpTransport::relay(&server.host),
-        SmtpSecurity::StartTls => SmtpTransport::starttls_relay(&server.host),
-        SmtpSecurity::PlainLoopback => Ok(SmtpTransport::builder_dangerous(&server.host)),
+    let protection = match server.security {
+        SmtpSecurity::Tls => tls(server, ca_pem).map(Tls::Wrapper),
+        SmtpSecurity::StartTls => tls(server, ca_pem).map(Tls::Required),
+        SmtpSecurity::PlainLoopback => Ok(Tls::None),
     };
-    let Ok(mut builder) = builder else { return Answer::Refused("the mail server's name does not suit TLS".into()) };
-    builder = builder.port(server.port).timeout(Some(TIMEOUT));
+    let protection = match protection {
+        Ok(p) => p,
+        Err(answer) => return answer,
+    };
+    // "Dangerous" only names a builder without TLS preset: `protection` sets it.
+    let mut builder =
+        SmtpTransport::builder_dangerous(&server.host).port(server.port).tls(protection).timeout(Some(TIMEOUT));
     if let Some((user, password)) = &server.credentials {
         builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
     }
@@ -79,8 +97,32 @@ pub fn send(server: &SmtpServer, from: &str, to: &str, subject: &str, body: &str
         Err(e) if e.is_transient() => Answer::Failed(format!("deferred{}", code(&e))),
         Err(e) if e.is_timeout() => Answer::Failed("timed out".into()),
         Err(e) if e.is_tls() => Answer::Failed("TLS failed".into()),
-        Err(_) => Answer::Failed("the mail server could not be reached".into()),
+        Err(e) => Answer::Failed(tls_failure(&e).unwrap_or("the mail server could not be reached").into()),
     }
+}
+
+/// A TLS failure that lettre reports as a connection error (rustls's error
+/// inside an I/O error), named: a certificate nobody trusts is the
+/// operator's to mend (`smtp.ca-file`), not the network's.
+fn tls_failure(e: &lettre::transport::smtp::Error) -> Option<&'static str> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let rustls = s.downcast_ref::<rustls::Error>().or_else(|| {
+            s.downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+                .and_then(|i| i.downcast_ref::<rustls::Error>())
+        });
+        if let Some(r) = rustls {
+            return Some(match r {
+                rustls::Error::InvalidCertificate(_) => {
+                    "TLS failed: the mail server's certificate is not trusted (smtp.ca-file names its authority)"
+                }
+                _ => "TLS failed",
+            });
+        }
+        source = s.source();
+    }
+    None
 }
 
 fn code(e: &lettre::transport::smtp::Error) -> String {

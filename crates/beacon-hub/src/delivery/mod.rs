@@ -101,6 +101,8 @@ async fn attempt(d: DueDelivery, config: &DeliveryConfig, settings: &HubSettings
     let (outcome, detail, retry_after_ms) = match d.channel {
         Channel::Webhook => webhook_attempt(&d, link).await,
         Channel::Email => email_attempt(&d, settings, link).await,
+        // Never filed as owed: the hub records it when the responder's device pulls.
+        Channel::Device => (Outcome::GaveUp, Some("nothing is sent to a device".into()), None),
     };
     let (outcome, next_attempt_at) = match outcome {
         Outcome::Failed if d.attempt >= MAX_ATTEMPTS => (Outcome::GaveUp, None),
@@ -139,8 +141,18 @@ async fn email_attempt(
         Ok(n) => n,
         Err(why) => return (Outcome::GaveUp, Some(why), None),
     };
+    let ca_pem = match &settings.smtp_ca_file {
+        None => None,
+        // Read at each attempt: a renewed authority applies at once. Retried:
+        // a file being replaced is back soon.
+        Some(path) => match std::fs::read(path) {
+            Ok(pem) => Some(pem),
+            Err(_) => return (Outcome::Failed, Some("smtp.ca-file cannot be read".into()), None),
+        },
+    };
     let (subject, body) = email::compose(&notice, link.as_deref());
-    let answer = tokio::task::spawn_blocking(move || email::send(&server, &from, &to, &subject, &body)).await;
+    let answer =
+        tokio::task::spawn_blocking(move || email::send(&server, ca_pem.as_deref(), &from, &to, &subject, &body)).await;
     match answer {
         Ok(email::Answer::Accepted(code)) => (Outcome::Accepted, Some(format!("SMTP {code}")), None),
         Ok(email::Answer::Failed(detail)) => (Outcome::Failed, Some(detail), None),
