@@ -99,11 +99,16 @@ fn sign_in<R: tauri::Runtime>(
             *slot = Some(b);
         }
     }
-    let b = slot.as_ref().expect("signed in above");
-    touch(&s);
+    signed_in(app, &s, slot.as_ref().expect("signed in above"))
+}
+
+/// How every sign-in ends: the idle clock restarted, the background
+/// threads handed the store's key, and alerts heard as this person.
+fn signed_in<R: tauri::Runtime>(app: tauri::AppHandle<R>, s: &State<'_, AppState>, b: &Beacon) -> Res<SessionInfo> {
+    touch(s);
     let session = b.session()?;
-    hand_over(app, &s, b);
-    listen_as(&s, Some(&session));
+    hand_over(app, s, b);
+    listen_as(s, Some(&session));
     Ok(session)
 }
 
@@ -153,11 +158,8 @@ fn create_admin<R: tauri::Runtime>(
         }
     };
     lighten(&b);
-    touch(&s);
-    let session = b.session()?;
-    hand_over(app, &s, &b);
+    let session = signed_in(app, &s, &b)?;
     *slot = Some(b);
-    listen_as(&s, Some(&session));
     Ok(FirstAdmin { session, recovery_key: key.as_str().to_string() })
 }
 

@@ -40,8 +40,8 @@ pub use stats::{ResponseStats, SegmentStats, StatsGroup};
 pub use sync::{Enrolled, SyncReport, SyncStatus};
 pub use sync_pill::{SyncAttempt, SyncFailure, SyncPill, SyncState};
 pub use views::{
-    AddOutcome, AuditTrail, CaseDetail, CaseView, ConflictRow, ImportProgress, ImportReport, QueueRow, Reach,
-    ReachLine, Suggestions,
+    AddOutcome, AuditTrail, CaseActions, CaseDetail, CaseView, ConflictRow, ImportProgress, ImportReport, QueueRow,
+    Reach, ReachLine, Suggestions,
 };
 
 pub use beacon_auth as auth;
@@ -201,13 +201,16 @@ impl Beacon {
         let now = self.store.now();
         let settings = self.store.settings()?;
         let mut links = self.store.links_of(ids)?;
+        let (respond, triage) = (self.require(Action::Respond).is_ok(), self.require(Action::Triage).is_ok());
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let record =
                 self.store.case(*id)?.ok_or_else(|| ApiError::NotFound { what: "case", id: id.to_string() })?;
             let deadline = deadline_of(&settings.targets, &record.summary, now);
             let place = place_of(&record.summary, deadline.as_ref(), now);
-            out.push(CaseView::from_record(record, links.remove(id).unwrap_or_default(), deadline, place));
+            let waiting = self.store.handoff_waiting(*id)?;
+            let actions = views::CaseActions::of(record.summary.status, waiting, respond, triage);
+            out.push(CaseView::from_record(record, links.remove(id).unwrap_or_default(), deadline, place, actions));
         }
         Ok(out)
     }

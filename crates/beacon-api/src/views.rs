@@ -37,6 +37,41 @@ pub struct CaseView {
     pub on_scene_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub disposition: Option<String>,
+    /// What the person asking may do to the case now: screens offer
+    /// exactly these.
+    pub actions: CaseActions,
+}
+
+/// What a person may do to a case now, by the case's state machine
+/// ([`CaseStatus::after`]), its handoffs and the person's role; the case
+/// screen and My cases enable exactly these, and the operations refuse the
+/// rest by the same rules.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CaseActions {
+    /// A handoff waits for its acknowledgement, and they may respond.
+    pub acknowledge: bool,
+    /// Acknowledged and not yet on scene, and they may respond.
+    pub on_scene: bool,
+    /// Open, and they triage (closing needs a disposition).
+    pub close: bool,
+    /// Closed, and they triage.
+    pub reopen: bool,
+}
+
+impl CaseActions {
+    /// `respond` and `triage`: whether the person may do each; `waiting`:
+    /// whether a handoff waits for its acknowledgement.
+    pub fn of(status: CaseStatus, waiting: bool, respond: bool, triage: bool) -> CaseActions {
+        use beacon_domain::Change;
+        let can = |change| status.after(change).is_ok();
+        CaseActions {
+            acknowledge: respond && waiting && can(Change::Acknowledge),
+            on_scene: respond && can(Change::ArriveOnScene),
+            close: triage && can(Change::Close),
+            reopen: triage && can(Change::Reopen),
+        }
+    }
 }
 
 /// A queue row: the summary (no referral body) and where it stands.
@@ -230,6 +265,7 @@ impl CaseView {
         links: Vec<CaseId>,
         deadline: Option<Deadline>,
         place: Option<QueuePlace>,
+        actions: CaseActions,
     ) -> Self {
         let s = r.summary;
         CaseView {
@@ -251,6 +287,28 @@ impl CaseView {
             on_scene_at: s.on_scene_at,
             closed_at: s.closed_at,
             disposition: s.disposition,
+            actions,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CaseActions;
+    use beacon_domain::CaseStatus::*;
+
+    #[test]
+    fn a_case_offers_what_its_state_and_the_persons_role_allow() {
+        let all = |status, waiting| CaseActions::of(status, waiting, true, true);
+        let only = |acknowledge, on_scene, close, reopen| CaseActions { acknowledge, on_scene, close, reopen };
+        assert_eq!(all(New, false), only(false, false, true, false));
+        assert_eq!(all(HandedOff, true), only(true, false, true, false));
+        assert_eq!(all(Acknowledged, false), only(false, true, true, false));
+        // The advocate's handoff waits while the trooper is on scene.
+        assert_eq!(all(OnScene, true), only(true, false, true, false));
+        assert_eq!(all(Closed, false), only(false, false, false, true));
+        // A task-force member responds and never closes; a person who may do neither, nothing.
+        assert_eq!(CaseActions::of(Acknowledged, false, true, false), only(false, true, false, false));
+        assert_eq!(CaseActions::of(HandedOff, true, false, false), CaseActions::default());
     }
 }

@@ -408,10 +408,7 @@ fn a_handoff_nobody_receives_rises_to_the_top_with_a_number_to_call_and_escalate
     // The roster screen shows each responder's channels and the targets.
     let roster = a.roster().unwrap();
     let (lane, ochoa) = (&roster.rows[0], &roster.rows[1]);
-    assert_eq!(
-        (lane.channels.as_slice(), lane.reached.as_str()),
-        (["webhook".to_string()].as_slice(), "webhook")
-    );
+    assert_eq!((lane.channels.as_slice(), lane.reached.as_str()), (["webhook".to_string()].as_slice(), "webhook"));
     assert!(ochoa.channels.is_empty() && ochoa.reached == "Beacon only");
     assert_eq!(roster.targets.len(), 4);
     assert_eq!(roster.targets[0], "P1: acknowledge within 2s, on scene within 1h");

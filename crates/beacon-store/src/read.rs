@@ -572,6 +572,18 @@ impl Store {
         Ok(hlc.map(|h| ms(Hlc::unpack(h).wall_ms)))
     }
 
+    /// Whether a handoff of the case waits for its acknowledgement (neither
+    /// acknowledged nor withdrawn): what an acknowledgement would answer.
+    pub fn handoff_waiting(&self, case_id: CaseId) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM handoffs
+                 WHERE case_id = ?1 AND acknowledged_at IS NULL AND withdrawn_at IS NULL)",
+            )?
+            .query_row([case_id.to_string()], |r| r.get(0))?)
+    }
+
     /// Open cases per responder (withdrawn handoffs aside), for balancing suggestions.
     pub fn open_cases_by_responder(&self) -> Result<HashMap<ResponderId, u32>, StoreError> {
         let mut stmt = self.conn.prepare_cached(

@@ -239,18 +239,15 @@ function statusPanel(d: CaseDetail) {
   const disp = h('input', { type: 'text', id: 'disposition', placeholder: 'Disposition, e.g. referred to services', 'aria-label': 'Disposition (needed to close)' }) as HTMLInputElement;
   const btn = (text: string, onclick: () => void, enabled: boolean, testid?: string) =>
     h('button', { class: 'btn', disabled: !enabled, onclick, 'data-testid': testid ?? null }, text);
-  const s0 = d.status;
-  // Rust's state machine decides; this only spares a click it would refuse:
-  // acknowledging needs a handoff waiting (neither acknowledged nor withdrawn).
-  const pendingAck = d.handoffs.some((x) => !x.acknowledged_at && !x.withdrawn_at);
+  // What may be done now is Rust's (CaseActions): the state machine, the handoffs and the person's role.
+  const may = d.actions;
   return panel('Status',
     h('div', { class: 'actions wrap' },
-      btn('Acknowledged', () => void act('status', () => api.acknowledge(d.id)),
-        ['handed_off', 'acknowledged', 'on_scene'].includes(s0) && pendingAck, 'status-acknowledged'),
-      btn('On scene', () => void act('status', () => api.setStatus(d.id, 'on_scene', null)), s0 === 'acknowledged', 'status-on-scene'),
-      s0 === 'closed'
+      btn('Acknowledged', () => void act('status', () => api.acknowledge(d.id)), may.acknowledge, 'status-acknowledged'),
+      btn('On scene', () => void act('status', () => api.setStatus(d.id, 'on_scene', null)), may.on_scene, 'status-on-scene'),
+      may.reopen
         ? btn('Reopen', () => void act('status', () => api.setStatus(d.id, 'reopened', null)), true)
-        : h('span', { class: 'close-group' }, disp, btn('Close', () => void act('status', () => api.setStatus(d.id, 'closed', disp.value || null)), true, 'status-close'))),
+        : may.close ? h('span', { class: 'close-group' }, disp, btn('Close', () => void act('status', () => api.setStatus(d.id, 'closed', disp.value || null)), true, 'status-close')) : null),
     errorLine(screen!.errors.status ?? null),
     d.disposition ? h('p', { class: 'muted' }, `Disposition: ${d.disposition}`) : null);
 }
@@ -291,7 +288,7 @@ function referralPanel(d: CaseDetail) {
   const top = ['external_id', 'source', 'received_at', 'urgency', 'trafficking_type', 'indicators'];
   const groups = ['location', 'potential_victims', 'suspects', 'reporter', 'consent'];
   const known = new Set([...top, ...groups, 'narrative', 'id', 'short_id', 'status', 'priority', 'priority_reasons', 'priority_overridden', 'jurisdiction',
-    'links', 'assigned', 'deadline', 'place', 'jurisdiction_label', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs', 'conflicts', 'reach', 'open_conflicts', 'escalated', 'undelivered']);
+    'links', 'assigned', 'deadline', 'place', 'jurisdiction_label', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs', 'conflicts', 'reach', 'open_conflicts', 'escalated', 'undelivered', 'actions']);
   const extra = Object.keys(r).filter((k) => !known.has(k));
   const dl = (obj: Record<string, unknown>, keys: string[]) =>
     h('dl', { class: 'fields' }, keys.flatMap((k) => {

@@ -2,7 +2,7 @@
 import { api, asUiError, type CaseView, type UiError } from '../api';
 import { clear, h, label } from '../dom';
 import { formatCountdown, formatWhen, secondsUntil, urgencyOf } from '../lib/time';
-import { go, may, state } from '../state';
+import { go, state } from '../state';
 import { errorLine, priorityBadge, statusBadge } from './common';
 
 let cases: CaseView[] = [];
@@ -58,10 +58,11 @@ function card(c: CaseView) {
       statusBadge(s0), countdown),
     h('p', {}, `${c.jurisdiction_label} · ${label(c.trafficking_type)} · ${[loc?.address, loc?.city].filter(Boolean).join(', ') || '—'}`),
     h('p', { class: 'muted small' }, `Handed off ${formatWhen(c.handed_off_at)}${c.acknowledged_at ? ` · acknowledged ${formatWhen(c.acknowledged_at)}` : ''}`),
+    // What may be done now is Rust's (CaseActions).
     h('div', { class: 'actions wrap' },
-      h('button', { class: 'btn primary', disabled: s0 !== 'handed_off', onclick: () => void act(c.id, () => api.acknowledge(c.id)) }, 'Acknowledge'),
-      h('button', { class: 'btn', disabled: s0 !== 'acknowledged', onclick: () => void act(c.id, () => api.setStatus(c.id, 'on_scene', null)) }, 'On scene'),
-      s0 !== 'closed' && may('triage') && [disp, h('button', { class: 'btn', onclick: () => void act(c.id, () => api.setStatus(c.id, 'closed', disp.value || null)) }, 'Close')]),
+      h('button', { class: 'btn primary', disabled: !c.actions.acknowledge, onclick: () => void act(c.id, () => api.acknowledge(c.id)) }, 'Acknowledge'),
+      h('button', { class: 'btn', disabled: !c.actions.on_scene, onclick: () => void act(c.id, () => api.setStatus(c.id, 'on_scene', null)) }, 'On scene'),
+      c.actions.close && [disp, h('button', { class: 'btn', onclick: () => void act(c.id, () => api.setStatus(c.id, 'closed', disp.value || null)) }, 'Close')]),
     h('div', { class: 'actions' }, note, h('button', { class: 'btn', onclick: () => void act(c.id, () => api.addNote(c.id, note.value)) }, 'Add note')),
     errorLine(errors[c.id] ?? null));
 }
