@@ -344,6 +344,21 @@ fn channels_row(r: &Row) -> ResponderChannels {
     }
 }
 
+/// Append one event to the hub's own stream, after its last.
+async fn append_by_hub(
+    tx: &Transaction<'_>,
+    now_ms: i64,
+    case_id: CaseId,
+    body: String,
+    kind: &str,
+) -> Result<(), HubDbError> {
+    let hub = hub_device(tx).await?;
+    let (head, last_hlc) = head(tx, hub).await?;
+    let event = stream::next_event(hub, head, last_hlc, now_ms, Some(case_id), body)?;
+    insert_event(tx, &event, kind).await?;
+    set_head(tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc).await
+}
+
 async fn hub_device(tx: &Transaction<'_>) -> Result<DeviceId, HubDbError> {
     let row = tx.query_one("SELECT value FROM hub_meta WHERE key = 'device'", &[]).await?;
     row.get::<_, String>(0).parse().map_err(|_| HubDbError::Corrupt("the hub's device id is not a UUID".into()))
@@ -915,11 +930,7 @@ impl HubDb for PostgresHubDb {
             )
             .await?;
         }
-        let hub = hub_device(&tx).await?;
-        let (head, last_hlc) = head(&tx, hub).await?;
-        let event = stream::next_event(hub, head, last_hlc, now_ms, Some(a.case_id), a.event_body())?;
-        insert_event(&tx, &event, "delivery_attempted").await?;
-        set_head(&tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc).await?;
+        append_by_hub(&tx, now_ms, a.case_id, a.event_body(), "delivery_attempted").await?;
         notify_appended(&tx).await?;
         tx.commit().await?;
         Ok(())
@@ -958,11 +969,7 @@ impl HubDb for PostgresHubDb {
             if filed == 0 {
                 continue;
             }
-            let hub = hub_device(&tx).await?;
-            let (head, last_hlc) = head(&tx, hub).await?;
-            let event = stream::next_event(hub, head, last_hlc, now_ms, Some(seen.case_id), seen.event_body())?;
-            insert_event(&tx, &event, "delivery_attempted").await?;
-            set_head(&tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc).await?;
+            append_by_hub(&tx, now_ms, seen.case_id, seen.event_body(), "delivery_attempted").await?;
             recorded += 1;
         }
         if recorded > 0 {

@@ -123,6 +123,15 @@ impl SqliteHubDb {
     }
 }
 
+/// Append one event to the hub's own stream, after its last.
+fn append_by_hub(tx: &Connection, now_ms: i64, case_id: CaseId, body: String, kind: &str) -> Result<(), HubDbError> {
+    let hub = hub_device(tx)?;
+    let (head, last_hlc) = head(tx, hub)?;
+    let event = stream::next_event(hub, head, last_hlc, now_ms, Some(case_id), body)?;
+    insert_event(tx, &event, kind)?;
+    set_head(tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc)
+}
+
 fn hub_device(tx: &Connection) -> Result<DeviceId, HubDbError> {
     let id: String = tx.query_row("SELECT value FROM hub_meta WHERE key = 'device'", [], |r| r.get(0))?;
     id.parse().map_err(|_| HubDbError::Corrupt("the hub's device id is not a UUID".into()))
@@ -851,11 +860,7 @@ impl HubDb for SqliteHubDb {
                     params![a.responder_id.0, now_ms],
                 )?;
             }
-            let hub = hub_device(tx)?;
-            let (head, last_hlc) = head(tx, hub)?;
-            let event = stream::next_event(hub, head, last_hlc, now_ms, Some(a.case_id), a.event_body())?;
-            insert_event(tx, &event, "delivery_attempted")?;
-            set_head(tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc)
+            append_by_hub(tx, now_ms, a.case_id, a.event_body(), "delivery_attempted")
         })
         .await?;
         self.wake();
@@ -893,11 +898,7 @@ impl HubDb for SqliteHubDb {
                     if filed == 0 {
                         continue;
                     }
-                    let hub = hub_device(tx)?;
-                    let (head, last_hlc) = head(tx, hub)?;
-                    let event = stream::next_event(hub, head, last_hlc, now_ms, Some(seen.case_id), seen.event_body())?;
-                    insert_event(tx, &event, "delivery_attempted")?;
-                    set_head(tx, hub, DeviceHead { seq: event.seq, hash: event.hash }, event.hlc)?;
+                    append_by_hub(tx, now_ms, seen.case_id, seen.event_body(), "delivery_attempted")?;
                     recorded += 1;
                 }
                 Ok::<usize, HubDbError>(recorded)
