@@ -1,22 +1,28 @@
 // My cases: what was handed to the responder this console is signed in as.
-import { api, asUiError, type CaseView, type UiError } from '../api';
+import { api, asUiError, type CaseView, type RosterView, type UiError } from '../api';
 import { clear, h, label } from '../dom';
 import { formatCountdown, formatWhen, secondsUntil, urgencyOf } from '../lib/time';
 import { go, state } from '../state';
 import { errorLine, priorityBadge, statusBadge } from './common';
 
 let cases: CaseView[] = [];
+/** The signed-in responder as the roster names them (Rust's words). */
+let me: RosterView['rows'][number] | null = null;
+let loaded = false;
 let errors: Record<string, UiError | null> = {};
 
 export async function loadMine() {
   const responder = state.session?.responder_id;
   if (!responder) { cases = []; return; }
   try {
-    cases = await api.casesForResponder(responder, 200);
+    const [mine, roster] = await Promise.all([api.casesForResponder(responder, 200), api.roster()]);
+    cases = mine;
+    me = roster.rows.find((r) => r.id === responder) ?? null;
     errors.load = null;
   } catch (e) {
     errors.load = asUiError(e);
   }
+  loaded = true;
   if (state.view === 'mine') render(document.getElementById('main')!);
 }
 
@@ -27,8 +33,11 @@ async function act(id: string, f: () => Promise<unknown>) {
 
 export function render(main: HTMLElement) {
   clear(main);
-  const me = state.responders.find((r) => r.id === state.session?.responder_id);
-  if (!me) {
+  if (!loaded) {
+    main.append(h('p', { class: 'empty', 'data-testid': 'my-cases-loading' }, 'Loading your cases…'));
+    return;
+  }
+  if (!me || me.id !== state.session?.responder_id) {
     main.append(h('section', { class: 'panel narrow', 'data-testid': 'my-cases' }, h('h1', {}, 'My cases'),
       h('p', {}, 'Your account is not linked to a responder on the roster, so no case is handed to you.'),
       h('p', { class: 'muted' }, 'An administrator links it: beacon user add NAME --role task_force --responder ID.')));
@@ -36,7 +45,7 @@ export function render(main: HTMLElement) {
   }
   const open = cases.filter((c) => c.status !== 'closed');
   main.append(h('section', { class: 'mine', 'data-testid': 'my-cases', 'aria-label': 'My cases' },
-    h('h1', {}, `Cases handed to ${me.name}`, h('span', { class: 'muted' }, ` · ${me.role === 'trooper' ? 'Trooper' : 'Victim advocate'}, ${me.agency} · ${open.length} open of ${cases.length}`)),
+    h('h1', {}, `Cases handed to ${me.name}`, h('span', { class: 'muted' }, ` · ${me.role_label}, ${me.agency} · ${open.length} open of ${cases.length}`)),
     errorLine(errors.load ?? null),
     cases.length === 0 ? h('p', { class: 'empty' }, 'Nothing has been handed to you yet.') : null,
     h('div', { class: 'cards' }, cases.map((c) => card(c)))));
