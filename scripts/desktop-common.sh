@@ -46,5 +46,10 @@ ensure_ui_deps() {
 
 build_ui() {
   log "building the UI (tsc + vite)"
-  (cd "$ROOT/ui" && npm run --silent build >/dev/null)
+  # Quiet when it builds; the compiler's own words when it does not.
+  local out
+  if ! out=$(cd "$ROOT/ui" && npm run --silent build 2>&1); then
+    printf '%s\n' "$out" >&2
+    return 1
+  fi
 }

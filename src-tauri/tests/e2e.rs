@@ -132,6 +132,16 @@ fn password() -> String {
     std::env::var("BEACON_DEMO_PASSWORD").expect("BEACON_DEMO_PASSWORD: run scripts/desktop-e2e.sh")
 }
 
+/// Sign out, and wait for the fresh page it starts (typing into the old
+/// page's form as it unloads fails the script).
+async fn sign_out(c: &Client) -> R<()> {
+    js(c, "window.__beforeSignOut = true; return null").await?;
+    click(c, "[data-testid=sign-out]").await?;
+    let fresh = "return window.__beforeSignOut === undefined && document.readyState === 'complete'";
+    wait_for(c, "the page after signing out", Duration::from_secs(20), fresh, |v| v == &json!(true)).await?;
+    Ok(())
+}
+
 /// Sign in on the form the console shows first (and after a sign-out).
 async fn sign_in(c: &Client, user: &str, password: &str, wrong_first: bool) -> R<()> {
     let long = Duration::from_secs(20);
@@ -627,7 +637,7 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     // A dispatcher sees the conflict; a supervisor marks it as looked at.
     let note = text(c, "[data-testid=conflict-for-supervisor]").await?;
     assert!(note.contains("supervisor"), "{note}");
-    click(c, "[data-testid=sign-out]").await?;
+    sign_out(c).await?;
     sign_in(c, "supervisor", &password(), false).await?;
     click(c, "[data-testid=sync-status]").await?;
     click(c, &format!("[data-testid=conflict-row][data-case-id='{id}'] button")).await?;
@@ -670,7 +680,7 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     wait_for(c, "the duty change undone", long, &pressed, |v| v == &was).await?;
 
     // 10. The task-force trooper starts on the cases handed to them, and has no queue.
-    click(c, "[data-testid=sign-out]").await?;
+    sign_out(c).await?;
     sign_in(c, "taskforce", &password(), false).await?;
     let cards = wait_for(
         c,

@@ -65,7 +65,7 @@ function header() {
   const who = h('span', { class: 'who', 'data-testid': 'signed-in-user', title: s?.role_label ?? '' },
     h('span', { class: 'muted small' }, 'Signed in as '), h('strong', {}, s?.user ?? ''), h('span', { class: 'muted small' }, ` · ${s?.role_label ?? ''}`));
   const signOut = s?.protected
-    ? h('button', { class: 'btn ghost small', 'data-testid': 'sign-out', onclick: () => void api.signOut().then(() => location.reload()) }, 'Sign out')
+    ? h('button', { class: 'btn ghost small', 'data-testid': 'sign-out', onclick: signOutAndReload }, 'Sign out')
     : null;
   return h('header', { class: 'top' },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }), 'Beacon'),
@@ -207,8 +207,19 @@ onNavigate(() => {
 });
 
 /** The console locked itself (idle) or lost its sign-in: ask for the password over what was on screen. */
+/**
+ * Signing out starts a fresh page, so nothing the person saw stays in memory.
+ * Until the reload, a refresh that finds nobody signed in must not draw the
+ * lock screen: that form would vanish under the person's hands.
+ */
+let signingOut = false;
+function signOutAndReload() {
+  signingOut = true;
+  void api.signOut().then(() => location.reload());
+}
+
 function lock() {
-  if (document.getElementById('lock')) return;
+  if (signingOut || document.getElementById('lock')) return;
   const overlay = h('div', { id: 'lock', class: 'overlay opaque', role: 'dialog', 'aria-modal': 'true' });
   document.body.append(overlay);
   renderSignIn(overlay, (session) => {
