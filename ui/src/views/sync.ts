@@ -63,6 +63,8 @@ function refresh() {
         ` ${c.text} (${formatWhen(c.rejected_at)})`))));
 }
 
+const intro = () => h('p', { class: 'muted small' }, 'Enrol once with your hub account: this console then receives what your role may see. The password is sent to the hub only; the token it gives is kept in this console\'s store and never shown.');
+
 export function render(main: HTMLElement) {
   clear(main);
   const pill = state.sync;
@@ -99,8 +101,11 @@ export function render(main: HTMLElement) {
     h('div', { class: 'panel' },
       h('h2', {}, 'Hub'),
       detail,
-      h('p', { class: 'muted small' }, 'Enrol once with your hub account: this console then receives what your role may see. The password is sent to the hub only; the token it gives is kept in this console\'s store and never shown.'),
-      form),
+      // Once connected the status is what matters; enrolling again is one click away.
+      pill?.hub
+        ? h('details', { 'data-testid': 'hub-change' },
+          h('summary', {}, 'Enrol again, or connect to another hub'), intro(), form)
+        : h('div', {}, intro(), form)),
     conflictsBox));
   refresh();
 }
