@@ -492,6 +492,15 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     assert!(!page.as_str().unwrap_or("").contains("bkn_"), "the token is never shown");
     let listed = run(&hub_bin, &["token", "list", "--db", &db])?;
     assert!(listed.contains("dispatcher@desktop"), "the hub lists the enrolled console: {listed}");
+    // Connected, the screen leads with the status; enrolling again is folded away.
+    wait_for(
+        c,
+        "the enrolment form folded away",
+        long,
+        "const d = document.querySelector('[data-testid=hub-change]'); return d ? !d.open : null",
+        |v| v == &json!(true),
+    )
+    .await?;
     shot(c, "13-sync-connected").await;
 
     // The hotline posts a referral to the hub: on screen, with an alert.

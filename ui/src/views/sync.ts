@@ -13,6 +13,8 @@ import { errorLine } from './common';
 let conflicts: ConflictRow[] = [];
 let error: UiError | null = null;
 let saving = false;
+/** Where the screen is drawn, to draw it again once connected. */
+let screen: HTMLElement | null = null;
 
 // The parts that change while the screen is open.
 const detail = h('p', { 'data-testid': 'sync-detail' });
@@ -34,14 +36,18 @@ export async function loadConflicts() {
 async function attempt(call: () => Promise<typeof state.sync>) {
   saving = true;
   refresh();
+  let connected = false;
   try {
     state.sync = await call();
     error = null;
+    connected = true;
   } catch (e) {
     error = asUiError(e);
   }
   saving = false;
-  refresh();
+  // Connected: draw the screen again, status first and the form folded away.
+  if (connected && screen && state.view === 'sync') render(screen);
+  else refresh();
 }
 
 /** Redraw the status line, the error and the conflicts list; leave the form alone. */
@@ -66,6 +72,7 @@ function refresh() {
 const intro = () => h('p', { class: 'muted small' }, 'Enrol once with your hub account: this console then receives what your role may see. The password is sent to the hub only; the token it gives is kept in this console\'s store and never shown.');
 
 export function render(main: HTMLElement) {
+  screen = main;
   clear(main);
   const pill = state.sync;
   const field = (attrs: Record<string, string>) => h('input', { autocomplete: 'off', ...attrs }) as HTMLInputElement;
