@@ -206,7 +206,6 @@ onNavigate(() => {
   else (state.view === 'map' ? mapView.stage : main).focus({ preventScroll: true });
 });
 
-/** The console locked itself (idle) or lost its sign-in: ask for the password over what was on screen. */
 /**
  * Signing out starts a fresh page, so nothing the person saw stays in memory.
  * Until the reload, a refresh that finds nobody signed in must not draw the
@@ -218,6 +217,7 @@ function signOutAndReload() {
   void api.signOut().then(() => location.reload());
 }
 
+/** The console locked itself (idle) or lost its sign-in: ask for the password over what was on screen. */
 function lock() {
   if (signingOut || document.getElementById('lock')) return;
   const overlay = h('div', { id: 'lock', class: 'overlay opaque', role: 'dialog', 'aria-modal': 'true' });
