@@ -109,6 +109,12 @@ fn assert_queue_order(rows: &Value) {
     assert_eq!(keys, sorted, "rows are ordered by group, then priority");
 }
 
+/// Counts, in `window.beaconCaseDrawings`, each drawing of the case screen from now on.
+const COUNT_CASE_DRAWINGS: &str = "window.beaconCaseDrawings = 0; \
+    new MutationObserver((ms) => { for (const m of ms) for (const n of m.addedNodes) \
+      if (n.nodeType === 1 && n.matches('[data-testid=case-detail]')) window.beaconCaseDrawings++; }) \
+    .observe(document.getElementById('main'), { childList: true }); return true";
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a display, tauri-driver and the built app: run scripts/desktop-e2e.sh"]
 async fn dispatcher_flow() -> R<()> {
@@ -224,12 +230,18 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         |v| v == &json!(true),
     )
     .await?;
+    // Count the drawings of the case screen: opening a case draws it once.
+    js(c, COUNT_CASE_DRAWINGS).await?;
     click(c, &format!("[data-testid=queue-row][data-case-id='{id}']")).await?;
     wait_case_open(c, "case detail", &id).await?;
     wait_for(c, "handoff button", long, "return !!document.querySelector('[data-testid=handoff-trooper]')", |v| {
         v == &json!(true)
     })
     .await?;
+    // Nothing changed after it opened, so nothing may draw it again (a
+    // second drawing would swallow a click on the first).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(js(c, "return window.beaconCaseDrawings").await?, json!(1), "the case screen was drawn more than once");
     // Before the click, the case says what a handoff would share and withhold.
     let preview = text(c, "[data-testid=share-preview-trooper]").await?;
     assert!(preview.starts_with("Shares "), "the sharing preview: {preview}");
@@ -371,6 +383,37 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     let action = std::process::Command::new("dunstctl").args(["action", "0"]).output()?;
     assert!(action.status.success(), "dunstctl action: {}", String::from_utf8_lossy(&action.stderr));
     wait_case_open(c, "the case opened from the desktop notification", &new_id).await?;
+
+    // A note half written when another desk changes the case: the screen
+    // shows the change and keeps the text, the focus and the caret.
+    let draft = "Caller rang back, the room is";
+    click(c, "#note-text").await?;
+    c.active_element().await?.send_keys(draft).await?;
+    run(cli, &["--store", store, "note", &new_id, "Trooper", "on", "the", "way"])?;
+    wait_for(
+        c,
+        "the other desk's note on screen",
+        long,
+        "return [...document.querySelectorAll('.notes li')].map(l => l.innerText).join(' | ')",
+        |v| v.as_str().is_some_and(|t| t.contains("Trooper on the way")),
+    )
+    .await?;
+    let kept = js(
+        c,
+        "const t = document.getElementById('note-text'); return [t.value, document.activeElement === t, t.selectionStart]",
+    )
+    .await?;
+    assert_eq!(kept, json!([draft, true, draft.len()]), "the half-written note survives the redraw");
+    // Sent, it leaves the box empty.
+    click(c, "[data-testid=add-note]").await?;
+    wait_for(
+        c,
+        "the note sent",
+        long,
+        "return [document.querySelectorAll('.notes li').length, document.getElementById('note-text')?.value]",
+        |v| v == &json!([2, ""]),
+    )
+    .await?;
 
     // 7. The other screens open (screenshots for review), each showing its own content.
     for (nav, name, testid) in [

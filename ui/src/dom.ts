@@ -49,3 +49,75 @@ export function label(v: string | null | undefined): string {
   const w = words(v);
   return w.charAt(0).toUpperCase() + w.slice(1);
 }
+
+/**
+ * What a person is doing in the fields under a screen about to be drawn
+ * again: what they typed or chose (only where it differs from what the
+ * screen drew), which field has the focus and where the caret is, and which
+ * folded sections they opened. A screen redraws when a change arrives from
+ * another desk; with this it gives all of it back, so a half-written note
+ * survives a trooper's acknowledgement arriving.
+ */
+export interface Editing {
+  values: Map<string, string>;
+  open: Set<string>;
+  focus: string | null;
+  caret: [number, number] | null;
+}
+
+type Field = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
+
+/** A field's name across redraws: its id, test id or label (each unique on a screen). */
+function fieldKey(el: Element): string | null {
+  return el.id || el.getAttribute('data-testid') || el.getAttribute('aria-label');
+}
+
+function changed(el: Field): boolean {
+  if (el instanceof HTMLSelectElement) return [...el.options].some((o) => o.selected !== o.defaultSelected);
+  if (el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio')) return el.checked !== el.defaultChecked;
+  return el.value !== el.defaultValue;
+}
+
+export function takeEditing(root: Element): Editing {
+  const editing: Editing = { values: new Map(), open: new Set(), focus: null, caret: null };
+  for (const el of root.querySelectorAll<Field>('input, textarea, select')) {
+    const key = fieldKey(el);
+    if (key && changed(el)) editing.values.set(key, el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio') ? String(el.checked) : el.value);
+  }
+  for (const d of root.querySelectorAll('details[open]')) {
+    const summary = d.querySelector('summary')?.textContent;
+    if (summary) editing.open.add(summary);
+  }
+  const active = document.activeElement;
+  if (active && root.contains(active)) {
+    editing.focus = fieldKey(active);
+    if (active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement) {
+      try { editing.caret = [active.selectionStart ?? 0, active.selectionEnd ?? 0]; } catch { /* no caret in this kind of input */ }
+    }
+  }
+  return editing;
+}
+
+/** Give back to the freshly drawn `root` what [`takeEditing`] took from the old one. */
+export function restoreEditing(root: Element, editing: Editing) {
+  for (const d of root.querySelectorAll<HTMLDetailsElement>('details')) {
+    const summary = d.querySelector('summary')?.textContent;
+    if (summary && editing.open.has(summary)) d.open = true;
+  }
+  for (const el of root.querySelectorAll<Field>('input, textarea, select')) {
+    const key = fieldKey(el);
+    const value = key ? editing.values.get(key) : undefined;
+    if (value === undefined) continue;
+    if (el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio')) el.checked = value === 'true';
+    else el.value = value;
+    // Whatever the screen does as the person types (enabling a button) follows the value.
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+  if (!editing.focus) return;
+  const target = [...root.querySelectorAll<HTMLElement>('*')].find((el) => fieldKey(el) === editing.focus);
+  if (!target) return;
+  target.focus({ preventScroll: true });
+  if (editing.caret && (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement)) {
+    try { target.setSelectionRange(editing.caret[0], editing.caret[1]); } catch { /* no caret in this kind of input */ }
+  }
+}

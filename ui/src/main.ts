@@ -201,7 +201,7 @@ onNavigate(() => {
   if (state.view === 'mine') void mine.loadMine();
   if (state.view === 'stats') void statsView.loadStats();
   if (state.view === 'roster') void rosterView.loadRoster();
-  if (state.view === 'case' && state.caseId) void caseView.loadCase(state.caseId);
+  if (state.view === 'case' && state.caseId) void caseView.loadCase(state.caseId, true);
   if (state.view === 'queue') requestAnimationFrame(() => queue.focusList());
   else (state.view === 'map' ? mapView.stage : main).focus({ preventScroll: true });
 });

@@ -1,6 +1,6 @@
 // One case: the referral, priority and why, one-click handoff, status, map, notes, history.
 import { api, asUiError, type CaseDetail, type HandoffRecord, type StoredEvent, type Suggestions, type UiError } from '../api';
-import { clear, h, label, s, words } from '../dom';
+import { clear, h, label, restoreEditing, s, takeEditing, words } from '../dom';
 import { centroid, fitProjection, pathOf, polygonsOf, type BBox } from '../lib/geo';
 import { formatCountdown, formatSpan, formatWhen, secondsUntil, urgencyOf } from '../lib/time';
 import { go, may, state } from '../state';
@@ -19,7 +19,40 @@ interface CaseScreen {
 
 let screen: CaseScreen | null = null;
 
-export async function loadCase(id: string) {
+/** What the case screen was last drawn from (see `loadCase`). */
+let drawnFrom: string | null = null;
+
+/** A load of the case under way: callers asking for the same case share it. */
+let loading: { id: string; again: boolean; done: Promise<void> } | null = null;
+
+/**
+ * Load case `id` and draw it. Opening a case asks twice (the screen's first
+ * draw and the navigation): with `join`, a load of the same case already
+ * under way answers both, so the screen is drawn once and a click on it is
+ * not lost to a second drawing. Without it (after a change was written),
+ * a load under way is followed by one more, so the screen shows the change.
+ */
+export function loadCase(id: string, join = false): Promise<void> {
+  if (loading && loading.id === id) {
+    if (!join) loading.again = true;
+    return loading.done;
+  }
+  const mine = { id, again: false, done: Promise.resolve() };
+  loading = mine;
+  mine.done = (async () => {
+    try {
+      do {
+        mine.again = false;
+        await fetchCase(id);
+      } while (mine.again);
+    } finally {
+      if (loading === mine) loading = null;
+    }
+  })();
+  return mine.done;
+}
+
+async function fetchCase(id: string) {
   if (!screen || screen.id !== id) {
     screen = { id, detail: null, suggestions: null, audit: [], pick: { trooper: 0, advocate: 0 }, lastHandoff: null, errors: {}, busy: false };
   }
@@ -33,7 +66,16 @@ export async function loadCase(id: string) {
   } catch (e) {
     screen.errors.load = asUiError(e);
   }
-  if (state.view === 'case' && state.caseId === id) render(document.getElementById('main')!);
+  if (state.view !== 'case' || state.caseId !== id) return;
+  // The same answer as on screen: drawing it again would change nothing
+  // but could swallow a click.
+  if (drawnFrom === fingerprint(screen) && document.querySelector('[data-testid=case-detail]')) return;
+  render(document.getElementById('main')!);
+}
+
+/** Everything the screen is drawn from, as one string to compare. */
+function fingerprint(s: CaseScreen): string {
+  return JSON.stringify([s.id, s.detail, s.suggestions, s.audit, s.pick, s.lastHandoff, s.errors, s.busy, !!state.layer]);
 }
 
 /** Hand the open case to the current suggestion of `role`, at once. */
@@ -56,6 +98,9 @@ export async function handOff(role: 'trooper' | 'advocate', overrideReason?: str
         : await api.handoff(screen.id, sug.responder.id);
     screen.errors.handoff = null;
     screen.pick[role] = 0;
+    // Done: the reason given for sharing is in the record, not left in the box.
+    const reason = document.querySelector<HTMLInputElement>(`[data-testid="override-reason-${role}"]`);
+    if (reason) reason.value = '';
   } catch (e) {
     screen.errors.handoff = asUiError(e);
   } finally {
@@ -91,10 +136,14 @@ async function act(key: string, f: () => Promise<unknown>) {
 }
 
 export function render(main: HTMLElement) {
+  // What the person is typing in this case, and where, outlives the redraw.
+  const shown = main.querySelector<HTMLElement>('[data-testid=case-detail]')?.dataset.caseId;
+  const editing = shown !== undefined && shown === screen?.detail?.id ? takeEditing(main) : null;
   clear(main);
+  drawnFrom = null;
   if (!screen || screen.id !== state.caseId) {
     main.append(h('p', { class: 'empty' }, 'Loading the case…'));
-    if (state.caseId) void loadCase(state.caseId);
+    if (state.caseId) void loadCase(state.caseId, true);
     return;
   }
   const d = screen.detail;
@@ -117,6 +166,8 @@ export function render(main: HTMLElement) {
       h('div', { class: 'col' }, referralPanel(d), linkedPanel(d)),
       h('div', { class: 'col' }, miniMap(d), historyPanel()),
     )));
+  if (editing) restoreEditing(main, editing);
+  drawnFrom = fingerprint(screen);
 }
 
 function deadlineText(d: CaseDetail) {
@@ -247,7 +298,7 @@ function statusPanel(d: CaseDetail) {
       btn('On scene', () => void act('status', () => api.setStatus(d.id, 'on_scene', null)), may.on_scene, 'status-on-scene'),
       may.reopen
         ? btn('Reopen', () => void act('status', () => api.setStatus(d.id, 'reopened', null)), true)
-        : may.close ? h('span', { class: 'close-group' }, disp, btn('Close', () => void act('status', () => api.setStatus(d.id, 'closed', disp.value || null)), true, 'status-close')) : null),
+        : may.close ? h('span', { class: 'close-group' }, disp, btn('Close', () => void act('status', async () => { await api.setStatus(d.id, 'closed', disp.value || null); disp.value = ''; }), true, 'status-close')) : null),
     errorLine(screen!.errors.status ?? null),
     d.disposition ? h('p', { class: 'muted' }, `Disposition: ${d.disposition}`) : null);
 }
@@ -270,7 +321,7 @@ function priorityPanel(d: CaseDetail) {
     h('ul', { class: 'reasons' }, d.priority_reasons.map((r) => h('li', {}, r.text))),
     h('details', {}, h('summary', {}, 'Change priority…'),
       h('div', { class: 'actions wrap' }, sel, reason,
-        h('button', { class: 'btn', onclick: () => void act('priority', () => api.overridePriority(d.id, sel.value as 'P1', reason.value)) }, 'Set priority')),
+        h('button', { class: 'btn', onclick: () => void act('priority', async () => { await api.overridePriority(d.id, sel.value as 'P1', reason.value); reason.value = ''; }) }, 'Set priority')),
       errorLine(screen!.errors.priority ?? null)));
 }
 
@@ -278,7 +329,7 @@ function notesPanel(d: CaseDetail) {
   const ta = h('textarea', { rows: '2', placeholder: 'Add a note', 'aria-label': 'New note', id: 'note-text' }) as HTMLTextAreaElement;
   return panel(`Notes (${d.notes.length})`,
     h('ul', { class: 'notes' }, d.notes.map((n) => h('li', {}, h('div', { class: 'muted small' }, `${formatWhen(n.created_at)} · ${n.author}`), h('div', {}, n.body)))),
-    h('div', { class: 'actions' }, ta, h('button', { class: 'btn', onclick: () => void act('note', () => api.addNote(d.id, ta.value)) }, 'Add note')),
+    h('div', { class: 'actions' }, ta, h('button', { class: 'btn', 'data-testid': 'add-note', onclick: () => void act('note', async () => { await api.addNote(d.id, ta.value); ta.value = ''; }) }, 'Add note')),
     errorLine(screen!.errors.note ?? null));
 }
 
