@@ -694,9 +694,9 @@ async fn sync_flow(c: &Client, cli: &str, store: &str) -> R<()> {
     click(c, "[data-testid=sync-status]").await?;
     click(c, &format!("[data-testid=conflict-row][data-case-id='{id}'] button")).await?;
     wait_case_open(c, "the case, as the supervisor", &id).await?;
-    // The case screen may redraw as it finishes loading (its own audit
-    // event): a click on the button it replaced is lost, so click again
-    // until the conflict is gone (marking it twice is harmless).
+    // A change pulled from the hub in that instant redraws the case screen,
+    // and a click on the button it replaced is lost: click again until the
+    // conflict is gone (marking it twice is harmless).
     let looked_at = Instant::now();
     loop {
         // A click that finds no button: the conflict may just have gone.
