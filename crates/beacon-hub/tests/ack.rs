@@ -2,7 +2,8 @@
 //! a real webhook receiver carries a link to the real hub; opening it
 //! changes nothing; its buttons acknowledge and report on scene, once,
 //! as events every desktop pulls. On SQLite and PostgreSQL, over HTTP, and
-//! once in a real browser (Debian's headless Chromium, by WebDriver).
+//! once in each real browser engine the machine has (Chromium and WebKit,
+//! by WebDriver).
 
 use std::sync::{Arc, Mutex};
 
@@ -219,18 +220,88 @@ async fn a_link_to_a_handoff_passed_to_someone_else_answers_nothing() {
     }
 }
 
-/// chromedriver on a loopback port, for as long as the test holds it.
+/// A browser engine a trooper's phone may open the page in, driven by WebDriver.
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    /// Chromium (Chrome's engine), by `chromedriver`, headless: Debian's
+    /// `chromium` and `chromium-driver` packages (Ubuntu ships it as a snap only).
+    Chromium,
+    /// WebKit (Safari's engine), by `WebKitWebDriver` and WebKitGTK's
+    /// MiniBrowser under Xvfb: the packages the desktop's own tests use.
+    WebKit,
+}
+
+/// WebKitGTK's MiniBrowser, where Debian and Ubuntu install it.
+fn minibrowser() -> Option<std::path::PathBuf> {
+    ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/libexec"]
+        .iter()
+        .map(|dir| std::path::Path::new(dir).join("webkit2gtk-4.1/MiniBrowser"))
+        .find(|p| p.exists())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+impl Engine {
+    /// The engines this machine can drive.
+    fn available() -> Vec<Engine> {
+        let mut engines = Vec::new();
+        if on_path("chromedriver") {
+            engines.push(Engine::Chromium);
+        }
+        if on_path("WebKitWebDriver") && on_path("xvfb-run") && minibrowser().is_some() {
+            engines.push(Engine::WebKit);
+        }
+        engines
+    }
+
+    /// The session to ask the driver for: a phone-sized window.
+    fn capabilities(self) -> serde_json::Map<String, Value> {
+        let capabilities = match self {
+            // Root in a container needs --no-sandbox.
+            Engine::Chromium => serde_json::json!({
+                "goog:chromeOptions": {
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             "--window-size=412,915", "--hide-scrollbars", "--force-device-scale-factor=1"],
+                }
+            }),
+            Engine::WebKit => serde_json::json!({
+                "webkitgtk:browserOptions": {
+                    "binary": minibrowser().expect("MiniBrowser").to_string_lossy(),
+                    "args": ["--automation"],
+                }
+            }),
+        };
+        capabilities.as_object().unwrap().clone()
+    }
+}
+
+/// A WebDriver server on a loopback port, for as long as the test holds it.
 struct Driver(std::process::Child, u16);
 
 impl Driver {
-    async fn start() -> Driver {
+    async fn start(engine: Engine) -> Driver {
+        use std::os::unix::process::CommandExt;
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("chromedriver")
+        let mut command = match engine {
+            Engine::Chromium => std::process::Command::new("chromedriver"),
+            Engine::WebKit => {
+                // MiniBrowser needs a display: a virtual one of its own.
+                let mut c = std::process::Command::new("xvfb-run");
+                c.args(["-a", "WebKitWebDriver"]);
+                c
+            }
+        };
+        let child = command
             .arg(format!("--port={port}"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
+            // Its own process group, so the driver, the browser and the
+            // display all go when the test ends.
+            .process_group(0)
             .spawn()
-            .expect("chromedriver (apt-get install chromium chromium-driver; scripts/test.sh installs them)");
+            .unwrap_or_else(|e| panic!("the WebDriver server for {engine:?}: {e}"));
         until(20, async || tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()).await;
         Driver(child, port)
     }
@@ -238,6 +309,8 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The whole group: xvfb-run leaves Xvfb and the driver behind if only it is killed.
+        let _ = std::process::Command::new("kill").args(["-TERM", "--", &format!("-{}", self.0.id())]).status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -253,37 +326,49 @@ fn screenshot(dir: &std::path::Path, name: &str, png: &[u8]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_responder_acknowledges_from_the_page_in_a_real_browser() {
+    let engines = Engine::available();
+    assert!(
+        !engines.is_empty(),
+        "no browser to test the page in: apt-get install chromium chromium-driver (Debian), or webkit2gtk-driver xvfb; scripts/test.sh installs them"
+    );
+    for engine in engines {
+        acknowledge_in(engine).await;
+    }
+}
+
+/// Open the acknowledgement link in `engine`, check the page as the
+/// browser applies its policy, and acknowledge from it: once, as one event.
+async fn acknowledge_in(engine: Engine) {
     let dir = tempfile::tempdir().unwrap();
     let db: Arc<dyn HubDb> = Arc::new(SqliteHubDb::open(&dir.path().join("hub.sqlite3")).unwrap());
     db.migrate().await.unwrap();
     let (_, got) = hub_and_receiver(&db, "T-B").await;
     let (case, url) = handed_off(&db, &got, "ACK-BROWSER", "T-B").await;
 
-    let driver = Driver::start().await;
-    // A phone-sized window; root in a container needs --no-sandbox.
-    let capabilities = serde_json::json!({
-        "goog:chromeOptions": {
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=412,915", "--hide-scrollbars", "--force-device-scale-factor=1"],
-        }
-    });
-    let capabilities = capabilities.as_object().unwrap().clone().into_iter().collect();
+    let driver = Driver::start(engine).await;
     let client = fantoccini::ClientBuilder::native()
-        .capabilities(capabilities)
+        .capabilities(engine.capabilities())
         .connect(&format!("http://127.0.0.1:{}", driver.1))
         .await
-        .expect("a WebDriver session in headless Chromium");
+        .unwrap_or_else(|e| panic!("a WebDriver session in {engine:?}: {e}"));
+    if let Engine::WebKit = engine {
+        client.set_window_size(412, 915).await.unwrap();
+    }
     client.goto(&url).await.unwrap();
     let state = client.find(fantoccini::Locator::Css("[data-state]")).await.unwrap().text().await.unwrap();
-    assert!(state.contains("Waiting for you to acknowledge"), "{state}");
+    assert!(state.contains("Waiting for you to acknowledge"), "{engine:?}: {state}");
     // The browser ran the page under its policy: the style applied (the
     // button is filled), and nothing was blocked that the page needs.
     let filled = client
         .execute("return getComputedStyle(document.querySelector('button')).backgroundColor", vec![])
         .await
         .unwrap();
-    assert_ne!(filled, serde_json::json!("rgba(0, 0, 0, 0)"), "the inline style is allowed by its hash");
-    screenshot(dir.path(), "ack-page.png", &client.screenshot().await.unwrap());
+    assert_ne!(filled, serde_json::json!("rgba(0, 0, 0, 0)"), "{engine:?}: the inline style is allowed by its hash");
+    let suffix = match engine {
+        Engine::Chromium => "",
+        Engine::WebKit => "-webkit",
+    };
+    screenshot(dir.path(), &format!("ack-page{suffix}.png"), &client.screenshot().await.unwrap());
 
     client.find(fantoccini::Locator::Css("button[data-answer=acknowledge]")).await.unwrap().click().await.unwrap();
     let mut text = String::new();
@@ -294,10 +379,10 @@ async fn a_responder_acknowledges_from_the_page_in_a_real_browser() {
         text.contains("Acknowledged at")
     })
     .await;
-    assert!(text.contains("the dispatcher sees your acknowledgement"), "{text}");
-    screenshot(dir.path(), "ack-page-acknowledged.png", &client.screenshot().await.unwrap());
+    assert!(text.contains("the dispatcher sees your acknowledgement"), "{engine:?}: {text}");
+    screenshot(dir.path(), &format!("ack-page-acknowledged{suffix}.png"), &client.screenshot().await.unwrap());
     client.close().await.unwrap();
 
     let kinds: Vec<String> = events_of(&db, case).await.into_iter().map(|(kind, _)| kind).collect();
-    assert_eq!(kinds.iter().filter(|k| *k == "acknowledged").count(), 1, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "acknowledged").count(), 1, "{engine:?}: {kinds:?}");
 }
