@@ -389,6 +389,8 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     let draft = "Caller rang back, the room is";
     click(c, "#note-text").await?;
     c.active_element().await?.send_keys(draft).await?;
+    let scrolled = js(c, "return document.getElementById('main').scrollTop").await?;
+    eprintln!("the case screen is scrolled {scrolled} px down to the note box");
     run(cli, &["--store", store, "note", &new_id, "Trooper", "on", "the", "way"])?;
     wait_for(
         c,
@@ -404,6 +406,11 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     )
     .await?;
     assert_eq!(kept, json!([draft, true, draft.len()]), "the half-written note survives the redraw");
+    assert_eq!(
+        js(c, "return document.getElementById('main').scrollTop").await?,
+        scrolled,
+        "the screen stays where it was scrolled"
+    );
     // Sent, it leaves the box empty.
     click(c, "[data-testid=add-note]").await?;
     wait_for(

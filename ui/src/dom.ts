@@ -51,18 +51,20 @@ export function label(v: string | null | undefined): string {
 }
 
 /**
- * What a person is doing in the fields under a screen about to be drawn
- * again: what they typed or chose (only where it differs from what the
- * screen drew), which field has the focus and where the caret is, and which
- * folded sections they opened. A screen redraws when a change arrives from
- * another desk; with this it gives all of it back, so a half-written note
- * survives a trooper's acknowledgement arriving.
+ * What a person is doing on a screen about to be drawn again: what they
+ * typed or chose (only where it differs from what the screen drew), which
+ * field has the focus and where the caret is, which folded sections they
+ * opened, and how far they scrolled. A screen redraws when a change arrives
+ * from another desk; with this it gives all of it back, so a half-written
+ * note survives a trooper's acknowledgement arriving.
  */
 export interface Editing {
   values: Map<string, string>;
   open: Set<string>;
   focus: string | null;
   caret: [number, number] | null;
+  /** How far the screen was scrolled. */
+  scroll: number;
 }
 
 type Field = HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
@@ -79,7 +81,7 @@ function changed(el: Field): boolean {
 }
 
 export function takeEditing(root: Element): Editing {
-  const editing: Editing = { values: new Map(), open: new Set(), focus: null, caret: null };
+  const editing: Editing = { values: new Map(), open: new Set(), focus: null, caret: null, scroll: root.scrollTop };
   for (const el of root.querySelectorAll<Field>('input, textarea, select')) {
     const key = fieldKey(el);
     if (key && changed(el)) editing.values.set(key, el instanceof HTMLInputElement && (el.type === 'checkbox' || el.type === 'radio') ? String(el.checked) : el.value);
@@ -100,6 +102,7 @@ export function takeEditing(root: Element): Editing {
 
 /** Give back to the freshly drawn `root` what [`takeEditing`] took from the old one. */
 export function restoreEditing(root: Element, editing: Editing) {
+  root.scrollTop = editing.scroll;
   for (const d of root.querySelectorAll<HTMLDetailsElement>('details')) {
     const summary = d.querySelector('summary')?.textContent;
     if (summary && editing.open.has(summary)) d.open = true;
