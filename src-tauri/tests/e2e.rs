@@ -266,6 +266,8 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         result.contains("Shared") && result.contains("Withheld"),
         "the result says what was shared and withheld: {result}"
     );
+    // Named as people read them (Rust's words), not as paths.
+    assert!(result.contains("location address") && !result.contains("location."), "field names: {result}");
     eprintln!("handed case {id} to {who}");
     shot(c, "03-handoff").await;
 

@@ -97,6 +97,11 @@ pub struct HandoffRecord {
     pub handed_off_at: DateTime<Utc>,
     pub shared_fields: Vec<String>,
     pub withheld_fields: Vec<String>,
+    /// The shared fields as people read them ("location address"; see
+    /// `beacon_domain::sharing::words`): screens show these, never the paths.
+    pub shared_names: Vec<String>,
+    /// The withheld fields, likewise.
+    pub withheld_names: Vec<String>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
     pub withdrawn_at: Option<DateTime<Utc>>,

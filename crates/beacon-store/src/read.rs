@@ -373,6 +373,9 @@ impl Store {
              FROM handoffs WHERE case_id = ?1 ORDER BY handed_off_at, rowid",
         )?;
         let rows = stmt.query_map([id.to_string()], |r| {
+            let shared_fields: Vec<String> = from_json(r.get(6)?)?;
+            let withheld_fields: Vec<String> = from_json(r.get(7)?)?;
+            let names = |fields: &[String]| fields.iter().map(|f| beacon_domain::sharing::words(f)).collect();
             Ok(HandoffRecord {
                 id: parse(r.get(0)?, "handoff id")?,
                 responder_id: ResponderId(r.get(1)?),
@@ -380,8 +383,10 @@ impl Store {
                 role: parse(r.get(3)?, "role")?,
                 handed_off_by: r.get(4)?,
                 handed_off_at: ms(r.get(5)?),
-                shared_fields: from_json(r.get(6)?)?,
-                withheld_fields: from_json(r.get(7)?)?,
+                shared_names: names(&shared_fields),
+                withheld_names: names(&withheld_fields),
+                shared_fields,
+                withheld_fields,
                 acknowledged_at: r.get::<_, Option<i64>>(8)?.map(ms),
                 acknowledged_by: r.get(9)?,
                 withdrawn_at: r.get::<_, Option<i64>>(10)?.map(ms),

@@ -4,7 +4,16 @@ import type { HandoffId } from "./HandoffId";
 import type { ResponderId } from "./ResponderId";
 import type { Role } from "./Role";
 
-export type HandoffRecord = { id: HandoffId, responder_id: ResponderId, responder_name: string, role: Role, handed_off_by: string, handed_off_at: string, shared_fields: Array<string>, withheld_fields: Array<string>, acknowledged_at: string | null, acknowledged_by: string | null, withdrawn_at: string | null, 
+export type HandoffRecord = { id: HandoffId, responder_id: ResponderId, responder_name: string, role: Role, handed_off_by: string, handed_off_at: string, shared_fields: Array<string>, withheld_fields: Array<string>, 
+/**
+ * The shared fields as people read them ("location address"; see
+ * `beacon_domain::sharing::words`): screens show these, never the paths.
+ */
+shared_names: Array<string>, 
+/**
+ * The withheld fields, likewise.
+ */
+withheld_names: Array<string>, acknowledged_at: string | null, acknowledged_by: string | null, withdrawn_at: string | null, 
 /**
  * When the hub rejected it (another handoff of the role reached it
  * first); a rejected handoff is also withdrawn.
