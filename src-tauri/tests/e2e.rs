@@ -266,8 +266,16 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         result.contains("Shared") && result.contains("Withheld"),
         "the result says what was shared and withheld: {result}"
     );
-    // Named as people read them (Rust's words), not as paths.
+    // Named as people read them (Rust's words), not as paths; so is the
+    // offer to share what was withheld.
     assert!(result.contains("location address") && !result.contains("location."), "field names: {result}");
+    let offers =
+        js(c, "return [...document.querySelectorAll('details.override summary')].map(s => s.innerText)").await?;
+    let offers: Vec<&str> = offers.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(
+        !offers.is_empty() && offers.iter().all(|o| o.starts_with("Share the withheld") && !o.contains("victims.")),
+        "offers to share: {offers:?}"
+    );
     eprintln!("handed case {id} to {who}");
     shot(c, "03-handoff").await;
 

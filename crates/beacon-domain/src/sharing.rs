@@ -140,6 +140,8 @@ pub struct SharePlan {
     /// The withheld fields an override with a reason would share (never
     /// the reporter's identity).
     pub overridable: Vec<String>,
+    /// The same, as people read them ([`words`]).
+    pub overridable_names: Vec<String>,
 }
 
 impl SharePlan {
@@ -205,7 +207,8 @@ pub fn plan_with(r: &Referral, role: Role, now: DateTime<Utc>, overridden: bool)
         }
     }
     let explained = explain(&shared, &withheld);
-    SharePlan { recipient, shared, withheld, explained, overridable }
+    let overridable_names = overridable.iter().map(|f| words(f)).collect();
+    SharePlan { recipient, shared, withheld, explained, overridable, overridable_names }
 }
 
 /// What a handoff sends its responder: of the referral (as JSON), only
@@ -413,6 +416,7 @@ mod tests {
                 let r = referral(consent.clone(), "no", "recent", contact_ok);
                 let before = plan(&r, role, now());
                 assert_eq!(before.overridable, ["potential_victims.description"], "{consent} {role:?}");
+                assert_eq!(before.overridable_names, ["potential victims description"], "named for people");
                 let after = plan_with(&r, role, now(), true);
                 assert_eq!(victim(&after), Ok(SharedBecause::Override), "{consent} {role:?}");
                 assert!(after.overridable.is_empty());

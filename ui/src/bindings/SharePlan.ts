@@ -15,4 +15,8 @@ explained: Array<string>,
  * The withheld fields an override with a reason would share (never
  * the reporter's identity).
  */
-overridable: Array<string>, };
+overridable: Array<string>, 
+/**
+ * The same, as people read them ([`words`]).
+ */
+overridable_names: Array<string>, };

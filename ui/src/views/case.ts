@@ -225,13 +225,13 @@ function reachPanel(d: CaseDetail) {
 }
 
 /** Share what the policy withholds, for a reason the handoff records: folded away until asked for. */
-function overrideForm(role: 'trooper' | 'advocate', fields: string[]) {
+function overrideForm(role: 'trooper' | 'advocate', names: string[]) {
   const reason = h('input', { type: 'text', 'data-testid': `override-reason-${role}`, placeholder: 'Why (e.g. court order 24-112)', 'aria-label': 'Reason for sharing withheld details' }) as HTMLInputElement;
   const go = h('button', { class: 'btn small', 'data-testid': `override-handoff-${role}`, disabled: true }, 'Hand off, sharing them') as HTMLButtonElement;
   reason.addEventListener('input', () => { go.disabled = reason.value.trim() === ''; });
   go.addEventListener('click', () => void handOff(role, reason.value));
   return h('details', { class: 'override' },
-    h('summary', { class: 'small' }, `Share the withheld ${fields.map(words).join(', ')}…`),
+    h('summary', { class: 'small' }, `Share the withheld ${names.join(', ')}…`),
     h('div', { class: 'actions' }, reason, go));
 }
 
@@ -265,7 +265,7 @@ function handoffPanel(d: CaseDetail) {
           'Next suggestion', h('kbd', {}, `⇧${key.toUpperCase()}`))),
       share && h('ul', { class: 'share-preview muted small', 'data-testid': `share-preview-${role}` },
         share.explained.map((line) => h('li', {}, line))),
-      share && share.overridable.length > 0 && may('override_sharing') && !closed ? overrideForm(role, share.overridable) : null);
+      share && share.overridable.length > 0 && may('override_sharing') && !closed ? overrideForm(role, share.overridable_names) : null);
   };
   const last = screen!.lastHandoff;
   return panel('Hand off',
