@@ -162,7 +162,7 @@ impl Beacon {
                 priority: row.priority,
                 lat,
                 lon,
-                jurisdiction_id: row.jurisdiction.jurisdiction_id,
+                jurisdiction_id: row.jurisdiction.jurisdiction_id.clone(),
             });
         }
         Ok(out)
@@ -227,7 +227,7 @@ impl Beacon {
                 case_id,
                 priority: Some(case.summary.priority),
                 jurisdiction_label: case.summary.jurisdiction.label(),
-                troop: case.summary.jurisdiction.troop,
+                troop: case.summary.jurisdiction.troop.clone(),
                 responder_id,
                 responder_name,
             });

@@ -98,7 +98,7 @@ impl Beacon {
             return Ok(AddOutcome {
                 created: false,
                 priority: stored.summary.priority,
-                jurisdiction: stored.summary.jurisdiction,
+                jurisdiction: std::sync::Arc::unwrap_or_clone(stored.summary.jurisdiction),
                 ..outcome
             });
         }

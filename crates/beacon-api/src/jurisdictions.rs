@@ -161,7 +161,7 @@ impl Beacon {
         let actor = self.actor().clone();
         self.store_mut().write::<_, ApiError>(|w| {
             let case = w.case(case_id)?.ok_or_else(|| ApiError::NotFound { what: "case", id: case_id.to_string() })?;
-            let from = case.summary.jurisdiction;
+            let from = std::sync::Arc::unwrap_or_clone(case.summary.jurisdiction);
             let to = JurisdictionAssignment {
                 jurisdiction_id: Some(info.id.clone()),
                 name: Some(info.name.clone()),

@@ -95,6 +95,8 @@ pub struct Store {
     hlc: HlcClock,
     /// The page cache this connection has now (see [`Store::set_page_cache`]).
     page_cache: std::cell::Cell<PageCache>,
+    /// JSON columns of case rows already parsed (see [`read::RowMemo`]).
+    row_memo: read::RowMemo,
 }
 
 /// How much of the store a connection keeps in memory. The cache fills only
@@ -286,6 +288,7 @@ impl Store {
             device_row,
             hlc: HlcClock::new(clock, last),
             page_cache: std::cell::Cell::new(PageCache::Everyday),
+            row_memo: read::RowMemo::default(),
         };
         // A pull that stopped before its fold: fold now, before anyone reads.
         store.finish_pulled()?;

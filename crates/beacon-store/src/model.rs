@@ -10,6 +10,7 @@ use beacon_domain::{
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// A responder a case is assigned to (the latest handoff per role).
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -30,14 +31,18 @@ pub struct CaseSummary {
     pub received_at: DateTime<Utc>,
     pub status: CaseStatus,
     pub priority: Priority,
-    pub priority_reasons: Vec<Reason>,
+    // Shared, not copied: a queue page's rows repeat a few sets of reasons
+    // (see `read::RowMemo`).
+    pub priority_reasons: Arc<[Reason]>,
     pub priority_overridden: bool,
-    pub jurisdiction: JurisdictionAssignment,
+    // Shared too: rows in the same county share one assignment.
+    pub jurisdiction: Arc<JurisdictionAssignment>,
     pub trafficking_type: TraffickingType,
     pub place_type: Option<PlaceType>,
     pub location: String,
     pub link_count: u32,
-    pub assigned: Vec<Assignee>,
+    // Shared like the reasons: a small roster assigns the same pairs.
+    pub assigned: Arc<[Assignee]>,
     pub handed_off_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub on_scene_at: Option<DateTime<Utc>>,

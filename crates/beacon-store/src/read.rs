@@ -2,15 +2,18 @@
 
 use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::queue::{QueueQuery, Standing};
+use beacon_domain::triage::Reason;
 use beacon_domain::{CaseId, Hlc, JurisdictionAssignment, Priority, Responder, ResponderId, User};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::types::Value as Sql;
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::model::{
-    CaseMatch, CaseRecord, CaseSummary, ChangedCases, DeliveryStatus, HandoffConflict, HandoffRecord, LinkedCase,
-    NoteRecord, ResponseRow, ResponseRows, StoredEvent,
+    Assignee, CaseMatch, CaseRecord, CaseSummary, ChangedCases, DeliveryStatus, HandoffConflict, HandoffRecord,
+    LinkedCase, NoteRecord, ResponseRow, ResponseRows, StoredEvent,
 };
 use crate::{Store, StoreError};
 
@@ -79,8 +82,87 @@ fn json_at<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::R
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
 }
 
-fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
+/// JSON columns that repeat from row to row, each distinct text parsed
+/// once. Priority reasons come from a few fixed triage rules and the
+/// responders assigned from a small roster, so the rows of a queue page
+/// repeat a handful of texts, and parsing them was a third of the page's
+/// time. A dispatcher's override carries its own words and is parsed each
+/// time; a memo is cleared if it ever grows past its bound.
+#[derive(Debug, Default)]
+pub(crate) struct RowMemo {
+    reasons: JsonMemo<Arc<[Reason]>>,
+    assigned: JsonMemo<Arc<[Assignee]>>,
+    /// Plain assignments (inside one jurisdiction, not near a border) by
+    /// jurisdiction id, one per way of assigning it: a page's rows share a
+    /// few dozen of them.
+    jurisdictions: RefCell<HashMap<Box<str>, Vec<Arc<JurisdictionAssignment>>>>,
+}
+
+impl RowMemo {
+    /// The jurisdiction from its [`JURISDICTION_COLUMNS`] at column `at`,
+    /// shared with earlier rows when it is the same plain assignment.
+    fn jurisdiction_at(&self, r: &Row<'_>, at: usize) -> rusqlite::Result<Arc<JurisdictionAssignment>> {
+        use rusqlite::types::ValueRef;
+        let text = |i: usize| r.get_ref(i).and_then(|v| v.as_str_or_null().map_err(rusqlite::Error::from));
+        let (near_border, outside): (bool, bool) = (r.get(at + 5)?, r.get(at + 6)?);
+        let plain = !near_border
+            && !outside
+            && matches!(r.get_ref(at + 7)?, ValueRef::Null)
+            && matches!(r.get_ref(at + 8)?, ValueRef::Null)
+            && matches!(r.get_ref(at + 9)?, ValueRef::Null);
+        let Some(id) = text(at)?.filter(|_| plain) else { return Ok(Arc::new(jurisdiction_at(r, at)?)) };
+        let (name, troop, verified, method) = (text(at + 1)?, text(at + 2)?, r.get::<_, bool>(at + 3)?, text(at + 4)?);
+        let same = |j: &JurisdictionAssignment| {
+            j.name.as_deref() == name
+                && j.troop.as_deref() == troop
+                && j.troop_verified == verified
+                && Some(j.method.as_str()) == method
+        };
+        if let Some(known) = self.jurisdictions.borrow().get(id).and_then(|v| v.iter().find(|j| same(j))) {
+            return Ok(known.clone());
+        }
+        let decoded = Arc::new(jurisdiction_at(r, at)?);
+        let mut memo = self.jurisdictions.borrow_mut();
+        if memo.len() >= JsonMemo::<()>::BOUND {
+            memo.clear();
+        }
+        memo.entry(id.into()).or_default().push(decoded.clone());
+        Ok(decoded)
+    }
+}
+
+#[derive(Debug)]
+struct JsonMemo<T>(RefCell<HashMap<Box<str>, T>>);
+
+impl<T> Default for JsonMemo<T> {
+    fn default() -> Self {
+        JsonMemo(RefCell::default())
+    }
+}
+
+impl<T> JsonMemo<T> {
+    const BOUND: usize = 1024;
+}
+
+impl<T: Clone + serde::de::DeserializeOwned> JsonMemo<T> {
+    fn at(&self, r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
+        let text = r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?;
+        if let Some(known) = self.0.borrow().get(text) {
+            return Ok(known.clone());
+        }
+        let value: T = json_at(r, i)?;
+        let mut memo = self.0.borrow_mut();
+        if memo.len() >= Self::BOUND {
+            memo.clear();
+        }
+        memo.insert(text.into(), value.clone());
+        Ok(value)
+    }
+}
+
+fn summary(r: &Row<'_>, memo: &RowMemo) -> rusqlite::Result<CaseSummary> {
     let priority: i64 = r.get(5)?;
+    let priority_overridden: bool = r.get(7)?;
     Ok(CaseSummary {
         id: parse_at(r, 0, "case id")?,
         source: parse_at(r, 1, "source")?,
@@ -88,31 +170,30 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<CaseSummary> {
         received_at: ms(r.get(3)?),
         status: parse_at(r, 4, "status")?,
         priority: Priority::from_rank(priority).unwrap_or(Priority::P4),
-        priority_reasons: json_at(r, 6)?,
-        priority_overridden: r.get(7)?,
+        priority_reasons: match priority_overridden {
+            true => json_at(r, 6)?,
+            false => memo.reasons.at(r, 6)?,
+        },
+        priority_overridden,
         trafficking_type: parse_at(r, 8, "trafficking type")?,
         place_type: r.get::<_, Option<String>>(9)?.map(|p| parse(p, "place type")).transpose()?,
         location: r.get(10)?,
         link_count: r.get(11)?,
-        assigned: match r.get_ref(12)?.as_str().map_err(rusqlite::Error::from)? {
-            // Most queue rows have nobody yet: no parser for an empty list.
-            "[]" => Vec::new(),
-            _ => json_at(r, 12)?,
-        },
+        assigned: memo.assigned.at(r, 12)?,
         handed_off_at: r.get::<_, Option<i64>>(13)?.map(ms),
         acknowledged_at: r.get::<_, Option<i64>>(14)?.map(ms),
         on_scene_at: r.get::<_, Option<i64>>(15)?.map(ms),
         closed_at: r.get::<_, Option<i64>>(16)?.map(ms),
         disposition: r.get(17)?,
         due_ms: r.get(18)?,
-        jurisdiction: jurisdiction_at(r, SUMMARY_JURISDICTION_AT)?,
+        jurisdiction: memo.jurisdiction_at(r, SUMMARY_JURISDICTION_AT)?,
         open_conflicts: r.get(SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH)?,
         escalated: r.get(SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH + 1)?,
         undelivered: r.get(SUMMARY_JURISDICTION_AT + JURISDICTION_WIDTH + 2)?,
     })
 }
 
-pub(crate) fn case(conn: &Connection, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
+pub(crate) fn case(conn: &Connection, id: CaseId, memo: &RowMemo) -> Result<Option<CaseRecord>, StoreError> {
     let sql = format!(
         "SELECT {SUMMARY_COLUMNS}, e.body FROM cases c JOIN events e ON e.case_row = c.row_id AND e.kind = 'referral_received'
          WHERE c.id = ?1"
@@ -120,7 +201,7 @@ pub(crate) fn case(conn: &Connection, id: CaseId) -> Result<Option<CaseRecord>, 
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([id.to_string()], |r| {
-            Ok(CaseRecord { summary: summary(r)?, referral: referral_of(r.get(SUMMARY_WIDTH)?)? })
+            Ok(CaseRecord { summary: summary(r, memo)?, referral: referral_of(r.get(SUMMARY_WIDTH)?)? })
         })
         .optional()?)
 }
@@ -139,7 +220,7 @@ fn referral_of(body: String) -> rusqlite::Result<beacon_domain::referral::Referr
 
 impl Store {
     pub fn case(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
-        case(&self.conn, id)
+        case(&self.conn, id, &self.row_memo)
     }
 
     /// Cases a person's identifier names exactly: the case whose full id it
@@ -237,29 +318,9 @@ impl Store {
         if limit == 0 || from > until {
             return Ok(());
         }
-        // Each filter has an index that already holds open cases in this order.
-        let index = if q.jurisdiction.is_some() {
-            "cases_queue_jurisdiction"
-        } else if q.troop.is_some() {
-            "cases_queue_troop"
-        } else {
-            "cases_queue"
-        };
-        let mut sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM cases c INDEXED BY {index}
-             WHERE c.is_open = 1 AND c.standing = ? AND c.priority = ? AND c.due_at >= ? AND c.due_at <= ?"
-        );
-        let mut args: Vec<Sql> = vec![
-            Sql::Integer(standing.rank().into()),
-            Sql::Integer(priority.rank().into()),
-            Sql::Integer(from),
-            Sql::Integer(until),
-        ];
-        filters(q, None, &mut sql, &mut args);
-        sql += " ORDER BY c.due_at, c.id LIMIT ?";
-        args.push(Sql::Integer(limit as i64));
+        let (sql, args) = segment_sql(q, standing, priority, from, until, limit);
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        for row in stmt.query_map(params_from_iter(args), summary)? {
+        for row in stmt.query_map(params_from_iter(args), |r| summary(r, &self.row_memo))? {
             out.push(row?);
         }
         Ok(())
@@ -293,7 +354,7 @@ impl Store {
             }
             // Not cached: the statement's text varies with the number of ids.
             let mut stmt = self.conn.prepare(&sql)?;
-            for row in stmt.query_map(params_from_iter(args), summary)? {
+            for row in stmt.query_map(params_from_iter(args), |r| summary(r, &self.row_memo))? {
                 out.push(row?);
             }
         }
@@ -348,7 +409,7 @@ impl Store {
         sql += " ORDER BY f.rowid DESC LIMIT ?";
         args.push(Sql::Integer(limit as i64));
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), summary)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| summary(r, &self.row_memo))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -717,7 +778,8 @@ impl Store {
             let sql = format!("SELECT {SUMMARY_COLUMNS} FROM cases c WHERE c.id IN ({})", placeholders(chunk.len()));
             // Not cached: the statement's text varies with the number of ids.
             let mut stmt = self.conn.prepare(&sql)?;
-            let rows = stmt.query_map(params_from_iter(chunk.iter().map(|c| c.to_string())), summary)?;
+            let rows =
+                stmt.query_map(params_from_iter(chunk.iter().map(|c| c.to_string())), |r| summary(r, &self.row_memo))?;
             for row in rows {
                 out.push(row?);
             }
@@ -774,6 +836,40 @@ pub type OpenCount = (Option<String>, Option<String>, u64, Priority);
 /// The query's filters other than priority and text, as SQL conditions on
 /// `c` (a case row). `overdue_at` is "now" in unix ms when the overdue filter
 /// is read here (the queue's walks apply it as a deadline range instead).
+/// The walk [`Store::segment`] runs: one queue index, read alone (the
+/// indexes carry every column a row shows; `tests` checks the plan).
+fn segment_sql(
+    q: &QueueQuery,
+    standing: Standing,
+    priority: Priority,
+    from: i64,
+    until: i64,
+    limit: usize,
+) -> (String, Vec<Sql>) {
+    // Each filter has an index that already holds open cases in this order.
+    let index = if q.jurisdiction.is_some() {
+        "cases_queue_jurisdiction"
+    } else if q.troop.is_some() {
+        "cases_queue_troop"
+    } else {
+        "cases_queue"
+    };
+    let mut sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM cases c INDEXED BY {index}
+         WHERE c.is_open = 1 AND c.standing = ? AND c.priority = ? AND c.due_at >= ? AND c.due_at <= ?"
+    );
+    let mut args: Vec<Sql> = vec![
+        Sql::Integer(standing.rank().into()),
+        Sql::Integer(priority.rank().into()),
+        Sql::Integer(from),
+        Sql::Integer(until),
+    ];
+    filters(q, None, &mut sql, &mut args);
+    sql += " ORDER BY c.due_at, c.id LIMIT ?";
+    args.push(Sql::Integer(limit as i64));
+    (sql, args)
+}
+
 fn filters(q: &QueueQuery, overdue_at: Option<i64>, sql: &mut String, args: &mut Vec<Sql>) {
     if !q.statuses.is_empty() {
         *sql += &format!(" AND c.status IN ({})", placeholders(q.statuses.len()));
@@ -867,7 +963,125 @@ fn case_match(r: &Row<'_>) -> rusqlite::Result<CaseMatch> {
 
 #[cfg(test)]
 mod tests {
-    use super::fts_query;
+    use super::{fts_query, segment_sql};
+    use beacon_domain::case::CaseStatus;
+    use beacon_domain::queue::{QueueQuery, Standing};
+    use beacon_domain::{Priority, SystemClock};
+    use std::sync::Arc;
+
+    /// A row decoded with a memo that has seen other rows is the row decoded
+    /// afresh: same reasons, responders and jurisdiction, whatever came first.
+    #[test]
+    fn memoised_rows_are_the_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("s.sqlite3"), Arc::new(SystemClock)).unwrap();
+        let reasons = [
+            r#"[{"code":"minor","text":"a minor may be involved"}]"#,
+            r#"[{"code":"override","text":"set by ann: a typed reason"}]"#,
+        ];
+        let assigned = ["[]", r#"[{"id":"E-T1","name":"Tpr. Rosa Johnson","role":"trooper"}]"#];
+        // (id, name, troop, verified, method, near border, outside, distance, reason, candidates)
+        type Place = (
+            Option<&'static str>,
+            Option<&'static str>,
+            &'static str,
+            bool,
+            &'static str,
+            bool,
+            bool,
+            Option<f64>,
+            Option<&'static str>,
+            Option<&'static str>,
+        );
+        let places: [Place; 6] = [
+            (Some("29077"), Some("Greene"), "D", true, "point", false, false, None, None, None),
+            (Some("29077"), Some("Greene"), "D", false, "point", false, false, None, None, None),
+            (
+                Some("29077"),
+                Some("Greene"),
+                "D",
+                true,
+                "point",
+                true,
+                false,
+                None,
+                None,
+                Some(r#"[{"jurisdiction_id":"29043","name":"Christian","distance_km":1.5}]"#),
+            ),
+            (Some("29077"), Some("Greene"), "D", true, "point", false, true, Some(3.5), None, None),
+            (
+                None,
+                None,
+                "",
+                true,
+                "unknown",
+                false,
+                true,
+                None,
+                Some("the referral's state (IL) is not this layer's (MO)"),
+                None,
+            ),
+            (Some("29077"), Some("Greene"), "D", true, "zip", false, false, None, None, None),
+        ];
+        let mut row = 0;
+        for (i, p) in places.iter().cycle().take(24).enumerate() {
+            row += 1;
+            store.conn.execute(
+                "INSERT INTO cases (row_id, id, source, external_id, received_at, status, is_open, priority, priority_reasons,
+                    priority_overridden, unassigned, jurisdiction_id, jurisdiction_name, troop, troop_verified, assign_method,
+                    near_border, outside, distance_km, outside_reason, candidates, trafficking_type, location_summary,
+                    assigned, updated_hlc)
+                 VALUES (?1, printf('00000000-0000-4000-8000-%012d', ?1), 'hotline_call', ?1, 0, 'new', 1, 2, ?2, ?3, 0,
+                    ?4, ?5, nullif(?6, ''), ?7, ?8, ?9, ?10, ?11, ?12, ?13, 'sex', '', ?14, 0)",
+                rusqlite::params![row, reasons[i % 2], i % 2 == 1, p.0, p.1, p.2, p.3, p.4, p.5, p.6, p.7, p.8, p.9, assigned[i / 3 % 2]],
+            ).unwrap();
+        }
+        let sql = format!("SELECT {} FROM cases c ORDER BY row_id", super::SUMMARY_COLUMNS);
+        let mut stmt = store.conn.prepare(&sql).unwrap();
+        let memo = super::RowMemo::default();
+        let shared: Vec<_> = stmt.query_map([], |r| super::summary(r, &memo)).unwrap().map(Result::unwrap).collect();
+        let fresh: Vec<_> = stmt
+            .query_map([], |r| super::summary(r, &super::RowMemo::default()))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(shared.len(), 24);
+        assert_eq!(shared, fresh);
+        // The memo was used: equal plain rows share one value.
+        assert!(Arc::ptr_eq(&shared[0].jurisdiction, &shared[6].jurisdiction));
+        assert!(!Arc::ptr_eq(&shared[0].jurisdiction, &shared[1].jurisdiction));
+        assert_eq!(shared[2].jurisdiction.candidates.len(), 1);
+        assert_eq!(shared[1].priority_reasons[0].code, "override");
+    }
+
+    /// Every walk of the queue, with every filter, reads its index alone:
+    /// a column added to a queue row or a filter must be added to the
+    /// indexes too (migration 0012), or each row costs a seek into the table.
+    #[test]
+    fn queue_walks_read_only_their_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(&dir.path().join("s.sqlite3"), Arc::new(SystemClock)).unwrap();
+        let filtered = [
+            QueueQuery::default(),
+            QueueQuery { troop: Some("C".into()), ..Default::default() },
+            QueueQuery { jurisdiction: Some("29077".into()), troop: Some("D".into()), ..Default::default() },
+            QueueQuery { statuses: vec![CaseStatus::New, CaseStatus::HandedOff], ..Default::default() },
+            QueueQuery { unassigned: true, overdue: true, ..Default::default() },
+        ];
+        for q in &filtered {
+            let (sql, args) = segment_sql(q, Standing::Unhandled, Priority::P1, 0, 10, 200);
+            let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.len() == 1 && plan[0].contains("USING COVERING INDEX cases_queue"),
+                "{q:?} is planned as {plan:?}"
+            );
+        }
+    }
 
     #[test]
     fn fts_query_quotes_words_and_never_passes_syntax_through() {

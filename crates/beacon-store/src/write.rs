@@ -164,7 +164,7 @@ impl<'s> Writer<'s> {
     /// Read a case inside the transaction, so a check and the change it
     /// guards see the same state.
     pub fn case(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
-        read::case(&self.tx, id)
+        read::case(&self.tx, id, &read::RowMemo::default())
     }
 
     /// Just the status of a case (cheaper than [`Writer::case`]).

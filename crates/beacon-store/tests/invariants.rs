@@ -289,7 +289,7 @@ fn a_schema_1_store_is_migrated_with_its_queue_columns() {
     assert_eq!((j.method, j.near_border, j.outside), (beacon_domain::AssignMethod::Zip, true, false));
     assert_eq!(j.candidates.len(), 1);
     assert_eq!((j.candidates[0].name.as_str(), j.candidates[0].distance_km), ("Christian", 1.5));
-    assert_eq!(case("V1-NEW").jurisdiction, JurisdictionAssignment::unknown());
+    assert_eq!(*case("V1-NEW").jurisdiction, JurisdictionAssignment::unknown());
     let version: i64 = s.connection().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
     assert_eq!(version, beacon_store::SCHEMA_VERSION);
 }
