@@ -248,6 +248,16 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
     // The jurisdiction reads as the layer names it, once.
     let juris = text(c, "[data-testid=case-jurisdiction]").await?;
     assert!(!juris.contains("County County") && !juris.is_empty(), "jurisdiction label: {juris}");
+    // The referral is listed in Rust's words: labels and values, never a
+    // raw enum value or a piece of JSON.
+    let sheet = js(
+        c,
+        "return [...document.querySelectorAll('[data-testid=sheet-lines] dt, [data-testid=sheet-lines] dd')].map(e => e.innerText)",
+    )
+    .await?;
+    let sheet: Vec<&str> = sheet.as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(sheet.contains(&"Source") && sheet.contains(&"Troop"), "the referral's lines: {sheet:?}");
+    assert!(sheet.iter().all(|t| !t.contains('_') && !t.contains('{')), "raw values on the case screen: {sheet:?}");
     shot(c, "02-case").await;
 
     // 3. One click hands it to the suggested trooper; the status changes.

@@ -13,6 +13,7 @@ mod intake;
 mod jurisdictions;
 mod live;
 mod protect;
+pub mod referral_sheet;
 mod responders;
 mod retention;
 mod roster;
@@ -243,6 +244,8 @@ impl Beacon {
             reach.push(views::ReachLine::of(h, on_hub, phone));
         }
         Ok(CaseDetail {
+            referral_sheet: referral_sheet::referral_sheet(&case.referral),
+            jurisdiction_lines: referral_sheet::jurisdiction_lines(&case.jurisdiction),
             case,
             linked: self.store.links(id)?,
             notes: self.store.notes(id)?,

@@ -94,6 +94,11 @@ pub struct QueueRow {
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: CaseView,
+    /// The referral as the case screen lists it, in words
+    /// ([`crate::referral_sheet`]).
+    pub referral_sheet: Vec<crate::referral_sheet::SheetSection>,
+    /// Where the case was assigned and how sure that is, in words.
+    pub jurisdiction_lines: Vec<crate::referral_sheet::SheetLine>,
     pub linked: Vec<LinkedCase>,
     pub notes: Vec<NoteRecord>,
     pub handoffs: Vec<HandoffRecord>,

@@ -17,6 +17,8 @@ import type { QueuePlace } from "./QueuePlace";
 import type { ReachLine } from "./ReachLine";
 import type { Reason } from "./Reason";
 import type { Reporter } from "./Reporter";
+import type { SheetLine } from "./SheetLine";
+import type { SheetSection } from "./SheetSection";
 import type { Source } from "./Source";
 import type { Suspect } from "./Suspect";
 import type { TraffickingType } from "./TraffickingType";
@@ -25,7 +27,16 @@ import type { Urgency } from "./Urgency";
 /**
  * Everything about one case.
  */
-export type CaseDetail = { linked: Array<LinkedCase>, notes: Array<NoteRecord>, handoffs: Array<HandoffRecord>, 
+export type CaseDetail = { 
+/**
+ * The referral as the case screen lists it, in words
+ * ([`crate::referral_sheet`]).
+ */
+referral_sheet: Array<SheetSection>, 
+/**
+ * Where the case was assigned and how sure that is, in words.
+ */
+jurisdiction_lines: Array<SheetLine>, linked: Array<LinkedCase>, notes: Array<NoteRecord>, handoffs: Array<HandoffRecord>, 
 /**
  * Handoffs of this case the hub rejected, looked at or not.
  */

@@ -1,6 +1,7 @@
 // One case: the referral, priority and why, one-click handoff, status, map, notes, history.
 import { api, asUiError, type CaseDetail, type HandoffRecord, type StoredEvent, type Suggestions, type UiError } from '../api';
-import { clear, h, label, restoreEditing, s, takeEditing, words } from '../dom';
+import { clear, h, restoreEditing, s, takeEditing, words } from '../dom';
+import type { SheetLine } from '../bindings/SheetLine';
 import { centroid, fitProjection, pathOf, polygonsOf, type BBox } from '../lib/geo';
 import { formatCountdown, formatSpan, formatWhen, secondsUntil, urgencyOf } from '../lib/time';
 import { go, may, state } from '../state';
@@ -333,44 +334,26 @@ function notesPanel(d: CaseDetail) {
     errorLine(screen!.errors.note ?? null));
 }
 
-// Every referral field, as received, grouped the way the hotline sends them.
+// Every referral field, as Rust words it (`referral_sheet`), grouped the way
+// the hotline sends them; the narrative is a paragraph of its own.
 function referralPanel(d: CaseDetail) {
-  const r: Record<string, unknown> = d;
-  const top = ['external_id', 'source', 'received_at', 'urgency', 'trafficking_type', 'indicators'];
-  const groups = ['location', 'potential_victims', 'suspects', 'reporter', 'consent'];
-  const known = new Set([...top, ...groups, 'narrative', 'id', 'short_id', 'status', 'priority', 'priority_reasons', 'priority_overridden', 'jurisdiction',
-    'links', 'assigned', 'deadline', 'place', 'jurisdiction_label', 'handed_off_at', 'acknowledged_at', 'on_scene_at', 'closed_at', 'disposition', 'linked', 'notes', 'handoffs', 'conflicts', 'reach', 'open_conflicts', 'escalated', 'undelivered', 'actions']);
-  const extra = Object.keys(r).filter((k) => !known.has(k));
-  const dl = (obj: Record<string, unknown>, keys: string[]) =>
-    h('dl', { class: 'fields' }, keys.flatMap((k) => {
-      const v = obj[k];
-      if (v === null || v === undefined || v === '' || (Array.isArray(v) && !v.length)) return [];
-      return [h('dt', {}, label(k)), h('dd', {}, valueNode(k, v))];
-    }));
   const j = d.jurisdiction;
   return panel('Referral',
-    dl(r, [...top, ...extra]),
-    h('h3', {}, 'Narrative'), h('p', { class: 'narrative' }, d.narrative),
-    ...groups.flatMap((g) => (r[g] ? [h('h3', {}, label(g)), Array.isArray(r[g])
-      ? (r[g] as Record<string, unknown>[]).map((x, i) => h('div', {}, h('h4', {}, `${label(g).replace(/s$/, '')} ${i + 1}`), dl(x, Object.keys(x))))
-      : dl(r[g] as Record<string, unknown>, Object.keys(r[g] as object))] : [])),
+    d.referral_sheet.flatMap((section, i) => [
+      i === 0 ? null : h('h3', {}, section.title),
+      sheetLines(section.lines),
+      i === 0 ? [h('h3', {}, 'Narrative'), h('p', { class: 'narrative' }, d.narrative)] : null,
+    ]),
     h('h3', {}, 'Jurisdiction'),
-    h('dl', { class: 'fields' },
-      h('dt', {}, 'Assigned'), h('dd', {}, j.jurisdiction_id ? `${d.jurisdiction_label} (${j.jurisdiction_id})` : d.jurisdiction_label),
-      h('dt', {}, 'Troop'), h('dd', {}, j.troop ? `Troop ${j.troop}${j.troop_verified ? '' : ' (not yet confirmed with the agency)'}` : '—'),
-      h('dt', {}, 'How'), h('dd', {}, label(j.method)),
-      j.near_border ? [h('dt', {}, 'Near a border'), h('dd', {}, `Also possible: ${(j.candidates ?? []).map((c) => `${c.name} (${c.distance_km.toFixed(1)} km)`).join(', ')}`,
-        (j.candidates ?? []).map((c) => h('button', { class: 'btn small', onclick: () => void act('jurisdiction', () => api.confirmJurisdiction(d.id, c.jurisdiction_id)) }, `Use ${c.name}`)),
-        j.jurisdiction_id ? h('button', { class: 'btn small', onclick: () => void act('jurisdiction', () => api.confirmJurisdiction(d.id, j.jurisdiction_id!)) }, `Confirm ${j.name}`) : null)] : null),
+    sheetLines(d.jurisdiction_lines),
+    j.near_border ? h('div', { class: 'actions' },
+      (j.candidates ?? []).map((c) => h('button', { class: 'btn small', onclick: () => void act('jurisdiction', () => api.confirmJurisdiction(d.id, c.jurisdiction_id)) }, `Use ${c.name}`)),
+      j.jurisdiction_id ? h('button', { class: 'btn small', onclick: () => void act('jurisdiction', () => api.confirmJurisdiction(d.id, j.jurisdiction_id!)) }, `Confirm ${j.name}`) : null) : null,
     errorLine(screen!.errors.jurisdiction ?? null));
 }
 
-function valueNode(k: string, v: unknown): string {
-  if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : words(String(x)))).join(', ');
-  if (v && typeof v === 'object') return Object.entries(v).filter(([, x]) => x !== null && x !== '').map(([a, b]) => `${label(a)}: ${typeof b === 'object' ? JSON.stringify(b) : b}`).join('; ');
-  if (k.endsWith('_at') && typeof v === 'string') return formatWhen(v);
-  return k === 'source' || k === 'urgency' || k === 'trafficking_type' || k === 'minors' || k === 'kind' || k === 'place_type' ? words(String(v)) : String(v);
+function sheetLines(lines: SheetLine[]) {
+  return h('dl', { class: 'fields', 'data-testid': 'sheet-lines' }, lines.flatMap((l) => [h('dt', {}, l.label), h('dd', {}, l.at ? formatWhen(l.at) : l.text)]));
 }
 
 function linkedPanel(d: CaseDetail) {
