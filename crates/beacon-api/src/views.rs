@@ -157,7 +157,7 @@ impl ReachLine {
             (Reach::Acknowledged, format!("{name} acknowledged it."))
         } else if h.deliveries.iter().any(|d| d.reached) {
             (Reach::Delivered, format!("Delivered to {name}; waiting for the acknowledgement."))
-        } else if !h.deliveries.is_empty() {
+        } else if beacon_domain::delivery::undelivered(h.deliveries.iter().map(|d| d.outcome)) {
             (Reach::NotDelivered, format!("Not delivered to {name} yet. Call them."))
         } else {
             match on_hub {

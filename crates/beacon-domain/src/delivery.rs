@@ -100,6 +100,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 5] =
+        [Outcome::Delivered, Outcome::Accepted, Outcome::Failed, Outcome::Gone, Outcome::GaveUp];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Delivered => "delivered",
@@ -139,13 +142,33 @@ pub fn reached(outcome: Outcome) -> bool {
     matches!(outcome, Outcome::Delivered | Outcome::Accepted)
 }
 
+/// Whether a handoff still waiting for its acknowledgement has failed to
+/// reach its responder, from the latest outcome on each channel: some
+/// channel failed and none reached them. Nobody may know of the handoff,
+/// so the case needs a dispatcher (the queue, the case screen's reach line
+/// and the desktop's alert all ask this).
+pub fn undelivered(latest: impl IntoIterator<Item = Outcome>) -> bool {
+    let (mut failed, mut arrived) = (false, false);
+    for outcome in latest {
+        if reached(outcome) {
+            arrived = true;
+        } else {
+            failed = true;
+        }
+    }
+    failed && !arrived
+}
+
+/// The outcomes that reached the responder, as stored, for SQL written
+/// against the log or the deliveries table: `'delivered', 'accepted'`.
+pub fn reached_sql_list() -> String {
+    Outcome::ALL.iter().filter(|o| reached(**o)).map(|o| format!("'{}'", o.as_str())).collect::<Vec<_>>().join(", ")
+}
+
 impl std::str::FromStr for Outcome {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        [Outcome::Delivered, Outcome::Accepted, Outcome::Failed, Outcome::Gone, Outcome::GaveUp]
-            .into_iter()
-            .find(|o| o.as_str() == s)
-            .ok_or_else(|| format!("unknown outcome `{s}`"))
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s).ok_or_else(|| format!("unknown outcome `{s}`"))
     }
 }
 
@@ -214,6 +237,24 @@ pub fn check_email(address: &str) -> Result<(), ChannelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_handoff_is_undelivered_while_some_channel_failed_and_none_reached() {
+        use Outcome::*;
+        let cases: [(&[Outcome], bool); 7] = [
+            (&[], false),
+            (&[Failed], true),
+            (&[GaveUp, Gone], true),
+            (&[Failed, Delivered], false),
+            (&[Accepted, GaveUp], false),
+            (&[Delivered], false),
+            (&[Gone], true),
+        ];
+        for (latest, expected) in cases {
+            assert_eq!(undelivered(latest.iter().copied()), expected, "{latest:?}");
+        }
+        assert_eq!(reached_sql_list(), "'delivered', 'accepted'");
+    }
 
     #[test]
     fn retries_back_off_with_jitter_up_to_a_cap_and_honour_retry_after() {

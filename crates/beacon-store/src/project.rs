@@ -3,6 +3,7 @@
 //! rebuilds the same state.
 
 use beacon_domain::case::{CaseStatus, Change, TransitionError};
+use beacon_domain::delivery::{self, Outcome};
 use beacon_domain::event::{Event, EventBody};
 use beacon_domain::links;
 use beacon_domain::queue::{Attention, Standing, due_ms};
@@ -349,14 +350,25 @@ fn keep_attention(tx: &Connection, event: &Event, at: i64) -> Result<(), StoreEr
         EventBody::HandedOff { .. } | EventBody::StatusChanged { .. } => {}
         _ => return Ok(()),
     }
-    tx.prepare_cached(
-        "UPDATE cases SET undelivered = EXISTS (
-             SELECT 1 FROM handoffs h WHERE h.case_id = ?1 AND h.acknowledged_at IS NULL AND h.withdrawn_at IS NULL
-             AND EXISTS (SELECT 1 FROM deliveries d WHERE d.handoff_id = h.id AND d.outcome NOT IN ('delivered', 'accepted'))
-             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.handoff_id = h.id AND d.outcome IN ('delivered', 'accepted')))
-         WHERE id = ?1",
-    )?
-    .execute([&id])?;
+    // The latest outcome per channel of each handoff in force that waits
+    // for its acknowledgement, judged by the one rule.
+    let latest: Vec<(String, Outcome)> = tx
+        .prepare_cached(
+            "SELECT d.handoff_id, d.outcome FROM handoffs h JOIN deliveries d ON d.handoff_id = h.id
+             WHERE h.case_id = ?1 AND h.acknowledged_at IS NULL AND h.withdrawn_at IS NULL AND h.rejected_at IS NULL
+             ORDER BY d.handoff_id",
+        )?
+        .query_map([&id], |r| {
+            let outcome: String = r.get(1)?;
+            let outcome = outcome
+                .parse::<Outcome>()
+                .map_err(|e| rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, e.into()))?;
+            Ok((r.get(0)?, outcome))
+        })?
+        .collect::<Result<_, _>>()?;
+    let undelivered =
+        latest.chunk_by(|a, b| a.0 == b.0).any(|handoff| delivery::undelivered(handoff.iter().map(|(_, o)| *o)));
+    tx.prepare_cached("UPDATE cases SET undelivered = ?2 WHERE id = ?1")?.execute(params![id, undelivered])?;
     Ok(())
 }
 

@@ -809,17 +809,21 @@ impl Store {
     /// handoffs) after change marker `after` and up to `until`, oldest first,
     /// at most `limit`: (marker, kind, case).
     pub fn alert_events(&self, after: i64, until: i64, limit: usize) -> Result<Vec<(i64, String, CaseId)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT local_seq, kind, case_id FROM events
-             WHERE local_seq > ?1 AND local_seq <= ?2 AND case_id IS NOT NULL
-             AND (kind IN ('referral_received', 'handed_off', 'escalated')
-                  -- A delivery's first failure, and its giving up: not every retry.
-                  OR (kind = 'delivery_attempted'
-                      AND json_extract(body, '$.payload.outcome') NOT IN ('delivered', 'accepted')
-                      AND (json_extract(body, '$.payload.attempt') = 1
-                           OR json_extract(body, '$.payload.outcome') IN ('gone', 'gave_up'))))
-             ORDER BY local_seq LIMIT ?3",
-        )?;
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT local_seq, kind, case_id FROM events
+                 WHERE local_seq > ?1 AND local_seq <= ?2 AND case_id IS NOT NULL
+                 AND (kind IN ('referral_received', 'handed_off', 'escalated')
+                      -- A delivery's first failure, and its giving up: not every retry.
+                      OR (kind = 'delivery_attempted'
+                          AND json_extract(body, '$.payload.outcome') NOT IN ({reached})
+                          AND (json_extract(body, '$.payload.attempt') = 1
+                               OR json_extract(body, '$.payload.outcome') IN ('gone', 'gave_up'))))
+                 ORDER BY local_seq LIMIT ?3",
+                reached = beacon_domain::delivery::reached_sql_list()
+            )
+        });
+        let mut stmt = self.conn.prepare_cached(&SQL)?;
         let rows = stmt.query_map(params![after, until, limit as i64], |r| {
             Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, parse(r.get(2)?, "case id")?))
         })?;
