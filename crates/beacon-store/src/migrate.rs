@@ -35,7 +35,6 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0009_users.sql"), then: None },
     Migration { sql: include_str!("migrations/0010_purge.sql"), then: None },
     Migration { sql: include_str!("migrations/0011_delivery.sql"), then: Some(crate::rebuild::refold_if_logged) },
-    Migration { sql: include_str!("migrations/0012_queue_covering.sql"), then: None },
 ];
 
 /// The schema version this build writes.
