@@ -10,6 +10,8 @@ pub struct UiError {
     pub code: String,
     pub message: String,
     pub field: Option<String>,
+    /// The field as people read it ("Location zip"), to start the message with.
+    pub field_label: Option<String>,
 }
 
 impl From<ApiError> for UiError {
@@ -22,6 +24,7 @@ impl From<ApiError> for UiError {
             ApiError::Invalid { error, .. } => error.problem.clone(),
             _ => e.to_string(),
         };
-        UiError { code: e.code().to_string(), message, field }
+        let field_label = field.as_deref().map(beacon_api::domain::sharing::label);
+        UiError { code: e.code().to_string(), message, field, field_label }
     }
 }

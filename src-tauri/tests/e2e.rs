@@ -459,6 +459,29 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
         .await?;
         tokio::time::sleep(Duration::from_millis(300)).await;
         shot(c, name).await;
+        if nav == "new" {
+            // The form offers Rust's values, worded by Rust (the generated vocabulary).
+            let sources = js(
+                c,
+                "const s = document.getElementById('f-source'); \
+                 return [s.value, [...s.options].map(o => o.value + '=' + o.text)]",
+            )
+            .await?;
+            let want: Vec<String> = beacon_api::vocabulary::vocabulary()
+                .into_iter()
+                .find(|(kind, _)| *kind == "source")
+                .map(|(_, terms)| terms.iter().map(|t| format!("{}={}", t.value, t.label)).collect())
+                .unwrap_or_default();
+            assert_eq!(sources, json!(["local_call", want]), "the source select");
+            // Untouched, the form claims nothing: type, minors and reporter start unknown.
+            let starts = js(
+                c,
+                "return ['f-trafficking_type', 'f-potential_victims-minors', 'f-reporter-kind', 'f-urgency'] \
+                 .map(id => document.getElementById(id).value)",
+            )
+            .await?;
+            assert_eq!(starts, json!(["unknown", "unknown", "anonymous", ""]), "the form's starting values");
+        }
     }
 
     // 8. The light theme: switched from the header, it changes the page's colours (and back).

@@ -44,7 +44,7 @@ export function whenSignInRequired(f: () => void) {
 /** Every failure as {code, message, field}: the command's own, or a bridge failure. */
 export function asUiError(e: unknown): UiError {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) return e as UiError;
-  return { code: 'internal', message: String(e), field: null };
+  return { code: 'internal', message: String(e), field: null, field_label: null };
 }
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {

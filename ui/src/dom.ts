@@ -1,4 +1,5 @@
 // A tiny element builder: h('div', {class: 'x', onclick: f}, child, 'text').
+import { VOCABULARY, type Term } from './bindings/vocabulary';
 
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 export type Child = Node | string | number | null | undefined | false | Child[];
@@ -39,15 +40,17 @@ export function clear(el: Element) {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
 
-/** "handed_off" → "handed off". */
+/** Every enumeration value, as Rust words it (`beacon_api::vocabulary`). */
+const TERMS = new Map<string, Term>(Object.values(VOCABULARY).flat().map((t) => [t.value, t]));
+
+/** "victim_advocate" → "victim advocate", inside a sentence; a value Rust does not word is shown as given. */
 export function words(v: string | null | undefined): string {
-  return (v ?? '').replace(/_/g, ' ');
+  return TERMS.get(v ?? '')?.words ?? (v ?? '');
 }
 
-/** "handed_off" → "Handed off". */
+/** "handed_off" → "Handed off", at the start of a line; a value Rust does not word is shown as given. */
 export function label(v: string | null | undefined): string {
-  const w = words(v);
-  return w.charAt(0).toUpperCase() + w.slice(1);
+  return TERMS.get(v ?? '')?.label ?? (v ?? '');
 }
 
 /**

@@ -20,7 +20,26 @@ pub struct Preview {
     /// How screens name that jurisdiction.
     pub jurisdiction_label: Option<String>,
     /// Every problem, each naming its field; empty when the referral can be saved.
-    pub problems: Vec<FieldError>,
+    pub problems: Vec<Problem>,
+}
+
+/// A problem with one field of a referral being typed.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Problem {
+    /// Dotted path of the field; empty for the whole record.
+    pub field: String,
+    /// The field as people read it; "Referral" for the whole record.
+    pub field_label: String,
+    pub problem: String,
+}
+
+impl From<FieldError> for Problem {
+    fn from(e: FieldError) -> Self {
+        let field_label =
+            if e.field.is_empty() { "Referral".to_string() } else { beacon_domain::sharing::label(&e.field) };
+        Problem { field: e.field, field_label, problem: e.problem }
+    }
 }
 
 /// The jurisdiction a referral's location falls in ("unknown" without one).
@@ -51,7 +70,12 @@ impl Beacon {
                     problems: Vec::new(),
                 }
             }
-            Err(problems) => Preview { triage: None, jurisdiction: None, jurisdiction_label: None, problems },
+            Err(problems) => Preview {
+                triage: None,
+                jurisdiction: None,
+                jurisdiction_label: None,
+                problems: problems.into_iter().map(Problem::from).collect(),
+            },
         }
     }
 

@@ -20,6 +20,7 @@ mod roster;
 mod session;
 mod settings;
 mod users;
+pub mod vocabulary;
 pub use identify::MIN_ID_PREFIX;
 pub use import::{IMPORT_BATCH, IMPORT_LOCK_BUDGET};
 pub use intake::Preview;

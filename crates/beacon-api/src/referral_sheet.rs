@@ -7,7 +7,7 @@
 
 use beacon_domain::JurisdictionAssignment;
 use beacon_domain::referral::{Extra, Referral, Vehicle};
-use beacon_domain::sharing::words;
+use beacon_domain::sharing::{label, words};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -101,12 +101,12 @@ pub fn referral_sheet(r: &Referral) -> Vec<SheetSection> {
 /// Where the case was assigned and how sure that is, in words.
 pub fn jurisdiction_lines(j: &JurisdictionAssignment) -> Vec<SheetLine> {
     let mut lines = Lines::default();
-    let label = j.label();
+    let name = j.label();
     lines.text(
         "Assigned",
         Some(&match &j.jurisdiction_id {
-            Some(id) => format!("{label} ({id})"),
-            None => label,
+            Some(id) => format!("{name} ({id})"),
+            None => name,
         }),
     );
     lines.text(
@@ -117,7 +117,7 @@ pub fn jurisdiction_lines(j: &JurisdictionAssignment) -> Vec<SheetLine> {
             None => "—".into(),
         }),
     );
-    lines.text("How", Some(&sentence(&words(j.method.as_str()))));
+    lines.text("How", Some(&label(j.method.as_str())));
     if let Some(reason) = &j.outside_reason {
         lines.text("Outside", Some(reason));
     } else if j.outside {
@@ -152,12 +152,6 @@ fn vehicle(v: &Vehicle) -> String {
 
 fn yes_no(v: bool) -> &'static str {
     if v { "yes" } else { "no" }
-}
-
-/// "point in polygon" → "Point in polygon".
-fn sentence(w: &str) -> String {
-    let mut c = w.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
 /// A field Beacon does not know, as plainly as its JSON allows.
@@ -210,7 +204,7 @@ impl Lines {
     /// Fields the hotline sent that Beacon has no name for, named from their keys.
     fn extra(&mut self, extra: &Extra) {
         for (key, value) in extra {
-            self.text(&sentence(&words(key)), value_text(value).as_deref());
+            self.text(&label(key), value_text(value).as_deref());
         }
     }
 

@@ -243,6 +243,14 @@ pub fn words(field: &str) -> String {
     field.replace(['.', '_'], " ")
 }
 
+/// "handed_off" → "Handed off": a value or a field named at the start of
+/// a line, a button or a column.
+pub fn label(value: &str) -> String {
+    let w = words(value);
+    let mut chars = w.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 fn explain(shared: &[(String, SharedBecause)], withheld: &[(String, WithheldBecause)]) -> Vec<String> {
     let mut lines = vec![format!("Shares {} field(s) needed to act.", shared.len())];
     for (because, text) in [

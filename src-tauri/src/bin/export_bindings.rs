@@ -44,7 +44,37 @@ fn export_all(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     beacon_api::SessionInfo::export_all(&cfg)?;
     beacon_desktop::export_bindings(&cfg)?;
     write_span_examples(dir)?;
+    write_vocabulary(dir)?;
     Ok(())
+}
+
+/// Every enumeration the screens show or offer, worded by Rust
+/// (`beacon_api::vocabulary`): select boxes list these values, and labels
+/// are looked up here, never spelt in TypeScript.
+fn write_vocabulary(dir: &Path) -> std::io::Result<()> {
+    let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let kinds: Vec<String> = beacon_api::vocabulary::vocabulary()
+        .into_iter()
+        .map(|(kind, terms)| {
+            let terms: Vec<String> = terms
+                .iter()
+                .map(|t| {
+                    format!("    {{ value: {}, label: {}, words: {} }},", json(t.value), json(&t.label), json(&t.words))
+                })
+                .collect();
+            format!("  {kind}: [\n{}\n  ],", terms.join("\n"))
+        })
+        .collect();
+    let body = format!(
+        "// Generated from beacon-api's `vocabulary` by export-bindings. Do not edit.\n\n\
+         /** A value as stored, at the start of a line, and inside a sentence. */\n\
+         export type Term = {{ value: string; label: string; words: string }};\n\n\
+         /** Every enumeration the screens show or offer, its values in order. */\n\
+         export const VOCABULARY: Record<string, Term[]> = {{\n{}\n}};\n",
+        kinds.join("\n")
+    );
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("vocabulary.ts"), body)
 }
 
 /// The console formats live countdowns itself (every second, without a

@@ -5,4 +5,8 @@
  * words, and the field it is about (when it is about one) so the UI can put
  * it next to what caused it.
  */
-export type UiError = { code: string, message: string, field: string | null, };
+export type UiError = { code: string, message: string, field: string | null, 
+/**
+ * The field as people read it ("Location zip"), to start the message with.
+ */
+field_label: string | null, };

@@ -19,6 +19,8 @@ suite('filters', () => {
     expect(describe({ ...emptyFilters(), priorities: ['P2', 'P1'], county: '29077', countyName: 'Greene', overdue: true })).toBe(
       'Open cases: P1/P2, Greene, overdue',
     );
+    // Statuses in Rust's words (the generated vocabulary), every underscore gone.
+    expect(describe({ ...emptyFilters(), statuses: ['handed_off', 'on_scene'] })).toBe('Open cases: handed off or on scene');
     expect(isFiltered(emptyFilters())).toBe(false);
     expect(isFiltered({ ...emptyFilters(), text: 'motel' })).toBe(true);
   });

@@ -3,6 +3,7 @@
 import type { CaseStatus } from '../bindings/CaseStatus';
 import type { Priority } from '../bindings/Priority';
 import type { QueueQuery } from '../bindings/QueueQuery';
+import { words } from '../dom';
 
 export type { Priority };
 /** The statuses an open case can have (the queue lists open cases only). */
@@ -54,7 +55,7 @@ export function describe(f: Filters): string {
   const parts: string[] = [];
   if (f.text.trim()) parts.push(`matching “${f.text.trim()}”`);
   if (f.priorities.length) parts.push([...f.priorities].sort().join('/'));
-  if (f.statuses.length) parts.push(f.statuses.map((s) => s.replace('_', ' ')).join(' or '));
+  if (f.statuses.length) parts.push(f.statuses.map((s) => words(s)).join(' or '));
   if (f.county) parts.push(f.countyName ?? f.county);
   if (f.troop) parts.push(`Troop ${f.troop}`);
   if (f.unassigned) parts.push('jurisdiction unknown');

@@ -17,7 +17,7 @@ export function statusBadge(status: string, testid = false) {
 /** An error in plain words, placed next to what caused it. */
 export function errorLine(e: UiError | string | null, id?: string) {
   if (!e) return null;
-  const msg = typeof e === 'string' ? e : e.field ? `${label(e.field)} ${e.message}` : e.message;
+  const msg = typeof e === 'string' ? e : e.field_label ? `${e.field_label} ${e.message}` : e.message;
   return h('p', { class: 'error', role: 'alert', id: id ?? null }, msg);
 }
 

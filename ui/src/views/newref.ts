@@ -2,29 +2,35 @@
 // (`preview`), with the priority and jurisdiction it would get shown as it is typed.
 import { api, asUiError, type Preview, type UiError } from '../api';
 import { clear, h, label } from '../dom';
+import { VOCABULARY } from '../bindings/vocabulary';
 import { go, state } from '../state';
 import { errorLine, priorityBadge } from './common';
 
-type Spec = { name: string; text: string; kind?: 'text' | 'select' | 'textarea' | 'number' | 'datetime' | 'check'; options?: string[]; hint?: string };
+/** The values Rust offers for one enumeration, in its order. A select with
+ * no empty choice starts on its `selected` value: what a dispatcher who has
+ * not asked yet would say (a minor's presence unknown, not yes). */
+const values = (kind: string): string[] => (VOCABULARY[kind] ?? []).map((t) => t.value);
+
+type Spec = { name: string; text: string; kind?: 'text' | 'select' | 'textarea' | 'number' | 'datetime' | 'check'; options?: string[]; selected?: string; hint?: string };
 
 const FIELDS: { legend: string; fields: Spec[] }[] = [
   { legend: 'The call', fields: [
     { name: 'external_id', text: 'Reference', hint: 'The call log number; must be unique for the source' },
-    { name: 'source', text: 'Source', kind: 'select', options: ['local_call', 'hotline_call', 'hotline_web', 'hotline_text', 'walk_in', 'other'] },
+    { name: 'source', text: 'Source', kind: 'select', options: values('source'), selected: 'local_call' },
     { name: 'received_at', text: 'Received', kind: 'datetime' },
-    { name: 'urgency', text: 'Urgency', kind: 'select', options: ['', 'in_progress', 'imminent', 'recent', 'historical'] },
-    { name: 'trafficking_type', text: 'Trafficking type', kind: 'select', options: ['unknown', 'sex', 'labor', 'both'] },
+    { name: 'urgency', text: 'Urgency', kind: 'select', options: ['', ...values('urgency')] },
+    { name: 'trafficking_type', text: 'Trafficking type', kind: 'select', options: values('trafficking_type'), selected: 'unknown' },
   ] },
   { legend: 'Where', fields: [
     { name: 'location.address', text: 'Address' }, { name: 'location.city', text: 'City' },
     { name: 'location.county', text: 'County' }, { name: 'location.state', text: 'State', hint: 'Two letters, e.g. MO' },
     { name: 'location.zip', text: 'ZIP' },
     { name: 'location.lat', text: 'Latitude', kind: 'number' }, { name: 'location.lon', text: 'Longitude', kind: 'number' },
-    { name: 'location.place_type', text: 'Place type', kind: 'select', options: ['', 'hotel', 'residence', 'business', 'vehicle', 'street', 'truck_stop', 'online', 'other'] },
+    { name: 'location.place_type', text: 'Place type', kind: 'select', options: ['', ...values('place_type')] },
   ] },
   { legend: 'Who', fields: [
     { name: 'potential_victims.count', text: 'Potential victims', kind: 'number' },
-    { name: 'potential_victims.minors', text: 'Minors involved', kind: 'select', options: ['unknown', 'yes', 'no'] },
+    { name: 'potential_victims.minors', text: 'Minors involved', kind: 'select', options: values('minors'), selected: 'unknown' },
     { name: 'potential_victims.languages', text: 'Victim languages', hint: 'Comma-separated, e.g. es, en' },
     { name: 'potential_victims.description', text: 'Victim description' },
     { name: 'suspects.0.description', text: 'Suspect description' },
@@ -33,7 +39,7 @@ const FIELDS: { legend: string; fields: Spec[] }[] = [
     { name: 'suspects.0.vehicle.make', text: 'Vehicle make' }, { name: 'suspects.0.vehicle.color', text: 'Vehicle colour' },
   ] },
   { legend: 'Reporter and consent', fields: [
-    { name: 'reporter.kind', text: 'Reporter', kind: 'select', options: ['anonymous', 'victim', 'community_member', 'professional'] },
+    { name: 'reporter.kind', text: 'Reporter', kind: 'select', options: values('reporter_kind'), selected: 'anonymous' },
     { name: 'reporter.name', text: 'Reporter name' }, { name: 'reporter.phone', text: 'Reporter phone' },
     { name: 'reporter.contact_ok', text: 'Responders may contact the reporter', kind: 'check' },
     { name: 'consent.share_identifying_info', text: 'Consent to share identifying details with responders', kind: 'check' },
@@ -88,7 +94,7 @@ function input(spec: Spec) {
   const id = `f-${spec.name.replace(/\./g, '-')}`;
   const common = { id, 'data-field': spec.name, 'aria-describedby': `${id}-err` };
   let el: HTMLElement;
-  if (spec.kind === 'select') el = h('select', common, (spec.options ?? []).map((o) => h('option', { value: o }, o ? label(o) : '— choose —')));
+  if (spec.kind === 'select') el = h('select', common, (spec.options ?? []).map((o) => h('option', { value: o, selected: o === spec.selected }, o ? label(o) : '— choose —')));
   else if (spec.kind === 'textarea') el = h('textarea', { ...common, rows: '5' });
   else if (spec.kind === 'check') return h('div', { class: 'field check' }, h('label', {}, h('input', { ...common, type: 'checkbox' }), ' ', spec.text), h('p', { class: 'error', id: `${id}-err`, 'data-error-for': spec.name }));
   else el = h('input', { ...common, type: spec.kind === 'number' ? 'number' : spec.kind === 'datetime' ? 'datetime-local' : 'text', step: spec.kind === 'number' ? 'any' : null,
@@ -157,7 +163,7 @@ async function update(side: HTMLElement) {
   showProblems(problems);
   if (problems.length) {
     side.append(h('p', { class: 'muted' }, `${problems.length} thing${problems.length === 1 ? '' : 's'} to fix before saving:`),
-      h('ul', { class: 'problems' }, problems.map((p) => h('li', {}, h('strong', {}, p.field ? label(p.field) : 'Referral'), ` ${p.problem}`))));
+      h('ul', { class: 'problems' }, problems.map((p) => h('li', {}, h('strong', {}, p.field_label), ` ${p.problem}`))));
   } else side.append(h('p', { class: 'ok-text' }, 'Ready to save.'));
 }
 

@@ -2,6 +2,7 @@
 // in Rust, beacon-domain queue.rs), virtualised so 100,000 cases scroll smoothly.
 import { api, asUiError, type QueueRow } from '../api';
 import { clear, h, label } from '../dom';
+import { VOCABULARY } from '../bindings/vocabulary';
 import { describe, isFiltered, PAGE_SIZE, toggle, toQueueQuery, type Priority, type Status } from '../lib/filters';
 import { canPatch, dueForReorder, patchRows } from '../lib/queue-patch';
 import { formatAge, formatCountdown, secondsUntil, urgencyOf } from '../lib/time';
@@ -10,7 +11,6 @@ import { go, jurisdictionName, setFilters, state } from '../state';
 import { errorLine, priorityBadge, statusBadge } from './common';
 
 export const ROW_HEIGHT = 48;
-const OPEN_STATUSES: Status[] = ['new', 'triaged', 'handed_off', 'acknowledged', 'on_scene', 'reopened'];
 
 let viewport: HTMLElement | null = null;
 let rowsHost: HTMLElement | null = null;
@@ -101,7 +101,7 @@ export function render(main: HTMLElement) {
     h('div', { class: 'chipgroup', role: 'group', 'aria-label': 'Priority' },
       (['P1', 'P2', 'P3', 'P4'] as Priority[]).map((p) => chip(p, f.priorities.includes(p), () => refilter({ priorities: toggle(f.priorities, p) }), `Show ${p} cases`))),
     h('label', { class: 'select' }, h('span', { class: 'sr-only' }, 'Status'),
-      selectOf('Status', [['', 'Any status'], ...OPEN_STATUSES.map((s) => [s, label(s)] as [string, string])], f.statuses[0] ?? '',
+      selectOf('Status', [['', 'Any status'], ...VOCABULARY.open_status.map((t) => [t.value, t.label] as [string, string])], f.statuses[0] ?? '',
         (v) => refilter({ statuses: v ? [v as Status] : [] }))),
     h('label', { class: 'select' }, h('span', { class: 'sr-only' }, 'Troop'),
       selectOf('Troop', [['', 'Any troop'], ...(state.info?.troops ?? []).map((t) => [t, `Troop ${t}`] as [string, string])], f.troop ?? '',
