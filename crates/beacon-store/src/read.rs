@@ -272,14 +272,19 @@ impl Store {
             let until = if q.overdue { now_ms - 1 } else { i64::MAX };
             for standing in [Standing::Unhandled, Standing::Undelivered, Standing::Escalated, Standing::HandoffRejected]
             {
-                self.segment(q, standing, p, i64::MIN, until, limit - out.len(), &mut out)?;
+                self.segment(
+                    q,
+                    Walk { standing, priority: p, from: i64::MIN, until, limit: limit - out.len() },
+                    &mut out,
+                )?;
                 if out.len() >= limit {
                     return Ok(out);
                 }
             }
             let from = out.len();
-            self.segment(q, Standing::AwaitingAcknowledgement, p, i64::MIN, now_ms - 1, limit - out.len(), &mut out)?;
-            self.segment(q, Standing::ResponderWorking, p, i64::MIN, now_ms - 1, limit - from, &mut out)?;
+            let overdue = |standing, limit| Walk { standing, priority: p, from: i64::MIN, until: now_ms - 1, limit };
+            self.segment(q, overdue(Standing::AwaitingAcknowledgement, limit - out.len()), &mut out)?;
+            self.segment(q, overdue(Standing::ResponderWorking, limit - from), &mut out)?;
             // A UUID's order is its text's order, which is the order SQL gives.
             out[from..].sort_by_key(|c| (c.due_ms, c.id));
             out.truncate(limit);
@@ -293,7 +298,11 @@ impl Store {
         // Then waiting for a responder, then being worked: inside the target.
         for standing in [Standing::AwaitingAcknowledgement, Standing::ResponderWorking] {
             for &p in &priorities {
-                self.segment(q, standing, p, now_ms, i64::MAX, limit - out.len(), &mut out)?;
+                self.segment(
+                    q,
+                    Walk { standing, priority: p, from: now_ms, until: i64::MAX, limit: limit - out.len() },
+                    &mut out,
+                )?;
                 if out.len() >= limit {
                     return Ok(out);
                 }
@@ -302,23 +311,12 @@ impl Store {
         Ok(out)
     }
 
-    /// One walk of a queue index: open cases of one standing and priority
-    /// with a deadline in `from..=until`, in deadline order, appended to `out`.
-    #[allow(clippy::too_many_arguments)]
-    fn segment(
-        &self,
-        q: &QueueQuery,
-        standing: Standing,
-        priority: Priority,
-        from: i64,
-        until: i64,
-        limit: usize,
-        out: &mut Vec<CaseSummary>,
-    ) -> Result<(), StoreError> {
-        if limit == 0 || from > until {
+    /// One walk of a queue index (see [`Walk`]), appended to `out`.
+    fn segment(&self, q: &QueueQuery, walk: Walk, out: &mut Vec<CaseSummary>) -> Result<(), StoreError> {
+        if walk.limit == 0 || walk.from > walk.until {
             return Ok(());
         }
-        let (sql, args) = segment_sql(q, standing, priority, from, until, limit);
+        let (sql, args) = segment_sql(q, &walk);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         for row in stmt.query_map(params_from_iter(args), |r| summary(r, &self.row_memo))? {
             out.push(row?);
@@ -843,19 +841,19 @@ impl Store {
 /// Open cases in one jurisdiction: (id, name, count, highest priority).
 pub type OpenCount = (Option<String>, Option<String>, u64, Priority);
 
-/// The query's filters other than priority and text, as SQL conditions on
-/// `c` (a case row). `overdue_at` is "now" in unix ms when the overdue filter
-/// is read here (the queue's walks apply it as a deadline range instead).
-/// The walk [`Store::segment`] runs: one queue index, in order (`tests`
-/// checks the plan).
-fn segment_sql(
-    q: &QueueQuery,
+/// One walk of a queue index: open cases of one standing and priority with
+/// a deadline in `from..=until`, in deadline order, at most `limit`.
+struct Walk {
     standing: Standing,
     priority: Priority,
     from: i64,
     until: i64,
     limit: usize,
-) -> (String, Vec<Sql>) {
+}
+
+/// The walk [`Store::segment`] runs: one queue index, in order (`tests`
+/// checks the plan).
+fn segment_sql(q: &QueueQuery, walk: &Walk) -> (String, Vec<Sql>) {
     // Each filter has an index that already holds open cases in this order.
     let index = if q.jurisdiction.is_some() {
         "cases_queue_jurisdiction"
@@ -869,17 +867,20 @@ fn segment_sql(
          WHERE c.is_open = 1 AND c.standing = ? AND c.priority = ? AND c.due_at >= ? AND c.due_at <= ?"
     );
     let mut args: Vec<Sql> = vec![
-        Sql::Integer(standing.rank().into()),
-        Sql::Integer(priority.rank().into()),
-        Sql::Integer(from),
-        Sql::Integer(until),
+        Sql::Integer(walk.standing.rank().into()),
+        Sql::Integer(walk.priority.rank().into()),
+        Sql::Integer(walk.from),
+        Sql::Integer(walk.until),
     ];
     filters(q, None, &mut sql, &mut args);
     sql += " ORDER BY c.due_at, c.id LIMIT ?";
-    args.push(Sql::Integer(limit as i64));
+    args.push(Sql::Integer(walk.limit as i64));
     (sql, args)
 }
 
+/// The query's filters other than priority and text, as SQL conditions on
+/// `c` (a case row). `overdue_at` is "now" in unix ms when the overdue filter
+/// is read here (the queue's walks apply it as a deadline range instead).
 fn filters(q: &QueueQuery, overdue_at: Option<i64>, sql: &mut String, args: &mut Vec<Sql>) {
     if !q.statuses.is_empty() {
         *sql += &format!(" AND c.status IN ({})", placeholders(q.statuses.len()));
@@ -1078,7 +1079,9 @@ mod tests {
             QueueQuery { unassigned: true, overdue: true, ..Default::default() },
         ];
         for q in &filtered {
-            let (sql, args) = segment_sql(q, Standing::Unhandled, Priority::P1, 0, 10, 200);
+            let walk =
+                super::Walk { standing: Standing::Unhandled, priority: Priority::P1, from: 0, until: 10, limit: 200 };
+            let (sql, args) = segment_sql(q, &walk);
             let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let plan: Vec<String> = stmt
                 .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
