@@ -51,3 +51,23 @@ fn the_last_word_completes_only_while_it_is_being_typed() {
     // Two letters are a whole word too.
     assert_eq!(search(&store, "mo", 50), Vec::<CaseId>::new());
 }
+
+#[test]
+fn a_phone_number_is_found_however_it_was_typed_or_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::at(t0());
+    let mut store = Store::open(&dir.path().join("s.sqlite3"), Arc::new(clock)).unwrap();
+    let dashed = add(&mut store, 1, "the caller was told to ring (314) 555-0199 for work");
+    let dotted = add(&mut store, 2, "a card with 314.555.0199 on it");
+    let run_together = add(&mut store, 3, "texts from 3145550199 every night");
+    let other = add(&mut store, 4, "a different number, 314-555-0198, and 0199 Main St");
+    let all = [run_together, dotted, dashed];
+    for typed in ["(314) 555-0199", "314.555.0199", "+1 314 555 0199", "3145550199", "1-314-555-0199"] {
+        let found = search(&store, typed, 50);
+        assert_eq!(found, all, "{typed}");
+        assert!(!found.contains(&other));
+    }
+    // Seven digits find the local number wherever its groups are separated
+    // (a number run together with its area code is one token, which they are not).
+    assert_eq!(search(&store, "555-0199", 50), [dotted, dashed]);
+}
