@@ -469,8 +469,8 @@ async fn flow(c: &Client, cli: &str, store: &str) -> R<()> {
             .await?;
             let want: Vec<String> = beacon_api::vocabulary::vocabulary()
                 .into_iter()
-                .find(|(kind, _)| *kind == "source")
-                .map(|(_, terms)| terms.iter().map(|t| format!("{}={}", t.value, t.label)).collect())
+                .find(|e| e.kind == "source")
+                .map(|e| e.terms.iter().map(|t| format!("{}={}", t.value, t.label)).collect())
                 .unwrap_or_default();
             assert_eq!(sources, json!(["local_call", want]), "the source select");
             // Untouched, the form claims nothing: type, minors and reporter start unknown.

@@ -89,6 +89,9 @@ fn json_at<T: serde::de::DeserializeOwned>(r: &Row<'_>, i: usize) -> rusqlite::R
 /// repeat a handful of texts, and parsing them was a third of the page's
 /// time. A dispatcher's override carries its own words and is parsed each
 /// time; a memo is cleared if it ever grows past its bound.
+/// Distinct texts a memo holds before it starts again.
+const MEMO_BOUND: usize = 1024;
+
 #[derive(Debug, Default)]
 pub(crate) struct RowMemo {
     reasons: JsonMemo<Arc<[Reason]>>,
@@ -124,7 +127,7 @@ impl RowMemo {
         }
         let decoded = Arc::new(jurisdiction_at(r, at)?);
         let mut memo = self.jurisdictions.borrow_mut();
-        if memo.len() >= JsonMemo::<()>::BOUND {
+        if memo.len() >= MEMO_BOUND {
             memo.clear();
         }
         memo.entry(id.into()).or_default().push(decoded.clone());
@@ -141,10 +144,6 @@ impl<T> Default for JsonMemo<T> {
     }
 }
 
-impl<T> JsonMemo<T> {
-    const BOUND: usize = 1024;
-}
-
 impl<T: Clone + serde::de::DeserializeOwned> JsonMemo<T> {
     fn at(&self, r: &Row<'_>, i: usize) -> rusqlite::Result<T> {
         let text = r.get_ref(i)?.as_str().map_err(rusqlite::Error::from)?;
@@ -153,7 +152,7 @@ impl<T: Clone + serde::de::DeserializeOwned> JsonMemo<T> {
         }
         let value: T = json_at(r, i)?;
         let mut memo = self.0.borrow_mut();
-        if memo.len() >= Self::BOUND {
+        if memo.len() >= MEMO_BOUND {
             memo.clear();
         }
         memo.insert(text.into(), value.clone());

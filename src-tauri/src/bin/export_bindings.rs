@@ -53,25 +53,32 @@ fn export_all(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
 /// are looked up here, never spelt in TypeScript.
 fn write_vocabulary(dir: &Path) -> std::io::Result<()> {
     let json = |s: &str| serde_json::to_string(s).unwrap_or_default();
-    let kinds: Vec<String> = beacon_api::vocabulary::vocabulary()
-        .into_iter()
-        .map(|(kind, terms)| {
-            let terms: Vec<String> = terms
+    let vocabulary = beacon_api::vocabulary::vocabulary();
+    let kinds: Vec<String> = vocabulary
+        .iter()
+        .map(|e| {
+            let terms: Vec<String> = e
+                .terms
                 .iter()
                 .map(|t| {
                     format!("    {{ value: {}, label: {}, words: {} }},", json(t.value), json(&t.label), json(&t.words))
                 })
                 .collect();
-            format!("  {kind}: [\n{}\n  ],", terms.join("\n"))
+            format!("  {}: [\n{}\n  ],", e.kind, terms.join("\n"))
         })
         .collect();
+    let defaults: Vec<String> =
+        vocabulary.iter().filter_map(|e| e.default.map(|d| format!("  {}: {},", e.kind, json(d)))).collect();
     let body = format!(
         "// Generated from beacon-api's `vocabulary` by export-bindings. Do not edit.\n\n\
          /** A value as stored, at the start of a line, and inside a sentence. */\n\
          export type Term = {{ value: string; label: string; words: string }};\n\n\
          /** Every enumeration the screens show or offer, its values in order. */\n\
-         export const VOCABULARY: Record<string, Term[]> = {{\n{}\n}};\n",
-        kinds.join("\n")
+         export const VOCABULARY: Record<string, Term[]> = {{\n{}\n}};\n\n\
+         /** What a referral that does not say holds: where a form starts. */\n\
+         export const DEFAULTS: Record<string, string> = {{\n{}\n}};\n",
+        kinds.join("\n"),
+        defaults.join("\n")
     );
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("vocabulary.ts"), body)

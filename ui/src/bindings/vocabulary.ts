@@ -77,3 +77,11 @@ export const VOCABULARY: Record<string, Term[]> = {
     { value: "unknown", label: "Unknown", words: "unknown" },
   ],
 };
+
+/** What a referral that does not say holds: where a form starts. */
+export const DEFAULTS: Record<string, string> = {
+  source: "other",
+  trafficking_type: "unknown",
+  minors: "unknown",
+  reporter_kind: "anonymous",
+};

@@ -2,24 +2,26 @@
 // (`preview`), with the priority and jurisdiction it would get shown as it is typed.
 import { api, asUiError, type Preview, type UiError } from '../api';
 import { clear, h, label } from '../dom';
-import { VOCABULARY } from '../bindings/vocabulary';
+import { DEFAULTS, VOCABULARY } from '../bindings/vocabulary';
 import { go, state } from '../state';
 import { errorLine, priorityBadge } from './common';
 
-/** The values Rust offers for one enumeration, in its order. A select with
- * no empty choice starts on its `selected` value: what a dispatcher who has
- * not asked yet would say (a minor's presence unknown, not yes). */
+/** The values Rust offers for one enumeration, in its order. */
 const values = (kind: string): string[] => (VOCABULARY[kind] ?? []).map((t) => t.value);
+/** A select of those values starting on what a referral that does not say
+ * holds (Rust's default: a minor's presence unknown, not the first choice). */
+const choices = (kind: string) => ({ options: values(kind), selected: DEFAULTS[kind] });
 
 type Spec = { name: string; text: string; kind?: 'text' | 'select' | 'textarea' | 'number' | 'datetime' | 'check'; options?: string[]; selected?: string; hint?: string };
 
 const FIELDS: { legend: string; fields: Spec[] }[] = [
   { legend: 'The call', fields: [
     { name: 'external_id', text: 'Reference', hint: 'The call log number; must be unique for the source' },
+    // Typed here, a tip most often came by phone to this desk (Rust's default, "other", is for imports that do not say).
     { name: 'source', text: 'Source', kind: 'select', options: values('source'), selected: 'local_call' },
     { name: 'received_at', text: 'Received', kind: 'datetime' },
     { name: 'urgency', text: 'Urgency', kind: 'select', options: ['', ...values('urgency')] },
-    { name: 'trafficking_type', text: 'Trafficking type', kind: 'select', options: values('trafficking_type'), selected: 'unknown' },
+    { name: 'trafficking_type', text: 'Trafficking type', kind: 'select', ...choices('trafficking_type') },
   ] },
   { legend: 'Where', fields: [
     { name: 'location.address', text: 'Address' }, { name: 'location.city', text: 'City' },
@@ -30,7 +32,7 @@ const FIELDS: { legend: string; fields: Spec[] }[] = [
   ] },
   { legend: 'Who', fields: [
     { name: 'potential_victims.count', text: 'Potential victims', kind: 'number' },
-    { name: 'potential_victims.minors', text: 'Minors involved', kind: 'select', options: values('minors'), selected: 'unknown' },
+    { name: 'potential_victims.minors', text: 'Minors involved', kind: 'select', ...choices('minors') },
     { name: 'potential_victims.languages', text: 'Victim languages', hint: 'Comma-separated, e.g. es, en' },
     { name: 'potential_victims.description', text: 'Victim description' },
     { name: 'suspects.0.description', text: 'Suspect description' },
@@ -39,7 +41,7 @@ const FIELDS: { legend: string; fields: Spec[] }[] = [
     { name: 'suspects.0.vehicle.make', text: 'Vehicle make' }, { name: 'suspects.0.vehicle.color', text: 'Vehicle colour' },
   ] },
   { legend: 'Reporter and consent', fields: [
-    { name: 'reporter.kind', text: 'Reporter', kind: 'select', options: values('reporter_kind'), selected: 'anonymous' },
+    { name: 'reporter.kind', text: 'Reporter', kind: 'select', ...choices('reporter_kind') },
     { name: 'reporter.name', text: 'Reporter name' }, { name: 'reporter.phone', text: 'Reporter phone' },
     { name: 'reporter.contact_ok', text: 'Responders may contact the reporter', kind: 'check' },
     { name: 'consent.share_identifying_info', text: 'Consent to share identifying details with responders', kind: 'check' },
