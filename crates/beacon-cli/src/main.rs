@@ -13,6 +13,10 @@ mod table;
 use clap::Parser;
 use std::process::ExitCode;
 
+// See the workspace manifest: `referral import` reads on one thread and writes on another.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     match commands::run(cli) {
