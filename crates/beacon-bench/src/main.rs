@@ -140,6 +140,25 @@ fn main() -> Result<()> {
             }
             println!("{name}: {:.3} ms per call", t.elapsed().as_secs_f64() * 1000.0 / 500.0);
         }
+        // Statistics over 30 days, whole and as the bare walk of its index.
+        let mut stats_ms: Vec<f64> = (0..40)
+            .map(|_| {
+                let t = Instant::now();
+                std::hint::black_box(d.stats(30)).map(|_| t.elapsed().as_secs_f64() * 1000.0)
+            })
+            .collect::<Result<_, _>>()?;
+        stats_ms.sort_by(f64::total_cmp);
+        println!("stats 30 days: fastest {:.3} ms, median {:.3}", stats_ms[0], stats_ms[20]);
+        let since = (Utc::now() - chrono::Duration::days(30)).timestamp_millis();
+        let t = Instant::now();
+        for _ in 0..40 {
+            let mut s = conn.prepare_cached(
+                "SELECT jurisdiction_id, jurisdiction_name, received_at, handed_off_at, acknowledged_at, on_scene_at
+                 FROM cases INDEXED BY cases_response WHERE received_at >= ?1",
+            )?;
+            std::hint::black_box(s.query_map([since], |r| r.get::<_, i64>(2))?.count());
+        }
+        println!("stats' index walk: {:.3} ms per call", t.elapsed().as_secs_f64() * 1000.0 / 40.0);
         let cases = d.store().case_count()? as usize;
         for w in search_terms(&sample_referrals(&conn, cases)?) {
             let t = Instant::now();

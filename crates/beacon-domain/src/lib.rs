@@ -16,6 +16,7 @@ pub mod ids;
 pub mod intake;
 pub mod jurisdiction;
 pub mod links;
+pub mod phones;
 pub mod queue;
 pub mod referral;
 pub mod responder;

@@ -5,11 +5,11 @@
 use beacon_domain::case::{CaseStatus, Change, TransitionError};
 use beacon_domain::delivery::{self, Outcome};
 use beacon_domain::event::{Event, EventBody};
-use beacon_domain::links;
 use beacon_domain::queue::{Attention, Standing, due_ms};
 use beacon_domain::referral::Referral;
 use beacon_domain::triage::Reason;
 use beacon_domain::{CaseId, JurisdictionAssignment, Priority, Progress, Targets};
+use beacon_domain::{links, phones};
 use chrono::{TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -134,7 +134,7 @@ pub(crate) fn apply(
             tx.prepare_cached(
                 "UPDATE cases_fts SET notes = coalesce(notes, '') || char(10) || ?2 WHERE rowid = (SELECT row_id FROM cases WHERE id = ?1)",
             )?
-            .execute(params![id, text])?;
+            .execute(params![id, with_phone_tokens(text)])?;
             touch(tx, &id, hlc)?;
         }
         EventBody::StatusChanged { to, disposition, .. } => {
@@ -647,7 +647,7 @@ fn insert_case(
     ])?;
     let row_id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT INTO cases_fts (rowid, narrative, notes, location, names) VALUES (?1, ?2, '', ?3, ?4)")?
-        .execute(params![row_id, r.narrative, search_location(r, j), search_names(r)])?;
+        .execute(params![row_id, with_phone_tokens(&r.narrative), search_location(r, j), search_names(r)])?;
     link(tx, row_id, r, received, settings.link_window_days)?;
     Ok(row_id)
 }
@@ -837,6 +837,13 @@ fn search_location(r: &Referral, j: &JurisdictionAssignment) -> String {
     parts.join(" ")
 }
 
+/// A text as search indexes it: as written, then the digits of every phone
+/// number in it (see [`phones`]), which is how a typed number is looked up.
+fn with_phone_tokens(text: &str) -> std::borrow::Cow<'_, str> {
+    let tokens = phones::search_tokens_in(text);
+    if tokens.is_empty() { text.into() } else { format!("{text}\n{tokens}").into() }
+}
+
 fn search_names(r: &Referral) -> String {
     let mut parts: Vec<String> = Vec::new();
     if let Some(rep) = &r.reporter {
@@ -849,7 +856,10 @@ fn search_names(r: &Referral) -> String {
         parts.extend(s.description.clone());
         for p in &s.phones {
             parts.push(p.clone());
+            // All its digits, as linking reads it (a number from abroad too),
+            // then the tokens search looks a number up by.
             parts.extend(links::normalize_phone(p));
+            parts.extend(Some(phones::search_tokens_in(p)).filter(|t| !t.is_empty()));
         }
         if let Some(v) = &s.vehicle {
             parts.extend([&v.plate, &v.make, &v.model, &v.color].into_iter().flatten().cloned());

@@ -1,7 +1,7 @@
 //! Read queries. Each one is shaped for an index named in the migration.
 
 use beacon_domain::event::{Actor, EventBody};
-use beacon_domain::links;
+use beacon_domain::phones;
 use beacon_domain::queue::{QueueQuery, Standing};
 use beacon_domain::triage::Reason;
 use beacon_domain::{CaseId, Hlc, JurisdictionAssignment, Priority, Responder, ResponderId, User};
@@ -972,24 +972,12 @@ pub(crate) fn fts_query(text: &str) -> Option<FtsQuery> {
 }
 
 /// A phone number typed in any of the usual ways ("(314) 555-0199",
-/// "314.555.0199", "+1 314 555 0199", "3145550199"), as one FTS5 query that
-/// finds it written in any of them: its digits as one token (how suspects'
-/// phones are indexed, and how a number is written without separators) or
-/// its groups as a phrase (how the tokenizer splits a separated number).
-/// `None` for anything else: words, a house number and a street, a year.
+/// "314.555.0199", "+1 314 555 0199", "3145550199", "555-0199"), as the one
+/// token every number written in a case is indexed by, however it was
+/// written there (see `beacon_domain::phones`). `None` for anything else:
+/// words, a house number and a street, a year.
 fn phone_query(text: &str) -> Option<String> {
-    if text.chars().any(|c| !(c.is_ascii_digit() || " ()-.+".contains(c))) {
-        return None;
-    }
-    let groups: Vec<usize> =
-        text.split(|c: char| !c.is_ascii_digit()).filter(|g| !g.is_empty()).map(str::len).collect();
-    let phone_shaped = matches!(groups.as_slice(), [10] | [11] | [7] | [3, 3, 4] | [1, 3, 3, 4] | [3, 4] | [3, 7]);
-    let digits = links::normalize_phone(text).filter(|d| phone_shaped && (d.len() == 10 || d.len() == 7))?;
-    let spaced = match digits.len() {
-        10 => format!("{} {} {}", &digits[..3], &digits[3..6], &digits[6..]),
-        _ => format!("{} {}", &digits[..3], &digits[3..]),
-    };
-    Some(format!("\"{digits}\" OR \"{spaced}\""))
+    phones::phone_typed(text).map(|digits| format!("\"{digits}\""))
 }
 
 fn case_match(r: &Row<'_>) -> rusqlite::Result<CaseMatch> {
@@ -1125,12 +1113,12 @@ mod tests {
         let some = |s: &str| Some(s.to_string());
         assert_eq!(q("Glenstone motel"), Some(("\"glenstone\" \"motel\"".into(), some("\"glenstone\" \"motel\"*"))));
         // Numbers and words under three letters are only ever whole tokens.
-        // A phone number is its digits or its groups, however it was typed.
-        let phone = Some(("\"3145550199\" OR \"314 555 0199\"".into(), None));
+        // A phone number is the one token it is indexed by, however it was typed.
+        let phone = Some(("\"3145550199\"".into(), None));
         assert_eq!(q("314-555-0199"), phone);
         assert_eq!(q("+1 (314) 555.0199"), phone);
         assert_eq!(q("3145550199"), phone);
-        assert_eq!(q("555-0199"), Some(("\"5550199\" OR \"555 0199\"".into(), None)));
+        assert_eq!(q("555-0199"), Some(("\"5550199\"".into(), None)));
         // Numbers that are not a phone stay words: a house number, a ZIP and a year.
         assert_eq!(q("1554 65803 2026"), Some(("\"1554\" \"65803\" \"2026\"".into(), None)));
         assert_eq!(q("4650 Highway 63"), Some(("\"4650\" \"highway\" \"63\"".into(), None)));

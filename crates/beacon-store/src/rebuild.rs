@@ -135,9 +135,10 @@ fn has_secure_delete(tx: &Connection) -> Result<bool, StoreError> {
         .is_some_and(|v| v == 1))
 }
 
-/// Migration 4's step: handoffs can now be withdrawn, and the projections
-/// follow the case's state machine, so the tables are the log folded again
-/// by the new rules. A store whose log is empty has nothing to fold.
+/// The step of a migration that changes what the projections write (4:
+/// handoffs can be withdrawn; 11: deliveries; 12: phone numbers in the
+/// search index): the tables are the log folded again by today's rules. A
+/// store whose log is empty has nothing to fold.
 pub(crate) fn refold_if_logged(conn: &Connection) -> Result<(), StoreError> {
     let logged: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM events)", [], |r| r.get(0))?;
     if logged {

@@ -2,9 +2,10 @@
 //! longer one only when whole words match nothing (it is still being
 //! typed), and numbers matched whole.
 
+use beacon_domain::event::{Actor, EventBody};
 use beacon_domain::queue::QueueQuery;
-use beacon_domain::{CaseId, ManualClock, Priority};
-use beacon_store::Store;
+use beacon_domain::{CaseId, ManualClock, NoteId, Priority};
+use beacon_store::{Store, StoreError};
 
 mod support;
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -67,7 +68,65 @@ fn a_phone_number_is_found_however_it_was_typed_or_written() {
         assert_eq!(found, all, "{typed}");
         assert!(!found.contains(&other));
     }
-    // Seven digits find the local number wherever its groups are separated
-    // (a number run together with its area code is one token, which they are not).
-    assert_eq!(search(&store, "555-0199", 50), [dotted, dashed]);
+    // Seven digits (a number given without its area code) find it however
+    // it was written, with its area code or without.
+    let local = add(&mut store, 5, "call 555 0199 after ten");
+    assert_eq!(search(&store, "555-0199", 50), [local, run_together, dotted, dashed]);
+    // The ten digits do not find a number written without its area code: it may be another.
+    assert!(!search(&store, "314-555-0199", 50).contains(&local));
+}
+
+#[test]
+fn a_phone_number_in_a_note_or_a_suspect_is_found_by_any_of_its_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.sqlite3"), Arc::new(ManualClock::at(t0()))).unwrap();
+    let noted = add(&mut store, 1, "nothing about numbers here");
+    store
+        .write::<_, StoreError>(|w| {
+            w.append(
+                &Actor("desk".into()),
+                Some(noted),
+                EventBody::NoteAdded { note_id: NoteId::new(), text: "she now uses 417.555.2368 to call".into() },
+            )
+        })
+        .expect("note written");
+    let received = t0() + Duration::minutes(2);
+    let value = json!({
+        "external_id": "S-2", "source": "hotline_call", "received_at": received.to_rfc3339(),
+        "urgency": "recent", "trafficking_type": "sex", "narrative": "a man runs the house",
+        "suspects": [{"description": "tall", "phones": ["+1 (417) 555-2368"]}],
+    });
+    let suspect = support::store_referral(&mut store, value, Priority::P3, received);
+    for typed in ["4175552368", "(417) 555-2368", "555-2368"] {
+        assert_eq!(search(&store, typed, 50), [suspect, noted], "{typed}");
+    }
+}
+
+/// A store indexed before numbers were tokens (schema 11) is indexed again
+/// when it is opened: the numbers in it are found as typed numbers are.
+#[test]
+fn opening_an_older_store_indexes_its_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite3");
+    let written = {
+        let mut store = Store::open(&path, Arc::new(ManualClock::at(t0()))).unwrap();
+        add(&mut store, 1, "the caller was told to ring (314) 555-0199 for work")
+    };
+    // The search index as schema 11 wrote it: the narrative alone.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "UPDATE cases_fts SET narrative = substr(narrative, 1, instr(narrative, char(10)) - 1)
+             WHERE instr(narrative, char(10)) > 0;
+         PRAGMA user_version = 11;",
+    )
+    .unwrap();
+    let tokens: i64 = conn
+        .query_row("SELECT count(*) FROM cases_fts WHERE cases_fts MATCH '\"3145550199\"'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tokens, 0, "the older index has no number tokens");
+    drop(conn);
+
+    let store = Store::open(&path, Arc::new(ManualClock::at(t0()))).unwrap();
+    assert_eq!(search(&store, "314-555-0199", 50), [written]);
+    assert_eq!(search(&store, "555-0199", 50), [written]);
 }

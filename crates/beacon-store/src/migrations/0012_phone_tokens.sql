@@ -1,0 +1,5 @@
+-- Schema 12: every phone number written in a case (its narrative, notes and
+-- suspects' phones) is indexed for search as its digits, one token, and a
+-- ten-digit number also as its last seven. A typed number is then looked up
+-- as that one token. No table changes: the Rust step folds the log again,
+-- which writes the search index with the tokens.
