@@ -21,6 +21,7 @@ mod project;
 mod purge;
 mod read;
 mod rebuild;
+mod search_index;
 mod settings;
 mod sync;
 mod write;
@@ -34,7 +35,7 @@ pub use model::{
     Assignee, CaseMatch, CaseRecord, CaseSummary, ChangedCases, DeliveryStatus, HandoffConflict, HandoffRecord,
     LinkedCase, NoteRecord, ResponseRow, ResponseRows, StoredEvent,
 };
-pub use project::{MAX_LINKS_PER_CASE, search_text};
+pub use project::MAX_LINKS_PER_CASE;
 pub use rebuild::RebuildReport;
 pub use settings::Settings;
 pub use sync::Applied;

@@ -35,7 +35,10 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("migrations/0009_users.sql"), then: None },
     Migration { sql: include_str!("migrations/0010_purge.sql"), then: None },
     Migration { sql: include_str!("migrations/0011_delivery.sql"), then: Some(crate::rebuild::refold_if_logged) },
-    Migration { sql: include_str!("migrations/0012_phone_tokens.sql"), then: Some(crate::rebuild::refold_if_logged) },
+    Migration {
+        sql: include_str!("migrations/0012_phone_tokens.sql"),
+        then: Some(crate::search_index::index_phone_numbers),
+    },
 ];
 
 /// The schema version this build writes.

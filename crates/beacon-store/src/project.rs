@@ -5,17 +5,17 @@
 use beacon_domain::case::{CaseStatus, Change, TransitionError};
 use beacon_domain::delivery::{self, Outcome};
 use beacon_domain::event::{Event, EventBody};
+use beacon_domain::links;
 use beacon_domain::queue::{Attention, Standing, due_ms};
 use beacon_domain::referral::Referral;
 use beacon_domain::triage::Reason;
 use beacon_domain::{CaseId, JurisdictionAssignment, Priority, Progress, Targets};
-use beacon_domain::{links, phones};
 use chrono::{TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::StoreError;
 use crate::model::Assignee;
 use crate::settings::Settings;
+use crate::{StoreError, search_index};
 
 /// Most links a new referral makes per key: a place tipped about a thousand
 /// times links to the tips nearest in time, not to all of them.
@@ -134,7 +134,7 @@ pub(crate) fn apply(
             tx.prepare_cached(
                 "UPDATE cases_fts SET notes = coalesce(notes, '') || char(10) || ?2 WHERE rowid = (SELECT row_id FROM cases WHERE id = ?1)",
             )?
-            .execute(params![id, with_phone_tokens(text)])?;
+            .execute(params![id, search_index::note(text)])?;
             touch(tx, &id, hlc)?;
         }
         EventBody::StatusChanged { to, disposition, .. } => {
@@ -647,7 +647,7 @@ fn insert_case(
     ])?;
     let row_id = tx.last_insert_rowid();
     tx.prepare_cached("INSERT INTO cases_fts (rowid, narrative, notes, location, names) VALUES (?1, ?2, '', ?3, ?4)")?
-        .execute(params![row_id, with_phone_tokens(&r.narrative), search_location(r, j), search_names(r)])?;
+        .execute(params![row_id, search_index::narrative(r), search_index::location(r, j), search_index::names(r)])?;
     link(tx, row_id, r, received, settings.link_window_days)?;
     Ok(row_id)
 }
@@ -819,56 +819,6 @@ fn assignees(tx: &Connection, case_id: &str) -> Result<Vec<Assignee>, StoreError
         }
     }
     Ok(out)
-}
-
-/// The text a case is found by: (location, names). The narrative and notes are indexed as they are.
-pub fn search_text(r: &Referral, j: &JurisdictionAssignment) -> (String, String) {
-    (search_location(r, j), search_names(r))
-}
-
-fn search_location(r: &Referral, j: &JurisdictionAssignment) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    if let Some(l) = &r.location {
-        parts.extend([&l.address, &l.city, &l.county, &l.zip].into_iter().flatten().map(String::as_str));
-    }
-    if let Some(n) = &j.name {
-        parts.push(n);
-    }
-    parts.join(" ")
-}
-
-/// A text as search indexes it: as written, then the digits of every phone
-/// number in it (see [`phones`]), which is how a typed number is looked up.
-fn with_phone_tokens(text: &str) -> std::borrow::Cow<'_, str> {
-    let tokens = phones::search_tokens_in(text);
-    if tokens.is_empty() { text.into() } else { format!("{text}\n{tokens}").into() }
-}
-
-fn search_names(r: &Referral) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(rep) = &r.reporter {
-        parts.extend(rep.name.clone());
-    }
-    if let Some(v) = &r.potential_victims {
-        parts.extend(v.description.clone());
-    }
-    for s in &r.suspects {
-        parts.extend(s.description.clone());
-        for p in &s.phones {
-            parts.push(p.clone());
-            // All its digits, as linking reads it (a number from abroad too),
-            // then the tokens search looks a number up by.
-            parts.extend(links::normalize_phone(p));
-            parts.extend(Some(phones::search_tokens_in(p)).filter(|t| !t.is_empty()));
-        }
-        if let Some(v) = &s.vehicle {
-            parts.extend([&v.plate, &v.make, &v.model, &v.color].into_iter().flatten().cloned());
-            if let Some(p) = &v.plate {
-                parts.push(p.chars().filter(char::is_ascii_alphanumeric).collect());
-            }
-        }
-    }
-    parts.join(" ")
 }
 
 /// The candidates column: NULL when there are none (nearly every case).

@@ -136,8 +136,7 @@ fn has_secure_delete(tx: &Connection) -> Result<bool, StoreError> {
 }
 
 /// The step of a migration that changes what the projections write (4:
-/// handoffs can be withdrawn; 11: deliveries; 12: phone numbers in the
-/// search index): the tables are the log folded again by today's rules. A
+/// handoffs can be withdrawn; 11: deliveries): the tables are the log folded again by today's rules. A
 /// store whose log is empty has nothing to fold.
 pub(crate) fn refold_if_logged(conn: &Connection) -> Result<(), StoreError> {
     let logged: bool = conn.query_row("SELECT EXISTS (SELECT 1 FROM events)", [], |r| r.get(0))?;

@@ -103,30 +103,73 @@ fn a_phone_number_in_a_note_or_a_suspect_is_found_by_any_of_its_forms() {
 }
 
 /// A store indexed before numbers were tokens (schema 11) is indexed again
-/// when it is opened: the numbers in it are found as typed numbers are.
+/// when it is opened: its search rows become what today's projection writes,
+/// so the numbers in it are found as typed numbers are.
 #[test]
 fn opening_an_older_store_indexes_its_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.sqlite3");
-    let written = {
+    let (in_narrative, in_note, in_suspect, without) = {
         let mut store = Store::open(&path, Arc::new(ManualClock::at(t0()))).unwrap();
-        add(&mut store, 1, "the caller was told to ring (314) 555-0199 for work")
+        let in_narrative = add(&mut store, 1, "the caller was told to ring (314) 555-0199 for work");
+        let in_note = add(&mut store, 2, "nothing about numbers here");
+        store
+            .write::<_, StoreError>(|w| {
+                w.append(
+                    &Actor("desk".into()),
+                    Some(in_note),
+                    EventBody::NoteAdded { note_id: NoteId::new(), text: "first call".into() },
+                )?;
+                w.append(
+                    &Actor("desk".into()),
+                    Some(in_note),
+                    EventBody::NoteAdded { note_id: NoteId::new(), text: "she now uses 417.555.2368".into() },
+                )
+            })
+            .unwrap();
+        let received = t0() + Duration::minutes(3);
+        let value = json!({
+            "external_id": "S-3", "source": "hotline_call", "received_at": received.to_rfc3339(),
+            "urgency": "recent", "trafficking_type": "sex", "narrative": "a man runs the house",
+            "suspects": [{"description": "tall", "phones": ["+1 (816) 555-0142"]}],
+        });
+        let in_suspect = support::store_referral(&mut store, value, Priority::P3, received);
+        let without = add(&mut store, 4, "no number at all");
+        (in_narrative, in_note, in_suspect, without)
     };
-    // The search index as schema 11 wrote it: the narrative alone.
     let conn = rusqlite::Connection::open(&path).unwrap();
+    let index = |conn: &rusqlite::Connection| -> Vec<(i64, String, String, String, String)> {
+        conn.prepare("SELECT rowid, narrative, notes, location, names FROM cases_fts ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let projected = index(&conn);
+    // The search index as schema 11 wrote it: each text as written, and a
+    // suspect's phone as written and as its digits, without the tokens after.
     conn.execute_batch(
         "UPDATE cases_fts SET narrative = substr(narrative, 1, instr(narrative, char(10)) - 1)
              WHERE instr(narrative, char(10)) > 0;
+         UPDATE cases_fts SET notes = replace(notes, char(10) || '4175552368 5552368', '');
+         UPDATE cases_fts SET names = replace(names, ' 8165550142 5550142', '');
          PRAGMA user_version = 11;",
     )
     .unwrap();
     let tokens: i64 = conn
-        .query_row("SELECT count(*) FROM cases_fts WHERE cases_fts MATCH '\"3145550199\"'", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM cases_fts WHERE cases_fts MATCH '5550199 OR 5552368 OR 5550142'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(tokens, 0, "the older index has no number tokens");
+    assert_ne!(index(&conn), projected);
     drop(conn);
 
     let store = Store::open(&path, Arc::new(ManualClock::at(t0()))).unwrap();
-    assert_eq!(search(&store, "314-555-0199", 50), [written]);
-    assert_eq!(search(&store, "555-0199", 50), [written]);
+    assert_eq!(index(store.connection()), projected, "migrated rows are the rows a new case gets");
+    assert_eq!(search(&store, "314-555-0199", 50), [in_narrative]);
+    assert_eq!(search(&store, "555-2368", 50), [in_note]);
+    assert_eq!(search(&store, "(816) 555 0142", 50), [in_suspect]);
+    assert_eq!(search(&store, "no number", 50), [without]);
 }

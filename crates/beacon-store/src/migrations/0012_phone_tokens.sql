@@ -1,5 +1,6 @@
 -- Schema 12: every phone number written in a case (its narrative, notes and
 -- suspects' phones) is indexed for search as its digits, one token, and a
 -- ten-digit number also as its last seven. A typed number is then looked up
--- as that one token. No table changes: the Rust step folds the log again,
--- which writes the search index with the tokens.
+-- as that one token. No table changes: the Rust step
+-- (`search_index::index_phone_numbers`) writes the search rows that hold a
+-- number again, with their tokens.
