@@ -128,7 +128,7 @@ pub(crate) fn refold(tx: &Connection) -> Result<RebuildReport, StoreError> {
 
 /// Whether the search index deletes securely (schema 10 on): a migration
 /// older than that folds the log before the setting exists.
-fn has_secure_delete(tx: &Connection) -> Result<bool, StoreError> {
+pub(crate) fn has_secure_delete(tx: &Connection) -> Result<bool, StoreError> {
     Ok(tx
         .query_row("SELECT v FROM cases_fts_config WHERE k = 'secure-delete'", [], |r| r.get::<_, i64>(0))
         .optional()?

@@ -75,18 +75,43 @@ fn with_phone_tokens(text: &str) -> Cow<'_, str> {
 /// Folding the whole log again would give the same index, at many times
 /// the cost.
 pub(crate) fn index_phone_numbers(conn: &Connection) -> Result<(), StoreError> {
+    // A row written again only gains tokens. Deleting its old entries word
+    // by word (the index's secure delete) walks the long lists of common
+    // words for every row: hours at a million cases. Without it, the old
+    // entries stay behind, marked deleted, until segments merge; the merge
+    // of every segment at the end drops them, so that a case purged later
+    // leaves nothing of its text behind.
+    let secure = crate::rebuild::has_secure_delete(conn)?;
+    if secure {
+        conn.execute("INSERT INTO cases_fts (cases_fts, rank) VALUES ('secure-delete', 0)", [])?;
+    }
+    let changed = write_phone_tokens(conn)?;
+    if secure {
+        conn.execute("INSERT INTO cases_fts (cases_fts, rank) VALUES ('secure-delete', 1)", [])?;
+    }
+    if changed > 0 {
+        conn.execute("INSERT INTO cases_fts (cases_fts) VALUES ('optimize')", [])?;
+    }
+    Ok(())
+}
+
+/// The rows written again, how many.
+fn write_phone_tokens(conn: &Connection) -> Result<u64, StoreError> {
     // In batches by row, each read whole before it is written: a table is
     // not changed under a statement still reading it.
     const BATCH: i64 = 5_000;
     let mut read = conn.prepare(
-        "SELECT f.rowid, c.id, f.narrative, f.notes, f.names, e.body FROM cases_fts f
-         JOIN cases c ON c.row_id = f.rowid
-         JOIN events e ON e.case_row = f.rowid AND e.kind = 'referral_received'
-         WHERE f.rowid > ?1 ORDER BY f.rowid LIMIT ?2",
+        // Driven by the cases' row ids (CROSS JOIN keeps that order): the
+        // search index is looked up by rowid, never scanned for a range.
+        "SELECT c.row_id, c.id, f.narrative, f.notes, f.names, e.body FROM cases c
+         CROSS JOIN cases_fts f ON f.rowid = c.row_id
+         CROSS JOIN events e ON e.case_row = c.row_id AND e.kind = 'referral_received'
+         WHERE c.row_id > ?1 ORDER BY c.row_id LIMIT ?2",
     )?;
     let mut notes_of = conn.prepare("SELECT body FROM notes WHERE case_id = ?1 ORDER BY rowid")?;
     let mut write = conn.prepare("UPDATE cases_fts SET narrative = ?2, notes = ?3, names = ?4 WHERE rowid = ?1")?;
     let mut after = 0i64;
+    let mut changed = 0;
     loop {
         type Indexed = (i64, String, String, Option<String>, String, String);
         let batch: Vec<Indexed> = read
@@ -94,7 +119,7 @@ pub(crate) fn index_phone_numbers(conn: &Connection) -> Result<(), StoreError> {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
             })?
             .collect::<Result<_, _>>()?;
-        let Some(last) = batch.last() else { return Ok(()) };
+        let Some(last) = batch.last() else { return Ok(changed) };
         after = last.0;
         for (row, case_id, narrative_was, notes_was, names_was, body) in batch {
             // Only a readable referral is indexed again (a purged case's
@@ -111,6 +136,7 @@ pub(crate) fn index_phone_numbers(conn: &Connection) -> Result<(), StoreError> {
             let (narrative, names) = (narrative(&referral), names(&referral));
             if narrative != narrative_was || Some(&notes) != notes_was.as_ref() || names != names_was {
                 write.execute(params![row, narrative, notes, names])?;
+                changed += 1;
             }
         }
     }

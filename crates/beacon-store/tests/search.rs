@@ -168,6 +168,11 @@ fn opening_an_older_store_indexes_its_numbers() {
 
     let store = Store::open(&path, Arc::new(ManualClock::at(t0()))).unwrap();
     assert_eq!(index(store.connection()), projected, "migrated rows are the rows a new case gets");
+    let secure: i64 = store
+        .connection()
+        .query_row("SELECT v FROM cases_fts_config WHERE k = 'secure-delete'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(secure, 1, "a purge still deletes from the index word by word");
     assert_eq!(search(&store, "314-555-0199", 50), [in_narrative]);
     assert_eq!(search(&store, "555-2368", 50), [in_note]);
     assert_eq!(search(&store, "(816) 555 0142", 50), [in_suspect]);
