@@ -30,8 +30,29 @@ fn stats_group_by_jurisdiction_with_the_real_intervals() {
         clock.advance_ms(60_000 * (i as i64 + 1)); // handed off 1, 2, 3, 4 minutes after
         b.handoff(&id, "T1").unwrap();
     }
+    // Outside the window: one more in Greene, and the only one in Boone.
+    let old = clock.now() - chrono::Duration::days(40);
+    for (i, place) in [
+        json!({"city": "Springfield", "state": "MO", "lat": 37.2, "lon": -93.29}),
+        json!({"city": "Columbia", "state": "MO", "lat": 38.95, "lon": -92.33}),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = json!({"external_id": format!("OLD-{i}"), "source": "hotline_call", "received_at": old.to_rfc3339(),
+            "urgency": "recent", "trafficking_type": "sex", "location": place, "narrative": "n"});
+        b.add_referral_json(r).unwrap();
+    }
     let s = b.stats(30).unwrap();
     assert_eq!(s.overall.referrals, 4);
+    assert!(
+        s.by_jurisdiction.iter().all(|g| g.name != "Boone"),
+        "a jurisdiction with no referral in the window is not listed"
+    );
+    let wider = b.stats(60).unwrap();
+    assert_eq!(wider.overall.referrals, 6);
+    assert!(wider.by_jurisdiction.iter().any(|g| g.name == "Boone" && g.referrals == 1));
+    assert!(wider.by_jurisdiction.iter().any(|g| g.name == "Greene" && g.referrals == 3));
     assert_eq!(s.overall.received_to_handed_off.median_s, Some(120));
     let by: Vec<(String, u64)> = s.by_jurisdiction.iter().map(|g| (g.name.clone(), g.referrals)).collect();
     assert_eq!(by[0], ("Greene".to_string(), 2), "largest first: {by:?}");

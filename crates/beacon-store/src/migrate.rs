@@ -39,6 +39,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0012_phone_tokens.sql"),
         then: Some(crate::search_index::index_phone_numbers),
     },
+    Migration { sql: include_str!("migrations/0013_response_by_jurisdiction.sql"), then: None },
 ];
 
 /// The schema version this build writes.

@@ -114,12 +114,12 @@ fn a_store_from_before_the_chain_is_chained_as_if_it_always_had_been() {
     fill(&mut store);
     let written = hashes(&store);
     // Turn it into a schema 5 store: without what schema 7 added, and no hash column.
-    assert_eq!(SCHEMA_VERSION, 12, "undo each later schema here too");
+    assert_eq!(SCHEMA_VERSION, 13, "undo each later schema here too");
     store
         .connection()
         .execute_batch(&format!(
             "{} ALTER TABLE events DROP COLUMN hash; PRAGMA user_version = 5;",
-            support::UNDO_SCHEMAS_7_TO_12
+            support::UNDO_SCHEMAS_7_TO_13
         ))
         .unwrap();
     drop(store);

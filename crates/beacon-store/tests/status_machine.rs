@@ -194,7 +194,7 @@ fn a_store_from_before_withdrawals_is_folded_again_when_opened() {
         // listed its trooper, and the late acknowledgement was taken (and the
         // jurisdiction was one JSON column, as it was until schema 5).
         let conn = s.connection();
-        conn.execute_batch(support::UNDO_SCHEMAS_7_TO_12).unwrap();
+        conn.execute_batch(support::UNDO_SCHEMAS_7_TO_13).unwrap();
         conn.execute_batch(
             "UPDATE cases SET assigned = '[{\"id\":\"T-1\",\"name\":\"T-1\",\"role\":\"trooper\"}]' WHERE external_id = 'R-W';
              UPDATE cases SET acknowledged_at = closed_at + 1 WHERE external_id = 'R-A';

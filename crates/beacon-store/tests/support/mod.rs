@@ -29,12 +29,15 @@ pub fn store_referral(store: &mut Store, value: serde_json::Value, p: Priority, 
     id
 }
 
-/// SQL that takes a store back from schema 12 to 6 (for tests of older
-/// stores): what `0011_delivery.sql`, `0010_purge.sql`, `0009_users.sql`,
+/// SQL that takes a store back from schema 13 to 6 (for tests of older
+/// stores): the response index as it was before `0013_response_by_jurisdiction.sql`,
+/// and what `0011_delivery.sql`, `0010_purge.sql`, `0009_users.sql`,
 /// `0008_event_prev.sql` and `0007_handoff_conflicts.sql` added, removed.
 /// Schema 12 added no table or column (it indexes phone numbers for search).
 #[allow(dead_code)]
-pub const UNDO_SCHEMAS_7_TO_12: &str = "DROP TABLE deliveries; ALTER TABLE cases DROP COLUMN escalated;
+pub const UNDO_SCHEMAS_7_TO_13: &str = "DROP INDEX cases_response;
+    CREATE INDEX cases_response ON cases (received_at, jurisdiction_id, jurisdiction_name, handed_off_at, acknowledged_at, on_scene_at);
+    DROP TABLE deliveries; ALTER TABLE cases DROP COLUMN escalated;
     ALTER TABLE cases DROP COLUMN undelivered;
     DROP INDEX events_purges; DROP INDEX events_unfiled_by_case;
     INSERT INTO cases_fts (cases_fts, rank) VALUES ('secure-delete', 0);
