@@ -1099,17 +1099,21 @@ mod tests {
             let walk =
                 super::Walk { standing: Standing::Unhandled, priority: Priority::P1, from: 0, until: 10, limit: 200 };
             let (sql, args) = segment_sql(q, &walk);
-            let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let plan: Vec<String> = stmt
-                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let plan = plan_of(&store, &sql, args);
             assert!(
                 plan.len() == 1 && plan[0].starts_with("SEARCH c USING INDEX cases_queue"),
                 "{q:?} is planned as {plan:?}"
             );
         }
+    }
+
+    /// SQLite's plan for `sql`, one line per step.
+    fn plan_of(store: &crate::Store, sql: &str, args: Vec<rusqlite::types::Value>) -> Vec<String> {
+        let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
     }
 
     /// Statistics seek from one jurisdiction to the next and read each one's
@@ -1126,12 +1130,7 @@ mod tests {
                 vec![rusqlite::types::Value::Text("29077".into()), rusqlite::types::Value::Integer(0)],
             ),
         ] {
-            let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-            let plan: Vec<String> = stmt
-                .query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
-                .unwrap()
-                .collect::<Result<_, _>>()
-                .unwrap();
+            let plan = plan_of(&store, sql, args);
             assert!(
                 plan.len() == 1
                     && plan[0].starts_with("SEARCH cases USING ")

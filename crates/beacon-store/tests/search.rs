@@ -26,6 +26,30 @@ fn add(store: &mut Store, n: i64, narrative: &str) -> CaseId {
     support::store_referral(store, value, Priority::P3, received)
 }
 
+/// Add a note to case `id`.
+fn note(store: &mut Store, id: CaseId, text: &str) {
+    store
+        .write::<_, StoreError>(|w| {
+            w.append(
+                &Actor("desk".into()),
+                Some(id),
+                EventBody::NoteAdded { note_id: NoteId::new(), text: text.into() },
+            )
+        })
+        .expect("note written");
+}
+
+/// Store a referral whose one suspect has this phone, received `n` minutes after t0.
+fn add_with_suspect_phone(store: &mut Store, n: i64, phone: &str) -> CaseId {
+    let received = t0() + Duration::minutes(n);
+    let value = json!({
+        "external_id": format!("S-{n}"), "source": "hotline_call", "received_at": received.to_rfc3339(),
+        "urgency": "recent", "trafficking_type": "sex", "narrative": "a man runs the house",
+        "suspects": [{"description": "tall", "phones": [phone]}],
+    });
+    support::store_referral(store, value, Priority::P3, received)
+}
+
 fn search(store: &Store, text: &str, limit: u32) -> Vec<CaseId> {
     let q = QueueQuery { text: Some(text.into()), limit, ..Default::default() };
     store.queue(&q, t0() + Duration::days(1)).expect("search").into_iter().map(|c| c.id).collect()
@@ -81,22 +105,8 @@ fn a_phone_number_in_a_note_or_a_suspect_is_found_by_any_of_its_forms() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.sqlite3"), Arc::new(ManualClock::at(t0()))).unwrap();
     let noted = add(&mut store, 1, "nothing about numbers here");
-    store
-        .write::<_, StoreError>(|w| {
-            w.append(
-                &Actor("desk".into()),
-                Some(noted),
-                EventBody::NoteAdded { note_id: NoteId::new(), text: "she now uses 417.555.2368 to call".into() },
-            )
-        })
-        .expect("note written");
-    let received = t0() + Duration::minutes(2);
-    let value = json!({
-        "external_id": "S-2", "source": "hotline_call", "received_at": received.to_rfc3339(),
-        "urgency": "recent", "trafficking_type": "sex", "narrative": "a man runs the house",
-        "suspects": [{"description": "tall", "phones": ["+1 (417) 555-2368"]}],
-    });
-    let suspect = support::store_referral(&mut store, value, Priority::P3, received);
+    note(&mut store, noted, "she now uses 417.555.2368 to call");
+    let suspect = add_with_suspect_phone(&mut store, 2, "+1 (417) 555-2368");
     for typed in ["4175552368", "(417) 555-2368", "555-2368"] {
         assert_eq!(search(&store, typed, 50), [suspect, noted], "{typed}");
     }
@@ -113,27 +123,9 @@ fn opening_an_older_store_indexes_its_numbers() {
         let mut store = Store::open(&path, Arc::new(ManualClock::at(t0()))).unwrap();
         let in_narrative = add(&mut store, 1, "the caller was told to ring (314) 555-0199 for work");
         let in_note = add(&mut store, 2, "nothing about numbers here");
-        store
-            .write::<_, StoreError>(|w| {
-                w.append(
-                    &Actor("desk".into()),
-                    Some(in_note),
-                    EventBody::NoteAdded { note_id: NoteId::new(), text: "first call".into() },
-                )?;
-                w.append(
-                    &Actor("desk".into()),
-                    Some(in_note),
-                    EventBody::NoteAdded { note_id: NoteId::new(), text: "she now uses 417.555.2368".into() },
-                )
-            })
-            .unwrap();
-        let received = t0() + Duration::minutes(3);
-        let value = json!({
-            "external_id": "S-3", "source": "hotline_call", "received_at": received.to_rfc3339(),
-            "urgency": "recent", "trafficking_type": "sex", "narrative": "a man runs the house",
-            "suspects": [{"description": "tall", "phones": ["+1 (816) 555-0142"]}],
-        });
-        let in_suspect = support::store_referral(&mut store, value, Priority::P3, received);
+        note(&mut store, in_note, "first call");
+        note(&mut store, in_note, "she now uses 417.555.2368");
+        let in_suspect = add_with_suspect_phone(&mut store, 3, "+1 (816) 555-0142");
         let without = add(&mut store, 4, "no number at all");
         (in_narrative, in_note, in_suspect, without)
     };
