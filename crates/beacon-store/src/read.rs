@@ -226,6 +226,7 @@ const RESPONSE_JURISDICTION_NAME: &str = "SELECT jurisdiction_name FROM cases IN
      WHERE jurisdiction_id IS ?1 AND received_at >= ?2 LIMIT 1";
 const RESPONSE_TIMES: &str = "SELECT received_at, handed_off_at, acknowledged_at, on_scene_at
      FROM cases INDEXED BY cases_response WHERE jurisdiction_id IS ?1 AND received_at >= ?2";
+
 impl Store {
     pub fn case(&self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
         case(&self.conn, id, &self.row_memo)
