@@ -124,7 +124,7 @@ impl Beacon {
             .jurisdictions
             .into_iter()
             .zip(groups)
-            .map(|((id, name), s)| s.finish(id, name.unwrap_or_else(|| "unassigned".into())))
+            .map(|((id, name), s)| s.finish(id, name.unwrap_or_else(|| beacon_domain::jurisdiction::UNASSIGNED.into())))
             .collect();
         by_jurisdiction.sort_by(|a, b| b.referrals.cmp(&a.referrals).then(a.name.cmp(&b.name)));
         Ok(ResponseStats { since_days, overall: overall.finish(None, "all jurisdictions".into()), by_jurisdiction })

@@ -57,7 +57,7 @@ fn stats_group_by_jurisdiction_with_the_real_intervals() {
     let by: Vec<(String, u64)> = s.by_jurisdiction.iter().map(|g| (g.name.clone(), g.referrals)).collect();
     assert_eq!(by[0], ("Greene".to_string(), 2), "largest first: {by:?}");
     assert!(by.contains(&("Jackson".to_string(), 1)), "{by:?}");
-    assert!(by.contains(&("unassigned".to_string(), 1)), "{by:?}");
+    assert!(by.contains(&("Unassigned".to_string(), 1)), "{by:?}");
     let greene = &s.by_jurisdiction[0];
     assert_eq!((greene.received_to_handed_off.median_s, greene.received_to_handed_off.p90_s), (Some(60), Some(120)));
 }

@@ -89,12 +89,17 @@ fn yes() -> bool {
     true
 }
 
+/// What counts by jurisdiction (the response statistics) call the cases
+/// that have none; the queue's filter for them says the same.
+pub const UNASSIGNED: &str = "Unassigned";
+
 impl JurisdictionAssignment {
     pub fn unknown() -> Self {
         JurisdictionAssignment { troop_verified: true, ..Default::default() }
     }
 
-    /// Cases without a reliable jurisdiction go to the "unassigned" bucket.
+    /// Cases without a reliable jurisdiction go to the "unassigned" bucket
+    /// (named [`UNASSIGNED`] wherever cases are counted by jurisdiction).
     pub fn is_unassigned(&self) -> bool {
         self.jurisdiction_id.is_none() || self.outside
     }
